@@ -1,0 +1,50 @@
+/*
+ * The node allocator: size-class freelists carved from 64 KiB pages, with exact counters.
+ *
+ * Messages, process states and link/monitor records come from here, so the hot path (send,
+ * receive, spawn) does not call malloc once the pages are warm, and "bytes per process" can be
+ * read from the allocator's own counters instead of being guessed. Blocks larger than the
+ * biggest class go to malloc and are counted too. Not thread-safe: one allocator per node.
+ */
+#ifndef CRASHLAB_ALLOC_H
+#define CRASHLAB_ALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AC_ALLOC_CLASSES 7u          /* 32, 64, 128, 256, 512, 1024, 2048 bytes */
+#define AC_ALLOC_CLASS_MAX 2048u
+#define AC_ALLOC_PAGE_SIZE (64u * 1024u)
+
+typedef struct ac_alloc_stats {
+  uint64_t bytes_in_use;   /* bytes handed out and not yet freed (class size, or exact size) */
+  uint64_t bytes_peak;     /* high-water mark of bytes_in_use */
+  uint64_t bytes_reserved; /* bytes obtained from malloc: pages plus large blocks */
+  uint64_t alloc_count;    /* successful allocations */
+  uint64_t free_count;     /* frees */
+  uint64_t large_count;    /* allocations that went straight to malloc */
+} ac_alloc_stats;
+
+typedef struct ac__page ac__page;
+
+typedef struct ac_alloc {
+  void *free_list[AC_ALLOC_CLASSES]; /* singly linked through the first word of each block */
+  uint8_t *bump[AC_ALLOC_CLASSES];   /* next uncarved byte in the class's current page */
+  uint8_t *bump_end[AC_ALLOC_CLASSES];
+  ac__page *pages;                   /* every page, for ac_alloc_destroy */
+  uint64_t bytes_limit;              /* 0: no limit; else allocations past it fail */
+  ac_alloc_stats stats;
+} ac_alloc;
+
+/* Prepares an empty allocator. bytes_limit 0 means unlimited. Cannot fail. */
+void ac_alloc_init(ac_alloc *a, uint64_t bytes_limit);
+/* Frees every page (blocks still handed out become invalid). Safe to call twice. */
+void ac_alloc_destroy(ac_alloc *a);
+/* A block of at least `size` bytes (size > 0), or NULL when out of memory or over the limit. */
+void *ac_alloc_get(ac_alloc *a, size_t size);
+/* Gives back a block obtained with the same `size`. NULL is ignored. */
+void ac_alloc_put(ac_alloc *a, void *block, size_t size);
+/* Accounts for memory the caller obtained elsewhere (e.g. process table chunks). */
+void ac_alloc_account(ac_alloc *a, int64_t in_use_delta, int64_t reserved_delta);
+
+#endif

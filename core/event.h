@@ -1,0 +1,69 @@
+/*
+ * Observable events: what core/ reports to its host for every step a user could see.
+ *
+ * The host (sim/) stamps each event with the virtual time, mixes it into the run's hash and,
+ * when asked, appends it to the trace file. The kinds and the meaning of the fields a, b, c and
+ * the payload are part of the trace format (docs/architecture.md, "Trace format"): add new
+ * kinds at the end, never renumber.
+ */
+#ifndef CRASHLAB_EVENT_H
+#define CRASHLAB_EVENT_H
+
+#include <stdint.h>
+
+/* X(name, value, text): text is the short word used by the readable trace. */
+#define AC_EVENT_TABLE(X)                                                                    \
+  X(AC_EV_SPAWN, 1, "spawn")             /* a=parent b=child     payload=behaviour atom */   \
+  X(AC_EV_EXIT, 2, "exit")               /* a=pid                payload=reason */           \
+  X(AC_EV_SEND, 3, "send")               /* a=from b=to c=msg id payload=message */          \
+  X(AC_EV_DELIVER, 4, "deliver")         /* a=from b=to c=msg id (message in mailbox) */     \
+  X(AC_EV_RECEIVE, 5, "receive")         /* a=pid  b=from c=msg id (taken by receive) */     \
+  X(AC_EV_TIMEOUT, 6, "timeout")         /* a=pid (receive ... after fired) */               \
+  X(AC_EV_LINK, 7, "link")               /* a=pid b=other */                                 \
+  X(AC_EV_UNLINK, 8, "unlink")           /* a=pid b=other */                                 \
+  X(AC_EV_MONITOR, 9, "monitor")         /* a=watcher b=target c=ref */                      \
+  X(AC_EV_DEMONITOR, 10, "demonitor")    /* a=watcher b=target c=ref */                      \
+  X(AC_EV_DOWN, 11, "down")              /* a=watcher b=target c=ref payload=reason */       \
+  X(AC_EV_SIGNAL, 12, "signal")          /* a=from b=to flags=outcome payload=reason */      \
+  X(AC_EV_REGISTER, 13, "register")      /* a=pid payload=name atom */                       \
+  X(AC_EV_UNREGISTER, 14, "unregister")  /* a=pid payload=name atom */                       \
+  X(AC_EV_TIMER_START, 15, "timer")      /* a=owner b=dest c=timer ref flags=kind */         \
+  X(AC_EV_TIMER_FIRE, 16, "timer_fire")  /* a=owner b=dest c=timer ref */                    \
+  X(AC_EV_TIMER_CANCEL, 17, "timer_cancel") /* a=owner c=timer ref */                        \
+  X(AC_EV_TRAP_EXIT, 18, "trap_exit")    /* a=pid flags=1 on, 0 off */                       \
+  X(AC_EV_SEND_DEAD, 19, "send_dead")    /* a=from b=to c=msg id (to was dead: dropped) */   \
+  X(AC_EV_NODE, 32, "node")              /* a=node index payload=node name atom */           \
+  X(AC_EV_NOTE, 33, "note")              /* a=pid (or 0) payload=any term (user annotation) */
+
+typedef enum ac_event_kind {
+#define AC__EV_ENUM(name, value, text) name = value,
+  AC_EVENT_TABLE(AC__EV_ENUM)
+#undef AC__EV_ENUM
+} ac_event_kind;
+
+/* Outcome of an exit signal (AC_EV_SIGNAL flags). */
+enum {
+  AC_SIG_IGNORED = 0, /* normal reason to a process that does not trap exits */
+  AC_SIG_TRAPPED = 1, /* became an {'EXIT', From, Reason} message */
+  AC_SIG_KILLED = 2,  /* the receiver dies */
+  AC_SIG_LINK = 0x10, /* flag: the signal came from a link (not from exit/2) */
+};
+
+/* Kinds of timers (AC_EV_TIMER_START flags). */
+enum {
+  AC_TIMER_SEND_AFTER = 1, /* a message to deliver later (erlang:send_after) */
+};
+
+typedef struct ac_event {
+  uint16_t kind;           /* ac_event_kind */
+  uint16_t flags;          /* kind-specific */
+  uint32_t node;           /* node index where it happened */
+  uint64_t a, b, c;        /* kind-specific, see the table */
+  const uint8_t *payload;  /* an encoded term, or NULL */
+  uint32_t payload_size;   /* bytes of payload */
+} ac_event;
+
+/* The short name of an event kind ("spawn", ...) or NULL for an unknown kind. */
+const char *ac_event_name(uint16_t kind);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * What the files of core/ share: the process and node structs and the cross-file helpers
+ * (ac__*). Not installed, not for users.
+ */
+#ifndef CRASHLAB_CORE_INTERNAL_H
+#define CRASHLAB_CORE_INTERNAL_H
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "node.h"
+
+/* Process flags (ac_proc_head.flags). */
+enum {
+  AC__F_LIVE = 1u << 0,      /* slot holds a live process */
+  AC__F_INIT = 1u << 1,      /* init not yet run */
+  AC__F_RUNNABLE = 1u << 2,  /* the host was told (ready) and has not run it yet */
+  AC__F_RUNNING = 1u << 3,   /* one of its callbacks is on the C stack */
+  AC__F_WAITING = 1u << 4,   /* in a receive that has not matched yet */
+  AC__F_TIMED_OUT = 1u << 5, /* its receive timer fired */
+  AC__F_TRAP_EXIT = 1u << 6,
+  AC__F_EXITING = 1u << 7,   /* doomed: exit_reason is set, finalisation pending */
+  AC__F_RECV_SET = 1u << 8,  /* the running callback declared its next receive */
+  AC__F_PATTERN = 1u << 9,   /* match_arg is a pattern block owned by the process */
+};
+
+struct ac_proc {
+  ac_proc_head head;        /* pid, host_index, flags: must stay first */
+  ac_node *node;            /* the node it lives on */
+  const ac_behaviour *beh;  /* callbacks */
+  void *state;              /* beh->state_size bytes from the node allocator, or NULL */
+  ac_msg *mbox_head;        /* oldest message */
+  ac_msg **mbox_tail;       /* link to append to */
+  ac_msg **save;            /* link whose message is the first one not yet scanned */
+  ac_match_fn match;        /* current receive; NULL matches anything */
+  const void *match_arg;
+  ac_msg *init_arg;         /* argument for init, until it runs */
+  ac_msg *exit_reason;      /* set when doomed */
+  int64_t recv_timeout_ns;  /* of the receive being declared */
+  uint32_t mbox_len;        /* messages in the mailbox */
+  uint32_t rels;            /* first link/monitor record, index + 1 (0: none) */
+  uint32_t name_entry;      /* registry entry + 1 (0: no name); free list link when dead */
+  uint32_t recv_gen;        /* bumped per receive; a timer of an older receive is stale */
+};
+
+/* A link or monitor record; each relation has one record at each local end. */
+enum { AC__REL_LINK = 1, AC__REL_MONITORS = 2, AC__REL_MONITORED_BY = 3 };
+typedef struct ac__rel {
+  ac_pid other;   /* the process at the other end */
+  uint64_t ref;   /* monitor reference bits (0 for links) */
+  uint32_t next;  /* next record of the same process, index + 1 */
+  uint32_t kind;  /* AC__REL_* (0 when free) */
+} ac__rel;
+
+/* A registered name. */
+typedef struct ac__name {
+  char *text;     /* NUL-terminated, from the allocator (len + 1 bytes) */
+  uint32_t len;
+  uint32_t hash;
+  ac_pid pid;     /* AC_PID_NONE when the entry is free */
+} ac__name;
+
+/* A set of 64-bit keys (live timer references), open addressing with tombstones. */
+typedef struct ac__u64set {
+  uint64_t *keys; /* 0 empty, 1 tombstone, else key | 2 never collides: keys are refs >= 2 */
+  uint32_t cap;   /* power of two or 0 */
+  uint32_t used;  /* keys + tombstones */
+  uint32_t count; /* keys */
+} ac__u64set;
+
+/* Timer kind of receive timeouts (public kinds are in event.h). */
+enum { AC__TIMER_RECV = 100 };
+
+#define AC__CHUNK_BITS 12u
+#define AC__CHUNK_SIZE (1u << AC__CHUNK_BITS)
+
+struct ac_node {
+  uint32_t index;
+  char name[AC_ATOM_LEN_MAX + 1];
+  ac_node_config cfg;
+  ac_host host;
+  ac_alloc alloc;
+
+  ac_proc **chunks;         /* process table: slot -> chunks[slot >> BITS][slot & MASK] */
+  uint32_t chunk_count;
+  uint32_t chunk_cap;
+  uint32_t slot_count;      /* slots ever handed out (slot 0 is the node itself) */
+  uint32_t free_slot;       /* first free slot + 1 (linked through name_entry), 0: none */
+  uint32_t live_count;      /* live processes */
+
+  ac__rel *rels;            /* link/monitor pool */
+  uint32_t rel_cap;
+  uint32_t rel_free;        /* free record index + 1, linked through next */
+
+  ac__name *names;          /* registry entries */
+  uint32_t name_cap;
+  uint32_t name_free;       /* first free entry + 1 (linked through len) */
+  uint32_t *name_index;     /* open addressing: entry + 1, 0 empty, UINT32_MAX tombstone */
+  uint32_t name_index_cap;
+  uint32_t name_index_used;
+  uint32_t name_count;
+
+  ac__u64set timers;        /* live send_after references */
+
+  ac_pid *doomed;           /* FIFO of processes to finalise (iterative exit cascades) */
+  uint32_t doomed_head, doomed_tail, doomed_cap;
+  bool draining;            /* finalise loop active */
+
+  uint64_t msg_seq;         /* message ids */
+  uint64_t ref_seq;         /* reference serials */
+  ac_proc *running;         /* process whose callback is running, or NULL */
+};
+
+/* node.c */
+ac_proc *ac__proc_get(const ac_node *node, ac_pid pid);
+ac_msg *ac__msg_new(ac_node *node, ac_pid from, ac_term t);
+void ac__msg_free(ac_node *node, ac_msg *m);
+void ac__emit(ac_node *node, uint16_t kind, uint16_t flags, uint64_t a, uint64_t b, uint64_t c,
+              const uint8_t *payload, uint32_t payload_size);
+static inline void ac__emit_term(ac_node *node, uint16_t kind, uint16_t flags, uint64_t a,
+                                 uint64_t b, uint64_t c, ac_term t) {
+  ac__emit(node, kind, flags, a, b, c, t.p, (uint32_t)ac_term_size(t));
+}
+void ac__emit_atom(ac_node *node, uint16_t kind, uint64_t a, uint64_t b, const char *atom);
+ac_ref ac__ref_new(ac_node *node);
+int ac__u64set_add(ac__u64set *s, uint64_t key);
+bool ac__u64set_remove(ac__u64set *s, uint64_t key);
+void ac__u64set_free(ac__u64set *s);
+
+/* proc.c */
+int ac__spawn(ac_node *node, ac_pid parent, const ac_behaviour *b, ac_term arg, unsigned opts,
+              ac_pid *pid_out, ac_ref *mon_out);
+int ac__send(ac_node *node, ac_pid from, ac_pid to, ac_term msg);
+/* Appends a message to p's mailbox and wakes p if its receive matches. */
+void ac__deliver(ac_node *node, ac_proc *p, ac_pid from, ac_term msg, uint64_t msg_id);
+void ac__proc_release(ac_node *node, ac_proc *p);
+void ac__make_runnable(ac_node *node, ac_proc *p);
+
+/* signal.c */
+int ac__exit_signal(ac_node *node, ac_pid from, ac_pid to, ac_term reason, bool via_link);
+void ac__doom(ac_node *node, ac_proc *p, ac_term reason);
+void ac__doom_atom(ac_node *node, ac_proc *p, const char *reason);
+void ac__drain(ac_node *node);
+void ac__doomed_push(ac_node *node, ac_proc *p);
+int ac__link(ac_node *node, ac_proc *p, ac_pid other);
+int ac__monitor(ac_node *node, ac_proc *p, ac_pid target, ac_ref *ref_out);
+int ac__rel_add(ac_node *node, ac_proc *p, uint32_t kind, ac_pid other, uint64_t ref);
+int ac__timer_recv_arm(ac_node *node, ac_proc *p, uint64_t delay_ns);
+void ac__rel_free_all(ac_node *node, ac_proc *p);
+
+/* registry.c */
+int ac__register(ac_node *node, const char *name, ac_pid pid);
+int ac__unregister(ac_node *node, const char *name);
+ac_pid ac__whereis(const ac_node *node, const char *name, size_t len);
+const char *ac__name_of(const ac_node *node, const ac_proc *p);
+void ac__unregister_proc(ac_node *node, ac_proc *p);
+void ac__registry_free(ac_node *node);
+
+#define AC__ASSERT_RUNNING(self) \
+  assert((self) != NULL && ((self)->head.flags & AC__F_RUNNING) && "process call outside its callback")
+
+#endif

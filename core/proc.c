@@ -1,0 +1,332 @@
+/*
+ * Processes: spawn, send, the mailbox with selective receive, and running one step.
+ *
+ * The mailbox is an intrusive singly linked list with a save pointer, as in Erlang: `save` is
+ * the link whose message is the first one the current receive has not looked at. While a
+ * process waits, every message before *save has been tried and did not match, so a new message
+ * is tried alone and the scan never starts over; a new receive starts again at the head.
+ * Invariant: a process is RUNNABLE (known to the host) iff it has a step to take: init, a
+ * matched message at *save, or a fired timeout; it is then not WAITING.
+ * Cost: send is one allocation from a size class, one memcpy and an append; a step is one
+ * pointer unlink plus the behaviour's callback.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static bool msg_matches(const ac_proc *p, const ac_msg *m) {
+  return p->match == NULL || p->match(m, p->match_arg);
+}
+
+static bool pattern_match(const ac_msg *m, const void *arg) {
+  const ac_msg *pattern = arg;
+  return ac_term_match(ac_msg_term(m), ac_msg_term(pattern));
+}
+
+void ac__make_runnable(ac_node *node, ac_proc *p) {
+  assert(!(p->head.flags & AC__F_RUNNABLE));
+  p->head.flags |= AC__F_RUNNABLE;
+  node->host.ready(node->host.ctx, p);
+}
+
+static ac_proc *slot_take(ac_node *node) {
+  uint32_t slot;
+  if (node->free_slot) {
+    slot = node->free_slot - 1;
+    ac_proc *p = &node->chunks[slot >> AC__CHUNK_BITS][slot & (AC__CHUNK_SIZE - 1)];
+    node->free_slot = p->name_entry;
+    return p;
+  }
+  if (node->slot_count > AC_PID_SLOT_MAX) return NULL;
+  slot = node->slot_count;
+  uint32_t chunk = slot >> AC__CHUNK_BITS;
+  if (chunk >= node->chunk_count) {
+    if (node->chunk_count == node->chunk_cap) {
+      uint32_t cap = node->chunk_cap ? node->chunk_cap * 2 : 8;
+      ac_proc **chunks = realloc(node->chunks, cap * sizeof *chunks);
+      if (!chunks) return NULL;
+      node->chunks = chunks;
+      node->chunk_cap = cap;
+    }
+    ac_proc *c = calloc(AC__CHUNK_SIZE, sizeof(ac_proc));
+    if (!c) return NULL;
+    node->chunks[node->chunk_count++] = c;
+    ac_alloc_account(&node->alloc, 0, (int64_t)(AC__CHUNK_SIZE * sizeof(ac_proc)));
+    if (chunk == 0) c[0].head.pid = ac_node_pid(node); /* slot 0: the node itself */
+  }
+  node->slot_count++;
+  ac_proc *p = &node->chunks[chunk][slot & (AC__CHUNK_SIZE - 1)];
+  p->head.pid = ac_pid_make(node->index, slot, 0);
+  return p;
+}
+
+/* Returns a dead process's slot to the free list with its generation bumped, or retires it. */
+static void slot_put(ac_node *node, ac_proc *p) {
+  uint32_t slot = ac_pid_slot(p->head.pid);
+  uint32_t gen = ac_pid_gen(p->head.pid);
+  memset(p, 0, sizeof *p);
+  if (gen == AC_PID_GEN_MAX) {
+    p->head.pid = ac_pid_make(node->index, slot, gen); /* retired: never handed out again */
+    return;
+  }
+  p->head.pid = ac_pid_make(node->index, slot, gen + 1);
+  p->name_entry = node->free_slot;
+  node->free_slot = slot + 1;
+}
+
+int ac__spawn(ac_node *node, ac_pid parent, const ac_behaviour *b, ac_term arg, unsigned opts,
+              ac_pid *pid_out, ac_ref *mon_out) {
+  if (!b || !b->handle || !b->name || strlen(b->name) > AC_ATOM_LEN_MAX || !pid_out ||
+      (opts & ~(unsigned)(AC_SPAWN_LINK | AC_SPAWN_MONITOR)) ||
+      ((opts & AC_SPAWN_MONITOR) && !mon_out))
+    return AC_EINVAL;
+  if (node->live_count >= node->cfg.process_count_max) return AC_ELIMIT;
+  if (ac_term_size(arg) > node->cfg.message_size_max) return AC_ETOOBIG;
+  ac_msg *init_arg = ac__msg_new(node, parent, arg);
+  void *state = b->state_size ? ac_alloc_get(&node->alloc, b->state_size) : NULL;
+  ac_proc *p = (init_arg && (state || !b->state_size)) ? slot_take(node) : NULL;
+  if (!p) {
+    ac__msg_free(node, init_arg);
+    if (state) ac_alloc_put(&node->alloc, state, b->state_size);
+    return init_arg ? AC_ELIMIT : AC_ENOMEM;
+  }
+  if (state) memset(state, 0, b->state_size);
+  p->node = node;
+  p->beh = b;
+  p->state = state;
+  p->mbox_tail = &p->mbox_head;
+  p->save = &p->mbox_head;
+  p->init_arg = init_arg;
+  p->head.flags = AC__F_LIVE | AC__F_INIT;
+  node->live_count++;
+  ac_alloc_account(&node->alloc, (int64_t)sizeof(ac_proc), 0);
+  ac_pid pid = p->head.pid;
+  ac__emit_atom(node, AC_EV_SPAWN, parent.bits, pid.bits, b->name);
+  *pid_out = pid;
+  ac_proc *parent_proc = ac__proc_get(node, parent);
+  if ((opts & AC_SPAWN_LINK) && parent_proc) ac__link(node, parent_proc, pid);
+  if ((opts & AC_SPAWN_MONITOR) && parent_proc) ac__monitor(node, parent_proc, pid, mon_out);
+  ac__make_runnable(node, p);
+  return AC_OK;
+}
+
+int ac_spawn(ac_proc *self, const ac_behaviour *b, ac_term arg, unsigned opts, ac_pid *pid_out,
+             ac_ref *mon_out) {
+  AC__ASSERT_RUNNING(self);
+  return ac__spawn(self->node, self->head.pid, b, arg, opts, pid_out, mon_out);
+}
+
+int ac_node_spawn(ac_node *node, const ac_behaviour *b, ac_term arg, ac_pid *pid_out) {
+  return ac__spawn(node, ac_node_pid(node), b, arg, 0, pid_out, NULL);
+}
+
+void ac__deliver(ac_node *node, ac_proc *p, ac_pid from, ac_term msg, uint64_t msg_id) {
+  if (p->head.flags & AC__F_EXITING) return;
+  if (p->mbox_len >= node->cfg.mailbox_len_max) {
+    ac__doom_atom(node, p, "mailbox_overflow");
+    return;
+  }
+  ac_msg *m = ac__msg_new(node, from, msg);
+  if (!m) {
+    ac__doom_atom(node, p, "out_of_memory");
+    return;
+  }
+  m->id = msg_id;
+  *p->mbox_tail = m;
+  p->mbox_tail = &m->next;
+  p->mbox_len++;
+  ac__emit(node, AC_EV_DELIVER, 0, from.bits, p->head.pid.bits, msg_id, NULL, 0);
+  if (!(p->head.flags & AC__F_WAITING)) return;
+  /* Everything before this message was already tried: try it alone. */
+  assert(*p->save == m);
+  if (msg_matches(p, m)) {
+    p->head.flags &= ~(uint32_t)AC__F_WAITING;
+    ac__make_runnable(node, p);
+  } else {
+    p->save = &m->next;
+  }
+}
+
+int ac__send(ac_node *node, ac_pid from, ac_pid to, ac_term msg) {
+  uint32_t size = (uint32_t)ac_term_size(msg);
+  if (size > node->cfg.message_size_max) return AC_ETOOBIG;
+  if (ac_pid_is_none(to)) return AC_EINVAL;
+  uint64_t id = ++node->msg_seq;
+  ac__emit(node, AC_EV_SEND, 0, from.bits, to.bits, id, msg.p, size);
+  if (ac_pid_node(to) != node->index) {
+    if (!node->host.route) return AC_ENOTLOCAL;
+    return node->host.route(node->host.ctx, node->index, from, to, msg);
+  }
+  ac_proc *p = ac__proc_get(node, to);
+  if (!p || (p->head.flags & AC__F_EXITING)) {
+    ac__emit(node, AC_EV_SEND_DEAD, 0, from.bits, to.bits, id, NULL, 0);
+    return AC_OK;
+  }
+  ac__deliver(node, p, from, msg, id);
+  return AC_OK;
+}
+
+int ac_send(ac_proc *self, ac_pid to, ac_term msg) {
+  AC__ASSERT_RUNNING(self);
+  return ac__send(self->node, self->head.pid, to, msg);
+}
+
+int ac_send_name(ac_proc *self, const char *name, ac_term msg) {
+  AC__ASSERT_RUNNING(self);
+  if (!name) return AC_EINVAL;
+  ac_pid to = ac__whereis(self->node, name, strlen(name));
+  if (ac_pid_is_none(to)) return AC_ENONAME;
+  return ac__send(self->node, self->head.pid, to, msg);
+}
+
+int ac_node_send(ac_node *node, ac_pid to, ac_term msg) {
+  int rc = ac__send(node, ac_node_pid(node), to, msg);
+  ac__drain(node);
+  return rc;
+}
+
+int ac_node_send_name(ac_node *node, const char *name, ac_term msg) {
+  if (!name) return AC_EINVAL;
+  ac_pid to = ac__whereis(node, name, strlen(name));
+  if (ac_pid_is_none(to)) return AC_ENONAME;
+  return ac_node_send(node, to, msg);
+}
+
+int ac_node_deliver(ac_node *node, ac_pid from, ac_pid to, ac_term msg) {
+  ac_proc *p = ac__proc_get(node, to);
+  if (!p || (p->head.flags & AC__F_EXITING)) return AC_ENOPROC;
+  ac__deliver(node, p, from, msg, ++node->msg_seq);
+  ac__drain(node);
+  return AC_OK;
+}
+
+/* ---- Receive ----------------------------------------------------------------------------- */
+
+static void receive_clear(ac_node *node, ac_proc *p) {
+  if (p->head.flags & AC__F_PATTERN) ac__msg_free(node, (ac_msg *)p->match_arg);
+  p->head.flags &= ~(uint32_t)(AC__F_PATTERN | AC__F_TIMED_OUT | AC__F_WAITING);
+  p->match = NULL;
+  p->match_arg = NULL;
+  p->recv_timeout_ns = AC_INFINITY;
+}
+
+int ac_receive(ac_proc *self, ac_match_fn match, const void *arg, int64_t timeout_ns) {
+  AC__ASSERT_RUNNING(self);
+  if (timeout_ns < AC_INFINITY) return AC_EINVAL;
+  receive_clear(self->node, self);
+  self->match = match;
+  self->match_arg = arg;
+  self->recv_timeout_ns = timeout_ns;
+  self->head.flags |= AC__F_RECV_SET;
+  return AC_OK;
+}
+
+int ac_receive_pattern(ac_proc *self, ac_term pattern, int64_t timeout_ns) {
+  AC__ASSERT_RUNNING(self);
+  if (timeout_ns < AC_INFINITY) return AC_EINVAL;
+  ac_msg *copy = ac__msg_new(self->node, self->head.pid, pattern);
+  if (!copy) return AC_ENOMEM;
+  ac_receive(self, pattern_match, copy, timeout_ns);
+  self->head.flags |= AC__F_PATTERN;
+  return AC_OK;
+}
+
+/* Starts the receive declared by the callback that just returned (or "receive any"). */
+static void receive_begin(ac_node *node, ac_proc *p) {
+  if (!(p->head.flags & AC__F_RECV_SET)) receive_clear(node, p);
+  p->head.flags &= ~(uint32_t)AC__F_RECV_SET;
+  p->recv_gen++;
+  p->save = &p->mbox_head;
+  while (*p->save && !msg_matches(p, *p->save)) p->save = &(*p->save)->next;
+  if (*p->save) {
+    ac__make_runnable(node, p);
+  } else if (p->recv_timeout_ns == 0) {
+    p->head.flags |= AC__F_TIMED_OUT;
+    ac__make_runnable(node, p);
+  } else {
+    p->head.flags |= AC__F_WAITING;
+    if (p->recv_timeout_ns > 0 &&
+        ac__timer_recv_arm(node, p, (uint64_t)p->recv_timeout_ns) != AC_OK)
+      ac__doom_atom(node, p, "out_of_memory");
+  }
+}
+
+/* The Erlang exit reason for a status a callback returned. */
+static void doom_for_status(ac_node *node, ac_proc *p, int rc) {
+  switch (rc) {
+    case AC_ENOPROC: ac__doom_atom(node, p, "noproc"); return;
+    case AC_ENONAME:
+    case AC_ENAMETAKEN:
+    case AC_EHASNAME:
+    case AC_EBADNAME:
+    case AC_EINVAL: ac__doom_atom(node, p, "badarg"); return;
+    case AC_ETOOBIG:
+    case AC_ETOODEEP:
+    case AC_ENOMEM:
+    case AC_ELIMIT: ac__doom_atom(node, p, "system_limit"); return;
+    default: break;
+  }
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term reason;
+  ac_tb_fmt(&b, "{a,a}", "c_error", ac_errname(rc));
+  if (ac_tb_finish(&b, &reason) == AC_OK) ac__doom(node, p, reason);
+  ac_tb_free(&b);
+}
+
+void ac_node_run(ac_node *node, ac_proc *p) {
+  assert(p->head.flags & AC__F_RUNNABLE);
+  assert(node->running == NULL && "ac_node_run is not re-entrant");
+  p->head.flags = (p->head.flags & ~(uint32_t)AC__F_RUNNABLE) | AC__F_RUNNING;
+  node->running = p;
+  int rc = AC_OK;
+  if (p->head.flags & AC__F_INIT) {
+    p->head.flags &= ~(uint32_t)AC__F_INIT;
+    ac_msg *arg = p->init_arg;
+    p->init_arg = NULL;
+    if (p->beh->init) rc = p->beh->init(p, ac_msg_term(arg));
+    ac__msg_free(node, arg);
+  } else if (*p->save) {
+    ac_msg *m = *p->save;
+    *p->save = m->next;
+    if (p->mbox_tail == &m->next) p->mbox_tail = p->save;
+    p->mbox_len--;
+    receive_clear(node, p);
+    ac__emit(node, AC_EV_RECEIVE, 0, p->head.pid.bits, m->from.bits, m->id, NULL, 0);
+    rc = p->beh->handle(p, m);
+    ac__msg_free(node, m);
+  } else {
+    assert(p->head.flags & AC__F_TIMED_OUT);
+    receive_clear(node, p);
+    ac__emit(node, AC_EV_TIMEOUT, 0, p->head.pid.bits, 0, 0, NULL, 0);
+    rc = p->beh->handle(p, NULL);
+  }
+  node->running = NULL;
+  p->head.flags &= ~(uint32_t)AC__F_RUNNING;
+  if (rc != AC_OK && !(p->head.flags & AC__F_EXITING)) doom_for_status(node, p, rc);
+  if (p->head.flags & AC__F_EXITING) {
+    ac__doomed_push(node, p); /* doomed while running: finalised now that it returned */
+  } else {
+    receive_begin(node, p);
+  }
+  ac__drain(node);
+}
+
+/* Frees everything a process owns and its slot, without any signal or event. */
+void ac__proc_release(ac_node *node, ac_proc *p) {
+  ac_msg *m = p->mbox_head;
+  while (m) {
+    ac_msg *next = m->next;
+    ac__msg_free(node, m);
+    m = next;
+  }
+  if (p->head.flags & AC__F_PATTERN) ac__msg_free(node, (ac_msg *)p->match_arg);
+  ac__msg_free(node, p->init_arg);
+  ac__msg_free(node, p->exit_reason);
+  if (p->state) ac_alloc_put(&node->alloc, p->state, p->beh->state_size);
+  ac__rel_free_all(node, p);
+  node->live_count--;
+  ac_alloc_account(&node->alloc, -(int64_t)sizeof(ac_proc), 0);
+  slot_put(node, p);
+}

@@ -1,0 +1,367 @@
+/*
+ * Links, monitors and exit signals, with Erlang's rules:
+ *   - exit(Pid, kill) is untrappable: the receiver dies with reason `killed`, and `killed` is
+ *     what its links then receive (a plain, trappable reason);
+ *   - a process that traps exits turns every other signal into {'EXIT', From, Reason};
+ *   - `normal` does not kill a process that does not trap exits, except exit(self(), normal);
+ *   - any other reason kills a process that does not trap exits, with that reason.
+ * A dying process tells its links (exit signals) and its watchers ({'DOWN', Ref, process, Pid,
+ * Reason}). Deaths cascade through a FIFO of doomed processes drained in a loop, never by
+ * recursion, so a chain of a million linked processes dies in bounded stack. A process doomed
+ * while its own callback runs is finalised when the callback returns.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- Relation records -------------------------------------------------------------------- */
+
+int ac__rel_add(ac_node *node, ac_proc *p, uint32_t kind, ac_pid other, uint64_t ref) {
+  if (!node->rel_free) {
+    uint32_t cap = node->rel_cap ? node->rel_cap * 2 : 256;
+    ac__rel *rels = realloc(node->rels, cap * sizeof *rels);
+    if (!rels) return AC_ENOMEM;
+    ac_alloc_account(&node->alloc, 0, (int64_t)((cap - node->rel_cap) * sizeof *rels));
+    for (uint32_t i = cap; i > node->rel_cap; i--) {
+      rels[i - 1].kind = 0;
+      rels[i - 1].next = node->rel_free;
+      node->rel_free = i;
+    }
+    node->rels = rels;
+    node->rel_cap = cap;
+  }
+  uint32_t r = node->rel_free;
+  ac__rel *rec = &node->rels[r - 1];
+  node->rel_free = rec->next;
+  rec->other = other;
+  rec->ref = ref;
+  rec->kind = kind;
+  rec->next = p->rels;
+  p->rels = r;
+  ac_alloc_account(&node->alloc, (int64_t)sizeof *rec, 0);
+  return AC_OK;
+}
+
+static void rel_release(ac_node *node, uint32_t r) {
+  node->rels[r - 1].kind = 0;
+  node->rels[r - 1].next = node->rel_free;
+  node->rel_free = r;
+  ac_alloc_account(&node->alloc, -(int64_t)sizeof(ac__rel), 0);
+}
+
+/* Removes p's first record of `kind` with that other end (and ref, for monitors). */
+static bool rel_remove(ac_node *node, ac_proc *p, uint32_t kind, ac_pid other, uint64_t ref) {
+  for (uint32_t *link = &p->rels; *link; link = &node->rels[*link - 1].next) {
+    ac__rel *rec = &node->rels[*link - 1];
+    if (rec->kind == kind && ac_pid_eq(rec->other, other) && rec->ref == ref) {
+      uint32_t r = *link;
+      *link = rec->next;
+      rel_release(node, r);
+      return true;
+    }
+  }
+  return false;
+}
+
+void ac__rel_free_all(ac_node *node, ac_proc *p) {
+  while (p->rels) {
+    uint32_t r = p->rels;
+    p->rels = node->rels[r - 1].next;
+    rel_release(node, r);
+  }
+}
+
+/* ---- Dooming and finalising -------------------------------------------------------------- */
+
+void ac__doomed_push(ac_node *node, ac_proc *p) {
+  if (node->doomed_tail == node->doomed_cap) {
+    if (node->doomed_head > 0) { /* compact the FIFO before growing it */
+      memmove(node->doomed, node->doomed + node->doomed_head,
+              (node->doomed_tail - node->doomed_head) * sizeof *node->doomed);
+      node->doomed_tail -= node->doomed_head;
+      node->doomed_head = 0;
+    }
+    if (node->doomed_tail == node->doomed_cap) {
+      uint32_t cap = node->doomed_cap ? node->doomed_cap * 2 : 64;
+      ac_pid *q = realloc(node->doomed, cap * sizeof *q);
+      assert(q && "out of memory growing the exit queue");
+      if (!q) abort();
+      node->doomed = q;
+      node->doomed_cap = cap;
+    }
+  }
+  node->doomed[node->doomed_tail++] = p->head.pid;
+}
+
+/* The exit reason of a doomed process; `out_of_memory` when not even the reason could be copied
+ * (a memory limit was reached), so dying never needs memory it might not get. */
+static ac_term exit_reason(const ac_proc *p) {
+  static const uint8_t oom_atom[] = {AC_T_ATOM, 13, 'o', 'u', 't', '_', 'o', 'f', '_',
+                                     'm',       'e', 'm', 'o', 'r', 'y'};
+  ac_term oom = {oom_atom};
+  return p->exit_reason ? ac_msg_term(p->exit_reason) : oom;
+}
+
+void ac__doom(ac_node *node, ac_proc *p, ac_term reason) {
+  if (p->head.flags & AC__F_EXITING) return;
+  p->exit_reason = ac__msg_new(node, p->head.pid, reason);
+  p->head.flags |= AC__F_EXITING;
+  if (!(p->head.flags & AC__F_RUNNING)) ac__doomed_push(node, p);
+}
+
+void ac__doom_atom(ac_node *node, ac_proc *p, const char *reason) {
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term t;
+  ac_tb_atom(&b, reason);
+  if (ac_tb_finish(&b, &t) == AC_OK) ac__doom(node, p, t);
+  ac_tb_free(&b);
+}
+
+static void deliver_tuple(ac_node *node, ac_proc *to, ac_pid from, const char *fmt, ...);
+
+static void finalise(ac_node *node, ac_proc *p) {
+  ac_term reason = exit_reason(p);
+  if (p->beh->terminate) p->beh->terminate(p, reason);
+  ac__emit_term(node, AC_EV_EXIT, 0, p->head.pid.bits, 0, 0, reason);
+  ac__unregister_proc(node, p);
+  if (p->head.flags & AC__F_RUNNABLE) {
+    node->host.unready(node->host.ctx, p);
+    p->head.flags &= ~(uint32_t)AC__F_RUNNABLE;
+  }
+  uint32_t r = p->rels;
+  p->rels = 0; /* detached: the walk below may add and remove records elsewhere */
+  while (r) {
+    ac__rel rec = node->rels[r - 1];
+    uint32_t next = rec.next;
+    rel_release(node, r);
+    r = next;
+    ac_proc *other = ac__proc_get(node, rec.other);
+    if (rec.kind == AC__REL_LINK) {
+      if (other) rel_remove(node, other, AC__REL_LINK, p->head.pid, 0);
+      ac__exit_signal(node, p->head.pid, rec.other, reason, true);
+    } else if (rec.kind == AC__REL_MONITORS) {
+      if (other) rel_remove(node, other, AC__REL_MONITORED_BY, p->head.pid, rec.ref);
+    } else if (other) {
+      rel_remove(node, other, AC__REL_MONITORS, p->head.pid, rec.ref);
+      ac__emit_term(node, AC_EV_DOWN, 0, rec.other.bits, p->head.pid.bits, rec.ref, reason);
+      ac_ref ref = {rec.ref};
+      deliver_tuple(node, other, p->head.pid, "{a,r,a,p,t}", "DOWN", ref, "process",
+                    p->head.pid, reason);
+    }
+  }
+  ac__proc_release(node, p);
+}
+
+void ac__drain(ac_node *node) {
+  if (node->draining) return;
+  node->draining = true;
+  while (node->doomed_head < node->doomed_tail) {
+    ac_pid pid = node->doomed[node->doomed_head++];
+    ac_proc *p = ac__proc_get(node, pid);
+    if (p && (p->head.flags & AC__F_EXITING)) finalise(node, p);
+  }
+  node->doomed_head = node->doomed_tail = 0;
+  node->draining = false;
+}
+
+/* ---- Signals ----------------------------------------------------------------------------- */
+
+/* Builds a message from a format (ac_tb_fmt) and delivers it to `to` from `from`. */
+static void deliver_tuple(ac_node *node, ac_proc *to, ac_pid from, const char *fmt, ...) {
+  ac_tbuf b;
+  ac_tb_init(&b);
+  va_list ap;
+  va_start(ap, fmt);
+  ac_tb_vfmt(&b, fmt, ap);
+  va_end(ap);
+  ac_term t;
+  if (ac_tb_finish(&b, &t) == AC_OK) {
+    ac__deliver(node, to, from, t, ++node->msg_seq);
+  } else {
+    ac__doom_atom(node, to, "out_of_memory");
+  }
+  ac_tb_free(&b);
+}
+
+int ac__exit_signal(ac_node *node, ac_pid from, ac_pid to, ac_term reason, bool via_link) {
+  ac_proc *p = ac__proc_get(node, to);
+  if (!p || (p->head.flags & AC__F_EXITING)) return AC_ENOPROC;
+  uint16_t link_flag = via_link ? AC_SIG_LINK : 0;
+  if (!via_link && ac_term_is_atom(reason, "kill")) {
+    ac__emit_term(node, AC_EV_SIGNAL, AC_SIG_KILLED | link_flag, from.bits, to.bits, 0, reason);
+    ac__doom_atom(node, p, "killed");
+  } else if (p->head.flags & AC__F_TRAP_EXIT) {
+    ac__emit_term(node, AC_EV_SIGNAL, AC_SIG_TRAPPED | link_flag, from.bits, to.bits, 0, reason);
+    deliver_tuple(node, p, from, "{a,p,t}", "EXIT", from, reason);
+  } else if (ac_term_is_atom(reason, "normal") && !ac_pid_eq(from, to)) {
+    ac__emit_term(node, AC_EV_SIGNAL, AC_SIG_IGNORED | link_flag, from.bits, to.bits, 0, reason);
+  } else {
+    ac__emit_term(node, AC_EV_SIGNAL, AC_SIG_KILLED | link_flag, from.bits, to.bits, 0, reason);
+    ac__doom(node, p, reason);
+  }
+  return AC_OK;
+}
+
+int ac_exit(ac_proc *self, ac_pid to, ac_term reason) {
+  AC__ASSERT_RUNNING(self);
+  if (ac_pid_node(to) != self->node->index) return AC_ENOTLOCAL;
+  ac__exit_signal(self->node, self->head.pid, to, reason, false);
+  return AC_OK;
+}
+
+int ac_exit_atom(ac_proc *self, ac_pid to, const char *reason) {
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term t;
+  ac_tb_atom(&b, reason);
+  int rc = ac_tb_finish(&b, &t);
+  if (rc == AC_OK) rc = ac_exit(self, to, t);
+  ac_tb_free(&b);
+  return rc;
+}
+
+int ac_node_exit(ac_node *node, ac_pid to, ac_term reason) {
+  int rc = ac__exit_signal(node, ac_node_pid(node), to, reason, false);
+  ac__drain(node);
+  return rc;
+}
+
+int ac_stop(ac_proc *self, ac_term reason) {
+  AC__ASSERT_RUNNING(self);
+  ac__doom(self->node, self, reason);
+  return AC_OK;
+}
+
+int ac_stop_atom(ac_proc *self, const char *reason) {
+  AC__ASSERT_RUNNING(self);
+  ac__doom_atom(self->node, self, reason);
+  return AC_OK;
+}
+
+int ac_trap_exit(ac_proc *self, bool on, bool *old) {
+  AC__ASSERT_RUNNING(self);
+  if (old) *old = (self->head.flags & AC__F_TRAP_EXIT) != 0;
+  if (on)
+    self->head.flags |= AC__F_TRAP_EXIT;
+  else
+    self->head.flags &= ~(uint32_t)AC__F_TRAP_EXIT;
+  ac__emit(self->node, AC_EV_TRAP_EXIT, on ? 1 : 0, self->head.pid.bits, 0, 0, NULL, 0);
+  return AC_OK;
+}
+
+/* ---- Links and monitors ------------------------------------------------------------------ */
+
+int ac__link(ac_node *node, ac_proc *p, ac_pid other) {
+  if (ac_pid_eq(other, p->head.pid)) return AC_OK;
+  if (ac_pid_node(other) != node->index) return AC_ENOTLOCAL;
+  ac_proc *q = ac__proc_get(node, other);
+  if (!q || (q->head.flags & AC__F_EXITING)) {
+    if (!(p->head.flags & AC__F_TRAP_EXIT)) return AC_ENOPROC;
+    ac_tbuf b;
+    ac_tb_init(&b);
+    ac_tb_atom(&b, "noproc");
+    ac_term noproc;
+    if (ac_tb_finish(&b, &noproc) == AC_OK) deliver_tuple(node, p, other, "{a,p,t}", "EXIT", other, noproc);
+    ac_tb_free(&b);
+    return AC_OK;
+  }
+  if (ac_node_linked(node, p->head.pid, other)) return AC_OK;
+  int rc = ac__rel_add(node, p, AC__REL_LINK, other, 0);
+  if (rc) return rc;
+  rc = ac__rel_add(node, q, AC__REL_LINK, p->head.pid, 0);
+  if (rc) {
+    rel_remove(node, p, AC__REL_LINK, other, 0);
+    return rc;
+  }
+  ac__emit(node, AC_EV_LINK, 0, p->head.pid.bits, other.bits, 0, NULL, 0);
+  return AC_OK;
+}
+
+int ac_link(ac_proc *self, ac_pid other) {
+  AC__ASSERT_RUNNING(self);
+  if (ac_pid_is_none(other)) return AC_EINVAL;
+  return ac__link(self->node, self, other);
+}
+
+int ac_unlink(ac_proc *self, ac_pid other) {
+  AC__ASSERT_RUNNING(self);
+  ac_node *node = self->node;
+  if (!rel_remove(node, self, AC__REL_LINK, other, 0)) return AC_OK;
+  ac_proc *q = ac__proc_get(node, other);
+  if (q) rel_remove(node, q, AC__REL_LINK, self->head.pid, 0);
+  ac__emit(node, AC_EV_UNLINK, 0, self->head.pid.bits, other.bits, 0, NULL, 0);
+  return AC_OK;
+}
+
+int ac__monitor(ac_node *node, ac_proc *p, ac_pid target, ac_ref *ref_out) {
+  if (ac_pid_node(target) != node->index) return AC_ENOTLOCAL;
+  ac_ref ref = ac__ref_new(node);
+  ac_proc *q = ac__proc_get(node, target);
+  if (!q || (q->head.flags & AC__F_EXITING)) {
+    ac__emit(node, AC_EV_MONITOR, 0, p->head.pid.bits, target.bits, ref.bits, NULL, 0);
+    static const uint8_t noproc_atom[] = {AC_T_ATOM, 6, 'n', 'o', 'p', 'r', 'o', 'c'};
+    ac_term noproc = {noproc_atom};
+    ac__emit_term(node, AC_EV_DOWN, 0, p->head.pid.bits, target.bits, ref.bits, noproc);
+    deliver_tuple(node, p, target, "{a,r,a,p,t}", "DOWN", ref, "process", target, noproc);
+    *ref_out = ref;
+    return AC_OK;
+  }
+  int rc = ac__rel_add(node, p, AC__REL_MONITORS, target, ref.bits);
+  if (rc) return rc;
+  rc = ac__rel_add(node, q, AC__REL_MONITORED_BY, p->head.pid, ref.bits);
+  if (rc) {
+    rel_remove(node, p, AC__REL_MONITORS, target, ref.bits);
+    return rc;
+  }
+  ac__emit(node, AC_EV_MONITOR, 0, p->head.pid.bits, target.bits, ref.bits, NULL, 0);
+  *ref_out = ref;
+  return AC_OK;
+}
+
+int ac_monitor(ac_proc *self, ac_pid target, ac_ref *ref_out) {
+  AC__ASSERT_RUNNING(self);
+  if (!ref_out || ac_pid_is_none(target)) return AC_EINVAL;
+  return ac__monitor(self->node, self, target, ref_out);
+}
+
+static bool is_down_for(const ac_msg *m, ac_ref ref) {
+  ac_term t = ac_msg_term(m), e;
+  ac_ref r;
+  return ac_term_type(t) == AC_T_TUPLE && ac_term_count(t) == 5 &&
+         ac_term_is_atom(ac_term_first(t), "DOWN") && ac_term_elem(t, 1, &e) == AC_OK &&
+         ac_term_get_ref(e, &r) == AC_OK && ac_ref_eq(r, ref);
+}
+
+int ac_demonitor(ac_proc *self, ac_ref ref, unsigned flags) {
+  AC__ASSERT_RUNNING(self);
+  if (flags & ~(unsigned)AC_DEMONITOR_FLUSH) return AC_EINVAL;
+  ac_node *node = self->node;
+  for (uint32_t r = self->rels; r; r = node->rels[r - 1].next) {
+    ac__rel rec = node->rels[r - 1];
+    if (rec.kind != AC__REL_MONITORS || rec.ref != ref.bits) continue;
+    rel_remove(node, self, AC__REL_MONITORS, rec.other, rec.ref);
+    ac_proc *q = ac__proc_get(node, rec.other);
+    if (q) rel_remove(node, q, AC__REL_MONITORED_BY, self->head.pid, rec.ref);
+    ac__emit(node, AC_EV_DEMONITOR, 0, self->head.pid.bits, rec.other.bits, rec.ref, NULL, 0);
+    break;
+  }
+  if (flags & AC_DEMONITOR_FLUSH) {
+    ac_msg **link = &self->mbox_head;
+    while (*link) {
+      ac_msg *m = *link;
+      if (is_down_for(m, ref)) {
+        *link = m->next;
+        self->mbox_len--;
+        ac__msg_free(node, m);
+      } else {
+        link = &m->next;
+      }
+    }
+    self->mbox_tail = link;
+    self->save = &self->mbox_head; /* a new receive follows the callback anyway */
+  }
+  return AC_OK;
+}

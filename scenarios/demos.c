@@ -1,0 +1,399 @@
+/*
+ * Built-in demos (see demos.h). Each is a handful of C behaviours. Their results are kept in
+ * file-level counters because a demo runs once per OS process (the driver is single-threaded);
+ * setup resets them.
+ */
+#include "demos.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <string.h>
+
+#define MS (UINT64_C(1000000))
+
+/* Builds a term from a format into a fresh builder; the caller frees it. */
+static ac_term build(ac_tbuf *b, const char *fmt, ...) {
+  ac_tb_init(b);
+  va_list ap;
+  va_start(ap, fmt);
+  ac_tb_vfmt(b, fmt, ap);
+  va_end(ap);
+  ac_term t = {NULL};
+  int rc = ac_tb_finish(b, &t);
+  (void)rc;
+  assert(rc == AC_OK && "demo term formats are fixed and valid");
+  return t;
+}
+
+/* ---- ring -------------------------------------------------------------------------------- */
+
+static uint64_t ring_hops;
+static uint32_t ring_finished;
+
+static int ring_handle(ac_proc *self, const ac_msg *msg) {
+  ac_pid *next = ac_state(self);
+  ac_term t = ac_msg_term(msg);
+  int64_t token;
+  if (ac_term_get_int(t, &token) == AC_OK) {
+    ring_hops++;
+    if (token == 0) {
+      ring_finished++;
+      return AC_OK;
+    }
+    ac_tbuf b;
+    ac_tb_init(&b);
+    ac_tb_int(&b, token - 1);
+    ac_term out;
+    int rc = ac_tb_finish(&b, &out);
+    if (rc == AC_OK) rc = ac_send(self, *next, out);
+    ac_tb_free(&b);
+    return rc;
+  }
+  ac_term e;
+  if (ac_term_type(t) == AC_T_TUPLE && ac_term_count(t) == 2 &&
+      ac_term_is_atom(ac_term_first(t), "next") && ac_term_elem(t, 1, &e) == AC_OK)
+    return ac_term_get_pid(e, next);
+  return AC_EINVAL; /* an unexpected message crashes the node: badarg */
+}
+
+static int ring_init(ac_proc *self, ac_term arg) {
+  ac_pid *next = ac_state(self);
+  if (ac_term_type(arg) == AC_T_PID) return ac_term_get_pid(arg, next);
+  return AC_OK;
+}
+
+const ac_behaviour scn_ring_node = {"ring_node", sizeof(ac_pid), ring_init, ring_handle, NULL};
+
+int scn_ring_build(ac_node *node, uint32_t n, ac_pid *first) {
+  if (n == 0) return AC_EINVAL;
+  ac_tbuf b;
+  ac_term none = build(&b, "n");
+  int rc = ac_node_spawn(node, &scn_ring_node, none, first);
+  ac_tb_free(&b);
+  if (rc) return rc;
+  ac_pid next = *first;
+  for (uint32_t i = n - 1; i >= 1; i--) {
+    ac_term arg = build(&b, "p", next);
+    rc = ac_node_spawn(node, &scn_ring_node, arg, &next);
+    ac_tb_free(&b);
+    if (rc) return rc;
+  }
+  ac_term set = build(&b, "{a,p}", "next", next);
+  rc = ac_node_send(node, *first, set);
+  ac_tb_free(&b);
+  ring_hops = 0;
+  ring_finished = 0;
+  return rc;
+}
+
+uint64_t scn_ring_hops(void) { return ring_hops; }
+
+static uint32_t ring_n, ring_m;
+
+static void ring_start(sim_world *w, void *arg) {
+  ac_pid *first = arg;
+  ac_tbuf b;
+  ac_term token = build(&b, "i", (int64_t)ring_n * ring_m - 1);
+  ac_node_send(sim_node(w, 0), *first, token);
+  ac_tb_free(&b);
+}
+
+static ac_pid ring_first;
+
+static int ring_setup(sim_world *w, const scn_demo_params *params) {
+  ring_n = params->n ? params->n : 5;
+  ring_m = params->m ? params->m : 3;
+  ac_node *node;
+  int rc = sim_node_add(w, "a", NULL, &node);
+  if (rc == AC_OK) rc = scn_ring_build(node, ring_n, &ring_first);
+  if (rc == AC_OK) rc = sim_at(w, 1 * MS, ring_start, &ring_first);
+  return rc;
+}
+
+static bool ring_check(sim_world *w, char *why, size_t cap) {
+  (void)w;
+  uint64_t want = (uint64_t)ring_n * ring_m;
+  snprintf(why, cap, "token made %" PRIu64 " of %" PRIu64 " hops", ring_hops, want);
+  return ring_hops == want && ring_finished == 1;
+}
+
+/* ---- pingpong ---------------------------------------------------------------------------- */
+
+typedef struct pinger_state {
+  ac_pid ponger;
+  int64_t sent, received, count;
+} pinger_state;
+
+static int64_t pongs_seen;
+
+static int ponger_handle(ac_proc *self, const ac_msg *msg) {
+  ac_term t = ac_msg_term(msg), from, n;
+  if (ac_term_is_atom(t, "stop")) return ac_stop_atom(self, "normal");
+  if (ac_term_count(t) != 3 || ac_term_elem(t, 1, &from) || ac_term_elem(t, 2, &n)) return AC_EINVAL;
+  ac_pid to;
+  int64_t k;
+  if (ac_term_get_pid(from, &to) || ac_term_get_int(n, &k)) return AC_EINVAL;
+  ac_tbuf b;
+  int rc = ac_send(self, to, build(&b, "{a,i}", "pong", k));
+  ac_tb_free(&b);
+  return rc;
+}
+
+static const ac_behaviour ponger = {"ponger", 0, NULL, ponger_handle, NULL};
+
+static int send_ping(ac_proc *self, pinger_state *s) {
+  ac_tbuf b;
+  int rc = ac_send(self, s->ponger, build(&b, "{a,p,i}", "ping", ac_self(self), s->sent++));
+  ac_tb_free(&b);
+  if (rc) return rc;
+  ac_term pattern = build(&b, "{a,a}", "pong", "_");
+  rc = ac_receive_pattern(self, pattern, 500 * (int64_t)MS);
+  ac_tb_free(&b);
+  return rc;
+}
+
+static int pinger_init(ac_proc *self, ac_term arg) {
+  pinger_state *s = ac_state(self);
+  ac_term e;
+  if (ac_term_elem(arg, 0, &e) || ac_term_get_pid(e, &s->ponger)) return AC_EINVAL;
+  if (ac_term_elem(arg, 1, &e) || ac_term_get_int(e, &s->count)) return AC_EINVAL;
+  return send_ping(self, s);
+}
+
+static int pinger_handle(ac_proc *self, const ac_msg *msg) {
+  pinger_state *s = ac_state(self);
+  if (msg == NULL) { /* the pause between pings (or a lost pong) is over */
+    if (s->received == s->count) {
+      ac_tbuf b;
+      ac_send(self, s->ponger, build(&b, "a", "stop"));
+      ac_tb_free(&b);
+      return ac_stop_atom(self, "normal");
+    }
+    return send_ping(self, s);
+  }
+  s->received++;
+  pongs_seen++;
+  /* Wait 100 ms of virtual time: a receive that nothing matches, with a timeout. */
+  ac_tbuf b;
+  int rc = ac_receive_pattern(self, build(&b, "a", "never"), 100 * (int64_t)MS);
+  ac_tb_free(&b);
+  return rc;
+}
+
+static const ac_behaviour pinger = {"pinger", sizeof(pinger_state), pinger_init, pinger_handle,
+                                    NULL};
+static uint32_t pingpong_count;
+
+static int pingpong_setup(sim_world *w, const scn_demo_params *params) {
+  pingpong_count = params->n ? params->n : 3;
+  pongs_seen = 0;
+  ac_node *node;
+  int rc = sim_node_add(w, "a", NULL, &node);
+  ac_pid pong_pid, ping_pid;
+  ac_tbuf b;
+  if (rc == AC_OK) rc = ac_node_spawn(node, &ponger, build(&b, "n"), &pong_pid);
+  ac_tb_free(&b);
+  if (rc == AC_OK) rc = ac_node_register(node, "ponger", pong_pid);
+  if (rc == AC_OK)
+    rc = ac_node_spawn(node, &pinger, build(&b, "{p,i}", pong_pid, (int64_t)pingpong_count),
+                       &ping_pid);
+  ac_tb_free(&b);
+  return rc;
+}
+
+static bool pingpong_check(sim_world *w, char *why, size_t cap) {
+  snprintf(why, cap, "%" PRId64 " of %u pongs came back; %u processes left", pongs_seen,
+           pingpong_count, ac_node_process_count(sim_node(w, 0)));
+  return pongs_seen == pingpong_count && ac_node_process_count(sim_node(w, 0)) == 0;
+}
+
+/* ---- supervise: a trapped exit turned into a restart, by hand ----------------------------- */
+
+typedef struct keeper_state {
+  int64_t restarts;
+  int64_t restarts_max;
+} keeper_state;
+
+static int64_t keeper_restarts;
+static int64_t observer_downs;
+
+static int worker_init(ac_proc *self, ac_term arg) {
+  (void)arg;
+  ac_tbuf b;
+  int rc = ac_register(self, "worker", ac_self(self));
+  /* Crash after 50 ms of virtual time: nothing matches 'never'. */
+  if (rc == AC_OK) rc = ac_receive_pattern(self, build(&b, "a", "never"), 50 * (int64_t)MS);
+  ac_tb_free(&b);
+  return rc;
+}
+
+static int worker_handle(ac_proc *self, const ac_msg *msg) {
+  (void)msg;
+  ac_tbuf b;
+  int rc = ac_stop(self, build(&b, "{a,i}", "crash", (int64_t)ac_now(self)));
+  ac_tb_free(&b);
+  return rc;
+}
+
+static const ac_behaviour worker = {"worker", 0, worker_init, worker_handle, NULL};
+
+static int keeper_start_worker(ac_proc *self) {
+  ac_tbuf b;
+  ac_pid w;
+  int rc = ac_spawn(self, &worker, build(&b, "n"), AC_SPAWN_LINK, &w, NULL);
+  ac_tb_free(&b);
+  return rc;
+}
+
+static int keeper_init(ac_proc *self, ac_term arg) {
+  keeper_state *s = ac_state(self);
+  if (ac_term_get_int(arg, &s->restarts_max)) return AC_EINVAL;
+  ac_trap_exit(self, true, NULL);
+  return keeper_start_worker(self);
+}
+
+static int keeper_handle(ac_proc *self, const ac_msg *msg) {
+  keeper_state *s = ac_state(self);
+  ac_term t = ac_msg_term(msg);
+  if (ac_term_count(t) != 3 || !ac_term_is_atom(ac_term_first(t), "EXIT")) return AC_OK;
+  if (s->restarts == s->restarts_max) return ac_stop_atom(self, "gave_up");
+  s->restarts++;
+  keeper_restarts++;
+  return keeper_start_worker(self);
+}
+
+static const ac_behaviour keeper = {"keeper", sizeof(keeper_state), keeper_init, keeper_handle,
+                                    NULL};
+
+static int observer_init(ac_proc *self, ac_term arg) {
+  ac_pid target;
+  ac_ref ref;
+  if (ac_term_get_pid(arg, &target)) return AC_EINVAL;
+  return ac_monitor(self, target, &ref);
+}
+
+static int observer_handle(ac_proc *self, const ac_msg *msg) {
+  ac_term reason;
+  if (ac_term_elem(ac_msg_term(msg), 4, &reason) == AC_OK && ac_term_is_atom(reason, "gave_up"))
+    observer_downs++;
+  return ac_stop_atom(self, "normal");
+}
+
+static const ac_behaviour observer = {"observer", 0, observer_init, observer_handle, NULL};
+static uint32_t supervise_restarts;
+
+static int supervise_setup(sim_world *w, const scn_demo_params *params) {
+  supervise_restarts = params->n ? params->n : 3;
+  keeper_restarts = observer_downs = 0;
+  ac_node *node;
+  ac_pid k, o;
+  ac_tbuf b;
+  int rc = sim_node_add(w, "a", NULL, &node);
+  if (rc == AC_OK) rc = ac_node_spawn(node, &keeper, build(&b, "i", (int64_t)supervise_restarts), &k);
+  ac_tb_free(&b);
+  if (rc == AC_OK) rc = ac_node_spawn(node, &observer, build(&b, "p", k), &o);
+  ac_tb_free(&b);
+  return rc;
+}
+
+static bool supervise_check(sim_world *w, char *why, size_t cap) {
+  (void)w;
+  snprintf(why, cap, "%" PRId64 " restarts of %u, %" PRId64 " DOWN with gave_up seen",
+           keeper_restarts, supervise_restarts, observer_downs);
+  return keeper_restarts == supervise_restarts && observer_downs == 1;
+}
+
+/* ---- ties: same-instant sends whose order the seed chooses -------------------------------- */
+
+#define TIES_MAX 64u
+static uint32_t ties_n;
+static int64_t ties_order[TIES_MAX];
+static uint32_t ties_seen;
+
+static int tie_sender_init(ac_proc *self, ac_term arg) {
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_tb_term(&b, arg);
+  ac_term t;
+  int rc = ac_tb_finish(&b, &t);
+  if (rc == AC_OK) rc = ac_send_name(self, "collector", t);
+  ac_tb_free(&b);
+  if (rc == AC_OK) rc = ac_stop_atom(self, "normal");
+  return rc;
+}
+
+static int tie_sender_handle(ac_proc *self, const ac_msg *msg) {
+  (void)self;
+  (void)msg;
+  return AC_OK;
+}
+
+static const ac_behaviour tie_sender = {"sender", 0, tie_sender_init, tie_sender_handle, NULL};
+
+static int collector_handle(ac_proc *self, const ac_msg *msg) {
+  int64_t v;
+  if (ac_term_get_int(ac_msg_term(msg), &v)) return AC_EINVAL;
+  if (ties_seen < TIES_MAX) ties_order[ties_seen] = v;
+  ties_seen++;
+  if (ties_seen == ties_n) return ac_stop_atom(self, "normal");
+  return AC_OK;
+}
+
+static const ac_behaviour collector = {"collector", 0, NULL, collector_handle, NULL};
+
+static int ties_setup(sim_world *w, const scn_demo_params *params) {
+  ties_n = params->n ? params->n : 8;
+  if (ties_n > TIES_MAX) ties_n = TIES_MAX;
+  ties_seen = 0;
+  ac_node *node;
+  ac_pid c, s;
+  ac_tbuf b;
+  int rc = sim_node_add(w, "a", NULL, &node);
+  if (rc == AC_OK) rc = ac_node_spawn(node, &collector, build(&b, "n"), &c);
+  ac_tb_free(&b);
+  if (rc == AC_OK) rc = ac_node_register(node, "collector", c);
+  for (uint32_t i = 0; rc == AC_OK && i < ties_n; i++) {
+    rc = ac_node_spawn(node, &tie_sender, build(&b, "i", (int64_t)i), &s);
+    ac_tb_free(&b);
+  }
+  return rc;
+}
+
+static bool ties_check(sim_world *w, char *why, size_t cap) {
+  (void)w;
+  size_t used = (size_t)snprintf(why, cap, "arrival order:");
+  for (uint32_t i = 0; i < ties_seen && i < TIES_MAX && used < cap; i++)
+    used += (size_t)snprintf(why + used, cap - used, " %" PRId64, ties_order[i]);
+  return ties_seen == ties_n;
+}
+
+/* ---- idle (for the spawn benchmark) ------------------------------------------------------- */
+
+static int idle_handle(ac_proc *self, const ac_msg *msg) {
+  (void)msg;
+  return ac_stop_atom(self, "normal");
+}
+
+const ac_behaviour scn_idle = {"idle", 0, NULL, idle_handle, NULL};
+
+/* ---- Table -------------------------------------------------------------------------------- */
+
+const scn_demo scn_demos[] = {
+    {"pingpong", "two processes exchange pings (N, default 3) with pauses of virtual time",
+     pingpong_setup, pingpong_check},
+    {"ring", "a token passes around a ring of N processes (default 5) M times (default 3)",
+     ring_setup, ring_check},
+    {"supervise", "a process that traps exits restarts a crashing linked worker N times (default 3) "
+                  "by hand, then gives up; an observer's monitor sees it go",
+     supervise_setup, supervise_check},
+    {"ties", "N senders (default 8) message a collector at the same instant: the seed picks "
+             "the arrival order",
+     ties_setup, ties_check},
+    {NULL, NULL, NULL, NULL},
+};
+
+const scn_demo *scn_demo_find(const char *name) {
+  for (const scn_demo *d = scn_demos; d->name; d++)
+    if (strcmp(d->name, name) == 0) return d;
+  return NULL;
+}

@@ -1,0 +1,288 @@
+/*
+ * The `crashlab` command line.
+ *
+ *   crashlab demo NAME [--seed N] [--trace FILE] [--quiet] [--check-determinism] [--n N] [--m M]
+ *   crashlab demo --list
+ *   crashlab trace FILE          print a trace file readably and verify its hash
+ *   crashlab --help | --version
+ *
+ * A demo prints its trace as readable lines (unless --quiet), then exactly one verdict line:
+ *   PASS demo=NAME seed=N events=E sim_time=T hash=H
+ * Exit status: 0 pass, 1 the demo's check failed, 2 usage or input error.
+ * --check-determinism runs the same command twice more in separate OS processes (so address
+ * layouts differ) and compares their hashes with this one.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <inttypes.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "demos.h"
+
+extern char **environ;
+
+#define EXIT_PASS 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "crashlab %s: deterministic fault-injection simulator for Erlang-style systems\n"
+          "\n"
+          "usage:\n"
+          "  crashlab demo NAME [options]   run a built-in demo system\n"
+          "  crashlab demo --list           list the demos\n"
+          "  crashlab trace FILE            print a trace file and verify it\n"
+          "  crashlab --help | --version\n"
+          "\n"
+          "demo options:\n"
+          "  --seed N              the run's seed (default 1); same seed, same run\n"
+          "  --trace FILE          write the binary trace to FILE\n"
+          "  --quiet               print only the verdict line\n"
+          "  --check-determinism   also run twice in separate processes and compare hashes\n"
+          "  --n N, --m M          the demo's size parameters (see --list)\n"
+          "\n"
+          "The last line is 'PASS|FAIL demo=NAME seed=N events=E sim_time=T hash=H'.\n"
+          "Exit status: 0 pass, 1 check failed, 2 usage or input error.\n",
+          CRASHLAB_VERSION);
+}
+
+static int parse_u64(const char *opt, const char *text, uint64_t *out) {
+  char *end;
+  errno = 0;
+  if (!text || !*text || *text == '-') goto bad;
+  unsigned long long v = strtoull(text, &end, 0);
+  if (errno || *end) goto bad;
+  *out = v;
+  return 0;
+bad:
+  fprintf(stderr, "crashlab: %s needs a non-negative integer, got '%s'\n", opt, text ? text : "");
+  return -1;
+}
+
+typedef struct demo_opts {
+  const char *name;
+  const char *trace_path;
+  uint64_t seed;
+  uint64_t n, m;
+  int quiet;
+  int check_determinism;
+} demo_opts;
+
+/* Runs `argv` (this program, --quiet appended) and extracts the hash of its verdict line. */
+static int run_child_hash(char **argv, char *hash, size_t cap) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&fa, fds[0]);
+  pid_t pid;
+  int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    return -1;
+  }
+  char out[4096];
+  size_t len = 0;
+  ssize_t got;
+  while ((got = read(fds[0], out + len, sizeof out - 1 - len)) > 0) len += (size_t)got;
+  close(fds[0]);
+  out[len] = 0;
+  int status;
+  waitpid(pid, &status, 0);
+  const char *h = strstr(out, "hash=");
+  if (!h) return -1;
+  snprintf(hash, cap, "%.16s", h + 5);
+  return 0;
+}
+
+static int check_determinism(const demo_opts *o, const char *hash) {
+  char seed[32], n[32], m[32];
+  snprintf(seed, sizeof seed, "%" PRIu64, o->seed);
+  snprintf(n, sizeof n, "%" PRIu64, o->n);
+  snprintf(m, sizeof m, "%" PRIu64, o->m);
+  char *argv[] = {"crashlab", "demo", (char *)o->name, "--seed", seed, "--n", n, "--m", m,
+                  "--quiet", NULL};
+  char h1[32], h2[32];
+  if (run_child_hash(argv, h1, sizeof h1) || run_child_hash(argv, h2, sizeof h2)) {
+    fprintf(stderr, "crashlab: could not run the determinism check's child processes\n");
+    return -1;
+  }
+  int same = strcmp(h1, hash) == 0 && strcmp(h2, hash) == 0;
+  printf("determinism: %s (hashes %s %s %s in 3 OS processes)\n", same ? "OK" : "MISMATCH",
+         hash, h1, h2);
+  return same ? 0 : 1;
+}
+
+static int cmd_demo(const demo_opts *o) {
+  const scn_demo *demo = scn_demo_find(o->name);
+  if (!demo) {
+    fprintf(stderr, "crashlab: unknown demo '%s' (crashlab demo --list shows them)\n", o->name);
+    return EXIT_USAGE;
+  }
+  /* The readable trace is produced by writing the binary trace and reading it back, so what
+   * is printed is exactly what a trace file holds. */
+  char tmp_trace[] = "/tmp/crashlab-demo-XXXXXX";
+  const char *trace_path = o->trace_path;
+  if (!trace_path && !o->quiet) {
+    int fd = mkstemp(tmp_trace);
+    if (fd < 0) {
+      fprintf(stderr, "crashlab: cannot create a temporary file: %s\n", strerror(errno));
+      return EXIT_USAGE;
+    }
+    close(fd);
+    trace_path = tmp_trace;
+  }
+  sim_config cfg = {o->seed, demo->name, trace_path};
+  sim_world *w;
+  int rc = sim_world_create(&w, &cfg);
+  if (rc) {
+    fprintf(stderr, "crashlab: cannot start the run: %s%s%s\n", ac_strerror(rc),
+            trace_path ? " writing " : "", trace_path ? trace_path : "");
+    if (trace_path == tmp_trace) remove(tmp_trace);
+    return EXIT_USAGE;
+  }
+  scn_demo_params params = {(uint32_t)o->n, (uint32_t)o->m};
+  rc = demo->setup(w, &params);
+  if (rc) {
+    fprintf(stderr, "crashlab: demo %s: setup failed: %s\n", demo->name, ac_strerror(rc));
+    sim_world_destroy(w);
+    if (trace_path == tmp_trace) remove(tmp_trace);
+    return EXIT_USAGE;
+  }
+  sim_run(w, NULL);
+  char why[512];
+  bool pass = demo->check(w, why, sizeof why);
+  rc = sim_finish(w);
+  if (rc) fprintf(stderr, "crashlab: writing the trace failed: %s\n", ac_strerror(rc));
+  if (!o->quiet) {
+    sim_trace_reader r;
+    sim_record rec;
+    int got = sim_trace_reader_open(&r, trace_path);
+    if (got == AC_OK) got = 1;
+    while (got == 1 && (got = sim_trace_reader_next(&r, &rec)) == 1) {
+      char line[512];
+      sim_format_record(&rec, line, sizeof line);
+      puts(line);
+    }
+    if (got < 0) fprintf(stderr, "crashlab: %s\n", r.error);
+    sim_trace_reader_close(&r);
+    printf("%s: %s\n", demo->name, why);
+  }
+  if (trace_path == tmp_trace) remove(tmp_trace);
+  char sim_time[32];
+  sim_format_duration(sim_now(w), sim_time, sizeof sim_time);
+  char hash[17];
+  snprintf(hash, sizeof hash, "%016" PRIx64, sim_hash(w));
+  int status = pass && rc == 0 ? EXIT_PASS : EXIT_FAIL;
+  if (o->check_determinism && check_determinism(o, hash) != 0) status = EXIT_FAIL;
+  printf("%s demo=%s seed=%" PRIu64 " events=%" PRIu64 " sim_time=%s hash=%s\n",
+         status == EXIT_PASS ? "PASS" : "FAIL", demo->name, o->seed, sim_event_count(w), sim_time,
+         hash);
+  sim_world_destroy(w);
+  return status;
+}
+
+static int cmd_trace(const char *path) {
+  sim_trace_reader r;
+  sim_record rec;
+  int rc = sim_trace_reader_open(&r, path);
+  if (rc == AC_OK) {
+    printf("# trace of '%s' seed=%" PRIu64 " written by %s\n", r.name, r.seed, r.tool);
+    rc = 1;
+  }
+  while (rc == 1 && (rc = sim_trace_reader_next(&r, &rec)) == 1) {
+    char line[512];
+    sim_format_record(&rec, line, sizeof line);
+    puts(line);
+  }
+  if (rc < 0) {
+    fprintf(stderr, "crashlab: %s\n", r.error);
+    sim_trace_reader_close(&r);
+    return EXIT_USAGE;
+  }
+  printf("# %" PRIu64 " records, hash=%016" PRIx64 " verified\n", r.count, r.hash);
+  sim_trace_reader_close(&r);
+  return EXIT_PASS;
+}
+
+static int demo_main(int argc, char **argv) {
+  demo_opts o = {.seed = 1};
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--list") == 0) {
+      for (const scn_demo *d = scn_demos; d->name; d++) printf("%-10s %s\n", d->name, d->summary);
+      return EXIT_PASS;
+    } else if (strcmp(a, "--seed") == 0) {
+      if (parse_u64(a, v, &o.seed)) return EXIT_USAGE;
+      i++;
+    } else if (strcmp(a, "--n") == 0 || strcmp(a, "--m") == 0) {
+      uint64_t *dst = a[2] == 'n' ? &o.n : &o.m;
+      if (parse_u64(a, v, dst)) return EXIT_USAGE;
+      if (*dst > 10000000) {
+        fprintf(stderr, "crashlab: %s must be at most 10000000\n", a);
+        return EXIT_USAGE;
+      }
+      i++;
+    } else if (strcmp(a, "--trace") == 0) {
+      if (!v) {
+        fprintf(stderr, "crashlab: --trace needs a file name\n");
+        return EXIT_USAGE;
+      }
+      o.trace_path = v;
+      i++;
+    } else if (strcmp(a, "--quiet") == 0) {
+      o.quiet = 1;
+    } else if (strcmp(a, "--check-determinism") == 0) {
+      o.check_determinism = 1;
+    } else if (a[0] == '-') {
+      fprintf(stderr, "crashlab: unknown option '%s' (crashlab --help)\n", a);
+      return EXIT_USAGE;
+    } else if (!o.name) {
+      o.name = a;
+    } else {
+      fprintf(stderr, "crashlab: unexpected argument '%s'\n", a);
+      return EXIT_USAGE;
+    }
+  }
+  if (!o.name) {
+    fprintf(stderr, "crashlab: demo needs a NAME (crashlab demo --list)\n");
+    return EXIT_USAGE;
+  }
+  return cmd_demo(&o);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    usage(stdout);
+    return EXIT_PASS;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("crashlab %s\n", CRASHLAB_VERSION);
+    return EXIT_PASS;
+  }
+  if (strcmp(argv[1], "demo") == 0) return demo_main(argc, argv);
+  if (strcmp(argv[1], "trace") == 0) {
+    if (argc != 3) {
+      fprintf(stderr, "crashlab: usage: crashlab trace FILE\n");
+      return EXIT_USAGE;
+    }
+    return cmd_trace(argv[2]);
+  }
+  fprintf(stderr, "crashlab: unknown command '%s' (crashlab --help)\n", argv[1]);
+  return EXIT_USAGE;
+}

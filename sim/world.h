@@ -1,0 +1,82 @@
+/*
+ * The simulated world: a virtual clock, a seeded scheduler, timers, nodes and the trace.
+ *
+ * A world owns its nodes (core/ runtimes) and implements their host interface. Two queues
+ * drive it: the run queue of processes runnable now, and a timer heap ordered by (time,
+ * sequence) for everything in the future. At each step the scheduler draws, from the "sched"
+ * stream of the seed, one item among the runnable processes and the timers due now, so
+ * same-instant interleavings differ between seeds and repeat exactly for one seed. When nothing
+ * is due, the clock jumps to the earliest timer. A run is a pure function of its inputs and
+ * its seed: nothing here reads a wall clock or depends on an address.
+ */
+#ifndef CRASHLAB_SIM_WORLD_H
+#define CRASHLAB_SIM_WORLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "node.h"
+#include "rng.h"
+#include "trace.h"
+
+typedef struct sim_world sim_world;
+
+typedef struct sim_config {
+  uint64_t seed;          /* the run's seed */
+  const char *name;       /* scenario name, recorded in the trace header */
+  const char *trace_path; /* write the trace here, or NULL to only hash it */
+} sim_config;
+
+/* Why sim_run returned. */
+typedef enum sim_stop_reason {
+  SIM_STOP_QUIESCENT = 1, /* nothing runnable and no timer left */
+  SIM_STOP_TIME_LIMIT,    /* the next event lies past the time limit */
+  SIM_STOP_STEP_LIMIT,    /* the step limit was reached */
+  SIM_STOP_REQUESTED,     /* sim_request_stop was called */
+} sim_stop_reason;
+
+typedef struct sim_limits {
+  uint64_t time_ns_max;   /* 0: none. Events at exactly this time still run. */
+  uint64_t step_count_max; /* 0: none */
+} sim_limits;
+
+/* A function the world calls at a virtual time (sim_at). */
+typedef void (*sim_callback)(sim_world *w, void *arg);
+
+/* Creates a world. AC_ENOMEM, or AC_EIO when the trace file cannot be created. */
+int sim_world_create(sim_world **out, const sim_config *cfg);
+/* Destroys the world and its nodes. If the trace was not finished, the partial file is removed
+ * (a trace that exists is always complete). NULL is ignored. */
+void sim_world_destroy(sim_world *w);
+
+/* Adds a node named `name` (unique, an atom); cfg may be NULL. Its index is the order of
+ * addition, starting at 0. AC_EINVAL for a bad or duplicate name, AC_ELIMIT past AC_NODE_MAX. */
+int sim_node_add(sim_world *w, const char *name, const ac_node_config *cfg, ac_node **out);
+ac_node *sim_node(sim_world *w, uint32_t index);
+uint32_t sim_node_count(const sim_world *w);
+
+/* Calls fn(w, arg) at virtual time at_ns (>= now), ordered with everything else due then. */
+int sim_at(sim_world *w, uint64_t at_ns, sim_callback fn, void *arg);
+/* Called after every step (e.g. to check properties); NULL to remove. */
+void sim_set_step_hook(sim_world *w, sim_callback fn, void *arg);
+/* Makes sim_run return SIM_STOP_REQUESTED after the current step. */
+void sim_request_stop(sim_world *w);
+
+/* Runs steps until a stop condition; may be called again to continue. */
+sim_stop_reason sim_run(sim_world *w, const sim_limits *limits);
+/* Completes the trace file (trailer, rename). Returns AC_EIO on a write error. Idempotent. */
+int sim_finish(sim_world *w);
+
+uint64_t sim_now(const sim_world *w);
+uint64_t sim_hash(const sim_world *w);
+/* Trace records so far, and per event kind. */
+uint64_t sim_event_count(const sim_world *w);
+uint64_t sim_event_kind_count(const sim_world *w, uint16_t kind);
+uint64_t sim_step_count(const sim_world *w);
+uint64_t sim_seed(const sim_world *w);
+/* A stream of the seed, created on first use by name (e.g. "fault"); lives as long as w. */
+sim_rng *sim_stream(sim_world *w, const char *name);
+/* Emits a user annotation (AC_EV_NOTE) into the trace. */
+void sim_note(sim_world *w, ac_term t);
+
+#endif
