@@ -183,7 +183,7 @@ static int cmd_demo(const demo_opts *o) {
   sim_format_duration(sim_now(w), sim_time, sizeof sim_time);
   char hash[17];
   snprintf(hash, sizeof hash, "%016" PRIx64, sim_hash(w));
-  int status = pass && rc == 0 ? EXIT_PASS : EXIT_FAIL;
+  int status = rc != 0 ? EXIT_USAGE : pass ? EXIT_PASS : EXIT_FAIL;
   if (o->check_determinism && check_determinism(o, hash) != 0) status = EXIT_FAIL;
   printf("%s demo=%s seed=%" PRIu64 " events=%" PRIu64 " sim_time=%s hash=%s\n",
          status == EXIT_PASS ? "PASS" : "FAIL", demo->name, o->seed, sim_event_count(w), sim_time,

@@ -83,12 +83,16 @@ static void buf_flush(sim_trace *t) {
 int sim_trace_open(sim_trace *t, const char *path, uint64_t seed, const char *name) {
   if (!path || !name || t->file) return AC_EINVAL;
   size_t path_len = strlen(path), name_len = strlen(name);
+  if (name_len > 255) return AC_EINVAL; /* the reader's limit */
   t->path = malloc(path_len + 1);
   t->partial_path = malloc(path_len + sizeof ".partial");
   if (!t->path || !t->partial_path || buf_reserve(t, 64 + name_len) != 0) {
     free(t->path);
     free(t->partial_path);
+    free(t->buf);
     t->path = t->partial_path = NULL;
+    t->buf = NULL;
+    t->buf_cap = 0;
     return AC_ENOMEM;
   }
   memcpy(t->path, path, path_len + 1);
@@ -98,7 +102,10 @@ int sim_trace_open(sim_trace *t, const char *path, uint64_t seed, const char *na
   if (!t->file) {
     free(t->path);
     free(t->partial_path);
+    free(t->buf);
     t->path = t->partial_path = NULL;
+    t->buf = NULL;
+    t->buf_cap = 0;
     return AC_EIO;
   }
   const char *tool = "crashlab " CRASHLAB_VERSION;
@@ -156,7 +163,10 @@ int sim_trace_close(sim_trace *t, bool complete) {
     if (fclose(t->file) != 0 && !t->err) t->err = AC_EIO;
     t->file = NULL;
     if (complete && !t->err) {
-      if (rename(t->partial_path, t->path) != 0) t->err = AC_EIO;
+      if (rename(t->partial_path, t->path) != 0) {
+        t->err = AC_EIO;
+        remove(t->partial_path);
+      }
     } else {
       remove(t->partial_path);
     }
@@ -260,25 +270,29 @@ void sim_trace_reader_close(sim_trace_reader *r) {
 /* ---- Text -------------------------------------------------------------------------------- */
 
 void sim_format_duration(uint64_t ns, char *buf, size_t cap) {
+  /* Every unit the value reaches gives an exact decimal; the shortest wins, ties go to the
+   * larger unit. */
   static const struct {
     uint64_t ns;
+    int digits;
     const char *unit;
-  } units[] = {{UINT64_C(1000000000), "s"}, {1000000, "ms"}, {1000, "us"}};
+  } units[] = {{UINT64_C(1000000000), 9, "s"}, {1000000, 6, "ms"}, {1000, 3, "us"}, {1, 0, "ns"}};
+  char best[48] = "", text[48];
   for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-    if (ns >= units[i].ns && ns % units[i].ns == 0) {
-      snprintf(buf, cap, "%" PRIu64 "%s", ns / units[i].ns, units[i].unit);
-      return;
+    if (ns < units[i].ns && units[i].ns > 1) continue;
+    uint64_t whole = ns / units[i].ns, frac = ns % units[i].ns;
+    if (frac == 0) {
+      snprintf(text, sizeof text, "%" PRIu64 "%s", whole, units[i].unit);
+    } else {
+      char digits[16];
+      snprintf(digits, sizeof digits, "%0*" PRIu64, units[i].digits, frac);
+      size_t n = strlen(digits);
+      while (n > 1 && digits[n - 1] == '0') digits[--n] = 0;
+      snprintf(text, sizeof text, "%" PRIu64 ".%s%s", whole, digits, units[i].unit);
     }
+    if (best[0] == 0 || strlen(text) < strlen(best)) memcpy(best, text, sizeof text);
   }
-  if (ns >= 1000000) { /* not a whole number of ms: seconds with nanosecond digits */
-    char digits[16];
-    snprintf(digits, sizeof digits, "%09" PRIu64, ns % UINT64_C(1000000000));
-    size_t n = strlen(digits);
-    while (n > 1 && digits[n - 1] == '0') digits[--n] = 0;
-    snprintf(buf, cap, "%" PRIu64 ".%ss", ns / UINT64_C(1000000000), digits);
-    return;
-  }
-  snprintf(buf, cap, "%" PRIu64 "ns", ns);
+  snprintf(buf, cap, "%s", best);
 }
 
 static size_t fmt_pid(uint64_t bits, char *buf, size_t cap) {

@@ -18,7 +18,7 @@
  *       ^ (payload_size ? ac_hash_bytes(0, payload) * K6 : 0),   w0 = kind | flags << 16 |
  *       (u64)payload_size << 32,
  *   h = (h ^ e) * K7; h ^= h >> 32;
- * with the constants below (64-bit wrapping arithmetic).
+ * with the constants K0..K7 of sim/trace.c (64-bit wrapping arithmetic).
  */
 #ifndef CRASHLAB_SIM_TRACE_H
 #define CRASHLAB_SIM_TRACE_H
@@ -93,7 +93,8 @@ typedef struct sim_trace_reader {
   char error[512];      /* "path: offset N: what is wrong" after a failure */
 } sim_trace_reader;
 
-/* Opens and checks the header. On failure returns AC_EIO or AC_EBADTRACE with r->error set. */
+/* Opens and checks the header. On failure returns AC_EIO or AC_EBADTRACE with r->error set;
+ * call sim_trace_reader_close in every case. */
 int sim_trace_reader_open(sim_trace_reader *r, const char *path);
 /*
  * Reads the next record: 1 with *rec filled, 0 at a verified end (trailer count and hash match

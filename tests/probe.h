@@ -30,6 +30,7 @@ extern const probe_script probe_scripts[];
 static char probe_log[PROBE_LOG_MAX][256];
 static int probe_log_len;
 
+__attribute__((format(printf, 1, 2))) static void probe_logf(const char *fmt, ...);
 static void probe_logf(const char *fmt, ...) {
   if (probe_log_len >= PROBE_LOG_MAX) return;
   va_list ap;

@@ -240,13 +240,17 @@ static void test_unit_is_in_zero_one_with_53_bits(void **state) {
 
 static void test_unit_extremes_are_zero_and_just_below_one(void **state) {
   (void)state;
-  /* A state whose first output is 0 (see the known answers): the second draw from {1,2,3,4}. */
-  sim_rng r = {{1, 2, 3, 4}};
-  sim_rng_next(&r);
-  assert_true(sim_rng_unit(&r) == 0.0);
-  /* The largest output, all ones, must still map below 1. Find no such state; check the
-   * arithmetic the header documents instead: (2^64 - 1) >> 11 scaled by 2^-53 is 1 - 2^-53. */
-  assert_true((double)(UINT64_MAX >> 11) * 0x1.0p-53 < 1.0);
+  /* The output is rotl(s[1] * 5, 7) * 9, so s[1] alone picks the first draw: 0 gives 0, and
+   * 0x4fc71c71c71c71c7 (solved by inverting 9, the rotation and 5) gives all ones. */
+  sim_rng zero = {{1, 0, 3, 4}};
+  assert_int_equal(ref_next((uint64_t[4]){1, 0, 3, 4}), 0);
+  assert_true(sim_rng_unit(&zero) == 0.0);
+  uint64_t ones[4] = {1, UINT64_C(0x4fc71c71c71c71c7), 3, 4};
+  sim_rng top = {{ones[0], ones[1], ones[2], ones[3]}};
+  assert_int_equal(ref_next(ones), UINT64_MAX);
+  double u = sim_rng_unit(&top);
+  assert_true(u < 1.0);
+  assert_true(u == 1.0 - 0x1.0p-53);
 }
 
 int main(void) {
