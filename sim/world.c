@@ -343,6 +343,10 @@ sim_rng *sim_stream(sim_world *w, const char *name) {
   return &s->rng;
 }
 
+void sim_process_rng(const sim_world *w, ac_pid pid, sim_rng *out) {
+  sim_rng_seed(out, w->seed, sim_stream_id("proc") ^ (pid.bits * UINT64_C(0x9e3779b97f4a7c15)));
+}
+
 void sim_note(sim_world *w, ac_term t) {
   ac_event ev = {AC_EV_NOTE, 0, 0, 0, 0, 0, t.p, (uint32_t)ac_term_size(t)};
   host_event(w, &ev);

@@ -76,6 +76,10 @@ uint64_t sim_step_count(const sim_world *w);
 uint64_t sim_seed(const sim_world *w);
 /* A stream of the seed, created on first use by name (e.g. "fault"); lives as long as w. */
 sim_rng *sim_stream(sim_world *w, const char *name);
+/* Seeds *out as process pid's own stream: stream id FNV-1a-64("proc") XOR (pid bits times
+ * 0x9e3779b97f4a7c15). Each process draws independently of every other and of the scheduler,
+ * and the same pid in the same run always gets the same stream. */
+void sim_process_rng(const sim_world *w, ac_pid pid, sim_rng *out);
 /* Emits a user annotation (AC_EV_NOTE) into the trace. */
 void sim_note(sim_world *w, ac_term t);
 

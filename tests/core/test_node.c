@@ -15,7 +15,7 @@
 
 #include "probe.h"
 
-enum { S_PASSIVE, S_SELECTIVE, S_AFTER, S_REGISTER_SELF, S_SEND_AFTER, S_CHECK_ERRORS };
+enum { S_PASSIVE, S_SELECTIVE, S_AFTER, S_REGISTER_SELF, S_SEND_AFTER, S_CHECK_ERRORS, S_BURST };
 
 /* Receives only {b, _} first, then anything: proves unmatched messages keep their order. */
 static int selective_init(ac_proc *self, ac_term arg) {
@@ -85,6 +85,39 @@ static int check_errors_init(ac_proc *self, ac_term arg) {
   return AC_OK;
 }
 
+/* Sends {Id, K} for K = 1..BURST_LEN to a collector, one per step, interleaved with others. */
+#define BURST_LEN 50
+typedef struct burst {
+  ac_pid collector;
+  int64_t id;
+} burst;
+static burst bursts[8];
+
+static int burst_next(ac_proc *self, int64_t id, int64_t k) {
+  if (k > BURST_LEN) return AC_OK;
+  ac_tbuf b;
+  int rc = ac_send(self, bursts[id].collector, T(&b, "{i,i}", id, k));
+  ac_tb_free(&b);
+  if (rc == AC_OK) rc = ac_send(self, ac_self(self), T(&b, "{a,i,i}", "next", id, k + 1));
+  ac_tb_free(&b);
+  return rc;
+}
+
+static int burst_init(ac_proc *self, ac_term arg) {
+  int64_t id;
+  if (ac_term_get_int(arg, &id)) return AC_EINVAL;
+  return burst_next(self, id, 1);
+}
+
+static int burst_msg(ac_proc *self, const ac_msg *msg) {
+  ac_term t = ac_msg_term(msg), e;
+  int64_t id, k;
+  if (ac_term_elem(t, 1, &e) || ac_term_get_int(e, &id) || ac_term_elem(t, 2, &e) ||
+      ac_term_get_int(e, &k))
+    return AC_EINVAL;
+  return burst_next(self, id, k);
+}
+
 const probe_script probe_scripts[] = {
     [S_PASSIVE] = {NULL, NULL},
     [S_SELECTIVE] = {selective_init, NULL},
@@ -92,6 +125,7 @@ const probe_script probe_scripts[] = {
     [S_REGISTER_SELF] = {register_self_init, NULL},
     [S_SEND_AFTER] = {send_after_init, NULL},
     [S_CHECK_ERRORS] = {check_errors_init, NULL},
+    [S_BURST] = {burst_init, burst_msg},
 };
 
 static void send_fmt(ac_node *node, ac_pid to, const char *fmt, ...) {
@@ -322,6 +356,55 @@ static void test_memory_accounting_returns_to_baseline(void **state) {
   sim_world_destroy(w);
 }
 
+static int64_t order_last[8], order_violations, order_count, order_prev_id, order_switches;
+
+static int order_handle(ac_proc *self, const ac_msg *msg) {
+  (void)self;
+  ac_term t = ac_msg_term(msg), e;
+  int64_t id, k;
+  if (ac_term_elem(t, 0, &e) || ac_term_get_int(e, &id) || ac_term_elem(t, 1, &e) ||
+      ac_term_get_int(e, &k) || id < 0 || id >= 8)
+    return AC_EINVAL;
+  if (k != order_last[id] + 1) order_violations++;
+  order_last[id] = k;
+  order_count++;
+  order_switches += id != order_prev_id;
+  order_prev_id = id;
+  return AC_OK;
+}
+
+static void test_message_order_is_kept_per_sender_receiver_pair(void **state) {
+  (void)state;
+  static const ac_behaviour order_b = {"order", 0, NULL, order_handle, NULL};
+  int interleaved = 0;
+  for (uint64_t seed = 1; seed <= 5; seed++) {
+    sim_config cfg = {seed, "order", NULL};
+    sim_world *w;
+    ac_node *node;
+    assert_int_equal(sim_world_create(&w, &cfg), AC_OK);
+    assert_int_equal(sim_node_add(w, "a", NULL, &node), AC_OK);
+    ac_tbuf b;
+    ac_pid collector;
+    assert_int_equal(ac_node_spawn(node, &order_b, T(&b, "n"), &collector), AC_OK);
+    ac_tb_free(&b);
+    memset(order_last, 0, sizeof order_last);
+    order_violations = order_count = order_switches = 0;
+    order_prev_id = -1;
+    probe_log_len = PROBE_LOG_MAX;
+    for (int64_t id = 0; id < 4; id++) {
+      bursts[id].collector = collector;
+      probe_spawn(node, S_BURST, "i", id);
+    }
+    sim_run(w, NULL);
+    assert_int_equal(order_count, 4 * BURST_LEN);
+    assert_int_equal(order_violations, 0);
+    /* The senders really did interleave at the collector, not one after the other. */
+    interleaved += order_switches > 20;
+    sim_world_destroy(w);
+  }
+  assert_int_equal(interleaved, 5);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_selective_receive_keeps_unmatched_in_order),
@@ -335,6 +418,7 @@ int main(void) {
       cmocka_unit_test(test_mailbox_limit_kills_receiver),
       cmocka_unit_test(test_process_limit_is_an_error),
       cmocka_unit_test(test_memory_accounting_returns_to_baseline),
+      cmocka_unit_test(test_message_order_is_kept_per_sender_receiver_pair),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

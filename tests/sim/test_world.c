@@ -167,6 +167,23 @@ static void test_streams_are_independent_and_stable(void **state) {
   sim_world_destroy(w2);
 }
 
+static void test_process_streams_differ_per_pid_and_repeat(void **state) {
+  (void)state;
+  sim_world *w = world(9), *w2 = world(9), *w3 = world(10);
+  sim_rng a, b, a2, a3;
+  sim_process_rng(w, ac_pid_make(0, 1, 0), &a);
+  sim_process_rng(w, ac_pid_make(0, 2, 0), &b);
+  sim_process_rng(w2, ac_pid_make(0, 1, 0), &a2);
+  sim_process_rng(w3, ac_pid_make(0, 1, 0), &a3);
+  uint64_t x = sim_rng_next(&a);
+  assert_int_not_equal(x, sim_rng_next(&b));
+  assert_int_equal(x, sim_rng_next(&a2));
+  assert_int_not_equal(x, sim_rng_next(&a3));
+  sim_world_destroy(w);
+  sim_world_destroy(w2);
+  sim_world_destroy(w3);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_callbacks_run_in_time_order),
@@ -176,6 +193,7 @@ int main(void) {
       cmocka_unit_test(test_ties_demo_delivery_order_differs_between_seeds),
       cmocka_unit_test(test_every_demo_passes_and_repeats_its_hash),
       cmocka_unit_test(test_streams_are_independent_and_stable),
+      cmocka_unit_test(test_process_streams_differ_per_pid_and_repeat),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
