@@ -16,7 +16,9 @@
   X(AC_EV_SPAWN, 1, "spawn")             /* a=parent b=child     payload=behaviour atom */   \
   X(AC_EV_EXIT, 2, "exit")               /* a=pid                payload=reason */           \
   X(AC_EV_SEND, 3, "send")               /* a=from b=to c=msg id payload=message */          \
-  X(AC_EV_DELIVER, 4, "deliver")         /* a=from b=to c=msg id (message in mailbox) */     \
+  X(AC_EV_DELIVER, 4, "deliver")         /* a=from b=to c=msg id: a message without a send   \
+                                            event of this step reached a mailbox (EXIT, DOWN, \
+                                            from another node); a local send delivers at once */ \
   X(AC_EV_RECEIVE, 5, "receive")         /* a=pid  b=from c=msg id (taken by receive) */     \
   X(AC_EV_TIMEOUT, 6, "timeout")         /* a=pid (receive ... after fired) */               \
   X(AC_EV_LINK, 7, "link")               /* a=pid b=other */                                 \

@@ -132,8 +132,10 @@ void ac__u64set_free(ac__u64set *s);
 int ac__spawn(ac_node *node, ac_pid parent, const ac_behaviour *b, ac_term arg, unsigned opts,
               ac_pid *pid_out, ac_ref *mon_out);
 int ac__send(ac_node *node, ac_pid from, ac_pid to, ac_term msg);
-/* Appends a message to p's mailbox and wakes p if its receive matches. */
-void ac__deliver(ac_node *node, ac_proc *p, ac_pid from, ac_term msg, uint64_t msg_id);
+/* Appends a message to p's mailbox and wakes p if its receive matches. traced_send: the message
+ * already has a send event in this step (a local send), so no deliver event is emitted. */
+void ac__deliver(ac_node *node, ac_proc *p, ac_pid from, ac_term msg, uint64_t msg_id,
+                 bool traced_send);
 void ac__proc_release(ac_node *node, ac_proc *p);
 void ac__make_runnable(ac_node *node, ac_proc *p);
 

@@ -121,7 +121,8 @@ int ac_node_spawn(ac_node *node, const ac_behaviour *b, ac_term arg, ac_pid *pid
   return ac__spawn(node, ac_node_pid(node), b, arg, 0, pid_out, NULL);
 }
 
-void ac__deliver(ac_node *node, ac_proc *p, ac_pid from, ac_term msg, uint64_t msg_id) {
+void ac__deliver(ac_node *node, ac_proc *p, ac_pid from, ac_term msg, uint64_t msg_id,
+                 bool traced_send) {
   if (p->head.flags & AC__F_EXITING) return;
   if (p->mbox_len >= node->cfg.mailbox_len_max) {
     ac__doom_atom(node, p, "mailbox_overflow");
@@ -136,7 +137,9 @@ void ac__deliver(ac_node *node, ac_proc *p, ac_pid from, ac_term msg, uint64_t m
   *p->mbox_tail = m;
   p->mbox_tail = &m->next;
   p->mbox_len++;
-  ac__emit(node, AC_EV_DELIVER, 0, from.bits, p->head.pid.bits, msg_id, NULL, 0);
+  /* A local send is delivered in the same step as its send event, which says all there is to
+   * say; messages without one (EXIT, DOWN, arrivals from other nodes) get a deliver event. */
+  if (!traced_send) ac__emit(node, AC_EV_DELIVER, 0, from.bits, p->head.pid.bits, msg_id, NULL, 0);
   if (!(p->head.flags & AC__F_WAITING)) return;
   /* Everything before this message was already tried: try it alone. */
   assert(*p->save == m);
@@ -163,7 +166,7 @@ int ac__send(ac_node *node, ac_pid from, ac_pid to, ac_term msg) {
     ac__emit(node, AC_EV_SEND_DEAD, 0, from.bits, to.bits, id, NULL, 0);
     return AC_OK;
   }
-  ac__deliver(node, p, from, msg, id);
+  ac__deliver(node, p, from, msg, id, true);
   return AC_OK;
 }
 
@@ -196,7 +199,7 @@ int ac_node_send_name(ac_node *node, const char *name, ac_term msg) {
 int ac_node_deliver(ac_node *node, ac_pid from, ac_pid to, ac_term msg) {
   ac_proc *p = ac__proc_get(node, to);
   if (!p || (p->head.flags & AC__F_EXITING)) return AC_ENOPROC;
-  ac__deliver(node, p, from, msg, ++node->msg_seq);
+  ac__deliver(node, p, from, msg, ++node->msg_seq, false);
   ac__drain(node);
   return AC_OK;
 }

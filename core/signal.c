@@ -179,7 +179,7 @@ static void deliver_tuple(ac_node *node, ac_proc *to, ac_pid from, const char *f
   va_end(ap);
   ac_term t;
   if (ac_tb_finish(&b, &t) == AC_OK) {
-    ac__deliver(node, to, from, t, ++node->msg_seq);
+    ac__deliver(node, to, from, t, ++node->msg_seq, false);
   } else {
     ac__doom_atom(node, to, "out_of_memory");
   }

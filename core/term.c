@@ -530,7 +530,11 @@ bool ac_term_match(ac_term value, ac_term pattern) {
 /* ---- Builder: buffer and state ------------------------------------------------------------ */
 
 void ac_tb_init(ac_tbuf *b) {
-  memset(b, 0, sizeof *b);
+  /* Field by field: the inline buffers need no clearing, and builders are made per message. */
+  b->size = 0;
+  b->err = 0;
+  b->depth = 0;
+  b->top_count = 0;
   b->data = b->inline_data;
   b->cap = AC__TBUF_INLINE;
   b->size_max = AC_TERM_SIZE_MAX;
@@ -548,9 +552,13 @@ void ac_tb_reset(ac_tbuf *b) {
 void ac_tb_free(ac_tbuf *b) {
   if (b->data != b->inline_data) free(b->data);
   if (b->open != b->open_inline) free(b->open);
-  size_t size_max = b->size_max;
-  ac_tb_init(b);
-  b->size_max = size_max;
+  b->data = b->inline_data;
+  b->cap = AC__TBUF_INLINE;
+  b->open = b->open_inline;
+  b->open_cap = AC__TBUF_OPEN_INLINE;
+  b->size = 0;
+  b->depth = 0;
+  b->top_count = 0;
   /* A freed builder refuses work until it is initialised again, instead of writing. */
   b->err = AC_ESTATE;
 }
