@@ -23,6 +23,8 @@ enum {
   AC__F_EXITING = 1u << 7,   /* doomed: exit_reason is set, finalisation pending */
   AC__F_RECV_SET = 1u << 8,  /* the running callback declared its next receive */
   AC__F_PATTERN = 1u << 9,   /* match_arg is a pattern block owned by the process */
+  AC__F_YIELD = 1u << 10,    /* the callback asked to run again without waiting (ac_yield) */
+  AC__F_CONTINUE = 1u << 11, /* runnable because it yielded: its step calls handle(NULL) */
 };
 
 struct ac_proc {

@@ -212,5 +212,12 @@ int ac_cancel_timer(ac_proc *self, ac_ref timer);
 int ac_receive(ac_proc *self, ac_match_fn match, const void *arg, int64_t timeout_ns);
 /* The same with a pattern (ac_term_match: atom '_' is a wildcard), copied by the runtime. */
 int ac_receive_pattern(ac_proc *self, ac_term pattern, int64_t timeout_ns);
+/*
+ * Instead of a receive, the process is runnable again at once and its next step calls
+ * handle(self, NULL) without taking a message: a long computation split into slices (the Lua
+ * binding preempts runaway code this way, as Erlang does with reductions). Messages that arrive
+ * meanwhile wait in the mailbox. Overrides an ac_receive* of the same callback.
+ */
+int ac_yield(ac_proc *self);
 
 #endif

@@ -225,6 +225,12 @@ int ac_receive(ac_proc *self, ac_match_fn match, const void *arg, int64_t timeou
   return AC_OK;
 }
 
+int ac_yield(ac_proc *self) {
+  AC__ASSERT_RUNNING(self);
+  self->head.flags |= AC__F_YIELD;
+  return AC_OK;
+}
+
 int ac_receive_pattern(ac_proc *self, ac_term pattern, int64_t timeout_ns) {
   AC__ASSERT_RUNNING(self);
   if (timeout_ns < AC_INFINITY) return AC_EINVAL;
@@ -237,6 +243,11 @@ int ac_receive_pattern(ac_proc *self, ac_term pattern, int64_t timeout_ns) {
 
 /* Starts the receive declared by the callback that just returned (or "receive any"). */
 static void receive_begin(ac_node *node, ac_proc *p) {
+  if (p->head.flags & AC__F_YIELD) { /* no receive: runnable again at once */
+    p->head.flags = (p->head.flags & ~(uint32_t)(AC__F_YIELD | AC__F_RECV_SET)) | AC__F_CONTINUE;
+    ac__make_runnable(node, p);
+    return;
+  }
   if (!(p->head.flags & AC__F_RECV_SET)) receive_clear(node, p);
   p->head.flags &= ~(uint32_t)AC__F_RECV_SET;
   p->recv_gen++;
@@ -290,6 +301,9 @@ void ac_node_run(ac_node *node, ac_proc *p) {
     p->init_arg = NULL;
     if (p->beh->init) rc = p->beh->init(p, ac_msg_term(arg));
     ac__msg_free(node, arg);
+  } else if (p->head.flags & AC__F_CONTINUE) {
+    p->head.flags &= ~(uint32_t)AC__F_CONTINUE;
+    rc = p->beh->handle(p, NULL);
   } else if (*p->save) {
     ac_msg *m = *p->save;
     *p->save = m->next;

@@ -356,6 +356,40 @@ static void test_memory_accounting_returns_to_baseline(void **state) {
   sim_world_destroy(w);
 }
 
+static int yield_steps;
+
+static int yielder_init(ac_proc *self, ac_term arg) {
+  (void)arg;
+  yield_steps = 0;
+  return ac_yield(self);
+}
+
+static int yielder_handle(ac_proc *self, const ac_msg *msg) {
+  if (msg == NULL) {
+    yield_steps++;
+    return yield_steps < 3 ? ac_yield(self) : AC_OK;
+  }
+  probe_logf("yielder got a message after %d slices", yield_steps);
+  return AC_OK;
+}
+
+static void test_yield_runs_again_without_taking_messages(void **state) {
+  (void)state;
+  static const ac_behaviour yielder = {"yielder", 0, yielder_init, yielder_handle, NULL};
+  ac_node *node;
+  sim_world *w = world_new(&node);
+  ac_tbuf b;
+  ac_pid p;
+  assert_int_equal(ac_node_spawn(node, &yielder, T(&b, "n"), &p), AC_OK);
+  ac_tb_free(&b);
+  send_fmt(node, p, "a", "early"); /* waits in the mailbox while the process yields */
+  sim_run(w, NULL);
+  assert_int_equal(yield_steps, 3);
+  assert_true(probe_log_has("yielder got a message after 3 slices"));
+  assert_int_equal(sim_event_kind_count(w, AC_EV_TIMEOUT), 0);
+  sim_world_destroy(w);
+}
+
 static int64_t order_last[8], order_violations, order_count, order_prev_id, order_switches;
 
 static int order_handle(ac_proc *self, const ac_msg *msg) {
@@ -419,6 +453,7 @@ int main(void) {
       cmocka_unit_test(test_process_limit_is_an_error),
       cmocka_unit_test(test_memory_accounting_returns_to_baseline),
       cmocka_unit_test(test_message_order_is_kept_per_sender_receiver_pair),
+      cmocka_unit_test(test_yield_runs_again_without_taking_messages),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
