@@ -112,6 +112,7 @@ struct ac_node {
   uint64_t msg_seq;         /* message ids */
   uint64_t ref_seq;         /* reference serials */
   ac_proc *running;         /* process whose callback is running, or NULL */
+  void *user;               /* the embedder's pointer */
 };
 
 /* node.c */

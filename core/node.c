@@ -66,6 +66,8 @@ void ac_node_destroy(ac_node *node) {
   free(node);
 }
 
+void ac_node_set_user(ac_node *node, void *user) { node->user = user; }
+void *ac_node_user(const ac_node *node) { return node->user; }
 uint32_t ac_node_index(const ac_node *node) { return node->index; }
 const char *ac_node_name(const ac_node *node) { return node->name; }
 ac_pid ac_node_pid(const ac_node *node) { return ac_pid_make(node->index, 0, 0); }

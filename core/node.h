@@ -110,6 +110,10 @@ void ac_node_timer_drop(ac_node *node, const ac_timer *t);
 /* A message from another node arrives for `to` on this node (the host route, reversed). */
 int ac_node_deliver(ac_node *node, ac_pid from, ac_pid to, ac_term msg);
 
+/* A pointer the embedder keeps with the node (e.g. its scripting state); NULL until set. */
+void ac_node_set_user(ac_node *node, void *user);
+void *ac_node_user(const ac_node *node);
+
 uint32_t ac_node_index(const ac_node *node);
 const char *ac_node_name(const ac_node *node);
 /* The node's own pid, <N.0.0>: the sender of node calls. */

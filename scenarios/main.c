@@ -1,6 +1,8 @@
 /*
  * The `crashlab` command line.
  *
+ *   crashlab run FILE.lua [--seed N] [--trace FILE] [--quiet] [--check-determinism]
+ *                         [--max-time T] [--unsafe]
  *   crashlab demo NAME [--seed N] [--trace FILE] [--quiet] [--check-determinism] [--n N] [--m M]
  *   crashlab demo --list
  *   crashlab trace FILE          print a trace file readably and verify its hash
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include "demos.h"
+#include "runner.h"
 
 extern char **environ;
 
@@ -36,10 +39,19 @@ static void usage(FILE *out) {
           "crashlab %s: deterministic fault-injection simulator for Erlang-style systems\n"
           "\n"
           "usage:\n"
+          "  crashlab run FILE.lua [options]  run a scenario\n"
           "  crashlab demo NAME [options]   run a built-in demo system\n"
           "  crashlab demo --list           list the demos\n"
           "  crashlab trace FILE            print a trace file and verify it\n"
           "  crashlab --help | --version\n"
+          "\n"
+          "run options:\n"
+          "  --seed N              the seed (default: the scenario's, else 1)\n"
+          "  --trace FILE          write the binary trace to FILE\n"
+          "  --quiet               print only the verdict (and a failure's report)\n"
+          "  --check-determinism   also run twice in separate processes and compare hashes\n"
+          "  --max-time T          cap on virtual time, e.g. 10s, 5m (default 1h)\n"
+          "  --unsafe              full Lua standard library (no sandbox)\n"
           "\n"
           "demo options:\n"
           "  --seed N              the run's seed (default 1); same seed, same run\n"
@@ -48,8 +60,9 @@ static void usage(FILE *out) {
           "  --check-determinism   also run twice in separate processes and compare hashes\n"
           "  --n N, --m M          the demo's size parameters (see --list)\n"
           "\n"
-          "The last line is 'PASS|FAIL demo=NAME seed=N events=E sim_time=T hash=H'.\n"
-          "Exit status: 0 pass, 1 check failed, 2 usage or input error.\n",
+          "The last line is 'PASS|FAIL scenario=NAME seed=N events=E sim_time=T hash=H'\n"
+          "(demo=NAME for demos). Exit status: 0 pass (or an expected failure seen),\n"
+          "1 a property or check failed, 2 a usage or scenario error.\n",
           CRASHLAB_VERSION);
 }
 
@@ -105,13 +118,8 @@ static int run_child_hash(char **argv, char *hash, size_t cap) {
   return 0;
 }
 
-static int check_determinism(const demo_opts *o, const char *hash) {
-  char seed[32], n[32], m[32];
-  snprintf(seed, sizeof seed, "%" PRIu64, o->seed);
-  snprintf(n, sizeof n, "%" PRIu64, o->n);
-  snprintf(m, sizeof m, "%" PRIu64, o->m);
-  char *argv[] = {"crashlab", "demo", (char *)o->name, "--seed", seed, "--n", n, "--m", m,
-                  "--quiet", NULL};
+/* Runs argv twice more as separate OS processes and compares their hashes with `hash`. */
+static int check_hashes(char **argv, const char *hash) {
   char h1[32], h2[32];
   if (run_child_hash(argv, h1, sizeof h1) || run_child_hash(argv, h2, sizeof h2)) {
     fprintf(stderr, "crashlab: could not run the determinism check's child processes\n");
@@ -121,6 +129,16 @@ static int check_determinism(const demo_opts *o, const char *hash) {
   printf("determinism: %s (hashes %s %s %s in 3 OS processes)\n", same ? "OK" : "MISMATCH",
          hash, h1, h2);
   return same ? 0 : 1;
+}
+
+static int check_determinism(const demo_opts *o, const char *hash) {
+  char seed[32], n[32], m[32];
+  snprintf(seed, sizeof seed, "%" PRIu64, o->seed);
+  snprintf(n, sizeof n, "%" PRIu64, o->n);
+  snprintf(m, sizeof m, "%" PRIu64, o->m);
+  char *argv[] = {"crashlab", "demo", (char *)o->name, "--seed", seed, "--n", n, "--m", m,
+                  "--quiet", NULL};
+  return check_hashes(argv, hash);
 }
 
 static int cmd_demo(const demo_opts *o) {
@@ -262,6 +280,89 @@ static int demo_main(int argc, char **argv) {
   return cmd_demo(&o);
 }
 
+static int parse_duration_opt(const char *opt, const char *text, uint64_t *ns) {
+  char *end;
+  errno = 0;
+  double v = text ? strtod(text, &end) : 0;
+  static const struct {
+    const char *unit;
+    double ns;
+  } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+  if (text && end != text && !errno && v > 0)
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+      if (strcmp(end, units[i].unit) == 0 && v * units[i].ns < 1.8e19) {
+        *ns = (uint64_t)(v * units[i].ns);
+        return 0;
+      }
+  fprintf(stderr, "crashlab: %s needs a duration with a unit, such as 10s or 5m, got '%s'\n", opt,
+          text ? text : "");
+  return -1;
+}
+
+static int run_main(int argc, char **argv) {
+  scn_options o = {0};
+  int check = 0;
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--seed") == 0) {
+      if (parse_u64(a, v, &o.seed)) return EXIT_USAGE;
+      o.seed_given = true;
+      i++;
+    } else if (strcmp(a, "--trace") == 0) {
+      if (!v) {
+        fprintf(stderr, "crashlab: --trace needs a file name\n");
+        return EXIT_USAGE;
+      }
+      o.trace_path = v;
+      i++;
+    } else if (strcmp(a, "--max-time") == 0) {
+      if (parse_duration_opt(a, v, &o.max_time_ns)) return EXIT_USAGE;
+      i++;
+    } else if (strcmp(a, "--quiet") == 0) {
+      o.quiet = true;
+    } else if (strcmp(a, "--unsafe") == 0) {
+      o.unsafe = true;
+    } else if (strcmp(a, "--check-determinism") == 0) {
+      check = 1;
+    } else if (strcmp(a, "--help") == 0) {
+      usage(stdout);
+      return EXIT_PASS;
+    } else if (a[0] == '-') {
+      fprintf(stderr, "crashlab: unknown option '%s' (crashlab --help)\n", a);
+      return EXIT_USAGE;
+    } else if (!o.path) {
+      o.path = a;
+    } else {
+      fprintf(stderr, "crashlab: unexpected argument '%s'\n", a);
+      return EXIT_USAGE;
+    }
+  }
+  if (!o.path) {
+    fprintf(stderr, "crashlab: run needs a scenario file (crashlab run FILE.lua)\n");
+    return EXIT_USAGE;
+  }
+  scn_result r;
+  o.hold_verdict = check;
+  scn_verdict v = scn_run_file(&o, &r);
+  if (v == SCN_ERROR) return EXIT_USAGE;
+  if (check) {
+    char seed[32], hash[17], max_time[32];
+    snprintf(seed, sizeof seed, "%" PRIu64, r.seed);
+    snprintf(hash, sizeof hash, "%016" PRIx64, r.hash);
+    snprintf(max_time, sizeof max_time, "%" PRIu64 "ns", o.max_time_ns);
+    char *args[] = {"crashlab", "run", (char *)o.path, "--seed", seed, "--quiet",
+                    o.max_time_ns ? "--max-time" : NULL, max_time, NULL};
+    if (o.unsafe && !o.max_time_ns) args[6] = "--unsafe";
+    if (check_hashes(args, hash) != 0) {
+      r.verdict = SCN_FAIL;
+      v = SCN_FAIL;
+    }
+    scn_print_verdict(&r);
+  }
+  return v == SCN_PASS ? EXIT_PASS : EXIT_FAIL;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
@@ -276,6 +377,7 @@ int main(int argc, char **argv) {
     return EXIT_PASS;
   }
   if (strcmp(argv[1], "demo") == 0) return demo_main(argc, argv);
+  if (strcmp(argv[1], "run") == 0) return run_main(argc, argv);
   if (strcmp(argv[1], "trace") == 0) {
     if (argc != 3) {
       fprintf(stderr, "crashlab: usage: crashlab trace FILE\n");

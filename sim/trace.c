@@ -154,11 +154,45 @@ void sim_trace_record(sim_trace *t, uint64_t time_ns, const ac_event *ev) {
   t->hash = h ^ (h >> 32);
   t->count++;
   t->kind_count[ev->kind < 64 ? ev->kind : 63]++;
+  if (t->recent) {
+    sim_recent *slot = &t->recent[t->recent_next];
+    slot->rec = (sim_record){ev->kind, ev->flags, ev->payload_size, time_ns, ev->node,
+                             ev->a,    ev->b,     ev->c,            NULL};
+    if (ev->payload_size <= SIM_RECENT_PAYLOAD_MAX) {
+      if (ev->payload_size) memcpy(slot->payload, ev->payload, ev->payload_size);
+    } else {
+      slot->rec.payload_size = 0; /* too large to keep: shown without it */
+    }
+    t->recent_next = (t->recent_next + 1) % t->recent_cap;
+    if (t->recent_len < t->recent_cap) t->recent_len++;
+  }
   if (t->file) {
     sim_record r = {ev->kind, ev->flags, ev->payload_size, time_ns, ev->node,
                     ev->a,    ev->b,     ev->c,            ev->payload};
     append_record(t, &r);
   }
+}
+
+int sim_trace_keep_recent(sim_trace *t, uint32_t n) {
+  free(t->recent);
+  t->recent = NULL;
+  t->recent_cap = t->recent_next = t->recent_len = 0;
+  if (n == 0) return AC_OK;
+  t->recent = calloc(n, sizeof *t->recent);
+  if (!t->recent) return AC_ENOMEM;
+  t->recent_cap = n;
+  return AC_OK;
+}
+
+uint32_t sim_trace_recent(const sim_trace *t, sim_record *out, uint32_t cap) {
+  uint32_t n = t->recent_len < cap ? t->recent_len : cap;
+  uint32_t start = (t->recent_next + t->recent_cap - n) % (t->recent_cap ? t->recent_cap : 1);
+  for (uint32_t i = 0; i < n; i++) {
+    const sim_recent *slot = &t->recent[(start + i) % t->recent_cap];
+    out[i] = slot->rec;
+    out[i].payload = slot->rec.payload_size ? slot->payload : NULL;
+  }
+  return n;
 }
 
 int sim_trace_close(sim_trace *t, bool complete) {

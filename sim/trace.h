@@ -51,6 +51,14 @@ uint64_t sim_hash_record(uint64_t h, const sim_record *r);
 
 /* ---- Writer ------------------------------------------------------------------------------ */
 
+#define SIM_RECENT_PAYLOAD_MAX 240u
+
+/* A record kept for the "last events" report, with a copy of a small payload. */
+typedef struct sim_recent {
+  sim_record rec;
+  uint8_t payload[SIM_RECENT_PAYLOAD_MAX];
+} sim_recent;
+
 typedef struct sim_trace {
   uint64_t hash;           /* run hash so far */
   uint64_t count;          /* records so far */
@@ -61,6 +69,8 @@ typedef struct sim_trace {
   uint8_t *buf;            /* pending bytes */
   size_t buf_len, buf_cap;
   int err;                 /* first write error (AC_EIO), sticky */
+  sim_recent *recent;      /* ring of the last recent_cap records, or NULL */
+  uint32_t recent_cap, recent_next, recent_len;
 } sim_trace;
 
 /* Starts a trace that only hashes. Cannot fail. */
@@ -69,10 +79,18 @@ void sim_trace_init(sim_trace *t);
 int sim_trace_open(sim_trace *t, const char *path, uint64_t seed, const char *name);
 /* Records one event at time_ns: hash, count, and append when writing. */
 void sim_trace_record(sim_trace *t, uint64_t time_ns, const ac_event *ev);
+/* Keeps the last n records (payloads over SIM_RECENT_PAYLOAD_MAX bytes are dropped from the
+ * copy). AC_ENOMEM. */
+int sim_trace_keep_recent(sim_trace *t, uint32_t n);
+/* Copies up to cap kept records, oldest first; their payloads stay valid until the next
+ * record. Returns how many. */
+uint32_t sim_trace_recent(const sim_trace *t, sim_record *out, uint32_t cap);
+
 /*
  * Ends the trace. With complete = true, writes the trailer, flushes and renames the file into
  * place; otherwise (or on any write error) removes the partial file. Returns the first write
- * error. Safe to call twice; the hash stays readable.
+ * error. Safe to call twice; the hash and the kept recent records stay readable (free those
+ * with sim_trace_keep_recent(t, 0)).
  */
 int sim_trace_close(sim_trace *t, bool complete);
 

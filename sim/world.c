@@ -185,6 +185,7 @@ int sim_world_create(sim_world **out, const sim_config *cfg) {
 void sim_world_destroy(sim_world *w) {
   if (!w) return;
   sim_trace_close(&w->trace, false);
+  sim_trace_keep_recent(&w->trace, 0);
   for (uint32_t i = 0; i < w->heap_len; i++)
     if (w->heap[i].kind == ITEM_TIMER) ac_node_timer_drop(w->nodes[w->heap[i].node], &w->heap[i].u.timer);
   for (uint32_t i = 0; i < w->due_len; i++)
@@ -345,6 +346,12 @@ sim_rng *sim_stream(sim_world *w, const char *name) {
 
 void sim_process_rng(const sim_world *w, ac_pid pid, sim_rng *out) {
   sim_rng_seed(out, w->seed, sim_stream_id("proc") ^ (pid.bits * UINT64_C(0x9e3779b97f4a7c15)));
+}
+
+int sim_keep_recent(sim_world *w, uint32_t n) { return sim_trace_keep_recent(&w->trace, n); }
+
+uint32_t sim_recent_events(const sim_world *w, sim_record *out, uint32_t cap) {
+  return sim_trace_recent(&w->trace, out, cap);
 }
 
 void sim_note(sim_world *w, ac_term t) {

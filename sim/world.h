@@ -80,6 +80,10 @@ sim_rng *sim_stream(sim_world *w, const char *name);
  * 0x9e3779b97f4a7c15). Each process draws independently of every other and of the scheduler,
  * and the same pid in the same run always gets the same stream. */
 void sim_process_rng(const sim_world *w, ac_pid pid, sim_rng *out);
+/* Keeps the last n events for reports (0 turns it off). AC_ENOMEM. */
+int sim_keep_recent(sim_world *w, uint32_t n);
+/* Copies up to cap of the last events, oldest first (payloads valid until the next step). */
+uint32_t sim_recent_events(const sim_world *w, sim_record *out, uint32_t cap);
 /* Emits a user annotation (AC_EV_NOTE) into the trace. */
 void sim_note(sim_world *w, ac_term t);
 

@@ -1,0 +1,464 @@
+/*
+ * Lua processes and the process API of the binding (cl.spawn, cl.send, cl.receive, ...).
+ *
+ * A Lua process is a coroutine of the run's one lua_State, anchored in the registry, driven by
+ * a core behaviour: init resumes it with its arguments; each matched message (or timeout)
+ * resumes it with the message decoded. cl.receive declares the receive on the core process and
+ * yields; cl.sleep is a receive that never matches; a count hook yields every slice of
+ * instructions (ac_yield), so a busy process shares the scheduler as Erlang's reductions do,
+ * and stops it with a clear error after too many instructions without waiting. A Lua error
+ * ends the process with the error value as its exit reason, which flows through links and
+ * monitors; it never reaches the simulator. Spawn arguments are copied as terms, like messages.
+ */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lterm.h"
+#include "runner.h"
+
+#define SLICE_INSTRUCTIONS 20000            /* a process yields after about this many */
+#define HOOK_EVERY 1000                     /* the count hook's period */
+#define RUNAWAY_INSTRUCTIONS 200000000LL    /* without waiting: stopped as a runaway (the
+                                               messages below say "200 million") */
+
+enum { OP_NONE, OP_RECEIVE, OP_SLEEP, OP_PREEMPT };
+
+typedef struct lproc {
+  lua_State *co;        /* the coroutine */
+  int thread_ref;       /* its registry anchor (LUA_NOREF once released) */
+  int op;               /* why it last yielded */
+  long long slice;      /* instructions in the current slice */
+  long long busy;       /* instructions since it last waited in receive */
+} lproc;
+
+static int lproc_init(ac_proc *self, ac_term arg);
+static int lproc_handle(ac_proc *self, const ac_msg *msg);
+static void lproc_terminate(ac_proc *self, ac_term reason);
+
+static const ac_behaviour lua_behaviour = {"lua", sizeof(lproc), lproc_init, lproc_handle,
+                                           lproc_terminate};
+
+/* The running process, or a Lua error naming the call that needs one. */
+static ac_proc *need_process(lua_State *L, const char *fn) {
+  scn_run *run = scn_world_run(L);
+  if (!run->current) luaL_error(L, "%s: only a process can call this (call it inside a spawned function)", fn);
+  return run->current;
+}
+
+/* Converts the value at idx to a term in b, or raises (b is freed first). */
+static ac_term to_term(lua_State *L, int idx, ac_tbuf *b, const char *what) {
+  char err[320] = "";
+  ac_tb_init(b);
+  int rc = scn_lua_to_term(L, idx, b, what, err, sizeof err);
+  ac_term t = {NULL};
+  if (rc == 0) rc = ac_tb_finish(b, &t);
+  if (rc) {
+    ac_tb_free(b);
+    lua_pushstring(L, err[0] ? err : ac_strerror(rc));
+    luaL_where(L, 1);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+    lua_error(L);
+  }
+  return t;
+}
+
+/* Raises a Lua error for a failed runtime call, freeing b first. */
+static void check_rc(lua_State *L, int rc, const char *fn, ac_tbuf *b) {
+  if (rc == AC_OK) return;
+  if (b) ac_tb_free(b);
+  luaL_error(L, "%s: %s", fn, ac_strerror(rc));
+}
+
+/* ---- The behaviour ----------------------------------------------------------------------- */
+
+static int resume(ac_proc *self, int nargs) {
+  lproc *lp = ac_state(self);
+  scn_run *run = scn_run_of(lp->co);
+  int nres = 0;
+  lp->op = OP_NONE;
+  lp->slice = 0;
+  run->current = self;
+  int status = lua_resume(lp->co, run->L, nargs, &nres);
+  run->current = NULL;
+  if (status == LUA_YIELD) {
+    lua_pop(lp->co, nres);
+    if (lp->op == OP_PREEMPT) return ac_yield(self);
+    if (lp->op == OP_NONE) { /* a coroutine.yield from user code: treat as a preemption */
+      return ac_yield(self);
+    }
+    return AC_OK; /* receive/sleep already declared the receive */
+  }
+  if (status == LUA_OK) return ac_stop_atom(self, "normal");
+  /* An error: its value becomes the exit reason (text as a binary, other values converted). */
+  ac_tbuf b;
+  ac_tb_init(&b);
+  if (lua_type(lp->co, -1) == LUA_TSTRING) {
+    size_t len;
+    const char *s = lua_tolstring(lp->co, -1, &len);
+    ac_tb_binary(&b, s, len);
+  } else {
+    char err[128] = "";
+    if (scn_lua_to_term(lp->co, -1, &b, "error", err, sizeof err) != 0) {
+      ac_tb_free(&b);
+      ac_tb_init(&b);
+      ac_tb_binary(&b, "error object is not a term", 26);
+    }
+  }
+  ac_term reason;
+  int rc = ac_tb_finish(&b, &reason);
+  if (rc == AC_OK) rc = ac_stop(self, reason);
+  ac_tb_free(&b);
+  return rc;
+}
+
+/* First step: find the coroutine spawn anchored, push the copied arguments, run it. */
+static int lproc_init(ac_proc *self, ac_term arg) {
+  lproc *lp = ac_state(self);
+  scn_run *run = ac_node_user(ac_proc_node(self));
+  ac_term e, args;
+  int64_t ref;
+  if (ac_term_elem(arg, 0, &e) || ac_term_get_int(e, &ref) || ac_term_elem(arg, 1, &args))
+    return AC_EINVAL;
+  lp->thread_ref = (int)ref;
+  lua_rawgeti(run->L, LUA_REGISTRYINDEX, lp->thread_ref);
+  lp->co = lua_tothread(run->L, -1);
+  lua_pop(run->L, 1);
+  uint32_t n = ac_term_count(args);
+  if (!lua_checkstack(lp->co, (int)n + 4)) return ac_stop_atom(self, "system_limit");
+  ac_term a = n ? ac_term_first(args) : args;
+  for (uint32_t i = 0; i < n; i++, a = ac_term_next(a)) scn_push_term(lp->co, a);
+  return resume(self, (int)n);
+}
+
+/* Abnormal exits of Lua processes are reported as they happen (Erlang's error logger does the
+ * same), so a crash nobody watches is still seen. */
+static void report_crash(ac_proc *self, ac_term reason) {
+  scn_run *run = ac_node_user(ac_proc_node(self));
+  if (run->opts->quiet || ac_term_is_atom(reason, "normal") || ac_term_is_atom(reason, "killed") ||
+      ac_term_is_atom(reason, "shutdown") || ac_term_is_atom(reason, "kill"))
+    return;
+  char t[32], text[400];
+  ac_pid p = ac_self(self);
+  sim_format_duration(ac_now(self), t, sizeof t);
+  size_t need = ac_term_print(reason, text, sizeof text);
+  if (need >= sizeof text) memcpy(text + sizeof text - 4, "...", 4);
+  printf("[%s] process <%u.%u.%u> exited: %s\n", t, ac_pid_node(p), ac_pid_slot(p), ac_pid_gen(p), text);
+}
+
+static void lproc_terminate(ac_proc *self, ac_term reason) {
+  report_crash(self, reason);
+  lproc *lp = ac_state(self);
+  if (lp->co && lp->thread_ref != LUA_NOREF) {
+    scn_run *run = scn_run_of(lp->co);
+    luaL_unref(run->L, LUA_REGISTRYINDEX, lp->thread_ref);
+  }
+  lp->thread_ref = LUA_NOREF;
+  lp->co = NULL;
+}
+
+static int lproc_handle(ac_proc *self, const ac_msg *msg) {
+  lproc *lp = ac_state(self);
+  int nargs = 0;
+  if (msg) {
+    lp->busy = 0;
+    if (!lua_checkstack(lp->co, 4)) return ac_stop_atom(self, "system_limit");
+    scn_push_term(lp->co, ac_msg_term(msg));
+    nargs = 1;
+  } else if (lp->op == OP_RECEIVE) {
+    lp->busy = 0;
+    lua_pushnil(lp->co); /* receive timed out */
+    nargs = 1;
+  } else if (lp->op == OP_SLEEP) {
+    lp->busy = 0;
+  }
+  return resume(self, nargs);
+}
+
+/* ---- Spawning ---------------------------------------------------------------------------- */
+
+static int spawn_opts(lua_State *L, unsigned opts) {
+  scn_run *run = scn_world_run(L);
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  int nargs = lua_gettop(L) - 1;
+  ac_tbuf b;
+  lua_createtable(L, nargs, 0); /* the arguments travel as a term, copied like a message */
+  for (int i = 1; i <= nargs; i++) {
+    lua_pushvalue(L, i + 1);
+    lua_rawseti(L, -2, i);
+  }
+  ac_term args = to_term(L, -1, &b, "spawn argument");
+  lua_pop(L, 1);
+  lua_State *co = lua_newthread(L);
+  scn_hook_thread(co);
+  lua_pushvalue(L, 1);
+  lua_xmove(L, co, 1);
+  int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  ac_tbuf full;
+  ac_tb_init(&full);
+  ac_tb_fmt(&full, "{i,t}", (int64_t)ref, args);
+  ac_term arg;
+  int rc = ac_tb_finish(&full, &arg);
+  ac_pid pid = AC_PID_NONE;
+  ac_ref mon = {0};
+  if (rc == AC_OK) {
+    if (run->current)
+      rc = ac_spawn(run->current, &lua_behaviour, arg, opts, &pid, &mon);
+    else if (opts)
+      rc = AC_ESTATE; /* spawn_link/monitor need a calling process */
+    else
+      rc = ac_node_spawn(run->node, &lua_behaviour, arg, &pid);
+  }
+  ac_tb_free(&full);
+  ac_tb_free(&b);
+  if (rc) {
+    luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    return luaL_error(L, "spawn: %s", rc == AC_ESTATE ? "spawn_link and spawn_monitor need a calling process" : ac_strerror(rc));
+  }
+  scn_push_pid(L, pid);
+  if (opts & AC_SPAWN_MONITOR) {
+    scn_push_ref(L, mon);
+    return 2;
+  }
+  return 1;
+}
+
+static int l_spawn(lua_State *L) { return spawn_opts(L, 0); }
+static int l_spawn_link(lua_State *L) { return spawn_opts(L, AC_SPAWN_LINK); }
+static int l_spawn_monitor(lua_State *L) { return spawn_opts(L, AC_SPAWN_MONITOR); }
+
+/* ---- Messages ---------------------------------------------------------------------------- */
+
+static int l_self(lua_State *L) {
+  scn_push_pid(L, ac_self(need_process(L, "self")));
+  return 1;
+}
+
+static int l_send(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  ac_tbuf b;
+  luaL_checkany(L, 2);
+  ac_term msg = to_term(L, 2, &b, "message");
+  int rc;
+  ac_pid to;
+  if (scn_to_pid(L, 1, &to)) {
+    rc = run->current ? ac_send(run->current, to, msg) : ac_node_send(run->node, to, msg);
+  } else if (lua_type(L, 1) == LUA_TSTRING) {
+    const char *name = lua_tostring(L, 1);
+    rc = run->current ? ac_send_name(run->current, name, msg) : ac_node_send_name(run->node, name, msg);
+    if (rc == AC_ENONAME) {
+      ac_tb_free(&b);
+      return luaL_error(L, "send: no process is registered as '%s'", name);
+    }
+  } else {
+    ac_tb_free(&b);
+    return luaL_typeerror(L, 1, "pid or registered name");
+  }
+  check_rc(L, rc, "send", &b);
+  ac_tb_free(&b);
+  return 0;
+}
+
+static bool never_matches(const ac_msg *m, const void *arg) {
+  (void)m;
+  (void)arg;
+  return false;
+}
+
+/* receive([pattern [, timeout]]): the first message matching pattern (cl._ is a wildcard;
+ * nil or no pattern: any message), or nil after timeout (a duration; absent: wait forever). */
+static int l_receive(lua_State *L) {
+  ac_proc *self = need_process(L, "receive");
+  lproc *lp = ac_state(self);
+  int64_t timeout = AC_INFINITY;
+  if (!lua_isnoneornil(L, 2)) {
+    uint64_t ns;
+    const char *why;
+    if (scn_parse_duration(L, 2, &ns, &why)) return luaL_argerror(L, 2, why);
+    timeout = (int64_t)ns;
+  }
+  int rc;
+  if (lua_isnoneornil(L, 1)) {
+    rc = ac_receive(self, NULL, NULL, timeout);
+  } else {
+    if (lua_type(L, 1) == LUA_TFUNCTION)
+      return luaL_argerror(L, 1, "predicate functions are not supported yet; use a pattern with cl._");
+    ac_tbuf b;
+    ac_term pattern = to_term(L, 1, &b, "pattern");
+    rc = ac_receive_pattern(self, pattern, timeout);
+    ac_tb_free(&b);
+  }
+  check_rc(L, rc, "receive", NULL);
+  lp->op = OP_RECEIVE;
+  return lua_yield(L, 0);
+}
+
+/* sleep(duration): lets virtual time pass; messages wait in the mailbox. */
+static int l_sleep(lua_State *L) {
+  ac_proc *self = need_process(L, "sleep");
+  lproc *lp = ac_state(self);
+  uint64_t ns;
+  const char *why;
+  if (scn_parse_duration(L, 1, &ns, &why)) return luaL_argerror(L, 1, why);
+  check_rc(L, ac_receive(self, never_matches, NULL, (int64_t)ns), "sleep", NULL);
+  lp->op = OP_SLEEP;
+  return lua_yield(L, 0);
+}
+
+/* ---- Links, monitors, exits -------------------------------------------------------------- */
+
+static int l_link(lua_State *L) {
+  ac_proc *self = need_process(L, "link");
+  int rc = ac_link(self, scn_check_pid(L, 1));
+  if (rc == AC_ENOPROC) return luaL_error(L, "noproc");
+  check_rc(L, rc, "link", NULL);
+  return 0;
+}
+
+static int l_unlink(lua_State *L) {
+  check_rc(L, ac_unlink(need_process(L, "unlink"), scn_check_pid(L, 1)), "unlink", NULL);
+  return 0;
+}
+
+static int l_monitor(lua_State *L) {
+  ac_ref ref;
+  check_rc(L, ac_monitor(need_process(L, "monitor"), scn_check_pid(L, 1), &ref), "monitor", NULL);
+  scn_push_ref(L, ref);
+  return 1;
+}
+
+static int l_demonitor(lua_State *L) {
+  ac_proc *self = need_process(L, "demonitor");
+  ac_ref ref;
+  if (!scn_to_ref(L, 1, &ref)) return luaL_typeerror(L, 1, "reference");
+  unsigned flags = lua_toboolean(L, 2) ? AC_DEMONITOR_FLUSH : 0;
+  check_rc(L, ac_demonitor(self, ref, flags), "demonitor", NULL);
+  return 0;
+}
+
+static int l_trap_exit(lua_State *L) {
+  ac_proc *self = need_process(L, "trap_exit");
+  luaL_checktype(L, 1, LUA_TBOOLEAN);
+  bool old;
+  check_rc(L, ac_trap_exit(self, lua_toboolean(L, 1), &old), "trap_exit", NULL);
+  lua_pushboolean(L, old);
+  return 1;
+}
+
+/* exit(reason) ends the calling process; exit(pid, reason) sends an exit signal. */
+static int l_exit(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  ac_tbuf b;
+  ac_pid to;
+  if (lua_gettop(L) >= 2) {
+    to = scn_check_pid(L, 1);
+    ac_term reason = to_term(L, 2, &b, "reason");
+    int rc = run->current ? ac_exit(run->current, to, reason) : ac_node_exit(run->node, to, reason);
+    if (rc == AC_ENOPROC) rc = AC_OK; /* exit/2 to a dead process does nothing */
+    check_rc(L, rc, "exit", &b);
+    ac_tb_free(&b);
+    return 0;
+  }
+  ac_proc *self = need_process(L, "exit");
+  lproc *lp = ac_state(self);
+  luaL_checkany(L, 1);
+  ac_term reason = to_term(L, 1, &b, "reason");
+  int rc = ac_stop(self, reason);
+  ac_tb_free(&b);
+  check_rc(L, rc, "exit", NULL);
+  lp->op = OP_SLEEP; /* doomed: the coroutine is never resumed again */
+  return lua_yield(L, 0);
+}
+
+/* ---- Names ------------------------------------------------------------------------------- */
+
+static const char *name_error(int rc) {
+  switch (rc) {
+    case AC_ENAMETAKEN: return "the name is already registered";
+    case AC_EHASNAME: return "the process already has a name";
+    case AC_ENOPROC: return "the process is not alive";
+    case AC_EBADNAME: return "invalid name (empty, longer than 255 bytes, or 'undefined')";
+    case AC_ENONAME: return "the name is not registered";
+    default: return ac_strerror(rc);
+  }
+}
+
+static int l_register(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  const char *name = luaL_checkstring(L, 1);
+  ac_pid pid = lua_isnoneornil(L, 2) ? ac_self(need_process(L, "register")) : scn_check_pid(L, 2);
+  int rc = run->current ? ac_register(run->current, name, pid) : ac_node_register(run->node, name, pid);
+  if (rc) return luaL_error(L, "register('%s'): %s", name, name_error(rc));
+  return 0;
+}
+
+static int l_unregister(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  const char *name = luaL_checkstring(L, 1);
+  int rc = run->current ? ac_unregister(run->current, name) : ac_node_unregister(run->node, name);
+  if (rc) return luaL_error(L, "unregister('%s'): %s", name, name_error(rc));
+  return 0;
+}
+
+static int l_whereis(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  ac_pid pid = ac_whereis(run->node, luaL_checkstring(L, 1));
+  if (ac_pid_is_none(pid))
+    lua_pushnil(L);
+  else
+    scn_push_pid(L, pid);
+  return 1;
+}
+
+static int l_now(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  lua_pushinteger(L, (lua_Integer)(sim_now(run->w) / 1000000u)); /* milliseconds */
+  return 1;
+}
+
+/* ---- Preemption -------------------------------------------------------------------------- */
+
+/* Raises "FILE:LINE: what" at the line the hook interrupted. */
+static void runaway(lua_State *L, lua_Debug *ar, const char *what) {
+  if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+    luaL_error(L, "%s:%d: %s", ar->short_src, ar->currentline, what);
+  luaL_error(L, "%s", what);
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar) {
+  scn_run *run = scn_run_of(L);
+  if (run->mem_exceeded) luaL_error(L, "memory limit exceeded");
+  if (!run->current) { /* setup, a timer callback or a property: no preemption, a budget */
+    run->top_busy += HOOK_EVERY;
+    if (run->top_busy >= RUNAWAY_INSTRUCTIONS)
+      runaway(L, ar, "runaway code: 200 million Lua instructions in one call without returning");
+    return;
+  }
+  lproc *lp = ac_state(run->current);
+  if (lp->co != L) return;
+  lp->slice += HOOK_EVERY;
+  lp->busy += HOOK_EVERY;
+  if (lp->busy >= RUNAWAY_INSTRUCTIONS)
+    runaway(L, ar, "runaway process: 200 million Lua instructions without waiting in receive");
+  if (lp->slice >= SLICE_INSTRUCTIONS && lua_isyieldable(L)) {
+    lp->op = OP_PREEMPT;
+    lua_yield(L, 0);
+  }
+}
+
+void scn_hook_thread(lua_State *co) { lua_sethook(co, count_hook, LUA_MASKCOUNT, HOOK_EVERY); }
+
+/* ---- Registration ------------------------------------------------------------------------ */
+
+void scn_bind_proc(lua_State *L) {
+  static const luaL_Reg fns[] = {
+      {"spawn", l_spawn},         {"spawn_link", l_spawn_link}, {"spawn_monitor", l_spawn_monitor},
+      {"self", l_self},           {"send", l_send},             {"receive", l_receive},
+      {"sleep", l_sleep},         {"link", l_link},             {"unlink", l_unlink},
+      {"monitor", l_monitor},     {"demonitor", l_demonitor},   {"trap_exit", l_trap_exit},
+      {"exit", l_exit},           {"register", l_register},     {"unregister", l_unregister},
+      {"whereis", l_whereis},     {"now", l_now},               {NULL, NULL},
+  };
+  luaL_setfuncs(L, fns, 0);
+}

@@ -1,0 +1,339 @@
+/*
+ * Lua values <-> terms (see lterm.h for the mapping).
+ *
+ * Pids and references are interned: a weak-valued registry table maps their bits to one
+ * userdata, so the same pid is the same Lua value and works as a table key. Conversion to a
+ * term recurses once per nesting level; the term builder's depth limit bounds it, which also
+ * stops a table that contains itself. Map keys are sorted by the builder, so the order in which
+ * lua_next visits a table (which depends on Lua's per-run string hash seed) never reaches a
+ * message or the trace.
+ */
+#include "lterm.h"
+
+#include <lauxlib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define INTERN_KEY "crashlab.interned"
+
+static int wildcard_key; /* its address is the wildcard's light userdata */
+
+void scn_push_wildcard(lua_State *L) { lua_pushlightuserdata(L, &wildcard_key); }
+
+static int pid_tostring(lua_State *L) {
+  ac_pid p = scn_check_pid(L, 1);
+  lua_pushfstring(L, "<%d.%d.%d>", (int)ac_pid_node(p), (int)ac_pid_slot(p), (int)ac_pid_gen(p));
+  return 1;
+}
+
+static int ref_tostring(lua_State *L) {
+  ac_ref r;
+  if (!scn_to_ref(L, 1, &r)) return luaL_argerror(L, 1, "reference expected");
+  lua_pushfstring(L, "#Ref<%d.%I>", (int)ac_ref_node(r), (lua_Integer)ac_ref_serial(r));
+  return 1;
+}
+
+void scn_lterm_open(lua_State *L) {
+  luaL_newmetatable(L, SCN_PID_MT);
+  lua_pushcfunction(L, pid_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, SCN_REF_MT);
+  lua_pushcfunction(L, ref_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, SCN_LIST_MT);
+  lua_pop(L, 1);
+  luaL_newmetatable(L, SCN_BIN_MT);
+  lua_pop(L, 1);
+  lua_newtable(L); /* interned pids and refs: bits -> userdata, weak values */
+  lua_newtable(L);
+  lua_pushstring(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, INTERN_KEY);
+}
+
+static void push_interned(lua_State *L, uint64_t bits, const char *mt, int is_ref) {
+  lua_getfield(L, LUA_REGISTRYINDEX, INTERN_KEY);
+  /* Pids and refs share the table: refs use the negated key space (bit 63 flipped). */
+  lua_Integer key = (lua_Integer)(bits ^ (is_ref ? UINT64_C(0x8000000000000000) : 0));
+  if (lua_rawgeti(L, -1, key) != LUA_TUSERDATA) {
+    lua_pop(L, 1);
+    uint64_t *u = lua_newuserdatauv(L, sizeof *u, 0);
+    *u = bits;
+    luaL_setmetatable(L, mt);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, key);
+  }
+  lua_remove(L, -2);
+}
+
+void scn_push_pid(lua_State *L, ac_pid pid) { push_interned(L, pid.bits, SCN_PID_MT, 0); }
+void scn_push_ref(lua_State *L, ac_ref ref) { push_interned(L, ref.bits, SCN_REF_MT, 1); }
+
+int scn_to_pid(lua_State *L, int idx, ac_pid *out) {
+  uint64_t *u = luaL_testudata(L, idx, SCN_PID_MT);
+  if (!u) return 0;
+  out->bits = *u;
+  return 1;
+}
+
+int scn_to_ref(lua_State *L, int idx, ac_ref *out) {
+  uint64_t *u = luaL_testudata(L, idx, SCN_REF_MT);
+  if (!u) return 0;
+  out->bits = *u;
+  return 1;
+}
+
+ac_pid scn_check_pid(lua_State *L, int idx) {
+  ac_pid p;
+  if (!scn_to_pid(L, idx, &p)) luaL_typeerror(L, idx, "pid");
+  return p;
+}
+
+/* ---- Lua -> term --------------------------------------------------------------------------- */
+
+typedef struct conv {
+  lua_State *L;
+  ac_tbuf *b;
+  char *err;
+  size_t err_cap;
+  char path[256];
+} conv;
+
+static int conv_fail(conv *c, int code, const char *why) {
+  snprintf(c->err, c->err_cap, "%s: %s", c->path, why);
+  return code;
+}
+
+static int conv_value(conv *c, int idx, unsigned depth);
+
+/* Appends "[k]" or ".k" to the path for the key at the top of the stack; returns the old length. */
+static size_t path_push(conv *c, int key_idx) {
+  size_t len = strlen(c->path);
+  lua_State *L = c->L;
+  if (lua_type(L, key_idx) == LUA_TNUMBER && lua_isinteger(L, key_idx))
+    snprintf(c->path + len, sizeof c->path - len, "[%lld]", (long long)lua_tointeger(L, key_idx));
+  else if (lua_type(L, key_idx) == LUA_TSTRING)
+    snprintf(c->path + len, sizeof c->path - len, ".%s", lua_tostring(L, key_idx));
+  else
+    snprintf(c->path + len, sizeof c->path - len, "[?]");
+  return len;
+}
+
+/* Whether the table at idx has exactly the keys 1..n; *n gets n. */
+static int is_sequence(lua_State *L, int idx, lua_Integer *n) {
+  lua_Integer count = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    count++;
+    if (!lua_isinteger(L, -1)) {
+      lua_pop(L, 1);
+      return 0;
+    }
+  }
+  *n = count;
+  for (lua_Integer i = 1; i <= count; i++) {
+    int t = lua_rawgeti(L, idx, i);
+    lua_pop(L, 1);
+    if (t == LUA_TNIL) return 0;
+  }
+  return 1;
+}
+
+static int conv_array(conv *c, int idx, lua_Integer n, unsigned depth) {
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(c->L, idx, i);
+    lua_pushinteger(c->L, i);
+    size_t len = path_push(c, -1);
+    lua_pop(c->L, 1);
+    int rc = conv_value(c, lua_gettop(c->L), depth + 1);
+    lua_pop(c->L, 1);
+    if (rc) return rc;
+    c->path[len] = 0;
+  }
+  return 0;
+}
+
+static int conv_table(conv *c, int idx, unsigned depth) {
+  lua_State *L = c->L;
+  if (lua_getmetatable(L, idx)) {
+    luaL_getmetatable(L, SCN_LIST_MT);
+    int is_list = lua_rawequal(L, -1, -2);
+    lua_pop(L, 1);
+    luaL_getmetatable(L, SCN_BIN_MT);
+    int is_bin = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (is_bin) {
+      lua_rawgeti(L, idx, 1);
+      size_t len;
+      const char *s = lua_tolstring(L, -1, &len);
+      int rc = s ? ac_tb_binary(c->b, s, len) : conv_fail(c, AC_EINVAL, "bad binary");
+      lua_pop(L, 1);
+      return rc;
+    }
+    if (is_list) {
+      lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+      ac_tb_list_begin(c->b);
+      int rc = conv_array(c, idx, n, depth);
+      return rc ? rc : ac_tb_end(c->b);
+    }
+  }
+  lua_Integer n;
+  if (is_sequence(L, idx, &n)) {
+    ac_tb_tuple_begin(c->b);
+    int rc = conv_array(c, idx, n, depth);
+    return rc ? rc : ac_tb_end(c->b);
+  }
+  ac_tb_map_begin(c->b);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    size_t len = path_push(c, -2);
+    int rc = conv_value(c, lua_gettop(L) - 1, depth + 1);
+    if (!rc) rc = conv_value(c, lua_gettop(L), depth + 1);
+    lua_pop(L, 1);
+    if (rc) {
+      lua_pop(L, 1);
+      return rc;
+    }
+    c->path[len] = 0;
+  }
+  int rc = ac_tb_end(c->b);
+  if (rc == AC_EDUPKEY) return conv_fail(c, rc, "two keys convert to the same term");
+  return rc;
+}
+
+static int conv_value(conv *c, int idx, unsigned depth) {
+  lua_State *L = c->L;
+  if (depth > AC_TERM_DEPTH_MAX) return conv_fail(c, AC_ETOODEEP, "nested too deep (or a table contains itself)");
+  if (!lua_checkstack(L, 8)) return conv_fail(c, AC_ENOMEM, "Lua stack exhausted");
+  switch (lua_type(L, idx)) {
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx)) return ac_tb_int(c->b, lua_tointeger(L, idx));
+      if (!isfinite(lua_tonumber(L, idx))) return conv_fail(c, AC_EINVAL, "cannot send NaN or infinity");
+      return ac_tb_float(c->b, lua_tonumber(L, idx));
+    case LUA_TBOOLEAN: return ac_tb_atom(c->b, lua_toboolean(L, idx) ? "true" : "false");
+    case LUA_TSTRING: {
+      size_t len;
+      const char *s = lua_tolstring(L, idx, &len);
+      return len <= AC_ATOM_LEN_MAX ? ac_tb_atom_n(c->b, s, len) : ac_tb_binary(c->b, s, len);
+    }
+    case LUA_TLIGHTUSERDATA:
+      if (lua_touserdata(L, idx) == &wildcard_key) return ac_tb_atom(c->b, "_");
+      return conv_fail(c, AC_EINVAL, "cannot send a light userdata");
+    case LUA_TUSERDATA: {
+      ac_pid pid;
+      ac_ref ref;
+      if (scn_to_pid(L, idx, &pid)) return ac_tb_pid(c->b, pid);
+      if (scn_to_ref(L, idx, &ref)) return ac_tb_ref(c->b, ref);
+      return conv_fail(c, AC_EINVAL, "cannot send a userdata");
+    }
+    case LUA_TTABLE: return conv_table(c, idx, depth);
+    case LUA_TFUNCTION: return conv_fail(c, AC_EINVAL, "cannot send a function");
+    case LUA_TTHREAD: return conv_fail(c, AC_EINVAL, "cannot send a coroutine");
+    case LUA_TNIL: return conv_fail(c, AC_EINVAL, "cannot send nil");
+    default: return conv_fail(c, AC_EINVAL, "cannot send this value");
+  }
+}
+
+int scn_lua_to_term(lua_State *L, int idx, ac_tbuf *b, const char *what, char *err,
+                    size_t err_cap) {
+  conv c = {L, b, err, err_cap, {0}};
+  snprintf(c.path, sizeof c.path, "%s", what);
+  int top = lua_gettop(L);
+  int rc = conv_value(&c, lua_absindex(L, idx), 0);
+  lua_settop(L, top);
+  if (rc == 0 && b->err) rc = b->err;
+  if (rc && !err[0]) snprintf(err, err_cap, "%s: %s", what, ac_strerror(rc));
+  if (rc == AC_ETOOBIG) snprintf(err, err_cap, "%s: too large (over the message size limit)", what);
+  return rc;
+}
+
+/* ---- term -> Lua --------------------------------------------------------------------------- */
+
+void scn_push_term(lua_State *L, ac_term t) {
+  luaL_checkstack(L, 4, "term nested too deep");
+  switch (ac_term_type(t)) {
+    case AC_T_INT: {
+      int64_t v;
+      ac_term_get_int(t, &v);
+      lua_pushinteger(L, v);
+      return;
+    }
+    case AC_T_FLOAT: {
+      double v;
+      ac_term_get_float(t, &v);
+      lua_pushnumber(L, v);
+      return;
+    }
+    case AC_T_ATOM: {
+      const char *s;
+      size_t len;
+      ac_term_get_atom(t, &s, &len);
+      if (len == 4 && memcmp(s, "true", 4) == 0) lua_pushboolean(L, 1);
+      else if (len == 5 && memcmp(s, "false", 5) == 0) lua_pushboolean(L, 0);
+      else if (len == 1 && s[0] == '_') scn_push_wildcard(L);
+      else lua_pushlstring(L, s, len);
+      return;
+    }
+    case AC_T_BINARY: {
+      const uint8_t *s;
+      size_t len;
+      ac_term_get_binary(t, &s, &len);
+      lua_pushlstring(L, (const char *)s, len);
+      return;
+    }
+    case AC_T_PID: {
+      ac_pid p;
+      ac_term_get_pid(t, &p);
+      scn_push_pid(L, p);
+      return;
+    }
+    case AC_T_REF: {
+      ac_ref r;
+      ac_term_get_ref(t, &r);
+      scn_push_ref(L, r);
+      return;
+    }
+    case AC_T_NIL:
+      lua_createtable(L, 0, 0);
+      luaL_setmetatable(L, SCN_LIST_MT);
+      return;
+    case AC_T_TUPLE:
+    case AC_T_LIST: {
+      uint32_t n = ac_term_count(t);
+      lua_createtable(L, (int)n, 0);
+      ac_term e = ac_term_first(t);
+      for (uint32_t i = 0; i < n; i++, e = ac_term_next(e)) {
+        scn_push_term(L, e);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+      }
+      if (ac_term_type(t) == AC_T_LIST) {
+        ac_term tail;
+        if (ac_term_list_tail(t, &tail) == AC_OK && ac_term_type(tail) != AC_T_NIL) {
+          scn_push_term(L, tail);
+          lua_setfield(L, -2, "tail");
+        }
+        luaL_setmetatable(L, SCN_LIST_MT);
+      }
+      return;
+    }
+    case AC_T_MAP: {
+      uint32_t n = ac_term_count(t);
+      lua_createtable(L, 0, (int)n);
+      ac_term k = ac_term_first(t);
+      for (uint32_t i = 0; i < n; i++) {
+        ac_term v = ac_term_next(k);
+        scn_push_term(L, k);
+        scn_push_term(L, v);
+        lua_rawset(L, -3);
+        k = ac_term_next(v);
+      }
+      return;
+    }
+  }
+  lua_pushnil(L);
+}

@@ -1,0 +1,965 @@
+/*
+ * The scenario runner (see runner.h): the Lua state and its sandbox, the scenario API
+ * (cl.scenario, cl.at, cl.every, cl.kill, properties, observation), the run loop and the
+ * verdict. The process API lives in bind_proc.c, value conversion in lterm.c.
+ *
+ * Errors: anything wrong with the scenario itself (syntax, a runtime error in setup or in a
+ * callback, an error inside a property, a bad argument) is a scenario error: one message naming
+ * FILE:LINE on stderr, exit status 2, and no trace file left behind. A Lua error inside a
+ * process is not a scenario error: it ends that process, as in Erlang.
+ */
+#include "runner.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lterm.h"
+
+#define MEMORY_DEFAULT (256u * 1024u * 1024u)
+#define MAX_TIME_DEFAULT (UINT64_C(3600) * 1000000000u) /* 1 h of virtual time */
+#define RECENT_EVENTS 20
+
+enum { PROP_ALWAYS = 1, PROP_EVENTUALLY, PROP_AT_END };
+
+struct scn_prop {
+  int kind;
+  char name[160];
+  int fn_ref;
+  uint64_t deadline_ns;
+  bool satisfied; /* eventually: became true */
+};
+
+typedef struct scn_timer {
+  scn_run *run;
+  int fn_ref;
+  uint64_t period_ns; /* 0: once */
+  struct scn_timer *next;
+} scn_timer;
+
+static scn_timer *timers; /* every timer of the run, freed at the end */
+
+scn_run *scn_run_of(lua_State *L) { return *(scn_run **)lua_getextraspace(L); }
+
+scn_run *scn_world_run(lua_State *L) {
+  scn_run *run = scn_run_of(L);
+  if (!run->w && scn_need_world(run) != 0) luaL_error(L, "%s", run->error_msg);
+  return run;
+}
+
+void scn_error(scn_run *run, const char *fmt, ...) {
+  if (run->error) return;
+  run->error = true;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(run->error_msg, sizeof run->error_msg, fmt, ap);
+  va_end(ap);
+  if (run->w) sim_request_stop(run->w);
+}
+
+/* ---- Memory accounting ------------------------------------------------------------------- */
+
+static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  scn_run *run = ud;
+  size_t old = ptr ? osize : 0;
+  if (nsize == 0) {
+    free(ptr);
+    run->mem_used -= old;
+    return NULL;
+  }
+  if (nsize > old && run->mem_used + (nsize - old) > run->mem_max) {
+    run->mem_exceeded = true;
+    return NULL;
+  }
+  void *p = realloc(ptr, nsize);
+  if (p) run->mem_used = run->mem_used - old + nsize;
+  return p;
+}
+
+/* ---- Durations --------------------------------------------------------------------------- */
+
+int scn_parse_duration(lua_State *L, int idx, uint64_t *ns, const char **why) {
+  if (lua_type(L, idx) == LUA_TNUMBER) { /* a number is milliseconds */
+    double ms = lua_tonumber(L, idx);
+    if (!(ms >= 0) || ms > 1e15) {
+      *why = "duration must be a non-negative number of milliseconds";
+      return -1;
+    }
+    *ns = (uint64_t)llround(ms * 1e6);
+    return 0;
+  }
+  if (lua_type(L, idx) != LUA_TSTRING) {
+    *why = "duration expected (a number of milliseconds or a string such as \"250ms\", \"5s\")";
+    return -1;
+  }
+  const char *s = lua_tostring(L, idx);
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  static const struct {
+    const char *unit;
+    double ns;
+  } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+  if (end == s || errno || !(v >= 0)) {
+    *why = "bad duration: expected a number with a unit, such as \"250ms\", \"5s\", \"2m\"";
+    return -1;
+  }
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+    if (strcmp(end, units[i].unit) == 0) {
+      double total = v * units[i].ns;
+      if (total > 1.8e19) break;
+      *ns = (uint64_t)llround(total);
+      return 0;
+    }
+  }
+  *why = "bad duration unit: use ns, us, ms, s, m or h (\"250ms\", \"5s\")";
+  return -1;
+}
+
+static uint64_t check_duration(lua_State *L, int idx) {
+  uint64_t ns;
+  const char *why;
+  if (scn_parse_duration(L, idx, &ns, &why)) luaL_argerror(L, idx, why);
+  return ns;
+}
+
+/* ---- Calling Lua from the run loop ------------------------------------------------------- */
+
+/* Message handler: errors are reported as their message alone ("file:line: what"), one line,
+ * as a scenario error should be; non-string error values are converted. */
+static int traceback(lua_State *L) {
+  if (!lua_isstring(L, 1)) luaL_tolstring(L, 1, NULL);
+  return 1;
+}
+
+/* Calls the function in registry slot ref with no arguments; 1 result when want_result.
+ * On error records a scenario error prefixed with `what` and returns -1. */
+static int call_ref(scn_run *run, int ref, bool want_result, const char *what) {
+  lua_State *L = run->L;
+  run->top_busy = 0;
+  lua_pushcfunction(L, traceback);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  int rc = lua_pcall(L, 0, want_result ? 1 : 0, -2);
+  if (rc != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    if (run->mem_exceeded)
+      scn_error(run, "memory limit of %" PRIu64 " MiB exceeded", run->mem_max >> 20);
+    else
+      scn_error(run, "%s: %s", what, msg ? msg : "error object is not a string");
+    lua_pop(L, 2);
+    return -1;
+  }
+  lua_remove(L, -1 - (want_result ? 1 : 0));
+  return 0;
+}
+
+/* ---- cl.scenario, timers, faults --------------------------------------------------------- */
+
+static int l_scenario(lua_State *L) {
+  scn_run *run = scn_run_of(L);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  if (run->declared) return luaL_error(L, "scenario: declared twice");
+  if (run->w)
+    return luaL_error(L, "scenario{...} must come first, before any process, timer or property");
+  run->declared = true;
+  if (lua_getfield(L, 1, "name") != LUA_TNIL) {
+    const char *name = lua_tostring(L, -1);
+    if (lua_type(L, -1) != LUA_TSTRING || !name[0] || strlen(name) >= sizeof run->name || strpbrk(name, " \t\n"))
+      return luaL_error(L, "scenario: name must be a non-empty string without spaces, under 256 bytes");
+    snprintf(run->name, sizeof run->name, "%s", name);
+  }
+  if (lua_getfield(L, 1, "seed") != LUA_TNIL) {
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
+      return luaL_error(L, "scenario: seed must be a non-negative integer");
+    if (!run->opts->seed_given) run->seed = (uint64_t)lua_tointeger(L, -1);
+  }
+  if (lua_getfield(L, 1, "stop") != LUA_TNIL) run->stop_ns = check_duration(L, lua_gettop(L));
+  if (lua_getfield(L, 1, "expect") != LUA_TNIL) {
+    const char *e = lua_tostring(L, -1);
+    if (!e || (strcmp(e, "fail") != 0 && strcmp(e, "pass") != 0))
+      return luaL_error(L, "scenario: expect must be \"pass\" or \"fail\"");
+    run->expect_fail = strcmp(e, "fail") == 0;
+  }
+  lua_settop(L, 1);
+  lua_pushnil(L);
+  while (lua_next(L, 1)) { /* reject unknown fields: a typo should not pass silently */
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+    if (strcmp(k, "name") && strcmp(k, "seed") && strcmp(k, "stop") && strcmp(k, "expect"))
+      return luaL_error(L, "scenario: unknown field '%s' (name, seed, stop, expect)", k);
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+static void timer_fire(sim_world *w, void *arg) {
+  scn_timer *t = arg;
+  scn_run *run = t->run;
+  if (run->error || run->failed) return;
+  call_ref(run, t->fn_ref, false, "timer callback");
+  if (t->period_ns && !run->error) sim_at(w, sim_now(w) + t->period_ns, timer_fire, t);
+}
+
+static int add_timer(lua_State *L, uint64_t at_ns, uint64_t period_ns, int fn_idx) {
+  scn_run *run = scn_run_of(L);
+  scn_timer *t = calloc(1, sizeof *t);
+  if (!t) return luaL_error(L, "out of memory");
+  lua_pushvalue(L, fn_idx);
+  t->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  t->run = run;
+  t->period_ns = period_ns;
+  t->next = timers;
+  timers = t;
+  if (sim_at(run->w, at_ns, timer_fire, t) != AC_OK) return luaL_error(L, "cannot schedule a timer");
+  return 0;
+}
+
+/* at(time, fn): fn runs once at virtual time `time` (absolute). */
+static int l_at(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  uint64_t at = check_duration(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (at < sim_now(run->w)) return luaL_argerror(L, 1, "that time has already passed");
+  return add_timer(L, at, 0, 2);
+}
+
+/* every(period, fn): fn runs every `period`, the first time one period from now. */
+static int l_every(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  uint64_t period = check_duration(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (period == 0) return luaL_argerror(L, 1, "period must be positive");
+  return add_timer(L, sim_now(run->w) + period, period, 2);
+}
+
+/* kill(pid_or_name [, reason]): an exit signal from outside, reason `kill` by default. */
+static int l_kill(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  ac_pid pid;
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    pid = ac_whereis(run->node, lua_tostring(L, 1));
+    if (ac_pid_is_none(pid)) {
+      lua_pushboolean(L, 0);
+      return 1;
+    }
+  } else {
+    pid = scn_check_pid(L, 1);
+  }
+  ac_tbuf b;
+  ac_tb_init(&b);
+  char err[256] = "";
+  int rc = lua_isnoneornil(L, 2) ? ac_tb_atom(&b, "kill") : scn_lua_to_term(L, 2, &b, "reason", err, sizeof err);
+  ac_term reason;
+  if (rc == 0) rc = ac_tb_finish(&b, &reason);
+  if (rc) {
+    ac_tb_free(&b);
+    return luaL_error(L, "kill: %s", err[0] ? err : ac_strerror(rc));
+  }
+  rc = ac_node_exit(run->node, pid, reason);
+  ac_tb_free(&b);
+  lua_pushboolean(L, rc == AC_OK);
+  return 1;
+}
+
+/* ---- Properties -------------------------------------------------------------------------- */
+
+static scn_prop *add_prop(lua_State *L, int kind, int name_idx, int fn_idx) {
+  scn_run *run = scn_run_of(L);
+  const char *name = luaL_checkstring(L, name_idx);
+  luaL_checktype(L, fn_idx, LUA_TFUNCTION);
+  if (run->prop_count == run->prop_cap) {
+    uint32_t cap = run->prop_cap ? run->prop_cap * 2 : 8;
+    scn_prop *p = realloc(run->props, cap * sizeof *p);
+    if (!p) luaL_error(L, "out of memory");
+    run->props = p;
+    run->prop_cap = cap;
+  }
+  scn_prop *p = &run->props[run->prop_count++];
+  memset(p, 0, sizeof *p);
+  p->kind = kind;
+  snprintf(p->name, sizeof p->name, "%s", name);
+  lua_pushvalue(L, fn_idx);
+  p->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return p;
+}
+
+static int l_always(lua_State *L) {
+  add_prop(L, PROP_ALWAYS, 1, 2);
+  return 0;
+}
+
+static void eventually_deadline(sim_world *w, void *arg);
+
+static int l_eventually(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  uint64_t deadline = check_duration(L, 2);
+  scn_prop *p = add_prop(L, PROP_EVENTUALLY, 1, 3);
+  p->deadline_ns = deadline;
+  /* The index, not the pointer: the array may move as properties are added. */
+  sim_at(run->w, deadline, eventually_deadline, (void *)(uintptr_t)(run->prop_count - 1));
+  return 0;
+}
+
+static int l_at_end(lua_State *L) {
+  add_prop(L, PROP_AT_END, 1, 2);
+  return 0;
+}
+
+static void fail(scn_run *run, const char *fmt, ...) {
+  if (run->failed) return;
+  run->failed = true;
+  run->fail_ns = sim_now(run->w);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(run->fail_what, sizeof run->fail_what, fmt, ap);
+  va_end(ap);
+  sim_request_stop(run->w);
+}
+
+/* Evaluates a property: 1 true, 0 false, -1 error (recorded). */
+static int eval_prop(scn_run *run, const scn_prop *p) {
+  char what[200];
+  snprintf(what, sizeof what, "property '%s'", p->name);
+  if (call_ref(run, p->fn_ref, true, what)) return -1;
+  int ok = lua_toboolean(run->L, -1);
+  lua_pop(run->L, 1);
+  return ok;
+}
+
+static scn_run *deadline_run; /* the run whose eventually deadlines are scheduled */
+
+static void eventually_deadline(sim_world *w, void *arg) {
+  (void)w;
+  scn_run *run = deadline_run;
+  scn_prop *p = &run->props[(uintptr_t)arg];
+  if (p->satisfied || run->failed || run->error) return;
+  int ok = eval_prop(run, p);
+  if (ok == 1)
+    p->satisfied = true;
+  else if (ok == 0)
+    fail(run, "property '%s' (eventually, deadline %.3fs) did not become true", p->name,
+         (double)p->deadline_ns / 1e9);
+}
+
+static void step_hook(sim_world *w, void *arg) {
+  (void)w;
+  scn_run *run = arg;
+  if (run->mem_exceeded) {
+    scn_error(run, "memory limit of %" PRIu64 " MiB exceeded", run->mem_max >> 20);
+    return;
+  }
+  for (uint32_t i = 0; i < run->prop_count && !run->failed && !run->error; i++) {
+    scn_prop *p = &run->props[i];
+    if (p->kind == PROP_ALWAYS) {
+      if (eval_prop(run, p) == 0) fail(run, "property '%s' (always) is false", p->name);
+    } else if (p->kind == PROP_EVENTUALLY && !p->satisfied) {
+      if (eval_prop(run, p) == 1) p->satisfied = true;
+    }
+  }
+}
+
+/* ---- Observation ------------------------------------------------------------------------- */
+
+static int l_alive(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  lua_pushboolean(L, ac_node_alive(run->node, scn_check_pid(L, 1)));
+  return 1;
+}
+
+static int l_processes(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  uint32_t n = ac_node_process_count(run->node);
+  ac_pid *pids = malloc((n ? n : 1) * sizeof *pids);
+  if (!pids) return luaL_error(L, "out of memory");
+  n = ac_node_processes(run->node, pids, n);
+  lua_createtable(L, (int)n, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    scn_push_pid(L, pids[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  free(pids);
+  return 1;
+}
+
+/* info(pid): {mailbox=, links=, monitors=, monitored_by=, trap_exit=, name=} or nil if dead. */
+static int l_info(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  ac_proc_info info;
+  if (ac_node_info(run->node, scn_check_pid(L, 1), &info) != AC_OK) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_createtable(L, 0, 6);
+  lua_pushinteger(L, info.mailbox_len);
+  lua_setfield(L, -2, "mailbox");
+  lua_pushinteger(L, info.link_count);
+  lua_setfield(L, -2, "links");
+  lua_pushinteger(L, info.monitor_count);
+  lua_setfield(L, -2, "monitors");
+  lua_pushinteger(L, info.monitored_by);
+  lua_setfield(L, -2, "monitored_by");
+  lua_pushboolean(L, info.trap_exit);
+  lua_setfield(L, -2, "trap_exit");
+  if (info.name) {
+    lua_pushstring(L, info.name);
+    lua_setfield(L, -2, "name");
+  }
+  return 1;
+}
+
+static int l_registered(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  uint32_t n = ac_node_registered(run->node, NULL, NULL, 0);
+  const char **names = malloc((n ? n : 1) * sizeof *names);
+  if (!names) return luaL_error(L, "out of memory");
+  n = ac_node_registered(run->node, names, NULL, n);
+  lua_createtable(L, (int)n, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    lua_pushstring(L, names[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  free(names);
+  return 1;
+}
+
+/* counters(): events of the run so far, by kind (sent, received, exits, ...). */
+static int l_counters(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  static const struct {
+    const char *name;
+    uint16_t kind;
+  } ks[] = {{"spawned", AC_EV_SPAWN},   {"exits", AC_EV_EXIT},         {"sent", AC_EV_SEND},
+            {"received", AC_EV_RECEIVE}, {"dropped", AC_EV_SEND_DEAD}, {"timeouts", AC_EV_TIMEOUT},
+            {"downs", AC_EV_DOWN},       {"signals", AC_EV_SIGNAL}};
+  lua_createtable(L, 0, (int)(sizeof ks / sizeof ks[0]) + 1);
+  for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+    lua_pushinteger(L, (lua_Integer)sim_event_kind_count(run->w, ks[i].kind));
+    lua_setfield(L, -2, ks[i].name);
+  }
+  lua_pushinteger(L, (lua_Integer)sim_event_count(run->w));
+  lua_setfield(L, -2, "events");
+  return 1;
+}
+
+static int l_list(lua_State *L) { /* cl.list{...}: a table that converts to a list */
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  luaL_setmetatable(L, SCN_LIST_MT);
+  return 1;
+}
+
+static int l_bin(lua_State *L) { /* cl.bin(s): a string that converts to a binary */
+  luaL_checkstring(L, 1);
+  lua_createtable(L, 1, 0);
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, 1);
+  luaL_setmetatable(L, SCN_BIN_MT);
+  return 1;
+}
+
+/* ---- Sandbox: deterministic replacements ------------------------------------------------- */
+
+static int key_rank(lua_State *L, int idx) {
+  switch (lua_type(L, idx)) {
+    case LUA_TNUMBER: return 0;
+    case LUA_TSTRING: return 1;
+    case LUA_TBOOLEAN: return 2;
+    case LUA_TUSERDATA: {
+      ac_pid p;
+      ac_ref r;
+      if (scn_to_pid(L, idx, &p) || scn_to_ref(L, idx, &r)) return 3;
+      return -1;
+    }
+    default: return -1;
+  }
+}
+
+/* A total order on the keys pairs may meet, independent of addresses and hash seeds. */
+static int key_less(lua_State *L) {
+  int ra = key_rank(L, 1), rb = key_rank(L, 2);
+  if (ra < 0 || rb < 0)
+    return luaL_error(L, "pairs: a table with %s keys has no deterministic order (use an array or string keys)",
+                      luaL_typename(L, ra < 0 ? 1 : 2));
+  if (ra != rb) {
+    lua_pushboolean(L, ra < rb);
+    return 1;
+  }
+  if (ra == 0) {
+    lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
+  } else if (ra == 1) {
+    size_t la, lb;
+    const char *a = lua_tolstring(L, 1, &la), *b = lua_tolstring(L, 2, &lb);
+    int c = memcmp(a, b, la < lb ? la : lb);
+    lua_pushboolean(L, c < 0 || (c == 0 && la < lb));
+  } else if (ra == 2) {
+    lua_pushboolean(L, !lua_toboolean(L, 1) && lua_toboolean(L, 2));
+  } else {
+    uint64_t *a = lua_touserdata(L, 1), *b = lua_touserdata(L, 2);
+    lua_pushboolean(L, *a < *b);
+  }
+  return 1;
+}
+
+static int sorted_next(lua_State *L) {
+  lua_Integer i = lua_tointeger(L, lua_upvalueindex(2)) + 1;
+  lua_pushinteger(L, i);
+  lua_replace(L, lua_upvalueindex(2));
+  if (lua_rawgeti(L, lua_upvalueindex(1), i) == LUA_TNIL) return 1;
+  lua_pushvalue(L, -1);
+  lua_gettable(L, 1);
+  return 2;
+}
+
+/* pairs(t): keys in a fixed order (numbers, then strings bytewise, booleans, pids, refs). */
+static int l_pairs(lua_State *L) {
+  luaL_checkany(L, 1);
+  if (luaL_getmetafield(L, 1, "__pairs") != LUA_TNIL) {
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 3);
+    return 3;
+  }
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_getglobal(L, "table"); /* the real table library, from the global table */
+  lua_newtable(L);           /* keys */
+  lua_Integer n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, 3, ++n);
+  }
+  lua_getfield(L, 2, "sort");
+  lua_pushvalue(L, 3);
+  lua_pushcfunction(L, key_less);
+  lua_call(L, 2, 0);
+  lua_pushinteger(L, 0);
+  lua_pushcclosure(L, sorted_next, 2); /* upvalues: keys, position */
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  return 3;
+}
+
+static sim_rng *current_rng(lua_State *L);
+
+/* math.random with Lua's interface, drawing from the seed (a stream per process). */
+static int l_random(lua_State *L) {
+  sim_rng *r = current_rng(L);
+  lua_Integer lo, hi;
+  switch (lua_gettop(L)) {
+    case 0: lua_pushnumber(L, sim_rng_unit(r)); return 1;
+    case 1: lo = 1; hi = luaL_checkinteger(L, 1); break;
+    case 2: lo = luaL_checkinteger(L, 1); hi = luaL_checkinteger(L, 2); break;
+    default: return luaL_error(L, "wrong number of arguments");
+  }
+  luaL_argcheck(L, lo <= hi, lua_gettop(L), "interval is empty");
+  uint64_t span = (uint64_t)hi - (uint64_t)lo;
+  uint64_t v = span == UINT64_MAX ? sim_rng_next(r) : sim_rng_below(r, span + 1);
+  lua_pushinteger(L, (lua_Integer)((uint64_t)lo + v));
+  return 1;
+}
+
+static int l_randomseed(lua_State *L) {
+  return luaL_error(L, "math.randomseed is disabled: the run's seed drives all randomness (--seed N)");
+}
+
+static int l_os_time(lua_State *L) {
+  scn_run *run = scn_run_of(L);
+  lua_pushinteger(L, (lua_Integer)((run->w ? sim_now(run->w) : 0) / 1000000000u));
+  return 1;
+}
+
+static int l_os_clock(lua_State *L) {
+  scn_run *run = scn_run_of(L);
+  lua_pushnumber(L, (double)(run->w ? sim_now(run->w) : 0) / 1e9);
+  return 1;
+}
+
+/* tostring without addresses: tables and functions print as their type only. */
+static int l_tostring(lua_State *L) {
+  luaL_checkany(L, 1);
+  int t = lua_type(L, 1);
+  if ((t == LUA_TTABLE || t == LUA_TFUNCTION || t == LUA_TTHREAD) &&
+      luaL_getmetafield(L, 1, "__tostring") == LUA_TNIL && luaL_getmetafield(L, 1, "__name") == LUA_TNIL) {
+    lua_pushstring(L, lua_typename(L, t));
+    return 1;
+  }
+  lua_settop(L, 1);
+  luaL_tolstring(L, 1, NULL);
+  return 1;
+}
+
+static int l_print(lua_State *L) {
+  scn_run *run = scn_run_of(L);
+  int n = lua_gettop(L);
+  if (run->opts->quiet) return 0;
+  char t[32];
+  sim_format_duration(run->w ? sim_now(run->w) : 0, t, sizeof t);
+  printf("[%s] ", t);
+  for (int i = 1; i <= n; i++) {
+    lua_pushcfunction(L, l_tostring);
+    lua_pushvalue(L, i);
+    lua_call(L, 1, 1);
+    printf("%s%s", i > 1 ? "\t" : "", lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  printf("\n");
+  return 0;
+}
+
+/* ---- require and load -------------------------------------------------------------------- */
+
+#define ENV_KEY "crashlab.env"
+#define LOADED_KEY "crashlab.loaded"
+
+static char scenario_dir[4096];
+
+static int load_in_env(lua_State *L, const char *path, const char *chunkname) {
+  scn_run *run = scn_run_of(L);
+  int rc = luaL_loadfilex(L, path, run->opts->unsafe ? NULL : "t");
+  (void)chunkname;
+  if (rc != LUA_OK) return rc;
+  if (!run->opts->unsafe) {
+    lua_getfield(L, LUA_REGISTRYINDEX, ENV_KEY);
+    lua_setupvalue(L, -2, 1);
+  }
+  return LUA_OK;
+}
+
+static int l_require(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  lua_getfield(L, LUA_REGISTRYINDEX, LOADED_KEY);
+  if (lua_getfield(L, -1, name) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  for (const char *p = name; *p; p++)
+    if (!(*p == '_' || *p == '.' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+          (*p >= '0' && *p <= '9')))
+      return luaL_error(L, "require: bad module name '%s'", name);
+  char rel[512];
+  snprintf(rel, sizeof rel, "%s", name);
+  for (char *p = rel; *p; p++)
+    if (*p == '.') *p = '/';
+  const char *dirs[] = {scenario_dir, CRASHLAB_SCENARIO_LIB};
+  for (size_t i = 0; i < 2; i++) {
+    char path[4700];
+    snprintf(path, sizeof path, "%s/%s.lua", dirs[i], rel);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    fclose(f);
+    if (load_in_env(L, path, name) != LUA_OK) return lua_error(L);
+    lua_pushstring(L, name);
+    lua_call(L, 1, 1);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, name);
+    return 1;
+  }
+  return luaL_error(L, "require: module '%s' not found beside the scenario (%s) or in %s", name,
+                    scenario_dir, CRASHLAB_SCENARIO_LIB);
+}
+
+/* load(chunk [, name [, mode [, env]]]) for text chunks only, in the sandbox by default. */
+static int l_load(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  const char *name = luaL_optstring(L, 2, "=(load)");
+  int rc = luaL_loadbufferx(L, s, len, name, "t");
+  if (rc != LUA_OK) {
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
+  }
+  if (!lua_isnoneornil(L, 4))
+    lua_pushvalue(L, 4);
+  else
+    lua_getfield(L, LUA_REGISTRYINDEX, ENV_KEY);
+  lua_setupvalue(L, -2, 1);
+  return 1;
+}
+
+/* Copies the functions of global library `lib` into a fresh table at the top. */
+static void copy_lib(lua_State *L, const char *lib) {
+  lua_newtable(L);
+  lua_getglobal(L, lib);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_settable(L, -5);
+  }
+  lua_pop(L, 1);
+}
+
+static void build_env(lua_State *L) {
+  luaL_openlibs(L);
+  /* The crashlab module. */
+  lua_newtable(L);
+  scn_bind_proc(L);
+  static const luaL_Reg fns[] = {
+      {"scenario", l_scenario}, {"at", l_at},           {"every", l_every},
+      {"kill", l_kill},         {"always", l_always},   {"eventually", l_eventually},
+      {"at_end", l_at_end},     {"alive", l_alive},     {"processes", l_processes},
+      {"info", l_info},         {"registered", l_registered}, {"counters", l_counters},
+      {"list", l_list},         {"bin", l_bin},         {NULL, NULL},
+  };
+  luaL_setfuncs(L, fns, 0);
+  scn_push_wildcard(L);
+  lua_setfield(L, -2, "_");
+  lua_pushstring(L, CRASHLAB_VERSION);
+  lua_setfield(L, -2, "version");
+  int cl = lua_gettop(L);
+  lua_newtable(L);
+  lua_pushvalue(L, cl);
+  lua_setfield(L, -2, "crashlab");
+  lua_setfield(L, LUA_REGISTRYINDEX, LOADED_KEY);
+
+  /* The environment scenarios run in. */
+  lua_newtable(L);
+  int env = lua_gettop(L);
+  static const char *base[] = {"assert", "error", "ipairs", "pcall", "xpcall", "select",
+                               "tonumber", "type", "rawequal", "rawget", "rawset", "rawlen",
+                               "setmetatable", "getmetatable", "_VERSION", NULL};
+  for (const char **b = base; *b; b++) {
+    lua_getglobal(L, *b);
+    lua_setfield(L, env, *b);
+  }
+  static const luaL_Reg own[] = {{"pairs", l_pairs}, {"tostring", l_tostring}, {"print", l_print},
+                                 {"require", l_require}, {"load", l_load}, {NULL, NULL}};
+  lua_pushvalue(L, env);
+  luaL_setfuncs(L, own, 0);
+  lua_pop(L, 1);
+  static const char *libs[] = {"string", "table", "utf8", "math", NULL};
+  for (const char **lib = libs; *lib; lib++) {
+    copy_lib(L, *lib);
+    lua_setfield(L, env, *lib);
+  }
+  lua_getfield(L, env, "math");
+  lua_pushcfunction(L, l_random);
+  lua_setfield(L, -2, "random");
+  lua_pushcfunction(L, l_randomseed);
+  lua_setfield(L, -2, "randomseed");
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_pushcfunction(L, l_os_time);
+  lua_setfield(L, -2, "time");
+  lua_pushcfunction(L, l_os_clock);
+  lua_setfield(L, -2, "clock");
+  lua_setfield(L, env, "os");
+  lua_pushvalue(L, cl);
+  lua_setfield(L, env, "cl");
+  lua_pushvalue(L, env);
+  lua_setfield(L, env, "_G");
+  lua_pushvalue(L, env);
+  lua_setfield(L, LUA_REGISTRYINDEX, ENV_KEY);
+  lua_settop(L, cl - 1);
+}
+
+/* ---- Process random streams -------------------------------------------------------------- */
+
+/* Each process has its own stream, created on first use and kept until the run ends. */
+typedef struct proc_rng {
+  uint64_t pid_bits;
+  sim_rng rng;
+} proc_rng;
+static proc_rng *proc_rngs;
+static size_t proc_rng_count, proc_rng_cap;
+
+static sim_rng *current_rng(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  if (!run->current) return &run->top_rng;
+  ac_pid pid = ac_self(run->current);
+  for (size_t i = proc_rng_count; i > 0; i--)
+    if (proc_rngs[i - 1].pid_bits == pid.bits) return &proc_rngs[i - 1].rng;
+  if (proc_rng_count == proc_rng_cap) {
+    size_t cap = proc_rng_cap ? proc_rng_cap * 2 : 64;
+    proc_rng *p = realloc(proc_rngs, cap * sizeof *p);
+    if (!p) luaL_error(L, "out of memory");
+    proc_rngs = p;
+    proc_rng_cap = cap;
+  }
+  proc_rngs[proc_rng_count].pid_bits = pid.bits;
+  sim_process_rng(run->w, pid, &proc_rngs[proc_rng_count].rng);
+  return &proc_rngs[proc_rng_count++].rng;
+}
+
+/* ---- The run ----------------------------------------------------------------------------- */
+
+int scn_need_world(scn_run *run) {
+  if (run->w) return 0;
+  sim_config cfg = {run->seed, run->name, run->opts->trace_path};
+  int rc = sim_world_create(&run->w, &cfg);
+  if (rc == AC_OK) rc = sim_node_add(run->w, "a", NULL, &run->node);
+  if (rc != AC_OK) {
+    scn_error(run, "cannot start the run: %s%s%s", ac_strerror(rc),
+              run->opts->trace_path ? " (trace file " : "",
+              run->opts->trace_path ? run->opts->trace_path : "");
+    if (run->opts->trace_path) strncat(run->error_msg, ")", sizeof run->error_msg - strlen(run->error_msg) - 1);
+    return rc;
+  }
+  ac_node_set_user(run->node, run);
+  sim_keep_recent(run->w, RECENT_EVENTS);
+  sim_rng_seed(&run->top_rng, run->seed, sim_stream_id("scenario"));
+  sim_set_step_hook(run->w, step_hook, run);
+  return 0;
+}
+
+static void print_recent(scn_run *run) {
+  sim_record recs[RECENT_EVENTS];
+  uint32_t n = sim_recent_events(run->w, recs, RECENT_EVENTS);
+  printf("last %u events:\n", n);
+  for (uint32_t i = 0; i < n; i++) {
+    char line[512];
+    sim_format_record(&recs[i], line, sizeof line);
+    printf("  %s\n", line);
+  }
+}
+
+static void set_dir(const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    snprintf(scenario_dir, sizeof scenario_dir, ".");
+  else
+    snprintf(scenario_dir, sizeof scenario_dir, "%.*s", (int)(slash - path), path);
+}
+
+static void run_free(scn_run *run) {
+  if (run->L) lua_close(run->L); /* before the world: no process callback may follow */
+  run->L = NULL;
+  sim_world_destroy(run->w);
+  run->w = NULL;
+  while (timers) {
+    scn_timer *next = timers->next;
+    free(timers);
+    timers = next;
+  }
+  free(run->props);
+  run->props = NULL;
+  free(proc_rngs);
+  proc_rngs = NULL;
+  proc_rng_count = proc_rng_cap = 0;
+}
+
+/* Loads and runs the file's top level (the setup); 0, or -1 with a scenario error. */
+static int setup(scn_run *run) {
+  lua_State *L = run->L;
+  run->top_busy = 0;
+  lua_pushcfunction(L, traceback);
+  if (load_in_env(L, run->opts->path, NULL) != LUA_OK) {
+    scn_error(run, "%s", lua_tostring(L, -1));
+    return -1;
+  }
+  if (lua_pcall(L, 0, 0, -2) != LUA_OK) {
+    if (run->mem_exceeded)
+      scn_error(run, "memory limit of %" PRIu64 " MiB exceeded during setup", run->mem_max >> 20);
+    else
+      scn_error(run, "%s", lua_tostring(L, -1));
+    return -1;
+  }
+  lua_pop(L, 1);
+  return run->error ? -1 : scn_need_world(run);
+}
+
+static void check_at_end(scn_run *run) {
+  for (uint32_t i = 0; i < run->prop_count && !run->failed && !run->error; i++) {
+    scn_prop *p = &run->props[i];
+    if (p->kind == PROP_AT_END) {
+      if (eval_prop(run, p) == 0) fail(run, "property '%s' (at_end) is false", p->name);
+    } else if (p->kind == PROP_EVENTUALLY && !p->satisfied && p->deadline_ns > sim_now(run->w)) {
+      if (eval_prop(run, p) == 0)
+        fail(run, "property '%s' (eventually) never became true before the run ended", p->name);
+    }
+  }
+}
+
+void scn_print_verdict(const scn_result *r) {
+  char t[32];
+  sim_format_duration(r->sim_time_ns, t, sizeof t);
+  printf("%s scenario=%s seed=%" PRIu64 " events=%" PRIu64 " sim_time=%s hash=%016" PRIx64 "\n",
+         r->verdict == SCN_PASS ? "PASS" : "FAIL", r->name, r->seed, r->events, t, r->hash);
+  fflush(stdout);
+}
+
+scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
+  static scn_run run_storage;
+  scn_run *run = &run_storage;
+  memset(run, 0, sizeof *run);
+  memset(out, 0, sizeof *out);
+  run->opts = opts;
+  run->seed = opts->seed_given ? opts->seed : 1;
+  run->mem_max = opts->memory_max ? opts->memory_max : MEMORY_DEFAULT;
+  const char *base = strrchr(opts->path, '/');
+  snprintf(run->name, sizeof run->name, "%s", base ? base + 1 : opts->path);
+  char *dot = strrchr(run->name, '.');
+  if (dot && strcmp(dot, ".lua") == 0) *dot = 0;
+  set_dir(opts->path);
+  deadline_run = run;
+  out->verdict = SCN_ERROR;
+
+  FILE *probe = fopen(opts->path, "r");
+  if (!probe) {
+    fprintf(stderr, "crashlab: %s: cannot open: %s\n", opts->path, strerror(errno));
+    return SCN_ERROR;
+  }
+  fclose(probe);
+  run->L = lua_newstate(counting_alloc, run);
+  if (!run->L) {
+    fprintf(stderr, "crashlab: cannot create a Lua state\n");
+    return SCN_ERROR;
+  }
+  *(scn_run **)lua_getextraspace(run->L) = run;
+  scn_hook_thread(run->L);
+  scn_lterm_open(run->L);
+  build_env(run->L);
+
+  if (setup(run) == 0) {
+    uint64_t limit = run->stop_ns ? run->stop_ns : (opts->max_time_ns ? opts->max_time_ns : MAX_TIME_DEFAULT);
+    if (opts->max_time_ns && opts->max_time_ns < limit) limit = opts->max_time_ns;
+    sim_limits lim = {limit, 0};
+    if (!run->failed) sim_run(run->w, &lim);
+    if (!run->failed && !run->error) check_at_end(run);
+  }
+  if (run->error) {
+    fprintf(stderr, "crashlab: %s\n", run->error_msg);
+    run_free(run); /* removes a partial trace file */
+    return SCN_ERROR;
+  }
+  int trace_rc = sim_finish(run->w);
+  if (trace_rc) {
+    fprintf(stderr, "crashlab: writing the trace %s failed: %s\n", opts->trace_path, ac_strerror(trace_rc));
+    run_free(run);
+    return SCN_ERROR;
+  }
+  scn_verdict v;
+  if (run->failed) {
+    char t[32];
+    sim_format_duration(run->fail_ns, t, sizeof t);
+    printf("%s at %s%s\n", run->fail_what, t, run->expect_fail ? " (expected: the scenario says expect = \"fail\")" : "");
+    if (!run->expect_fail) {
+      print_recent(run);
+      printf("replay: crashlab run %s --seed %" PRIu64 "\n", opts->path, run->seed);
+    }
+    v = run->expect_fail ? SCN_PASS : SCN_FAIL;
+  } else if (run->expect_fail) {
+    printf("expected a property to fail (expect = \"fail\"), but every property held\n");
+    v = SCN_FAIL;
+  } else {
+    v = SCN_PASS;
+  }
+  out->verdict = v;
+  snprintf(out->name, sizeof out->name, "%s", run->name);
+  out->seed = run->seed;
+  out->events = sim_event_count(run->w);
+  out->sim_time_ns = sim_now(run->w);
+  out->hash = sim_hash(run->w);
+  if (!opts->hold_verdict) scn_print_verdict(out);
+  run_free(run);
+  return v;
+}

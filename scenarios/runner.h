@@ -1,0 +1,99 @@
+/*
+ * The scenario runner: one Lua state per run, a sandboxed environment with the crashlab API,
+ * Lua processes as coroutines on a simulated node, scheduled faults and properties, and the
+ * verdict.
+ *
+ * A run is a pure function of (scenario file, seed, crashlab version): Lua's own sources of
+ * nondeterminism are closed in the sandbox (pairs visits keys in a sorted order, math.random
+ * draws from the seed, os.time/os.clock read virtual time), and the Lua allocator counts every
+ * byte so a memory limit is a clear error.
+ */
+#ifndef CRASHLAB_RUNNER_H
+#define CRASHLAB_RUNNER_H
+
+#include <lua.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "world.h"
+
+typedef struct scn_options {
+  const char *path;        /* the scenario file */
+  uint64_t seed;           /* used when seed_given */
+  bool seed_given;
+  const char *trace_path;  /* or NULL */
+  uint64_t max_time_ns;    /* cap on virtual time when the scenario sets no stop; 0: default */
+  uint64_t memory_max;     /* bytes the Lua state may use; 0: default (256 MiB) */
+  bool quiet;
+  bool unsafe;             /* full Lua standard library, no sandbox */
+  bool hold_verdict;       /* do not print the PASS/FAIL line (the caller prints it later) */
+} scn_options;
+
+typedef enum scn_verdict {
+  SCN_PASS = 0,  /* the properties held (or an expected failure was seen) */
+  SCN_FAIL = 1,  /* a property failed (or an expected failure was not seen) */
+  SCN_ERROR = 2, /* the scenario itself is broken: the message says where */
+} scn_verdict;
+
+typedef struct scn_result {
+  scn_verdict verdict;
+  char name[256];          /* scenario name */
+  uint64_t seed;
+  uint64_t events;
+  uint64_t sim_time_ns;
+  uint64_t hash;
+} scn_result;
+
+/* Prints the verdict line of a result: PASS|FAIL scenario=... seed=... events=... sim_time=...
+ * hash=... */
+void scn_print_verdict(const scn_result *r);
+
+/*
+ * Runs a scenario and prints its report to stdout (the last line is the PASS/FAIL line) and
+ * scenario errors to stderr as "crashlab: FILE:LINE: message". Returns the verdict.
+ */
+scn_verdict scn_run_file(const scn_options *opts, scn_result *out);
+
+/* ---- Shared by the binding files ---------------------------------------------------------- */
+
+typedef struct scn_prop scn_prop;
+
+typedef struct scn_run {
+  lua_State *L;
+  sim_world *w;
+  ac_node *node;
+  ac_proc *current;        /* process whose coroutine is running, or NULL */
+  const scn_options *opts;
+  char name[256];
+  uint64_t seed;
+  uint64_t stop_ns;        /* 0: none */
+  bool expect_fail;
+  bool declared;           /* cl.scenario{} was called */
+  scn_prop *props;
+  uint32_t prop_count, prop_cap;
+  bool failed;             /* a property failed */
+  char fail_what[512];
+  uint64_t fail_ns;
+  bool error;              /* a scenario error: stop and exit 2 */
+  char error_msg[1024];
+  uint64_t mem_used, mem_max;
+  bool mem_exceeded;
+  sim_rng top_rng;         /* math.random outside processes */
+  long long top_busy;      /* instructions of the current setup/callback/property call */
+} scn_run;
+
+scn_run *scn_run_of(lua_State *L);
+/* The run, with its world created on first use (seeded by then); raises on failure. */
+scn_run *scn_world_run(lua_State *L);
+/* Creates the world if it does not exist yet: 0, or an AC_E code with a scenario error set. */
+int scn_need_world(scn_run *run);
+/* Records a scenario error (the first one wins) and asks the world to stop. */
+void scn_error(scn_run *run, const char *fmt, ...);
+/* Parses "250ms", "5s", "1.5s", "2m", "1h", "10us", "7ns", or a number of milliseconds. */
+int scn_parse_duration(lua_State *L, int idx, uint64_t *ns, const char **why);
+/* Registers the process API (spawn, send, receive, ...) into the table at the top. */
+void scn_bind_proc(lua_State *L);
+/* Arms the instruction-count hook on a thread (preemption and runaway detection). */
+void scn_hook_thread(lua_State *co);
+
+#endif
