@@ -88,7 +88,7 @@ int scn_to_ref(lua_State *L, int idx, ac_ref *out) {
 }
 
 ac_pid scn_check_pid(lua_State *L, int idx) {
-  ac_pid p;
+  ac_pid p = AC_PID_NONE;
   if (!scn_to_pid(L, idx, &p)) luaL_typeerror(L, idx, "pid");
   return p;
 }
@@ -98,29 +98,34 @@ ac_pid scn_check_pid(lua_State *L, int idx) {
 typedef struct conv {
   lua_State *L;
   ac_tbuf *b;
-  char *err;
+  char *err;          /* the reason, set where the error happens */
   size_t err_cap;
-  char path[256];
+  char path[256];     /* where, built while the error unwinds: "[2].name" */
 } conv;
 
+/* The error path is only built on failure, so a conversion that succeeds costs no formatting. */
 static int conv_fail(conv *c, int code, const char *why) {
-  snprintf(c->err, c->err_cap, "%s: %s", c->path, why);
+  snprintf(c->err, c->err_cap, "%s", why);
   return code;
 }
 
 static int conv_value(conv *c, int idx, unsigned depth);
 
-/* Appends "[k]" or ".k" to the path for the key at the top of the stack; returns the old length. */
-static size_t path_push(conv *c, int key_idx) {
-  size_t len = strlen(c->path);
+/* Prepends "[k]" or ".k" for the key at key_idx to the error path. */
+static void path_prepend(conv *c, int key_idx) {
+  char step[96];
   lua_State *L = c->L;
   if (lua_type(L, key_idx) == LUA_TNUMBER && lua_isinteger(L, key_idx))
-    snprintf(c->path + len, sizeof c->path - len, "[%lld]", (long long)lua_tointeger(L, key_idx));
+    snprintf(step, sizeof step, "[%lld]", (long long)lua_tointeger(L, key_idx));
   else if (lua_type(L, key_idx) == LUA_TSTRING)
-    snprintf(c->path + len, sizeof c->path - len, ".%s", lua_tostring(L, key_idx));
+    snprintf(step, sizeof step, ".%.80s", lua_tostring(L, key_idx));
   else
-    snprintf(c->path + len, sizeof c->path - len, "[?]");
-  return len;
+    snprintf(step, sizeof step, "[%s]", luaL_typename(L, key_idx));
+  size_t sl = strlen(step), pl = strlen(c->path);
+  if (sl + pl >= sizeof c->path) pl = sizeof c->path - 1 - sl; /* sl < 96: keeps the front */
+  memmove(c->path + sl, c->path, pl);
+  c->path[sl + pl] = 0;
+  memcpy(c->path, step, sl);
 }
 
 /* Whether the table at idx has exactly the keys 1..n; *n gets n. */
@@ -147,13 +152,14 @@ static int is_sequence(lua_State *L, int idx, lua_Integer *n) {
 static int conv_array(conv *c, int idx, lua_Integer n, unsigned depth) {
   for (lua_Integer i = 1; i <= n; i++) {
     lua_rawgeti(c->L, idx, i);
-    lua_pushinteger(c->L, i);
-    size_t len = path_push(c, -1);
-    lua_pop(c->L, 1);
     int rc = conv_value(c, lua_gettop(c->L), depth + 1);
     lua_pop(c->L, 1);
-    if (rc) return rc;
-    c->path[len] = 0;
+    if (rc) {
+      lua_pushinteger(c->L, i);
+      path_prepend(c, -1);
+      lua_pop(c->L, 1);
+      return rc;
+    }
   }
   return 0;
 }
@@ -191,15 +197,14 @@ static int conv_table(conv *c, int idx, unsigned depth) {
   ac_tb_map_begin(c->b);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    size_t len = path_push(c, -2);
     int rc = conv_value(c, lua_gettop(L) - 1, depth + 1);
     if (!rc) rc = conv_value(c, lua_gettop(L), depth + 1);
     lua_pop(L, 1);
     if (rc) {
+      path_prepend(c, -1);
       lua_pop(L, 1);
       return rc;
     }
-    c->path[len] = 0;
   }
   int rc = ac_tb_end(c->b);
   if (rc == AC_EDUPKEY) return conv_fail(c, rc, "two keys convert to the same term");
@@ -242,13 +247,17 @@ static int conv_value(conv *c, int idx, unsigned depth) {
 int scn_lua_to_term(lua_State *L, int idx, ac_tbuf *b, const char *what, char *err,
                     size_t err_cap) {
   conv c = {L, b, err, err_cap, {0}};
-  snprintf(c.path, sizeof c.path, "%s", what);
+  err[0] = 0;
   int top = lua_gettop(L);
   int rc = conv_value(&c, lua_absindex(L, idx), 0);
   lua_settop(L, top);
   if (rc == 0 && b->err) rc = b->err;
-  if (rc && !err[0]) snprintf(err, err_cap, "%s: %s", what, ac_strerror(rc));
-  if (rc == AC_ETOOBIG) snprintf(err, err_cap, "%s: too large (over the message size limit)", what);
+  if (rc == 0) return 0;
+  char why[160];
+  snprintf(why, sizeof why, "%s", err[0] ? err : ac_strerror(rc));
+  if (rc == AC_ETOOBIG) snprintf(why, sizeof why, "too large (over the message size limit)");
+  if (rc == AC_ETOODEEP) snprintf(why, sizeof why, "nested too deep (or a table contains itself)");
+  snprintf(err, err_cap, "%s%s: %s", what, c.path, why);
   return rc;
 }
 

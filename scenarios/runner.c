@@ -954,11 +954,13 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
     v = SCN_PASS;
   }
   out->verdict = v;
-  snprintf(out->name, sizeof out->name, "%s", run->name);
+  memcpy(out->name, run->name, sizeof out->name); /* same size, NUL-terminated */
   out->seed = run->seed;
   out->events = sim_event_count(run->w);
   out->sim_time_ns = sim_now(run->w);
   out->hash = sim_hash(run->w);
+  out->lua_bytes = run->mem_used;
+  out->runtime_bytes = ac_node_alloc_stats(run->node)->bytes_in_use;
   if (!opts->hold_verdict) scn_print_verdict(out);
   run_free(run);
   return v;

@@ -42,6 +42,8 @@ typedef struct scn_result {
   uint64_t events;
   uint64_t sim_time_ns;
   uint64_t hash;
+  uint64_t lua_bytes;      /* Lua memory in use when the run ended */
+  uint64_t runtime_bytes;  /* node allocator memory in use when the run ended */
 } scn_result;
 
 /* Prints the verdict line of a result: PASS|FAIL scenario=... seed=... events=... sim_time=...
