@@ -759,6 +759,28 @@ static void build_env(lua_State *L) {
   lua_setfield(L, env, "_G");
   lua_pushvalue(L, env);
   lua_setfield(L, LUA_REGISTRYINDEX, ENV_KEY);
+  if (scn_run_of(L)->opts->unsafe) {
+    /* --unsafe: the full standard library, but the same deterministic replacements and the
+     * crashlab module, so a run stays a function of its seed. */
+    static const char *keep[] = {"pairs", "tostring", "print", "math", "os", "cl", NULL};
+    lua_getglobal(L, "os");
+    lua_getfield(L, env, "os");
+    lua_getfield(L, -1, "time");
+    lua_setfield(L, -3, "time");
+    lua_getfield(L, -1, "clock");
+    lua_setfield(L, -3, "clock");
+    lua_pop(L, 2);
+    for (const char **k = keep; *k; k++) {
+      if (strcmp(*k, "os") == 0) continue;
+      lua_getfield(L, env, *k);
+      lua_setglobal(L, *k);
+    }
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "loaded");
+    lua_pushvalue(L, cl);
+    lua_setfield(L, -2, "crashlab");
+    lua_pop(L, 2);
+  }
   lua_settop(L, cl - 1);
 }
 
