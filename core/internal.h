@@ -25,6 +25,7 @@ enum {
   AC__F_PATTERN = 1u << 9,   /* match_arg is a pattern block owned by the process */
   AC__F_YIELD = 1u << 10,    /* the callback asked to run again without waiting (ac_yield) */
   AC__F_CONTINUE = 1u << 11, /* runnable because it yielded: its step calls handle(NULL) */
+  AC__F_MATCHED = 1u << 12,  /* runnable because the message at *save matched its receive */
 };
 
 struct ac_proc {

@@ -70,7 +70,8 @@ void ac_node_set_user(ac_node *node, void *user) { node->user = user; }
 void *ac_node_user(const ac_node *node) { return node->user; }
 uint32_t ac_node_index(const ac_node *node) { return node->index; }
 const char *ac_node_name(const ac_node *node) { return node->name; }
-ac_pid ac_node_pid(const ac_node *node) { return ac_pid_make(node->index, 0, 0); }
+/* Generation 1, so node 0's pid is not the all-zero AC_PID_NONE. */
+ac_pid ac_node_pid(const ac_node *node) { return ac_pid_make(node->index, 0, 1); }
 const ac_alloc_stats *ac_node_alloc_stats(const ac_node *node) { return &node->alloc.stats; }
 
 ac_proc *ac__proc_get(const ac_node *node, ac_pid pid) {

@@ -12,7 +12,7 @@
  *    behalf (ac_send, ac_link, ...). Calling them with a process that is not the one running is
  *    a programmer error (asserted).
  *  - node calls take `ac_node *` and act from outside any process: the host, a test, a fault
- *    injector. Signals they send come from the node's own pid <N.0.0>.
+ *    injector. Signals they send come from the node's own pid <N.0.1>.
  * Every call returns 0 or a negative AC_E code (status.h); on error nothing was changed.
  */
 #ifndef CRASHLAB_NODE_H
@@ -116,7 +116,7 @@ void *ac_node_user(const ac_node *node);
 
 uint32_t ac_node_index(const ac_node *node);
 const char *ac_node_name(const ac_node *node);
-/* The node's own pid, <N.0.0>: the sender of node calls. */
+/* The node's own pid, <N.0.1>: the sender of node calls (never a live process). */
 ac_pid ac_node_pid(const ac_node *node);
 const ac_alloc_stats *ac_node_alloc_stats(const ac_node *node);
 

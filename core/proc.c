@@ -30,7 +30,8 @@ void ac__make_runnable(ac_node *node, ac_proc *p) {
   node->host.ready(node->host.ctx, p);
 }
 
-static ac_proc *slot_take(ac_node *node) {
+/* A free process slot, or NULL with *rc = AC_ELIMIT (pid space used up) or AC_ENOMEM. */
+static ac_proc *slot_take(ac_node *node, int *rc) {
   uint32_t slot;
   if (node->free_slot) {
     slot = node->free_slot - 1;
@@ -38,7 +39,11 @@ static ac_proc *slot_take(ac_node *node) {
     node->free_slot = p->name_entry;
     return p;
   }
-  if (node->slot_count > AC_PID_SLOT_MAX) return NULL;
+  if (node->slot_count > AC_PID_SLOT_MAX) {
+    *rc = AC_ELIMIT;
+    return NULL;
+  }
+  *rc = AC_ENOMEM;
   slot = node->slot_count;
   uint32_t chunk = slot >> AC__CHUNK_BITS;
   if (chunk >= node->chunk_count) {
@@ -85,11 +90,12 @@ int ac__spawn(ac_node *node, ac_pid parent, const ac_behaviour *b, ac_term arg, 
   if (ac_term_size(arg) > node->cfg.message_size_max) return AC_ETOOBIG;
   ac_msg *init_arg = ac__msg_new(node, parent, arg);
   void *state = b->state_size ? ac_alloc_get(&node->alloc, b->state_size) : NULL;
-  ac_proc *p = (init_arg && (state || !b->state_size)) ? slot_take(node) : NULL;
+  int slot_rc = AC_ENOMEM;
+  ac_proc *p = (init_arg && (state || !b->state_size)) ? slot_take(node, &slot_rc) : NULL;
   if (!p) {
     ac__msg_free(node, init_arg);
     if (state) ac_alloc_put(&node->alloc, state, b->state_size);
-    return init_arg ? AC_ELIMIT : AC_ENOMEM;
+    return slot_rc;
   }
   if (state) memset(state, 0, b->state_size);
   p->node = node;
@@ -105,9 +111,15 @@ int ac__spawn(ac_node *node, ac_pid parent, const ac_behaviour *b, ac_term arg, 
   ac__emit_atom(node, AC_EV_SPAWN, parent.bits, pid.bits, b->name);
   *pid_out = pid;
   ac_proc *parent_proc = ac__proc_get(node, parent);
-  if ((opts & AC_SPAWN_LINK) && parent_proc) ac__link(node, parent_proc, pid);
-  if ((opts & AC_SPAWN_MONITOR) && parent_proc) ac__monitor(node, parent_proc, pid, mon_out);
+  int rc = AC_OK;
+  if ((opts & AC_SPAWN_LINK) && parent_proc) rc = ac__link(node, parent_proc, pid);
+  if (rc == AC_OK && (opts & AC_SPAWN_MONITOR) && parent_proc)
+    rc = ac__monitor(node, parent_proc, pid, mon_out);
   ac__make_runnable(node, p);
+  if (rc != AC_OK) { /* the link or monitor could not be made: the child must not live on */
+    ac__doom_atom(node, p, "system_limit");
+    return rc;
+  }
   return AC_OK;
 }
 
@@ -144,7 +156,7 @@ void ac__deliver(ac_node *node, ac_proc *p, ac_pid from, ac_term msg, uint64_t m
   /* Everything before this message was already tried: try it alone. */
   assert(*p->save == m);
   if (msg_matches(p, m)) {
-    p->head.flags &= ~(uint32_t)AC__F_WAITING;
+    p->head.flags = (p->head.flags & ~(uint32_t)AC__F_WAITING) | AC__F_MATCHED;
     ac__make_runnable(node, p);
   } else {
     p->save = &m->next;
@@ -254,6 +266,7 @@ static void receive_begin(ac_node *node, ac_proc *p) {
   p->save = &p->mbox_head;
   while (*p->save && !msg_matches(p, *p->save)) p->save = &(*p->save)->next;
   if (*p->save) {
+    p->head.flags |= AC__F_MATCHED;
     ac__make_runnable(node, p);
   } else if (p->recv_timeout_ns == 0) {
     p->head.flags |= AC__F_TIMED_OUT;
@@ -304,8 +317,11 @@ void ac_node_run(ac_node *node, ac_proc *p) {
   } else if (p->head.flags & AC__F_CONTINUE) {
     p->head.flags &= ~(uint32_t)AC__F_CONTINUE;
     rc = p->beh->handle(p, NULL);
-  } else if (*p->save) {
+  } else if (p->head.flags & AC__F_MATCHED) {
+    /* Only a message the receive matched: one that arrived after a timeout fired is not. */
+    p->head.flags &= ~(uint32_t)AC__F_MATCHED;
     ac_msg *m = *p->save;
+    assert(m != NULL);
     *p->save = m->next;
     if (p->mbox_tail == &m->next) p->mbox_tail = p->save;
     p->mbox_len--;

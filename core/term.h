@@ -59,7 +59,7 @@ typedef enum ac_type {
  * The slot indexes the node's process table directly; the generation makes a pid unique for the
  * whole run (a slot whose generation would wrap is retired instead of reused). Printed as
  * <node.slot.generation>. The all-zero pid is "no process"; slot 0 of every node is reserved for
- * the node itself (the sender of signals injected from outside, e.g. by a fault).
+ * the node itself, <N.0.1> (the sender of signals injected from outside, e.g. by a fault).
  */
 typedef struct ac_pid {
   uint64_t bits;

@@ -69,8 +69,10 @@ static void usage(FILE *out) {
 static int parse_u64(const char *opt, const char *text, uint64_t *out) {
   char *end;
   errno = 0;
-  if (!text || !*text || *text == '-') goto bad;
-  unsigned long long v = strtoull(text, &end, 0);
+  if (!text || !*text) goto bad;
+  for (const char *c = text; *c; c++)
+    if (*c < '0' || *c > '9') goto bad; /* decimal digits only: no sign, space, octal or hex */
+  unsigned long long v = strtoull(text, &end, 10);
   if (errno || *end) goto bad;
   *out = v;
   return 0;
@@ -141,68 +143,51 @@ static int check_determinism(const demo_opts *o, const char *hash) {
   return check_hashes(argv, hash);
 }
 
+static void print_record(const sim_record *rec, void *arg) {
+  (void)arg;
+  char line[512];
+  sim_format_record(rec, line, sizeof line);
+  puts(line);
+}
+
 static int cmd_demo(const demo_opts *o) {
   const scn_demo *demo = scn_demo_find(o->name);
   if (!demo) {
     fprintf(stderr, "crashlab: unknown demo '%s' (crashlab demo --list shows them)\n", o->name);
     return EXIT_USAGE;
   }
-  /* The readable trace is produced by writing the binary trace and reading it back, so what
-   * is printed is exactly what a trace file holds. */
-  char tmp_trace[] = "/tmp/crashlab-demo-XXXXXX";
-  const char *trace_path = o->trace_path;
-  if (!trace_path && !o->quiet) {
-    int fd = mkstemp(tmp_trace);
-    if (fd < 0) {
-      fprintf(stderr, "crashlab: cannot create a temporary file: %s\n", strerror(errno));
-      return EXIT_USAGE;
-    }
-    close(fd);
-    trace_path = tmp_trace;
-  }
-  sim_config cfg = {o->seed, demo->name, trace_path};
+  sim_config cfg = {o->seed, demo->name, o->trace_path};
   sim_world *w;
   int rc = sim_world_create(&w, &cfg);
   if (rc) {
-    fprintf(stderr, "crashlab: cannot start the run: %s%s%s\n", ac_strerror(rc),
-            trace_path ? " writing " : "", trace_path ? trace_path : "");
-    if (trace_path == tmp_trace) remove(tmp_trace);
+    int err = errno;
+    if (rc == AC_EIO && o->trace_path)
+      fprintf(stderr, "crashlab: cannot write the trace %s: %s\n", o->trace_path, strerror(err));
+    else
+      fprintf(stderr, "crashlab: cannot start the run: %s\n", ac_strerror(rc));
     return EXIT_USAGE;
   }
+  /* The readable trace is printed as it happens, from the same records the trace file gets. */
+  if (!o->quiet) sim_set_event_hook(w, print_record, NULL);
   scn_demo_params params = {(uint32_t)o->n, (uint32_t)o->m};
   rc = demo->setup(w, &params);
   if (rc) {
     fprintf(stderr, "crashlab: demo %s: setup failed: %s\n", demo->name, ac_strerror(rc));
     sim_world_destroy(w);
-    if (trace_path == tmp_trace) remove(tmp_trace);
     return EXIT_USAGE;
   }
   sim_run(w, NULL);
   char why[512];
   bool pass = demo->check(w, why, sizeof why);
   rc = sim_finish(w);
-  if (rc) fprintf(stderr, "crashlab: writing the trace failed: %s\n", ac_strerror(rc));
-  if (!o->quiet) {
-    sim_trace_reader r;
-    sim_record rec;
-    int got = sim_trace_reader_open(&r, trace_path);
-    if (got == AC_OK) got = 1;
-    while (got == 1 && (got = sim_trace_reader_next(&r, &rec)) == 1) {
-      char line[512];
-      sim_format_record(&rec, line, sizeof line);
-      puts(line);
-    }
-    if (got < 0) fprintf(stderr, "crashlab: %s\n", r.error);
-    sim_trace_reader_close(&r);
-    printf("%s: %s\n", demo->name, why);
-  }
-  if (trace_path == tmp_trace) remove(tmp_trace);
+  if (rc) fprintf(stderr, "crashlab: writing the trace %s failed: %s\n", o->trace_path, ac_strerror(rc));
+  if (!o->quiet) printf("%s: %s\n", demo->name, why);
   char sim_time[32];
   sim_format_duration(sim_now(w), sim_time, sizeof sim_time);
   char hash[17];
   snprintf(hash, sizeof hash, "%016" PRIx64, sim_hash(w));
   int status = rc != 0 ? EXIT_USAGE : pass ? EXIT_PASS : EXIT_FAIL;
-  if (o->check_determinism && check_determinism(o, hash) != 0) status = EXIT_FAIL;
+  if (o->check_determinism && status == EXIT_PASS && check_determinism(o, hash) != 0) status = EXIT_FAIL;
   printf("%s demo=%s seed=%" PRIu64 " events=%" PRIu64 " sim_time=%s hash=%s\n",
          status == EXIT_PASS ? "PASS" : "FAIL", demo->name, o->seed, sim_event_count(w), sim_time,
          hash);
@@ -210,15 +195,17 @@ static int cmd_demo(const demo_opts *o) {
   return status;
 }
 
-static int cmd_trace(const char *path) {
+/* Reads the whole trace once to verify it (sizes, terms, count, hash, header), and prints it
+ * only if it is sound: a damaged trace gives one error and no output that looks complete. */
+static int read_trace(const char *path, bool print) {
   sim_trace_reader r;
   sim_record rec;
   int rc = sim_trace_reader_open(&r, path);
-  if (rc == AC_OK) {
+  if (rc == AC_OK && print)
     printf("# trace of '%s' seed=%" PRIu64 " written by %s\n", r.name, r.seed, r.tool);
-    rc = 1;
-  }
+  if (rc == AC_OK) rc = 1;
   while (rc == 1 && (rc = sim_trace_reader_next(&r, &rec)) == 1) {
+    if (!print) continue;
     char line[512];
     sim_format_record(&rec, line, sizeof line);
     puts(line);
@@ -228,9 +215,14 @@ static int cmd_trace(const char *path) {
     sim_trace_reader_close(&r);
     return EXIT_USAGE;
   }
-  printf("# %" PRIu64 " records, hash=%016" PRIx64 " verified\n", r.count, r.hash);
+  if (print) printf("# %" PRIu64 " records, hash=%016" PRIx64 " verified\n", r.count, r.hash);
   sim_trace_reader_close(&r);
   return EXIT_PASS;
+}
+
+static int cmd_trace(const char *path) {
+  int rc = read_trace(path, false);
+  return rc == EXIT_PASS ? read_trace(path, true) : rc;
 }
 
 static int demo_main(int argc, char **argv) {
@@ -275,6 +267,14 @@ static int demo_main(int argc, char **argv) {
   }
   if (!o.name) {
     fprintf(stderr, "crashlab: demo needs a NAME (crashlab demo --list)\n");
+    return EXIT_USAGE;
+  }
+  if (o.n * (o.m ? o.m : 1) > 1000000000u) {
+    fprintf(stderr, "crashlab: --n times --m must be at most 1000000000\n");
+    return EXIT_USAGE;
+  }
+  if (strcmp(o.name, "ties") == 0 && o.n > 64) {
+    fprintf(stderr, "crashlab: ties takes --n up to 64\n");
     return EXIT_USAGE;
   }
   return cmd_demo(&o);

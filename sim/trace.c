@@ -7,9 +7,12 @@
  * nothing: every size is bounds-checked, every payload validated as a term, and the trailer's
  * count and hash compared with what was recomputed.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "trace.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +101,10 @@ int sim_trace_open(sim_trace *t, const char *path, uint64_t seed, const char *na
   memcpy(t->path, path, path_len + 1);
   memcpy(t->partial_path, path, path_len);
   memcpy(t->partial_path + path_len, ".partial", sizeof ".partial");
-  t->file = fopen(t->partial_path, "wb");
+  /* O_NOFOLLOW: never write through a symbolic link planted at the partial name. */
+  int fd = open(t->partial_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  t->file = fd >= 0 ? fdopen(fd, "wb") : NULL;
+  if (fd >= 0 && !t->file) close(fd);
   if (!t->file) {
     free(t->path);
     free(t->partial_path);
@@ -121,6 +127,7 @@ int sim_trace_open(sim_trace *t, const char *path, uint64_t seed, const char *na
   put32(p + 28 + name_len, tool_len);
   memcpy(p + 32 + name_len, tool, tool_len);
   t->buf_len = header_size;
+  t->header_hash = ac_hash_bytes(0, t->buf, header_size);
   return AC_OK;
 }
 
@@ -198,7 +205,7 @@ uint32_t sim_trace_recent(const sim_trace *t, sim_record *out, uint32_t cap) {
 int sim_trace_close(sim_trace *t, bool complete) {
   if (t->file) {
     if (complete) {
-      sim_record end = {SIM_REC_END, 0, 0, 0, 0, t->count, t->hash, 0, NULL};
+      sim_record end = {SIM_REC_END, 0, 0, 0, 0, t->count, t->hash, t->header_hash, NULL};
       append_record(t, &end);
     }
     buf_flush(t);
@@ -238,8 +245,8 @@ int sim_trace_reader_open(sim_trace_reader *r, const char *path) {
     snprintf(r->error, sizeof r->error, "%s: cannot open: %s", path, strerror(errno));
     return AC_EIO;
   }
-  uint8_t h[28];
-  if (fread(h, 1, sizeof h, r->file) != sizeof h || memcmp(h, SIM_TRACE_MAGIC, 8) != 0)
+  uint8_t h[28 + 256 + 4 + 64];
+  if (fread(h, 1, 28, r->file) != 28 || memcmp(h, SIM_TRACE_MAGIC, 8) != 0)
     return reader_fail(r, AC_EBADTRACE, "not a crashlab trace (bad magic or too short)");
   if (get32(h + 8) != SIM_TRACE_VERSION)
     return reader_fail(r, AC_EBADTRACE, "unsupported trace format version");
@@ -248,10 +255,11 @@ int sim_trace_reader_open(sim_trace_reader *r, const char *path) {
   uint32_t name_len = get32(h + 24);
   if (name_len >= sizeof r->name || header_size < 32 + name_len)
     return reader_fail(r, AC_EBADTRACE, "bad header size or name length");
-  uint8_t tail[256 + 4 + 64];
+  uint8_t *tail = h + 28;
   size_t rest = header_size - 28;
-  if (rest > sizeof tail || fread(tail, 1, rest, r->file) != rest)
+  if (rest > sizeof h - 28 || fread(tail, 1, rest, r->file) != rest)
     return reader_fail(r, AC_EBADTRACE, "truncated header");
+  r->header_hash = ac_hash_bytes(0, h, header_size);
   memcpy(r->name, tail, name_len);
   r->name[name_len] = 0;
   uint32_t tool_len = get32(tail + name_len);
@@ -276,6 +284,8 @@ int sim_trace_reader_next(sim_trace_reader *r, sim_record *rec) {
     if (rec->payload_size) return reader_fail(r, AC_EBADTRACE, "end record with a payload");
     if (rec->a != r->count) return reader_fail(r, AC_EBADTRACE, "record count does not match the trailer");
     if (rec->b != r->hash) return reader_fail(r, AC_EBADTRACE, "hash does not match the trailer (corrupt trace)");
+    if (rec->c != r->header_hash)
+      return reader_fail(r, AC_EBADTRACE, "header (seed, name, version) does not match the trailer (corrupt trace)");
     if (fgetc(r->file) != EOF) return reader_fail(r, AC_EBADTRACE, "data after the end record");
     r->ended = true;
     return 0;

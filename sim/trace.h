@@ -9,7 +9,8 @@
  *   records (48 bytes each, then payload_size bytes of an encoded term):
  *           u16 kind | u16 flags | u32 payload_size | u64 time_ns | u32 node | u32 reserved(0) |
  *           u64 a | u64 b | u64 c
- *   trailer a record of kind SIM_REC_END: a = record count, b = run hash, c = 0, no payload.
+ *   trailer a record of kind SIM_REC_END: a = record count, b = run hash, c = ac_hash_bytes(0,
+ *           header bytes) so a damaged seed or name is detected too; no payload.
  * A file without the trailer is incomplete; while a run is being written the file has a
  * ".partial" suffix and is renamed into place only once complete.
  *
@@ -69,6 +70,7 @@ typedef struct sim_trace {
   uint8_t *buf;            /* pending bytes */
   size_t buf_len, buf_cap;
   int err;                 /* first write error (AC_EIO), sticky */
+  uint64_t header_hash;    /* of the header bytes, for the trailer */
   sim_recent *recent;      /* ring of the last recent_cap records, or NULL */
   uint32_t recent_cap, recent_next, recent_len;
 } sim_trace;
@@ -104,6 +106,7 @@ typedef struct sim_trace_reader {
   char tool[64];
   uint64_t offset;      /* file offset of the next record */
   uint64_t hash;        /* recomputed over the records read */
+  uint64_t header_hash; /* of the header bytes read */
   uint64_t count;
   uint8_t *payload;     /* buffer for the current record's payload */
   size_t payload_cap;

@@ -56,6 +56,8 @@ struct sim_world {
 
   sim_callback step_hook;
   void *step_hook_arg;
+  sim_event_fn event_hook;
+  void *event_hook_arg;
   bool stop_requested;
   bool finished;
   sim_trace trace;
@@ -144,7 +146,9 @@ static void host_unready(void *ctx, ac_proc *p) {
 
 static int host_timer_start(void *ctx, uint64_t delay_ns, const ac_timer *t) {
   sim_world *w = ctx;
-  sim_item item = {.at_ns = w->now_ns + delay_ns, .kind = ITEM_TIMER, .node = t->node};
+  /* Saturates: a delay past the end of time fires never rather than wrapping into the past. */
+  uint64_t at = delay_ns > UINT64_MAX - w->now_ns ? UINT64_MAX : w->now_ns + delay_ns;
+  sim_item item = {.at_ns = at, .kind = ITEM_TIMER, .node = t->node};
   item.u.timer = *t;
   return heap_push(w, &item);
 }
@@ -152,6 +156,11 @@ static int host_timer_start(void *ctx, uint64_t delay_ns, const ac_timer *t) {
 static void host_event(void *ctx, const ac_event *ev) {
   sim_world *w = ctx;
   sim_trace_record(&w->trace, w->now_ns, ev);
+  if (w->event_hook) {
+    sim_record r = {ev->kind, ev->flags, ev->payload_size, w->now_ns, ev->node,
+                    ev->a,    ev->b,     ev->c,            ev->payload};
+    w->event_hook(&r, w->event_hook_arg);
+  }
 }
 
 /* ---- World ------------------------------------------------------------------------------- */
@@ -249,6 +258,11 @@ void sim_set_step_hook(sim_world *w, sim_callback fn, void *arg) {
 }
 
 void sim_request_stop(sim_world *w) { w->stop_requested = true; }
+
+void sim_set_event_hook(sim_world *w, sim_event_fn fn, void *arg) {
+  w->event_hook = fn;
+  w->event_hook_arg = arg;
+}
 
 static void fire(sim_world *w, const sim_item *item) {
   if (item->kind == ITEM_TIMER)

@@ -59,6 +59,10 @@ uint32_t sim_node_count(const sim_world *w);
 int sim_at(sim_world *w, uint64_t at_ns, sim_callback fn, void *arg);
 /* Called after every step (e.g. to check properties); NULL to remove. */
 void sim_set_step_hook(sim_world *w, sim_callback fn, void *arg);
+/* Called with every trace record as it happens (after it is hashed): live views, readable
+ * output. The record's payload is valid during the call only. NULL to remove. */
+typedef void (*sim_event_fn)(const sim_record *rec, void *arg);
+void sim_set_event_hook(sim_world *w, sim_event_fn fn, void *arg);
 /* Makes sim_run return SIM_STOP_REQUESTED after the current step. */
 void sim_request_stop(sim_world *w);
 

@@ -15,7 +15,7 @@
 
 #include "probe.h"
 
-enum { S_PASSIVE, S_SELECTIVE, S_AFTER, S_REGISTER_SELF, S_SEND_AFTER, S_CHECK_ERRORS, S_BURST };
+enum { S_PASSIVE, S_SELECTIVE, S_AFTER, S_REGISTER_SELF, S_SEND_AFTER, S_CHECK_ERRORS, S_BURST, S_AFTER0 };
 
 /* Receives only {b, _} first, then anything: proves unmatched messages keep their order. */
 static int selective_init(ac_proc *self, ac_term arg) {
@@ -31,6 +31,15 @@ static int after_init(ac_proc *self, ac_term arg) {
   (void)arg;
   ac_tbuf b;
   int rc = ac_receive_pattern(self, T(&b, "a", "never"), 250 * 1000000);
+  ac_tb_free(&b);
+  return rc;
+}
+
+/* receive 'never' after 0: times out at once. */
+static int after0_init(ac_proc *self, ac_term arg) {
+  (void)arg;
+  ac_tbuf b;
+  int rc = ac_receive_pattern(self, T(&b, "a", "never"), 0);
   ac_tb_free(&b);
   return rc;
 }
@@ -126,6 +135,7 @@ const probe_script probe_scripts[] = {
     [S_SEND_AFTER] = {send_after_init, NULL},
     [S_CHECK_ERRORS] = {check_errors_init, NULL},
     [S_BURST] = {burst_init, burst_msg},
+    [S_AFTER0] = {after0_init, NULL},
 };
 
 static void send_fmt(ac_node *node, ac_pid to, const char *fmt, ...) {
@@ -181,6 +191,22 @@ static void test_receive_after_does_not_fire_when_message_matches(void **state) 
   sim_run(w, NULL);
   assert_true(probe_log_has("got never"));
   assert_false(probe_log_has("got timeout"));
+  sim_world_destroy(w);
+}
+
+/* A message that arrives after the receive timed out but before the process runs must not be
+ * handed to that receive (it does not match it): the step is the timeout. */
+static void test_message_after_timeout_is_not_taken_by_that_receive(void **state) {
+  (void)state;
+  ac_node *node;
+  sim_world *w = world_new(&node);
+  ac_pid p = probe_spawn(node, S_AFTER0, "n");
+  assert_int_equal(sim_run(w, &(sim_limits){0, 1}), SIM_STOP_STEP_LIMIT); /* init only */
+  send_fmt(node, p, "a", "hello");
+  sim_run(w, NULL);
+  assert_int_equal(probe_log_len, 2);
+  assert_non_null(strstr(probe_log[0], "got timeout"));
+  assert_non_null(strstr(probe_log[1], "got hello"));
   sim_world_destroy(w);
 }
 
@@ -444,6 +470,7 @@ int main(void) {
       cmocka_unit_test(test_selective_receive_keeps_unmatched_in_order),
       cmocka_unit_test(test_receive_after_times_out_in_virtual_time),
       cmocka_unit_test(test_receive_after_does_not_fire_when_message_matches),
+      cmocka_unit_test(test_message_after_timeout_is_not_taken_by_that_receive),
       cmocka_unit_test(test_registered_name_is_removed_on_exit),
       cmocka_unit_test(test_pids_are_never_reused),
       cmocka_unit_test(test_send_after_delivers_and_cancel_prevents),

@@ -466,6 +466,11 @@ static void test_flipped_bytes_are_refused(void **state) {
   /* The header: magic and version. */
   assert_flip_refused(sc, good, size, 0, 0x20, "magic changed", "not a crashlab trace");
   assert_flip_refused(sc, good, size, 8, 0x02, "version changed", "version");
+  /* The seed (byte 16) and a letter of the name (byte 28): the trailer's header hash notices,
+   * so a trace cannot claim another seed than the one that made it. */
+  assert_flip_refused(sc, good, size, 16, 0x01, "seed changed", "header");
+  assert_flip_refused(sc, good, size, 28, 0x01, "name changed", "header");
+  assert_flip_refused(sc, good, size, trailer + 40, 0x01, "trailer header hash changed", "header");
   free(good);
   sample_free(&s);
 }
