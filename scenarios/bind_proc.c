@@ -85,12 +85,17 @@ static int resume(ac_proc *self, int nargs) {
   if (status == LUA_YIELD) {
     lua_pop(lp->co, nres);
     if (lp->op == OP_PREEMPT) return ac_yield(self);
-    if (lp->op == OP_NONE) { /* a coroutine.yield from user code: treat as a preemption */
-      return ac_yield(self);
-    }
+    if (lp->op == OP_NONE) /* a yield from no receive (only possible with --unsafe's */
+      return ac_yield(self); /* coroutine library): treated as a preemption */
     return AC_OK; /* receive/sleep already declared the receive */
   }
   if (status == LUA_OK) return ac_stop_atom(self, "normal");
+  if (run->mem_exceeded) { /* the limit is the run's: a scenario error that says where */
+    ac_pid p = ac_self(self);
+    const char *msg = lua_type(lp->co, -1) == LUA_TSTRING ? lua_tostring(lp->co, -1) : NULL;
+    if (msg && strstr(msg, "memory limit of"))
+      scn_error(run, "%s (in process <%u.%u.%u>)", msg, ac_pid_node(p), ac_pid_slot(p), ac_pid_gen(p));
+  }
   /* An error: its value becomes the exit reason (text as a binary, other values converted). */
   ac_tbuf b;
   ac_tb_init(&b);
@@ -419,8 +424,13 @@ static int l_now(lua_State *L) {
 
 /* ---- Preemption -------------------------------------------------------------------------- */
 
-/* Raises "FILE:LINE: what" at the line the hook interrupted. */
+static void count_hook(lua_State *L, lua_Debug *ar);
+
+/* Raises "FILE:LINE: what" at the line the hook interrupted. The condition stays true, and from
+ * now on the hook runs at every instruction, so a pcall cannot swallow the error and loop on:
+ * the first instruction after the pcall raises it again, until the whole call has unwound. */
 static void runaway(lua_State *L, lua_Debug *ar, const char *what) {
+  lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
   if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
     luaL_error(L, "%s:%d: %s", ar->short_src, ar->currentline, what);
   luaL_error(L, "%s", what);
@@ -428,7 +438,11 @@ static void runaway(lua_State *L, lua_Debug *ar, const char *what) {
 
 static void count_hook(lua_State *L, lua_Debug *ar) {
   scn_run *run = scn_run_of(L);
-  if (run->mem_exceeded) luaL_error(L, "memory limit exceeded");
+  if (run->mem_exceeded) {
+    char what[64];
+    snprintf(what, sizeof what, "memory limit of %llu MiB exceeded", (unsigned long long)(run->mem_max >> 20));
+    runaway(L, ar, what);
+  }
   if (!run->current) { /* setup, a timer callback or a property: no preemption, a budget */
     run->top_busy += HOOK_EVERY;
     if (run->top_busy >= RUNAWAY_INSTRUCTIONS)

@@ -255,8 +255,16 @@ int scn_lua_to_term(lua_State *L, int idx, ac_tbuf *b, const char *what, char *e
   if (rc == 0) return 0;
   char why[160];
   snprintf(why, sizeof why, "%s", err[0] ? err : ac_strerror(rc));
-  if (rc == AC_ETOOBIG) snprintf(why, sizeof why, "too large (over the message size limit)");
-  if (rc == AC_ETOODEEP) snprintf(why, sizeof why, "nested too deep (or a table contains itself)");
+  if (rc == AC_ETOOBIG)
+    snprintf(why, sizeof why, "too large (over the %zu MiB message limit)", b->size_max >> 20);
+  if (rc == AC_ETOODEEP) {
+    snprintf(why, sizeof why, "nested too deep (or a table contains itself)");
+    size_t cut = 40; /* hundreds of levels of path say no more than the first few */
+    if (strlen(c.path) > cut) {
+      while (cut > 0 && c.path[cut] != '.' && c.path[cut] != '[') cut--;
+      memcpy(c.path + cut, "...", 4);
+    }
+  }
   snprintf(err, err_cap, "%s%s: %s", what, c.path, why);
   return rc;
 }

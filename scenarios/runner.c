@@ -84,11 +84,20 @@ static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 
 /* ---- Durations --------------------------------------------------------------------------- */
 
+/* Below INT64_MAX nanoseconds, so llround and the int64 timeouts of the runtime cannot
+ * overflow. */
+#define DURATION_NS_MAX 9e18
+#define DURATION_TOO_LARGE "duration too large (at most about 285 years)"
+
 int scn_parse_duration(lua_State *L, int idx, uint64_t *ns, const char **why) {
   if (lua_type(L, idx) == LUA_TNUMBER) { /* a number is milliseconds */
     double ms = lua_tonumber(L, idx);
-    if (!(ms >= 0) || ms > 1e15) {
+    if (!(ms >= 0)) {
       *why = "duration must be a non-negative number of milliseconds";
+      return -1;
+    }
+    if (ms * 1e6 > DURATION_NS_MAX) {
+      *why = DURATION_TOO_LARGE;
       return -1;
     }
     *ns = (uint64_t)llround(ms * 1e6);
@@ -113,7 +122,10 @@ int scn_parse_duration(lua_State *L, int idx, uint64_t *ns, const char **why) {
   for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
     if (strcmp(end, units[i].unit) == 0) {
       double total = v * units[i].ns;
-      if (total > 1.8e19) break;
+      if (total > DURATION_NS_MAX) {
+        *why = DURATION_TOO_LARGE;
+        return -1;
+      }
       *ns = (uint64_t)llround(total);
       return 0;
     }
@@ -148,7 +160,7 @@ static int call_ref(scn_run *run, int ref, bool want_result, const char *what) {
   int rc = lua_pcall(L, 0, want_result ? 1 : 0, -2);
   if (rc != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
-    if (run->mem_exceeded)
+    if (run->mem_exceeded && !(msg && strstr(msg, "memory limit of"))) /* no FILE:LINE */
       scn_error(run, "memory limit of %" PRIu64 " MiB exceeded", run->mem_max >> 20);
     else
       scn_error(run, "%s: %s", what, msg ? msg : "error object is not a string");
@@ -179,7 +191,10 @@ static int l_scenario(lua_State *L) {
       return luaL_error(L, "scenario: seed must be a non-negative integer");
     if (!run->opts->seed_given) run->seed = (uint64_t)lua_tointeger(L, -1);
   }
-  if (lua_getfield(L, 1, "stop") != LUA_TNIL) run->stop_ns = check_duration(L, lua_gettop(L));
+  if (lua_getfield(L, 1, "stop") != LUA_TNIL) {
+    const char *why;
+    if (scn_parse_duration(L, -1, &run->stop_ns, &why)) return luaL_error(L, "scenario: stop: %s", why);
+  }
   if (lua_getfield(L, 1, "expect") != LUA_TNIL) {
     const char *e = lua_tostring(L, -1);
     if (!e || (strcmp(e, "fail") != 0 && strcmp(e, "pass") != 0))
@@ -685,6 +700,34 @@ static int l_load(lua_State *L) {
   return 1;
 }
 
+/* __index of the sandbox's stand-ins for io, os, debug, coroutine, package: names what is
+ * missing and why, at the caller's line, instead of "attempt to index a nil value". */
+static int l_forbidden_index(lua_State *L) {
+  const char *lib = lua_tostring(L, lua_upvalueindex(1));
+  const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?";
+  luaL_where(L, 1); /* level 1: the Lua code that indexed the library */
+  lua_pushfstring(L, "%s.%s is not available in the sandbox (crashlab run --unsafe allows it)", lib, key);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+static int l_forbidden_call(lua_State *L) {
+  luaL_where(L, 1);
+  lua_pushfstring(L, "%s is not available in the sandbox (crashlab run --unsafe allows it)",
+                  lua_tostring(L, lua_upvalueindex(1)));
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+/* Gives the table at the top a metatable whose __index reports lib.key as forbidden. */
+static void forbid_missing(lua_State *L, const char *lib) {
+  lua_newtable(L);
+  lua_pushstring(L, lib);
+  lua_pushcclosure(L, l_forbidden_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+}
+
 /* Copies the functions of global library `lib` into a fresh table at the top. */
 static void copy_lib(lua_State *L, const char *lib) {
   lua_newtable(L);
@@ -752,7 +795,20 @@ static void build_env(lua_State *L) {
   lua_setfield(L, -2, "time");
   lua_pushcfunction(L, l_os_clock);
   lua_setfield(L, -2, "clock");
+  forbid_missing(L, "os");
   lua_setfield(L, env, "os");
+  static const char *absent_libs[] = {"io", "debug", "coroutine", "package", NULL};
+  for (const char **lib = absent_libs; *lib; lib++) {
+    lua_newtable(L);
+    forbid_missing(L, *lib);
+    lua_setfield(L, env, *lib);
+  }
+  static const char *absent_fns[] = {"loadfile", "dofile", "collectgarbage", NULL};
+  for (const char **fn = absent_fns; *fn; fn++) {
+    lua_pushstring(L, *fn);
+    lua_pushcclosure(L, l_forbidden_call, 1);
+    lua_setfield(L, env, *fn);
+  }
   lua_pushvalue(L, cl);
   lua_setfield(L, env, "cl");
   lua_pushvalue(L, env);
@@ -879,10 +935,11 @@ static int setup(scn_run *run) {
     return -1;
   }
   if (lua_pcall(L, 0, 0, -2) != LUA_OK) {
-    if (run->mem_exceeded)
+    const char *msg = lua_tostring(L, -1);
+    if (run->mem_exceeded && !(msg && strstr(msg, "memory limit of"))) /* no FILE:LINE */
       scn_error(run, "memory limit of %" PRIu64 " MiB exceeded during setup", run->mem_max >> 20);
     else
-      scn_error(run, "%s", lua_tostring(L, -1));
+      scn_error(run, "%s", msg ? msg : "error object is not a string");
     return -1;
   }
   lua_pop(L, 1);
@@ -948,6 +1005,8 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
     if (!run->failed) sim_run(run->w, &lim);
     if (!run->failed && !run->error) check_at_end(run);
   }
+  if (run->mem_exceeded) /* even when a pcall caught it: the limit is the run's */
+    scn_error(run, "memory limit of %" PRIu64 " MiB exceeded", run->mem_max >> 20);
   if (run->error) {
     fprintf(stderr, "crashlab: %s\n", run->error_msg);
     run_free(run); /* removes a partial trace file */
