@@ -290,6 +290,28 @@ int ac_node_info(const ac_node *node, ac_pid pid, ac_proc_info *out) {
   return AC_OK;
 }
 
+static int pid_order(const void *a, const void *b) {
+  uint64_t x = ((const ac_pid *)a)->bits, y = ((const ac_pid *)b)->bits;
+  return (x > y) - (x < y);
+}
+
+uint32_t ac_node_relations(const ac_node *node, ac_pid pid, ac_rel_kind kind, ac_pid *out,
+                           uint32_t cap) {
+  _Static_assert((int)AC_REL_LINKS == AC__REL_LINK && (int)AC_REL_MONITORS == AC__REL_MONITORS &&
+                     (int)AC_REL_MONITORED_BY == AC__REL_MONITORED_BY,
+                 "public relation kinds are the internal ones");
+  if (!ac_node_alive(node, pid)) return 0;
+  const ac_proc *p = ac__proc_get(node, pid);
+  uint32_t n = 0;
+  for (uint32_t r = p->rels; r; r = node->rels[r - 1].next)
+    if (node->rels[r - 1].kind == (uint32_t)kind) {
+      if (n < cap) out[n] = node->rels[r - 1].other;
+      n++;
+    }
+  if (out && cap) qsort(out, n < cap ? n : cap, sizeof *out, pid_order);
+  return n;
+}
+
 bool ac_node_linked(const ac_node *node, ac_pid a, ac_pid b) {
   ac_proc *p = ac__proc_get(node, a);
   if (!p || !ac_node_alive(node, b)) return false;

@@ -153,6 +153,13 @@ uint32_t ac_node_process_count(const ac_node *node);
 uint32_t ac_node_processes(const ac_node *node, ac_pid *pids, uint32_t cap);
 /* Registered names in byte order: fills up to cap entries, returns how many there are. */
 uint32_t ac_node_registered(const ac_node *node, const char **names, ac_pid *pids, uint32_t cap);
+/* The other ends of one kind of a process's relations, as Erlang's process_info reports them:
+ * AC_REL_LINKS (linked pids), AC_REL_MONITORS (pids it monitors), AC_REL_MONITORED_BY (pids
+ * monitoring it). Fills up to cap pids in ascending pid order and returns how many there are;
+ * 0 for a dead or unknown pid. */
+typedef enum ac_rel_kind { AC_REL_LINKS = 1, AC_REL_MONITORS = 2, AC_REL_MONITORED_BY = 3 } ac_rel_kind;
+uint32_t ac_node_relations(const ac_node *node, ac_pid pid, ac_rel_kind kind, ac_pid *out,
+                           uint32_t cap);
 /* Whether a and b are linked (false if either is dead). */
 bool ac_node_linked(const ac_node *node, ac_pid a, ac_pid b);
 

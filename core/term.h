@@ -215,7 +215,8 @@ bool ac_term_is_atom(ac_term t, const char *name);
 uint32_t ac_term_count(ac_term t);
 /* The i-th element of a tuple or list (O(i)). AC_EINVAL if t is neither or i is out of range. */
 int ac_term_elem(ac_term t, uint32_t i, ac_term *out);
-/* First element of a tuple, list or map (a map's first key); t must have count >= 1. */
+/* First element of a tuple, list or map (a map's first key). For an empty tuple or map the
+ * handle is just past the header: walk it only count times (zero), never read it. */
 ac_term ac_term_first(ac_term t);
 /* The term that follows t in its enclosing block (O(1)); used to iterate elements. */
 ac_term ac_term_next(ac_term t);

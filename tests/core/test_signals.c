@@ -324,6 +324,39 @@ static void test_unlink_stops_propagation(void **state) {
   sim_world_destroy(w);
 }
 
+/* ac_node_relations lists the other ends in ascending pid order, like process_info/2. */
+static void test_relations_lists(void **state) {
+  (void)state;
+  ac_node *node;
+  sim_world *w = world_new(&node);
+  ac_pid a = probe_spawn(node, S_PASSIVE, "n");
+  ac_pid l[3], m[2];
+  for (int i = 0; i < 3; i++) l[i] = probe_spawn(node, S_LINK_WAIT, "p", a);
+  for (int i = 0; i < 2; i++) m[i] = probe_spawn(node, S_MONITOR, "p", a);
+  sim_run(w, NULL);
+  ac_pid out[8];
+  assert_int_equal(ac_node_relations(node, a, AC_REL_LINKS, out, 8), 3);
+  for (int i = 0; i < 3; i++) assert_true(ac_pid_eq(out[i], l[i]));
+  assert_int_equal(ac_node_relations(node, a, AC_REL_MONITORED_BY, out, 8), 2);
+  for (int i = 0; i < 2; i++) assert_true(ac_pid_eq(out[i], m[i]));
+  assert_int_equal(ac_node_relations(node, a, AC_REL_MONITORS, out, 8), 0);
+  assert_int_equal(ac_node_relations(node, m[1], AC_REL_MONITORS, out, 8), 1);
+  assert_true(ac_pid_eq(out[0], a));
+  assert_int_equal(ac_node_relations(node, l[0], AC_REL_LINKS, out, 1), 1);
+  assert_true(ac_pid_eq(out[0], a));
+  /* A short buffer still reports the whole count. */
+  assert_int_equal(ac_node_relations(node, a, AC_REL_LINKS, out, 1), 3);
+  assert_int_equal(ac_node_relations(node, a, AC_REL_LINKS, NULL, 0), 3);
+  ac_tbuf b;
+  assert_int_equal(ac_node_exit(node, l[1], T(&b, "a", "kill")), AC_OK);
+  ac_tb_free(&b);
+  sim_run(w, NULL);
+  /* l[1] died with killed: a, not trapping, died too, and so did everything linked to it. */
+  assert_false(ac_node_alive(node, a));
+  assert_int_equal(ac_node_relations(node, a, AC_REL_LINKS, out, 8), 0);
+  sim_world_destroy(w);
+}
+
 static void test_exit_to_dead_pid_is_noproc_from_node(void **state) {
   (void)state;
   ac_node *node;
@@ -343,6 +376,7 @@ int main(void) {
       cmocka_unit_test(test_demonitor_flush_removes_queued_down),
       cmocka_unit_test(test_long_link_chain_dies_without_recursion),
       cmocka_unit_test(test_unlink_stops_propagation),
+      cmocka_unit_test(test_relations_lists),
       cmocka_unit_test(test_exit_to_dead_pid_is_noproc_from_node),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

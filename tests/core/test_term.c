@@ -133,6 +133,31 @@ static void test_every_scalar_type_round_trips(void **state) {
   ac_tb_free(&b);
 }
 
+/* {} and #{} are ordinary values: walked zero times, printed, compared, hashed and matched. */
+static void test_empty_tuple_and_map(void **state) {
+  (void)state;
+  ac_tbuf b;
+  ac_tb_init(&b);
+  assert_int_equal(ac_tb_fmt(&b, "{{}, #{}, {a}}", "x"), 0);
+  ac_term t = finished(&b);
+  ac_term empty = ac_term_first(t), map = ac_term_next(empty), one = ac_term_next(map);
+  assert_int_equal(ac_term_count(empty), 0);
+  assert_int_equal(ac_term_count(map), 0);
+  assert_true(ac_term_first(empty).p == map.p); /* just past {}: the next term */
+  char text[64];
+  ac_term_print(t, text, sizeof text);
+  assert_string_equal(text, "{{},#{},{x}}");
+  assert_true(ac_term_compare(empty, one) < 0); /* tuples by size first */
+  assert_true(ac_term_compare(empty, empty) == 0);
+  assert_true(ac_term_compare(empty, map) < 0); /* tuple < map */
+  assert_true(ac_term_match(empty, empty));
+  assert_false(ac_term_match(one, empty));
+  assert_true(ac_term_hash(empty) != ac_term_hash(map));
+  ac_term e;
+  assert_int_equal(ac_term_elem(empty, 0, &e), AC_EINVAL);
+  ac_tb_free(&b);
+}
+
 static void test_compounds_round_trip_and_can_be_walked(void **state) {
   (void)state;
   ac_tbuf b;
@@ -1127,6 +1152,7 @@ int main(void) {
       cmocka_unit_test(test_status_text_and_names_come_from_the_table),
       cmocka_unit_test(test_every_scalar_type_round_trips),
       cmocka_unit_test(test_compounds_round_trip_and_can_be_walked),
+      cmocka_unit_test(test_empty_tuple_and_map),
       cmocka_unit_test(test_map_get_finds_present_keys_only),
       cmocka_unit_test(test_copied_term_is_byte_identical),
       cmocka_unit_test(test_map_keys_sorted_so_equal_maps_have_equal_bytes),
