@@ -12,6 +12,7 @@
  */
 #include <lauxlib.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "lterm.h"
@@ -19,8 +20,6 @@
 
 #define SLICE_INSTRUCTIONS 20000            /* a process yields after about this many */
 #define HOOK_EVERY 1000                     /* the count hook's period */
-#define RUNAWAY_INSTRUCTIONS 200000000LL    /* without waiting: stopped as a runaway (the
-                                               messages below say "200 million") */
 
 enum { OP_NONE, OP_RECEIVE, OP_SLEEP, OP_PREEMPT };
 
@@ -29,7 +28,10 @@ typedef struct lproc {
   int thread_ref;       /* its registry anchor (LUA_NOREF once released) */
   int op;               /* why it last yielded */
   long long slice;      /* instructions in the current slice */
-  long long busy;       /* instructions since it last waited in receive */
+  long long busy;       /* instructions since virtual time last moved on for it */
+  uint64_t busy_at;     /* the virtual time its busy count belongs to */
+  int pred_ref;         /* registry ref of the receive's predicate function, or 0 */
+  int pred_err_ref;     /* registry ref of the error the predicate raised, or 0 */
 } lproc;
 
 static int lproc_init(ac_proc *self, ac_term arg);
@@ -152,9 +154,16 @@ static void report_crash(ac_proc *self, ac_term reason) {
   printf("[%s] process <%u.%u.%u> exited: %s\n", t, ac_pid_node(p), ac_pid_slot(p), ac_pid_gen(p), text);
 }
 
+static void predicate_release(lproc *lp, lua_State *L) {
+  if (lp->pred_ref > 0) luaL_unref(L, LUA_REGISTRYINDEX, lp->pred_ref);
+  if (lp->pred_err_ref > 0) luaL_unref(L, LUA_REGISTRYINDEX, lp->pred_err_ref);
+  lp->pred_ref = lp->pred_err_ref = 0;
+}
+
 static void lproc_terminate(ac_proc *self, ac_term reason) {
   report_crash(self, reason);
   lproc *lp = ac_state(self);
+  if (lp->co) predicate_release(lp, scn_run_of(lp->co)->L);
   if (lp->co && lp->thread_ref != LUA_NOREF) {
     scn_run *run = scn_run_of(lp->co);
     luaL_unref(run->L, LUA_REGISTRYINDEX, lp->thread_ref);
@@ -166,17 +175,25 @@ static void lproc_terminate(ac_proc *self, ac_term reason) {
 static int lproc_handle(ac_proc *self, const ac_msg *msg) {
   lproc *lp = ac_state(self);
   int nargs = 0;
-  if (msg) {
+  if (lp->pred_ref > 0) { /* the receive is over: its predicate is no longer needed */
+    luaL_unref(scn_run_of(lp->co)->L, LUA_REGISTRYINDEX, lp->pred_ref);
+    lp->pred_ref = 0;
+  }
+  /* The runaway budget is per virtual instant: a process that loops on receive(p, 0), on
+   * messages to itself, or in a zero-time livelock with another process is caught as surely
+   * as one that never yields; any wait that lets time pass starts a new budget. */
+  uint64_t now = sim_now(scn_run_of(lp->co)->w);
+  if (now != lp->busy_at) {
     lp->busy = 0;
+    lp->busy_at = now;
+  }
+  if (msg) {
     if (!lua_checkstack(lp->co, 4)) return ac_stop_atom(self, "system_limit");
     scn_push_term(lp->co, ac_msg_term(msg));
     nargs = 1;
   } else if (lp->op == OP_RECEIVE) {
-    lp->busy = 0;
     lua_pushnil(lp->co); /* receive timed out */
     nargs = 1;
-  } else if (lp->op == OP_SLEEP) {
-    lp->busy = 0;
   }
   return resume(self, nargs);
 }
@@ -271,8 +288,65 @@ static bool never_matches(const ac_msg *m, const void *arg) {
   return false;
 }
 
+/* Runs on the run's predicate thread: predicate(message). */
+static int predicate_call(lua_State *T) {
+  const lproc *lp = lua_touserdata(T, 1);
+  const ac_msg *m = lua_touserdata(T, 2);
+  lua_rawgeti(T, LUA_REGISTRYINDEX, lp->pred_ref);
+  scn_push_term(T, ac_msg_term(m));
+  lua_call(T, 1, 1);
+  return 1;
+}
+
+/*
+ * The match function of receive(predicate): runs the Lua predicate on the message, on a thread
+ * of its own (it may run while another process is sending). It must be pure: crashlab calls
+ * raise inside it. An error in it wakes the receiver, whose receive then raises that error.
+ */
+static bool predicate_match(const ac_msg *m, const void *arg) {
+  lproc *lp = (lproc *)arg;
+  scn_run *run = scn_run_of(lp->co);
+  if (lp->pred_err_ref > 0) return true;
+  lua_State *T = run->pred_thread;
+  lua_settop(T, 0);
+  lua_pushcfunction(T, predicate_call);
+  lua_pushlightuserdata(T, lp);
+  lua_pushlightuserdata(T, (void *)m);
+  run->in_predicate = true;
+  run->pred_busy = 0;
+  int rc = lua_pcall(T, 2, 1, 0);
+  run->in_predicate = false;
+  if (rc != LUA_OK) {
+    lp->pred_err_ref = luaL_ref(T, LUA_REGISTRYINDEX);
+    return true;
+  }
+  bool match = lua_toboolean(T, -1);
+  lua_settop(T, 0);
+  return match;
+}
+
+/* Continuation of receive: returns what the resume brought (a message or nil), or raises the
+ * error its predicate raised. */
+static int receive_k(lua_State *L, int status, lua_KContext ctx) {
+  (void)status;
+  (void)ctx;
+  scn_run *run = scn_run_of(L);
+  lproc *lp = ac_state(run->current);
+  if (lp->pred_err_ref > 0) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->pred_err_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, lp->pred_err_ref);
+    lp->pred_err_ref = 0;
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      lua_pushfstring(L, "receive predicate: %s", lua_tostring(L, -1));
+    }
+    return lua_error(L);
+  }
+  return lua_gettop(L);
+}
+
 /* receive([pattern [, timeout]]): the first message matching pattern (cl._ is a wildcard;
- * nil or no pattern: any message), or nil after timeout (a duration; absent: wait forever). */
+ * a function: a predicate called with each message; nil or no pattern: any message), or nil
+ * after timeout (a duration; absent: wait forever). */
 static int l_receive(lua_State *L) {
   ac_proc *self = need_process(L, "receive");
   lproc *lp = ac_state(self);
@@ -286,9 +360,11 @@ static int l_receive(lua_State *L) {
   int rc;
   if (lua_isnoneornil(L, 1)) {
     rc = ac_receive(self, NULL, NULL, timeout);
+  } else if (lua_type(L, 1) == LUA_TFUNCTION) {
+    lua_pushvalue(L, 1);
+    lp->pred_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    rc = ac_receive(self, predicate_match, lp, timeout);
   } else {
-    if (lua_type(L, 1) == LUA_TFUNCTION)
-      return luaL_argerror(L, 1, "predicate functions are not supported yet; use a pattern with cl._");
     ac_tbuf b;
     ac_term pattern = to_term(L, 1, &b, "pattern");
     rc = ac_receive_pattern(self, pattern, timeout);
@@ -296,7 +372,8 @@ static int l_receive(lua_State *L) {
   }
   check_rc(L, rc, "receive", NULL);
   lp->op = OP_RECEIVE;
-  return lua_yield(L, 0);
+  lua_settop(L, 0); /* on resume the stack holds just what the resume brings */
+  return lua_yieldk(L, 0, 0, receive_k);
 }
 
 /* sleep(duration): lets virtual time pass; messages wait in the mailbox. */
@@ -429,8 +506,14 @@ static void count_hook(lua_State *L, lua_Debug *ar);
 /* Raises "FILE:LINE: what" at the line the hook interrupted. The condition stays true, and from
  * now on the hook runs at every instruction, so a pcall cannot swallow the error and loop on:
  * the first instruction after the pcall raises it again, until the whole call has unwound. */
-static void runaway(lua_State *L, lua_Debug *ar, const char *what) {
+__attribute__((format(printf, 3, 4))) static void runaway(lua_State *L, lua_Debug *ar,
+                                                           const char *fmt, ...) {
   lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+  char what[160];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
   if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
     luaL_error(L, "%s:%d: %s", ar->short_src, ar->currentline, what);
   luaL_error(L, "%s", what);
@@ -438,23 +521,31 @@ static void runaway(lua_State *L, lua_Debug *ar, const char *what) {
 
 static void count_hook(lua_State *L, lua_Debug *ar) {
   scn_run *run = scn_run_of(L);
+  if (run->in_predicate) { /* a receive predicate: never preempted, bounded like a callback */
+    run->pred_busy += HOOK_EVERY;
+    if (run->pred_busy >= run->instr_max)
+      runaway(L, ar, "runaway receive predicate: %s Lua instructions", run->instr_text);
+    return;
+  }
   if (run->mem_exceeded) {
     char what[64];
     snprintf(what, sizeof what, "memory limit of %llu MiB exceeded", (unsigned long long)(run->mem_max >> 20));
-    runaway(L, ar, what);
+    runaway(L, ar, "%s", what);
   }
   if (!run->current) { /* setup, a timer callback or a property: no preemption, a budget */
     run->top_busy += HOOK_EVERY;
-    if (run->top_busy >= RUNAWAY_INSTRUCTIONS)
-      runaway(L, ar, "runaway code: 200 million Lua instructions in one call without returning");
+    if (run->top_busy >= run->instr_max)
+      runaway(L, ar, "runaway code: %s Lua instructions in one call without returning",
+              run->instr_text);
     return;
   }
   lproc *lp = ac_state(run->current);
   if (lp->co != L) return;
   lp->slice += HOOK_EVERY;
   lp->busy += HOOK_EVERY;
-  if (lp->busy >= RUNAWAY_INSTRUCTIONS)
-    runaway(L, ar, "runaway process: 200 million Lua instructions without waiting in receive");
+  if (lp->busy >= run->instr_max)
+    runaway(L, ar, "runaway process: %s Lua instructions without virtual time passing",
+            run->instr_text);
   if (lp->slice >= SLICE_INSTRUCTIONS && lua_isyieldable(L)) {
     lp->op = OP_PREEMPT;
     lua_yield(L, 0);

@@ -20,6 +20,7 @@
 static int wildcard_key; /* its address is the wildcard's light userdata */
 
 void scn_push_wildcard(lua_State *L) { lua_pushlightuserdata(L, &wildcard_key); }
+bool scn_is_wildcard(lua_State *L, int idx) { return lua_touserdata(L, idx) == &wildcard_key; }
 
 static int pid_tostring(lua_State *L) {
   ac_pid p = scn_check_pid(L, 1);

@@ -28,6 +28,8 @@
 void scn_lterm_open(lua_State *L);
 /* Pushes the wildcard value cl._ */
 void scn_push_wildcard(lua_State *L);
+/* Whether the value at idx is the wildcard. */
+bool scn_is_wildcard(lua_State *L, int idx);
 
 void scn_push_pid(lua_State *L, ac_pid pid);
 void scn_push_ref(lua_State *L, ac_ref ref);

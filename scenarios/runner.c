@@ -22,6 +22,8 @@
 
 #include "lterm.h"
 
+#define ENV_KEY "crashlab.env"
+#define LOADED_KEY "crashlab.loaded"
 #define MEMORY_DEFAULT (256u * 1024u * 1024u)
 #define MAX_TIME_DEFAULT (UINT64_C(3600) * 1000000000u) /* 1 h of virtual time */
 #define RECENT_EVENTS 20
@@ -49,6 +51,7 @@ scn_run *scn_run_of(lua_State *L) { return *(scn_run **)lua_getextraspace(L); }
 
 scn_run *scn_world_run(lua_State *L) {
   scn_run *run = scn_run_of(L);
+  if (run->in_predicate) luaL_error(L, "a receive predicate must not call crashlab functions (it decides, it does not act)");
   if (!run->w && scn_need_world(run) != 0) luaL_error(L, "%s", run->error_msg);
   return run;
 }
@@ -173,6 +176,77 @@ static int call_ref(scn_run *run, int ref, bool want_result, const char *what) {
 
 /* ---- cl.scenario, timers, faults --------------------------------------------------------- */
 
+#define INSTRUCTIONS_DEFAULT 200000000LL
+#define INSTRUCTIONS_MIN 100000LL
+#define INSTRUCTIONS_MAX 1000000000000LL
+#define MEMORY_MIN (1u << 20)
+#define MEMORY_MAX (64ull << 30)
+
+void scn_set_instruction_limit(scn_run *run, long long n) {
+  run->instr_max = n;
+  if (n % 1000000 == 0)
+    snprintf(run->instr_text, sizeof run->instr_text, "%lld million", n / 1000000);
+  else
+    snprintf(run->instr_text, sizeof run->instr_text, "%lld", n);
+}
+
+/* A byte count: an integer, or a string with a unit ("64MiB", "512KiB", "1GiB"). */
+static bool parse_bytes(lua_State *L, int idx, uint64_t *out) {
+  if (lua_isinteger(L, idx)) {
+    if (lua_tointeger(L, idx) < 0) return false;
+    *out = (uint64_t)lua_tointeger(L, idx);
+    return true;
+  }
+  if (lua_type(L, idx) != LUA_TSTRING) return false;
+  const char *s = lua_tostring(L, idx);
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (end == s || errno || *s == '-') return false;
+  static const struct { const char *unit; unsigned shift; } units[] = {
+      {"B", 0}, {"KiB", 10}, {"MiB", 20}, {"GiB", 30}};
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+    if (strcmp(end, units[i].unit) == 0) {
+      if (v > (UINT64_MAX >> units[i].shift)) return false;
+      *out = (uint64_t)v << units[i].shift;
+      return true;
+    }
+  return false;
+}
+
+/* limits = { instructions = N, memory = "64MiB" }: the runaway budget and the memory limit. */
+static int scenario_limits(lua_State *L, int idx) {
+  scn_run *run = scn_run_of(L);
+  if (lua_type(L, idx) != LUA_TTABLE) return luaL_error(L, "scenario: limits must be a table");
+  if (lua_getfield(L, idx, "instructions") != LUA_TNIL) {
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < INSTRUCTIONS_MIN ||
+        lua_tointeger(L, -1) > INSTRUCTIONS_MAX)
+      return luaL_error(L, "scenario: limits.instructions must be an integer from %I to %I",
+                        (lua_Integer)INSTRUCTIONS_MIN, (lua_Integer)INSTRUCTIONS_MAX);
+    scn_set_instruction_limit(run, (long long)lua_tointeger(L, -1));
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, idx, "memory") != LUA_TNIL) {
+    uint64_t bytes;
+    if (!parse_bytes(L, -1, &bytes) || bytes < MEMORY_MIN || bytes > MEMORY_MAX)
+      return luaL_error(L, "scenario: limits.memory must be a byte count from 1MiB to 64GiB "
+                           "(an integer, or a string such as \"64MiB\")");
+    if (bytes <= run->mem_used)
+      return luaL_error(L, "scenario: limits.memory: the run already uses %I bytes",
+                        (lua_Integer)run->mem_used);
+    run->mem_max = bytes;
+  }
+  lua_pop(L, 1);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+    if (strcmp(k, "instructions") && strcmp(k, "memory"))
+      return luaL_error(L, "scenario: limits: unknown field '%s' (instructions, memory)", k);
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
 static int l_scenario(lua_State *L) {
   scn_run *run = scn_run_of(L);
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -202,11 +276,14 @@ static int l_scenario(lua_State *L) {
     run->expect_fail = strcmp(e, "fail") == 0;
   }
   lua_settop(L, 1);
+  if (lua_getfield(L, 1, "limits") != LUA_TNIL) scenario_limits(L, 2);
+  lua_settop(L, 1);
   lua_pushnil(L);
   while (lua_next(L, 1)) { /* reject unknown fields: a typo should not pass silently */
     const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-    if (strcmp(k, "name") && strcmp(k, "seed") && strcmp(k, "stop") && strcmp(k, "expect"))
-      return luaL_error(L, "scenario: unknown field '%s' (name, seed, stop, expect)", k);
+    if (strcmp(k, "name") && strcmp(k, "seed") && strcmp(k, "stop") && strcmp(k, "expect") &&
+        strcmp(k, "limits"))
+      return luaL_error(L, "scenario: unknown field '%s' (name, seed, stop, expect, limits)", k);
     lua_pop(L, 1);
   }
   return 0;
@@ -401,22 +478,40 @@ static int l_processes(lua_State *L) {
   return 1;
 }
 
-/* info(pid): {mailbox=, links=, monitors=, monitored_by=, trap_exit=, name=} or nil if dead. */
+/* Pushes an array of the pids at the other end of one kind of relation of `pid`. */
+static void push_relations(lua_State *L, const ac_node *node, ac_pid pid, ac_rel_kind kind) {
+  ac_pid few[16], *pids = few;
+  uint32_t n = ac_node_relations(node, pid, kind, few, 16);
+  if (n > 16) {
+    pids = lua_newuserdatauv(L, n * sizeof *pids, 0); /* freed by the collector, even on error */
+    ac_node_relations(node, pid, kind, pids, n);
+  }
+  lua_createtable(L, (int)n, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    scn_push_pid(L, pids[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  if (pids != few) lua_remove(L, -2);
+}
+
+/* info(pid): {mailbox=n, links={pids}, monitors={pids}, monitored_by={pids}, trap_exit=,
+ * name=} for a live process, nil for a dead one. The pid arrays are in ascending pid order. */
 static int l_info(lua_State *L) {
   scn_run *run = scn_world_run(L);
+  ac_pid pid = scn_check_pid(L, 1);
   ac_proc_info info;
-  if (ac_node_info(run->node, scn_check_pid(L, 1), &info) != AC_OK) {
+  if (ac_node_info(run->node, pid, &info) != AC_OK) {
     lua_pushnil(L);
     return 1;
   }
   lua_createtable(L, 0, 6);
   lua_pushinteger(L, info.mailbox_len);
   lua_setfield(L, -2, "mailbox");
-  lua_pushinteger(L, info.link_count);
+  push_relations(L, run->node, pid, AC_REL_LINKS);
   lua_setfield(L, -2, "links");
-  lua_pushinteger(L, info.monitor_count);
+  push_relations(L, run->node, pid, AC_REL_MONITORS);
   lua_setfield(L, -2, "monitors");
-  lua_pushinteger(L, info.monitored_by);
+  push_relations(L, run->node, pid, AC_REL_MONITORED_BY);
   lua_setfield(L, -2, "monitored_by");
   lua_pushboolean(L, info.trap_exit);
   lua_setfield(L, -2, "trap_exit");
@@ -458,6 +553,96 @@ static int l_counters(lua_State *L) {
   }
   lua_pushinteger(L, (lua_Integer)sim_event_count(run->w));
   lua_setfield(L, -2, "events");
+  return 1;
+}
+
+#define EXITS_KEY "crashlab.exits"
+#define EXITS_MAX 100000
+
+#define EXITS_VIEW_KEY "crashlab.exits_view"
+
+/* Runs on the observer thread: appends {pid = Pid, reason = Reason, time = ms} to the exits
+ * table. */
+static int record_exit(lua_State *T) {
+  const sim_record *rec = lua_touserdata(T, 1);
+  lua_getfield(T, LUA_REGISTRYINDEX, EXITS_KEY);
+  lua_createtable(T, 0, 3);
+  scn_push_pid(T, (ac_pid){rec->a});
+  lua_setfield(T, -2, "pid");
+  ac_term reason = {rec->payload};
+  scn_push_term(T, reason);
+  lua_setfield(T, -2, "reason");
+  lua_pushinteger(T, (lua_Integer)(rec->time_ns / 1000000u));
+  lua_setfield(T, -2, "time");
+  lua_rawseti(T, -2, (lua_Integer)lua_rawlen(T, -2) + 1);
+  return 0;
+}
+
+/* The view scenarios get of the exits: reads go to the table, writes are refused, so a
+ * property cannot change what the others see. */
+static int exits_len(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, EXITS_KEY);
+  lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+  return 1;
+}
+
+static int exits_write(lua_State *L) {
+  return luaL_error(L, "cl.exits() is read-only: copy it to change it");
+}
+
+static int exits_next(lua_State *L) { /* pairs over the view: 1..n in order */
+  lua_Integer i = luaL_checkinteger(L, 2) + 1;
+  lua_getfield(L, LUA_REGISTRYINDEX, EXITS_KEY);
+  if (lua_rawgeti(L, -1, i) == LUA_TNIL) return 0;
+  lua_pushinteger(L, i);
+  lua_insert(L, -2);
+  return 2;
+}
+
+static int exits_pairs(lua_State *L) {
+  lua_pushcfunction(L, exits_next);
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, 0);
+  return 3;
+}
+
+static void make_exits_view(lua_State *L) {
+  lua_newtable(L); /* the view */
+  lua_createtable(L, 0, 4);
+  lua_getfield(L, LUA_REGISTRYINDEX, EXITS_KEY);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, exits_len);
+  lua_setfield(L, -2, "__len");
+  lua_pushcfunction(L, exits_write);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushcfunction(L, exits_pairs);
+  lua_setfield(L, -2, "__pairs");
+  lua_pushliteral(L, "crashlab.exits");
+  lua_setfield(L, -2, "__name");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable"); /* setmetatable cannot undo it */
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, EXITS_VIEW_KEY);
+}
+
+/* Every exit is kept for cl.exits() (the first EXITS_MAX of them). */
+static void on_event(const sim_record *rec, void *arg) {
+  scn_run *run = arg;
+  if (rec->kind != AC_EV_EXIT || run->exits_seen++ >= EXITS_MAX) return;
+  lua_State *T = run->pred_thread;
+  int top = lua_gettop(T);
+  lua_pushcfunction(T, record_exit);
+  lua_pushlightuserdata(T, (void *)rec);
+  if (lua_pcall(T, 1, 0, 0) != LUA_OK && run->mem_exceeded)
+    scn_error(run, "memory limit of %" PRIu64 " MiB exceeded", run->mem_max >> 20);
+  lua_settop(T, top);
+}
+
+/* exits(): every process exit so far, oldest first: {pid = Pid, reason = Reason, time = ms}
+ * (the first 100,000), as a read-only view. */
+static int l_exits(lua_State *L) {
+  scn_world_run(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, EXITS_VIEW_KEY);
   return 1;
 }
 
@@ -520,14 +705,46 @@ static int key_less(lua_State *L) {
   return 1;
 }
 
+/* Pushes an array of the keys of the table at idx, in key_less order; returns their count. */
+static lua_Integer push_sorted_keys(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_newtable(L);
+  int keys = lua_gettop(L);
+  lua_Integer n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, keys, ++n);
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, ENV_KEY);
+  lua_getfield(L, -1, "table");
+  lua_getfield(L, -1, "sort");
+  lua_pushvalue(L, keys);
+  lua_pushcfunction(L, key_less);
+  lua_call(L, 2, 0);
+  lua_pop(L, 2);
+  return n;
+}
+
+/* Pushes the first key after position i (0: from the start) whose value is not nil, and its
+ * value; returns 2, or 1 (a nil) at the end. Keys removed meanwhile are skipped, as next does. */
+static int push_from(lua_State *L, int table, int keys, lua_Integer *i) {
+  for (;;) {
+    (*i)++;
+    if (lua_rawgeti(L, keys, *i) == LUA_TNIL) return 1;
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, table) != LUA_TNIL) return 2;
+    lua_pop(L, 2);
+  }
+}
+
 static int sorted_next(lua_State *L) {
-  lua_Integer i = lua_tointeger(L, lua_upvalueindex(2)) + 1;
+  lua_Integer i = lua_tointeger(L, lua_upvalueindex(2));
+  int n = push_from(L, 1, lua_upvalueindex(1), &i);
   lua_pushinteger(L, i);
   lua_replace(L, lua_upvalueindex(2));
-  if (lua_rawgeti(L, lua_upvalueindex(1), i) == LUA_TNIL) return 1;
-  lua_pushvalue(L, -1);
-  lua_gettable(L, 1);
-  return 2;
+  return n;
 }
 
 /* pairs(t): keys in a fixed order (numbers, then strings bytewise, booleans, pids, refs). */
@@ -540,24 +757,32 @@ static int l_pairs(lua_State *L) {
   }
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
-  lua_getglobal(L, "table"); /* the real table library, from the global table */
-  lua_newtable(L);           /* keys */
-  lua_Integer n = 0;
-  lua_pushnil(L);
-  while (lua_next(L, 1)) {
-    lua_pop(L, 1);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, 3, ++n);
-  }
-  lua_getfield(L, 2, "sort");
-  lua_pushvalue(L, 3);
-  lua_pushcfunction(L, key_less);
-  lua_call(L, 2, 0);
+  push_sorted_keys(L, 1);
   lua_pushinteger(L, 0);
   lua_pushcclosure(L, sorted_next, 2); /* upvalues: keys, position */
   lua_pushvalue(L, 1);
   lua_pushnil(L);
   return 3;
+}
+
+/* next(t [, k]) in the same order as pairs. Each call sorts the keys again (O(n log n)), so
+ * a loop over next is quadratic: iterate with pairs. */
+static int l_next(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2);
+  push_sorted_keys(L, 1);
+  lua_Integer i = 0;
+  if (!lua_isnil(L, 2)) {
+    lua_Integer n = (lua_Integer)lua_rawlen(L, 3);
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, 3, i);
+      int same = lua_rawequal(L, -1, 2);
+      lua_pop(L, 1);
+      if (same) break;
+    }
+    if (i > n) return luaL_error(L, "invalid key to 'next'");
+  }
+  return push_from(L, 1, 3, &i);
 }
 
 static sim_rng *current_rng(lua_State *L);
@@ -596,13 +821,22 @@ static int l_os_clock(lua_State *L) {
 }
 
 /* tostring without addresses: tables and functions print as their type only. */
+/* tostring that never shows an address (addresses differ between runs): a value with a
+ * __tostring (pids, refs) uses it; other tables, functions, coroutines and userdata show their
+ * __name or their type; the wildcard shows as "_". */
 static int l_tostring(lua_State *L) {
   luaL_checkany(L, 1);
   int t = lua_type(L, 1);
-  if ((t == LUA_TTABLE || t == LUA_TFUNCTION || t == LUA_TTHREAD) &&
-      luaL_getmetafield(L, 1, "__tostring") == LUA_TNIL && luaL_getmetafield(L, 1, "__name") == LUA_TNIL) {
-    lua_pushstring(L, lua_typename(L, t));
+  if (t == LUA_TLIGHTUSERDATA) {
+    lua_pushstring(L, scn_is_wildcard(L, 1) ? "_" : "userdata");
     return 1;
+  }
+  if (t == LUA_TTABLE || t == LUA_TFUNCTION || t == LUA_TTHREAD || t == LUA_TUSERDATA) {
+    if (luaL_getmetafield(L, 1, "__tostring") == LUA_TNIL) {
+      if (luaL_getmetafield(L, 1, "__name") != LUA_TSTRING) lua_pushstring(L, lua_typename(L, t));
+      return 1;
+    }
+    lua_pop(L, 1);
   }
   lua_settop(L, 1);
   luaL_tolstring(L, 1, NULL);
@@ -629,15 +863,48 @@ static int l_print(lua_State *L) {
 
 /* ---- require and load -------------------------------------------------------------------- */
 
-#define ENV_KEY "crashlab.env"
-#define LOADED_KEY "crashlab.loaded"
 
 static char scenario_dir[4096];
 
+static const char *base_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+/* Loads a text chunk (binary only with --unsafe) under the sandbox environment. The chunk is
+ * named by `chunkname` (the file's base name, or the module's path below its directory), not
+ * by where the file lives: error messages, exit reasons and therefore the trace hash are the
+ * same in every checkout. */
 static int load_in_env(lua_State *L, const char *path, const char *chunkname) {
   scn_run *run = scn_run_of(L);
-  int rc = luaL_loadfilex(L, path, run->opts->unsafe ? NULL : "t");
-  (void)chunkname;
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    lua_pushfstring(L, "cannot open %s: %s", chunkname, strerror(errno));
+    return LUA_ERRFILE;
+  }
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  char chunk[8192];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) luaL_addlstring(&b, chunk, n);
+  int failed = ferror(f);
+  fclose(f);
+  luaL_pushresult(&b);
+  if (failed) {
+    lua_pop(L, 1);
+    lua_pushfstring(L, "cannot read %s", chunkname);
+    return LUA_ERRFILE;
+  }
+  size_t len;
+  const char *text = lua_tolstring(L, -1, &len);
+  size_t skip = 0;
+  if (len > 0 && text[0] == '#') /* a '#!' first line, as lua(1) allows; its newline stays */
+    while (skip < len && text[skip] != '\n') skip++;
+  lua_pushfstring(L, "@%s", chunkname);
+  int rc = luaL_loadbufferx(L, text + skip, len - skip, lua_tostring(L, -1),
+                            run->opts->unsafe ? NULL : "t");
+  lua_remove(L, -2); /* the name */
+  lua_remove(L, -2); /* the text */
   if (rc != LUA_OK) return rc;
   if (!run->opts->unsafe) {
     lua_getfield(L, LUA_REGISTRYINDEX, ENV_KEY);
@@ -666,7 +933,9 @@ static int l_require(lua_State *L) {
     FILE *f = fopen(path, "r");
     if (!f) continue;
     fclose(f);
-    if (load_in_env(L, path, name) != LUA_OK) return lua_error(L);
+    char chunkname[520];
+    snprintf(chunkname, sizeof chunkname, "%s.lua", rel);
+    if (load_in_env(L, path, chunkname) != LUA_OK) return lua_error(L);
     lua_pushstring(L, name);
     lua_call(L, 1, 1);
     if (lua_isnil(L, -1)) {
@@ -751,7 +1020,8 @@ static void build_env(lua_State *L) {
       {"kill", l_kill},         {"always", l_always},   {"eventually", l_eventually},
       {"at_end", l_at_end},     {"alive", l_alive},     {"processes", l_processes},
       {"info", l_info},         {"registered", l_registered}, {"counters", l_counters},
-      {"list", l_list},         {"bin", l_bin},         {NULL, NULL},
+      {"list", l_list},         {"bin", l_bin},         {"exits", l_exits},
+      {NULL, NULL},
   };
   luaL_setfuncs(L, fns, 0);
   scn_push_wildcard(L);
@@ -774,7 +1044,7 @@ static void build_env(lua_State *L) {
     lua_getglobal(L, *b);
     lua_setfield(L, env, *b);
   }
-  static const luaL_Reg own[] = {{"pairs", l_pairs}, {"tostring", l_tostring}, {"print", l_print},
+  static const luaL_Reg own[] = {{"pairs", l_pairs}, {"next", l_next}, {"tostring", l_tostring}, {"print", l_print},
                                  {"require", l_require}, {"load", l_load}, {NULL, NULL}};
   lua_pushvalue(L, env);
   luaL_setfuncs(L, own, 0);
@@ -818,7 +1088,7 @@ static void build_env(lua_State *L) {
   if (scn_run_of(L)->opts->unsafe) {
     /* --unsafe: the full standard library, but the same deterministic replacements and the
      * crashlab module, so a run stays a function of its seed. */
-    static const char *keep[] = {"pairs", "tostring", "print", "math", "os", "cl", NULL};
+    static const char *keep[] = {"pairs", "next", "tostring", "print", "math", "os", "cl", NULL};
     lua_getglobal(L, "os");
     lua_getfield(L, env, "os");
     lua_getfield(L, -1, "time");
@@ -886,6 +1156,7 @@ int scn_need_world(scn_run *run) {
   sim_keep_recent(run->w, RECENT_EVENTS);
   sim_rng_seed(&run->top_rng, run->seed, sim_stream_id("scenario"));
   sim_set_step_hook(run->w, step_hook, run);
+  sim_set_event_hook(run->w, on_event, run);
   return 0;
 }
 
@@ -925,12 +1196,19 @@ static void run_free(scn_run *run) {
   proc_rng_count = proc_rng_cap = 0;
 }
 
+static int load_scenario(lua_State *L) {
+  scn_run *run = scn_run_of(L);
+  if (load_in_env(L, run->opts->path, base_name(run->opts->path)) != LUA_OK) return lua_error(L);
+  return 1;
+}
+
 /* Loads and runs the file's top level (the setup); 0, or -1 with a scenario error. */
 static int setup(scn_run *run) {
   lua_State *L = run->L;
   run->top_busy = 0;
   lua_pushcfunction(L, traceback);
-  if (load_in_env(L, run->opts->path, NULL) != LUA_OK) {
+  lua_pushcfunction(L, load_scenario); /* protected: reading a huge file may hit the limit */
+  if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
     scn_error(run, "%s", lua_tostring(L, -1));
     return -1;
   }
@@ -974,6 +1252,7 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
   run->opts = opts;
   run->seed = opts->seed_given ? opts->seed : 1;
   run->mem_max = opts->memory_max ? opts->memory_max : MEMORY_DEFAULT;
+  scn_set_instruction_limit(run, INSTRUCTIONS_DEFAULT);
   const char *base = strrchr(opts->path, '/');
   snprintf(run->name, sizeof run->name, "%s", base ? base + 1 : opts->path);
   char *dot = strrchr(run->name, '.');
@@ -997,6 +1276,12 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
   scn_hook_thread(run->L);
   scn_lterm_open(run->L);
   build_env(run->L);
+  run->pred_thread = lua_newthread(run->L);
+  scn_hook_thread(run->pred_thread);
+  lua_setfield(run->L, LUA_REGISTRYINDEX, "crashlab.predicate_thread");
+  lua_newtable(run->L);
+  lua_setfield(run->L, LUA_REGISTRYINDEX, EXITS_KEY);
+  make_exits_view(run->L);
 
   if (setup(run) == 0) {
     uint64_t limit = run->stop_ns ? run->stop_ns : (opts->max_time_ns ? opts->max_time_ns : MAX_TIME_DEFAULT);

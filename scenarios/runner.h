@@ -82,6 +82,12 @@ typedef struct scn_run {
   bool mem_exceeded;
   sim_rng top_rng;         /* math.random outside processes */
   long long top_busy;      /* instructions of the current setup/callback/property call */
+  long long instr_max;     /* the runaway budget (cl.scenario{limits={instructions=}}) */
+  char instr_text[48];     /* it in words, for the runaway messages: "200 million" */
+  lua_State *pred_thread;  /* where receive predicates run (anchored in the registry) */
+  bool in_predicate;       /* a receive predicate is running: crashlab calls are refused */
+  long long pred_busy;     /* instructions of the running predicate */
+  uint64_t exits_seen;     /* exit events so far (cl.exits keeps the first 100,000) */
 } scn_run;
 
 scn_run *scn_run_of(lua_State *L);
@@ -91,6 +97,8 @@ scn_run *scn_world_run(lua_State *L);
 int scn_need_world(scn_run *run);
 /* Records a scenario error (the first one wins) and asks the world to stop. */
 void scn_error(scn_run *run, const char *fmt, ...);
+/* Sets the runaway budget and its wording. */
+void scn_set_instruction_limit(scn_run *run, long long n);
 /* Parses "250ms", "5s", "1.5s", "2m", "1h", "10us", "7ns", or a number of milliseconds. */
 int scn_parse_duration(lua_State *L, int idx, uint64_t *ns, const char **why);
 /* Registers the process API (spawn, send, receive, ...) into the table at the top. */

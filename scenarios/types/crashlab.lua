@@ -1,0 +1,275 @@
+---@meta crashlab
+
+-- Type definitions of the `crashlab` module for the Lua language server (LuaLS, sumneko), so
+-- editors complete and type-check scenario code. Nothing here runs in a scenario: crashlab
+-- provides the real module, and this file only describes it. Set-up and the full reference
+-- are in docs/scenario-api.md ("Editor support").
+--
+-- Keep it in step with scenarios/runner.c and scenarios/bind_proc.c.
+
+---A process identifier. Equal pids are the same Lua value (they work as table keys);
+---`tostring(pid)` is `"<node.slot.generation>"`, for example `"<0.3.0>"`.
+---@class crashlab.Pid: userdata
+
+---A monitor reference, as returned by `cl.monitor` and `cl.spawn_monitor`.
+---`tostring(ref)` is `"#Ref<node.serial>"`.
+---@class crashlab.Ref: userdata
+
+---The wildcard `cl._`: in a receive pattern it matches any value. It is the atom `'_'`, so the
+---string `"_"` is the same wildcard.
+---@class crashlab.Wildcard: lightuserdata
+
+---A table marked by `cl.list{...}`: it converts to an Erlang list instead of a tuple.
+---Received lists carry the same mark, so they convert back to lists.
+---@class crashlab.List: table
+
+---A string marked by `cl.bin(s)`: it converts to a binary even when it is 255 bytes or shorter.
+---@class crashlab.Bin: table
+
+---A duration: a number of milliseconds (`250`, `0.5`), or a string with a unit: `"7ns"`,
+---`"10us"`, `"250ms"`, `"5s"`, `"1.5s"`, `"2m"`, `"1h"`.
+---@alias crashlab.Duration number|string
+
+---A value that can travel in a message: integers, floats (not NaN or infinity), booleans,
+---strings (atoms up to 255 bytes, binaries beyond), tables (arrays are tuples, other tables
+---maps), `cl.list{}` lists, `cl.bin()` binaries, pids, refs and `cl._`. Never nil, a function,
+---a coroutine or another userdata.
+---@alias crashlab.Term boolean|number|string|table|crashlab.Pid|crashlab.Ref|crashlab.Wildcard
+
+---Where a message goes: a pid, or a registered name.
+---@alias crashlab.Dest crashlab.Pid|string
+
+---The argument of `cl.scenario`.
+---@class crashlab.ScenarioSpec
+---@field name? string       # name in the verdict line (no spaces); default: the file's name
+---@field seed? integer      # the default seed; `--seed N` overrides it; default 1
+---@field stop? crashlab.Duration # stop at this virtual time; default: when nothing is left to happen (at most 1 h, or --max-time)
+---@field expect? "pass"|"fail" # "fail": the scenario demonstrates a bug; it passes only if a property fails
+---@field limits? crashlab.Limits # the runaway budget and the memory limit
+
+---The `limits` of `cl.scenario`.
+---@class crashlab.Limits
+---@field instructions? integer   # Lua instructions without virtual time passing before a process is a runaway (also per callback); default 200000000, at least 100000
+---@field memory? integer|string  # the run's Lua memory: bytes, or "512KiB", "64MiB", "1GiB"; default "256MiB"
+
+---One entry of `cl.exits()`.
+---@class crashlab.Exit
+---@field pid crashlab.Pid   # the process that exited
+---@field reason any         # its exit reason, as its links and monitors saw it
+---@field time integer       # when, in whole milliseconds of virtual time
+
+---What `cl.info(pid)` returns about a live process.
+---@class crashlab.Info
+---@field mailbox integer      # messages waiting in its mailbox
+---@field links crashlab.Pid[]        # the processes linked to it, ascending
+---@field monitors crashlab.Pid[]     # the processes it monitors (once per monitor), ascending
+---@field monitored_by crashlab.Pid[] # the processes monitoring it (once per monitor), ascending
+---@field trap_exit boolean    # whether exit signals arrive as {"EXIT", pid, reason} messages
+---@field name? string         # its registered name, if any
+
+---What `cl.counters()` returns: events of the run so far, by kind.
+---@class crashlab.Counters
+---@field spawned integer  # processes spawned
+---@field exits integer    # processes that exited (any reason)
+---@field sent integer     # messages sent
+---@field received integer # messages taken by a receive
+---@field dropped integer  # messages sent to a process that was already dead
+---@field timeouts integer # receive timeouts (including the end of every sleep)
+---@field downs integer    # DOWN messages of monitors
+---@field signals integer  # exit signals that reached a process over a link or by exit/kill
+---@field events integer   # every event of the trace
+
+---@class crashlab
+---@field _ crashlab.Wildcard # the wildcard for receive patterns
+---@field version string      # the crashlab version, for example "0.1.0"
+local crashlab = {}
+
+-- ---- The scenario -----------------------------------------------------------------------
+
+---Declares the scenario. Call it first, before any process, timer or property.
+---```lua
+---cl.scenario { name = "pool", seed = 42, stop = "10s" }
+---```
+---@param spec crashlab.ScenarioSpec
+function crashlab.scenario(spec) end
+
+---Runs `fn` once at the absolute virtual time `time` (outside any process).
+---@param time crashlab.Duration
+---@param fn fun()
+function crashlab.at(time, fn) end
+
+---Runs `fn` every `period`, the first time one period from now (outside any process).
+---@param period crashlab.Duration
+---@param fn fun()
+function crashlab.every(period, fn) end
+
+---Sends an exit signal from outside to a process or a registered name. The default reason
+---`"kill"` cannot be trapped: the process dies with reason `"killed"`. Returns whether a live
+---process was found.
+---@param target crashlab.Dest
+---@param reason? crashlab.Term
+---@return boolean
+function crashlab.kill(target, reason) end
+
+-- ---- Properties -------------------------------------------------------------------------
+
+---A property checked after every scheduler step; the run fails the first time it is false.
+---@param name string
+---@param fn fun(): boolean
+function crashlab.always(name, fn) end
+
+---A property that must become true by the absolute virtual time `deadline`. It is checked
+---after every step until it holds, and at the deadline.
+---@param name string
+---@param deadline crashlab.Duration
+---@param fn fun(): boolean
+function crashlab.eventually(name, deadline, fn) end
+
+---A property checked once, when the run ends without a failure.
+---@param name string
+---@param fn fun(): boolean
+function crashlab.at_end(name, fn) end
+
+-- ---- Observation (anywhere) ---------------------------------------------------------------
+
+---Whether the process is alive.
+---@param pid crashlab.Pid
+---@return boolean
+function crashlab.alive(pid) end
+
+---The live processes, in a fixed order (the order of the process table's slots).
+---@return crashlab.Pid[]
+function crashlab.processes() end
+
+---What the runtime knows about a live process, or nil if it is dead.
+---@param pid crashlab.Pid
+---@return crashlab.Info?
+function crashlab.info(pid) end
+
+---Every process exit so far, oldest first (the first 100,000), as a read-only array.
+---@return crashlab.Exit[]
+function crashlab.exits() end
+
+---The registered names, sorted.
+---@return string[]
+function crashlab.registered() end
+
+---Counts of the run's events by kind.
+---@return crashlab.Counters
+function crashlab.counters() end
+
+---The virtual time now, in whole milliseconds.
+---@return integer
+function crashlab.now() end
+
+---The pid registered as `name`, or nil.
+---@param name string
+---@return crashlab.Pid?
+function crashlab.whereis(name) end
+
+-- ---- Values -------------------------------------------------------------------------------
+
+---Marks a table to be sent as a list (`[1, 2, 3]`) rather than a tuple. Returns the table.
+---@generic T: table
+---@param t T
+---@return T|crashlab.List
+function crashlab.list(t) end
+
+---Wraps a string to be sent as a binary even if it is 255 bytes or shorter.
+---@param s string
+---@return crashlab.Bin
+function crashlab.bin(s) end
+
+-- ---- Processes ----------------------------------------------------------------------------
+
+---Starts a process running `fn(...)`. The arguments are copied like a message.
+---@param fn fun(...: any)
+---@param ... crashlab.Term
+---@return crashlab.Pid
+function crashlab.spawn(fn, ...) end
+
+---Like `spawn`, and links the new process to the caller. Only inside a process.
+---@param fn fun(...: any)
+---@param ... crashlab.Term
+---@return crashlab.Pid
+function crashlab.spawn_link(fn, ...) end
+
+---Like `spawn`, and monitors the new process. Only inside a process.
+---@param fn fun(...: any)
+---@param ... crashlab.Term
+---@return crashlab.Pid pid
+---@return crashlab.Ref ref
+function crashlab.spawn_monitor(fn, ...) end
+
+---The calling process's pid. Only inside a process.
+---@return crashlab.Pid
+function crashlab.self() end
+
+---Sends a copy of `msg` to a pid or a registered name. Sending to a dead pid does nothing;
+---sending to a name nobody holds raises an error.
+---@param dest crashlab.Dest
+---@param msg crashlab.Term
+function crashlab.send(dest, msg) end
+
+---Takes the first message in the mailbox that matches `pattern` (any message when nil;
+---`cl._` matches anything; a function is a predicate, called with each message in order
+---until it returns true, and may not call `cl.*`), or waits for one. Returns nil when
+---`timeout` passes first; without a timeout it waits forever. Only inside a process.
+---@param pattern? crashlab.Term|fun(msg: any): boolean
+---@param timeout? crashlab.Duration
+---@return any msg
+function crashlab.receive(pattern, timeout) end
+
+---Lets `duration` of virtual time pass; messages wait in the mailbox. Only inside a process.
+---@param duration crashlab.Duration
+function crashlab.sleep(duration) end
+
+---Links the caller to `pid` (both ways). Only inside a process. Raises "noproc" if `pid` is
+---dead, unless the caller traps exits (it then receives {"EXIT", pid, "noproc"}).
+---@param pid crashlab.Pid
+function crashlab.link(pid) end
+
+---Removes the link between the caller and `pid`. Only inside a process.
+---@param pid crashlab.Pid
+function crashlab.unlink(pid) end
+
+---Monitors `pid`: when it ends, the caller receives {"DOWN", ref, "process", pid, reason}
+---(at once, with reason "noproc", if it is already dead). Only inside a process.
+---@param pid crashlab.Pid
+---@return crashlab.Ref
+function crashlab.monitor(pid) end
+
+---Removes a monitor; with `flush`, also removes its DOWN message if it already arrived.
+---Only inside a process.
+---@param ref crashlab.Ref
+---@param flush? boolean
+function crashlab.demonitor(ref, flush) end
+
+---Turns exit signals into {"EXIT", pid, reason} messages (true) or back (false). Returns the
+---previous setting. Only inside a process.
+---@param on boolean
+---@return boolean previous
+function crashlab.trap_exit(on) end
+
+---`exit(reason)` ends the calling process with `reason`. `exit(pid, reason)` sends an exit
+---signal to `pid` (from a process, or from outside when called in a callback).
+---@overload fun(reason: crashlab.Term)
+---@param pid crashlab.Pid
+---@param reason crashlab.Term
+function crashlab.exit(pid, reason) end
+
+---Registers `name` for the calling process, or for `pid`. Raises if the name is taken, the
+---process already has a name, or the name is "undefined".
+---@param name string
+---@param pid? crashlab.Pid
+function crashlab.register(name, pid) end
+
+---Removes a registered name. Raises if nobody holds it.
+---@param name string
+function crashlab.unregister(name) end
+
+---The module, also preset as the global `cl` in every scenario.
+---@type crashlab
+cl = crashlab
+
+return crashlab

@@ -1,0 +1,50 @@
+# The Lua language server definitions (scenarios/types/crashlab.lua) describe exactly what the
+# crashlab module exports: no call missing, none invented; and the file itself is valid Lua.
+execute_process(COMMAND ${CRASHLAB} run ${SRC}/tests/cmake/api_names.lua
+  OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "listing the module failed (${rc}): ${err}")
+endif()
+string(REGEX MATCHALL "name [A-Za-z_]+" lines "${out}")
+set(exported "")
+foreach(l IN LISTS lines)
+  string(REPLACE "name " "" n "${l}")
+  list(APPEND exported ${n})
+endforeach()
+
+file(READ ${SRC}/scenarios/types/crashlab.lua defs)
+string(REGEX MATCHALL "function crashlab\\.[A-Za-z_]+" fns "${defs}")
+set(described "")
+foreach(f IN LISTS fns)
+  string(REPLACE "function crashlab." "" n "${f}")
+  list(APPEND described ${n})
+endforeach()
+# Fields of the module itself: the lines between "---@class crashlab" and "local crashlab".
+string(REGEX MATCH "---@class crashlab\n(---@field [^\n]*\n)*local crashlab" block "${defs}")
+string(REGEX MATCHALL "---@field [A-Za-z_]+" fields "${block}")
+foreach(f IN LISTS fields)
+  string(REPLACE "---@field " "" n "${f}")
+  list(APPEND described ${n})
+endforeach()
+
+list(SORT exported)
+list(SORT described)
+set(missing ${exported})
+list(REMOVE_ITEM missing ${described})
+set(invented ${described})
+list(REMOVE_ITEM invented ${exported})
+if(missing OR invented)
+  message(FATAL_ERROR "scenarios/types/crashlab.lua is out of step with the module:\n"
+    "  exported but not described: ${missing}\n  described but not exported: ${invented}")
+endif()
+list(LENGTH exported n)
+if(n LESS 30)
+  message(FATAL_ERROR "only ${n} names exported: ${exported}")
+endif()
+
+execute_process(COMMAND ${CRASHLAB} run ${SRC}/scenarios/types/crashlab.lua --quiet
+  OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "the definitions file does not load as Lua (${rc}): ${err}${out}")
+endif()
+message(STATUS "types: ${n} names, all described: ${exported}")
