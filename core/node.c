@@ -312,6 +312,12 @@ uint32_t ac_node_relations(const ac_node *node, ac_pid pid, ac_rel_kind kind, ac
   return n;
 }
 
+void *ac_node_state(const ac_node *node, ac_pid pid, const ac_behaviour *beh) {
+  ac_proc *p = ac__proc_get(node, pid);
+  if (!p || (p->head.flags & AC__F_EXITING) || p->beh != beh) return NULL;
+  return ac_state(p);
+}
+
 bool ac_node_linked(const ac_node *node, ac_pid a, ac_pid b) {
   ac_proc *p = ac__proc_get(node, a);
   if (!p || !ac_node_alive(node, b)) return false;

@@ -160,6 +160,10 @@ uint32_t ac_node_registered(const ac_node *node, const char **names, ac_pid *pid
 typedef enum ac_rel_kind { AC_REL_LINKS = 1, AC_REL_MONITORS = 2, AC_REL_MONITORED_BY = 3 } ac_rel_kind;
 uint32_t ac_node_relations(const ac_node *node, ac_pid pid, ac_rel_kind kind, ac_pid *out,
                            uint32_t cap);
+/* The state of a live process that runs behaviour `beh`, or NULL (dead, unknown, or another
+ * behaviour). For bindings that keep per-process data in the state, e.g. to prefetch the
+ * receiver of a message just sent. */
+void *ac_node_state(const ac_node *node, ac_pid pid, const ac_behaviour *beh);
 /* Whether a and b are linked (false if either is dead). */
 bool ac_node_linked(const ac_node *node, ac_pid a, ac_pid b);
 

@@ -1,8 +1,11 @@
 /*
  * Lua values <-> terms (see lterm.h for the mapping).
  *
- * Pids and references are interned: a weak-valued registry table maps their bits to one
- * userdata, so the same pid is the same Lua value and works as a table key. Conversion to a
+ * A pid is a light userdata whose pointer value is the pid's 64 bits: no allocation, equal
+ * pids are equal Lua values (and work as table keys), and reading one touches no memory, which
+ * matters on the message path of 100,000 processes. The wildcard cl._ is the light userdata
+ * NULL (the all-zero pid is never a process). References are rarer: they are interned, a
+ * weak-valued registry table mapping their bits to one full userdata. Conversion to a
  * term recurses once per nesting level; the term builder's depth limit bounds it, which also
  * stops a table that contains itself. Map keys are sorted by the builder, so the order in which
  * lua_next visits a table (which depends on Lua's per-run string hash seed) never reaches a
@@ -12,19 +15,26 @@
 
 #include <lauxlib.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #define INTERN_KEY "crashlab.interned"
 
-static int wildcard_key; /* its address is the wildcard's light userdata */
+_Static_assert(sizeof(void *) >= sizeof(uint64_t), "a pid must fit in a light userdata");
 
-void scn_push_wildcard(lua_State *L) { lua_pushlightuserdata(L, &wildcard_key); }
-bool scn_is_wildcard(lua_State *L, int idx) { return lua_touserdata(L, idx) == &wildcard_key; }
+void scn_push_wildcard(lua_State *L) { lua_pushlightuserdata(L, NULL); }
+bool scn_is_wildcard(lua_State *L, int idx) {
+  return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL;
+}
 
+/* __tostring of every light userdata: pids, and "_" for the wildcard. */
 static int pid_tostring(lua_State *L) {
-  ac_pid p = scn_check_pid(L, 1);
-  lua_pushfstring(L, "<%d.%d.%d>", (int)ac_pid_node(p), (int)ac_pid_slot(p), (int)ac_pid_gen(p));
+  ac_pid p;
+  if (scn_to_pid(L, 1, &p))
+    lua_pushfstring(L, "<%d.%d.%d>", (int)ac_pid_node(p), (int)ac_pid_slot(p), (int)ac_pid_gen(p));
+  else
+    lua_pushstring(L, "_");
   return 1;
 }
 
@@ -36,9 +46,11 @@ static int ref_tostring(lua_State *L) {
 }
 
 void scn_lterm_open(lua_State *L) {
+  scn_push_wildcard(L); /* the metatable all light userdata share */
   luaL_newmetatable(L, SCN_PID_MT);
   lua_pushcfunction(L, pid_tostring);
   lua_setfield(L, -2, "__tostring");
+  lua_setmetatable(L, -2);
   lua_pop(L, 1);
   luaL_newmetatable(L, SCN_REF_MT);
   lua_pushcfunction(L, ref_tostring);
@@ -48,7 +60,7 @@ void scn_lterm_open(lua_State *L) {
   lua_pop(L, 1);
   luaL_newmetatable(L, SCN_BIN_MT);
   lua_pop(L, 1);
-  lua_newtable(L); /* interned pids and refs: bits -> userdata, weak values */
+  lua_newtable(L); /* interned refs: bits -> userdata, weak values */
   lua_newtable(L);
   lua_pushstring(L, "v");
   lua_setfield(L, -2, "__mode");
@@ -56,28 +68,27 @@ void scn_lterm_open(lua_State *L) {
   lua_setfield(L, LUA_REGISTRYINDEX, INTERN_KEY);
 }
 
-static void push_interned(lua_State *L, uint64_t bits, const char *mt, int is_ref) {
+void scn_push_ref(lua_State *L, ac_ref ref) {
   lua_getfield(L, LUA_REGISTRYINDEX, INTERN_KEY);
-  /* Pids and refs share the table: refs use the negated key space (bit 63 flipped). */
-  lua_Integer key = (lua_Integer)(bits ^ (is_ref ? UINT64_C(0x8000000000000000) : 0));
+  lua_Integer key = (lua_Integer)ref.bits;
   if (lua_rawgeti(L, -1, key) != LUA_TUSERDATA) {
     lua_pop(L, 1);
     uint64_t *u = lua_newuserdatauv(L, sizeof *u, 0);
-    *u = bits;
-    luaL_setmetatable(L, mt);
+    *u = ref.bits;
+    luaL_setmetatable(L, SCN_REF_MT);
     lua_pushvalue(L, -1);
     lua_rawseti(L, -3, key);
   }
   lua_remove(L, -2);
 }
 
-void scn_push_pid(lua_State *L, ac_pid pid) { push_interned(L, pid.bits, SCN_PID_MT, 0); }
-void scn_push_ref(lua_State *L, ac_ref ref) { push_interned(L, ref.bits, SCN_REF_MT, 1); }
+void scn_push_pid(lua_State *L, ac_pid pid) { lua_pushlightuserdata(L, (void *)(uintptr_t)pid.bits); }
 
 int scn_to_pid(lua_State *L, int idx, ac_pid *out) {
-  uint64_t *u = luaL_testudata(L, idx, SCN_PID_MT);
-  if (!u) return 0;
-  out->bits = *u;
+  if (lua_type(L, idx) != LUA_TLIGHTUSERDATA) return 0;
+  uintptr_t bits = (uintptr_t)lua_touserdata(L, idx);
+  if (bits == 0) return 0; /* the wildcard */
+  out->bits = (uint64_t)bits;
   return 1;
 }
 
@@ -227,13 +238,13 @@ static int conv_value(conv *c, int idx, unsigned depth) {
       const char *s = lua_tolstring(L, idx, &len);
       return len <= AC_ATOM_LEN_MAX ? ac_tb_atom_n(c->b, s, len) : ac_tb_binary(c->b, s, len);
     }
-    case LUA_TLIGHTUSERDATA:
-      if (lua_touserdata(L, idx) == &wildcard_key) return ac_tb_atom(c->b, "_");
-      return conv_fail(c, AC_EINVAL, "cannot send a light userdata");
+    case LUA_TLIGHTUSERDATA: {
+      uintptr_t bits = (uintptr_t)lua_touserdata(L, idx);
+      if (bits == 0) return ac_tb_atom(c->b, "_");
+      return ac_tb_pid(c->b, (ac_pid){(uint64_t)bits});
+    }
     case LUA_TUSERDATA: {
-      ac_pid pid;
       ac_ref ref;
-      if (scn_to_pid(L, idx, &pid)) return ac_tb_pid(c->b, pid);
       if (scn_to_ref(L, idx, &ref)) return ac_tb_ref(c->b, ref);
       return conv_fail(c, AC_EINVAL, "cannot send a userdata");
     }

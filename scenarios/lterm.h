@@ -5,12 +5,12 @@
  * string of at most 255 bytes -> atom, longer -> binary (cl.bin(s) forces a binary);
  * table with keys 1..n only -> tuple ({} is the empty tuple); cl.list{...} -> list;
  * any other table -> map (keys sorted in term order, so pairs order never matters);
- * pid / ref userdata -> pid / reference; cl._ -> the atom '_' (a wildcard in patterns).
+ * pid (light userdata) / ref (userdata) -> pid / reference; cl._ -> the atom '_' (a wildcard in patterns).
  * nil inside a table cannot happen (Lua drops it); a function, coroutine or other userdata is
  * an error naming the path to the offending value ("message[2].f: cannot send a function").
  * From a term to Lua: atoms and binaries -> strings (atoms true/false -> booleans, undefined
  * stays "undefined"); tuples and lists -> arrays (lists carry the metatable cl.list so they
- * convert back to lists); maps -> tables; pids and refs -> userdata.
+ * convert back to lists); maps -> tables; pids -> light userdata, refs -> userdata.
  */
 #ifndef CRASHLAB_LTERM_H
 #define CRASHLAB_LTERM_H

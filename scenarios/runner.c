@@ -81,7 +81,14 @@ static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     return NULL;
   }
   void *p = realloc(ptr, nsize);
-  if (p) run->mem_used = run->mem_used - old + nsize;
+  if (!p) return NULL;
+  run->mem_used = run->mem_used - old + nsize;
+  if (!ptr) {
+    if (run->hot_n < run->hot_max) run->hot[run->hot_n++] = p;
+  } else if (ptr != p) { /* a recorded block moved (a stack that grew) */
+    for (unsigned i = 0; i < run->hot_n; i++)
+      if (run->hot[i] == ptr) run->hot[i] = p;
+  }
   return p;
 }
 
@@ -669,12 +676,11 @@ static int key_rank(lua_State *L, int idx) {
     case LUA_TNUMBER: return 0;
     case LUA_TSTRING: return 1;
     case LUA_TBOOLEAN: return 2;
-    case LUA_TUSERDATA: {
-      ac_pid p;
+    case LUA_TUSERDATA: { /* Erlang's order: references before pids */
       ac_ref r;
-      if (scn_to_pid(L, idx, &p) || scn_to_ref(L, idx, &r)) return 3;
-      return -1;
+      return scn_to_ref(L, idx, &r) ? 3 : -1;
     }
+    case LUA_TLIGHTUSERDATA: return 4; /* pids, and the wildcard (NULL: first) */
     default: return -1;
   }
 }
@@ -698,14 +704,19 @@ static int key_less(lua_State *L) {
     lua_pushboolean(L, c < 0 || (c == 0 && la < lb));
   } else if (ra == 2) {
     lua_pushboolean(L, !lua_toboolean(L, 1) && lua_toboolean(L, 2));
-  } else {
+  } else if (ra == 3) {
     uint64_t *a = lua_touserdata(L, 1), *b = lua_touserdata(L, 2);
     lua_pushboolean(L, *a < *b);
+  } else {
+    lua_pushboolean(L, (uintptr_t)lua_touserdata(L, 1) < (uintptr_t)lua_touserdata(L, 2));
   }
   return 1;
 }
 
 /* Pushes an array of the keys of the table at idx, in key_less order; returns their count. */
+#define SORT_KEY "crashlab.sort" /* the library's table.sort: scenario code cannot swap it */
+
+/* Raised here, by pairs or next themselves, the error names the scenario's line. */
 static lua_Integer push_sorted_keys(lua_State *L, int idx) {
   idx = lua_absindex(L, idx);
   lua_newtable(L);
@@ -714,16 +725,16 @@ static lua_Integer push_sorted_keys(lua_State *L, int idx) {
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
+    if (key_rank(L, -1) < 0)
+      luaL_error(L, "pairs: a table with %s keys has no deterministic order (use an array or "
+                    "string keys)", luaL_typename(L, -1));
     lua_pushvalue(L, -1);
     lua_rawseti(L, keys, ++n);
   }
-  lua_getfield(L, LUA_REGISTRYINDEX, ENV_KEY);
-  lua_getfield(L, -1, "table");
-  lua_getfield(L, -1, "sort");
+  lua_getfield(L, LUA_REGISTRYINDEX, SORT_KEY);
   lua_pushvalue(L, keys);
   lua_pushcfunction(L, key_less);
   lua_call(L, 2, 0);
-  lua_pop(L, 2);
   return n;
 }
 
@@ -827,10 +838,6 @@ static int l_os_clock(lua_State *L) {
 static int l_tostring(lua_State *L) {
   luaL_checkany(L, 1);
   int t = lua_type(L, 1);
-  if (t == LUA_TLIGHTUSERDATA) {
-    lua_pushstring(L, scn_is_wildcard(L, 1) ? "_" : "userdata");
-    return 1;
-  }
   if (t == LUA_TTABLE || t == LUA_TFUNCTION || t == LUA_TTHREAD || t == LUA_TUSERDATA) {
     if (luaL_getmetafield(L, 1, "__tostring") == LUA_TNIL) {
       if (luaL_getmetafield(L, 1, "__name") != LUA_TSTRING) lua_pushstring(L, lua_typename(L, t));
@@ -1044,6 +1051,10 @@ static void build_env(lua_State *L) {
     lua_getglobal(L, *b);
     lua_setfield(L, env, *b);
   }
+  lua_getglobal(L, "table");
+  lua_getfield(L, -1, "sort");
+  lua_setfield(L, LUA_REGISTRYINDEX, SORT_KEY);
+  lua_pop(L, 1);
   static const luaL_Reg own[] = {{"pairs", l_pairs}, {"next", l_next}, {"tostring", l_tostring}, {"print", l_print},
                                  {"require", l_require}, {"load", l_load}, {NULL, NULL}};
   lua_pushvalue(L, env);

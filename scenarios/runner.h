@@ -88,6 +88,10 @@ typedef struct scn_run {
   bool in_predicate;       /* a receive predicate is running: crashlab calls are refused */
   long long pred_busy;     /* instructions of the running predicate */
   uint64_t exits_seen;     /* exit events so far (cl.exits keeps the first 100,000) */
+  /* Addresses of a new coroutine's first blocks (its stack, its first call frames), which the
+   * allocator records while hot_n < hot_max, so that a send can prefetch the receiver. */
+  void **hot;
+  unsigned hot_n, hot_max;
 } scn_run;
 
 scn_run *scn_run_of(lua_State *L);
