@@ -72,7 +72,7 @@ static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   scn_run *run = ud;
   size_t old = ptr ? osize : 0;
   if (nsize == 0) {
-    free(ptr);
+    scn_heap_realloc(&run->heap, ptr, osize, 0);
     run->mem_used -= old;
     return NULL;
   }
@@ -80,7 +80,7 @@ static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     run->mem_exceeded = true;
     return NULL;
   }
-  void *p = realloc(ptr, nsize);
+  void *p = scn_heap_realloc(&run->heap, ptr, osize, nsize);
   if (!p) return NULL;
   run->mem_used = run->mem_used - old + nsize;
   if (!ptr) {
@@ -1193,6 +1193,7 @@ static void set_dir(const char *path) {
 static void run_free(scn_run *run) {
   if (run->L) lua_close(run->L); /* before the world: no process callback may follow */
   run->L = NULL;
+  scn_heap_destroy(&run->heap);
   sim_world_destroy(run->w);
   run->w = NULL;
   while (timers) {

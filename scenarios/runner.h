@@ -12,9 +12,11 @@
 #define CRASHLAB_RUNNER_H
 
 #include <lua.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "luaheap.h"
 #include "world.h"
 
 typedef struct scn_options {
@@ -79,6 +81,7 @@ typedef struct scn_run {
   bool error;              /* a scenario error: stop and exit 2 */
   char error_msg[1024];
   uint64_t mem_used, mem_max;
+  scn_heap heap;           /* where the Lua state's memory comes from */
   bool mem_exceeded;
   sim_rng top_rng;         /* math.random outside processes */
   long long top_busy;      /* instructions of the current setup/callback/property call */
