@@ -34,6 +34,7 @@
   X(AC_EV_TIMER_CANCEL, 17, "timer_cancel") /* a=owner c=timer ref */                        \
   X(AC_EV_TRAP_EXIT, 18, "trap_exit")    /* a=pid flags=1 on, 0 off */                       \
   X(AC_EV_SEND_DEAD, 19, "send_dead")    /* a=from b=to c=msg id (to was dead: dropped) */   \
+  X(AC_EV_SUPERVISOR, 20, "supervisor")  /* a=supervisor b=child or 0 payload=report (sup.h) */ \
   X(AC_EV_NODE, 32, "node")              /* a=node index payload=node name atom */           \
   X(AC_EV_NOTE, 33, "note")              /* a=pid (or 0) payload=any term (user annotation) */
 

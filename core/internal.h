@@ -26,6 +26,9 @@ enum {
   AC__F_YIELD = 1u << 10,    /* the callback asked to run again without waiting (ac_yield) */
   AC__F_CONTINUE = 1u << 11, /* runnable because it yielded: its step calls handle(NULL) */
   AC__F_MATCHED = 1u << 12,  /* runnable because the message at *save matched its receive */
+  AC__F_ACK = 1u << 13,      /* spawned with AC_SPAWN_ACK, not yet acknowledged: init_arg
+                                stays (its sender is who to tell) until then */
+  AC__F_ACK_DEFER = 1u << 14, /* the process acknowledges itself (ac_ack), not its init */
 };
 
 struct ac_proc {

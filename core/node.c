@@ -52,9 +52,15 @@ int ac_node_create(ac_node **out, uint32_t index, const char *name, const ac_nod
 
 void ac_node_destroy(ac_node *node) {
   if (!node) return;
+  /* Every live process ends: its terminate runs (cleanup: a supervisor frees its child
+   * specs) with the reason shutdown, and nothing is traced. */
+  static const uint8_t shutdown_atom[] = {AC_T_ATOM, 8, 's', 'h', 'u', 't', 'd', 'o', 'w', 'n'};
+  const ac_term shutdown = {shutdown_atom};
   for (uint32_t slot = 1; slot < node->slot_count; slot++) {
     ac_proc *p = &node->chunks[slot >> AC__CHUNK_BITS][slot & (AC__CHUNK_SIZE - 1)];
-    if (p->head.flags & AC__F_LIVE) ac__proc_release(node, p);
+    if (!(p->head.flags & AC__F_LIVE)) continue;
+    if (p->beh->terminate && !(p->head.flags & AC__F_EXITING)) p->beh->terminate(p, shutdown);
+    ac__proc_release(node, p);
   }
   for (uint32_t i = 0; i < node->chunk_count; i++) free(node->chunks[i]);
   free(node->chunks);

@@ -83,6 +83,9 @@ ac_node_config ac_node_config_default(void);
 enum {
   AC_SPAWN_LINK = 1u << 0,    /* spawn_link */
   AC_SPAWN_MONITOR = 1u << 1, /* spawn_monitor: *mon_out receives the reference */
+  AC_SPAWN_ACK = 1u << 2,     /* proc_lib's start: once init is done (its first step ends in a
+                                 receive, not in ac_yield or an exit), the child sends its
+                                 spawner {ack, ChildPid, ok}. Supervisors start children so. */
 };
 enum { AC_DEMONITOR_FLUSH = 1u << 0 };
 
@@ -94,7 +97,8 @@ enum { AC_DEMONITOR_FLUSH = 1u << 0 };
  */
 int ac_node_create(ac_node **out, uint32_t index, const char *name, const ac_node_config *cfg,
                    const ac_host *host);
-/* Destroys the node and everything in it, silently (no exit events). NULL is ignored. */
+/* Destroys the node and everything in it, silently (no exit events): the terminate callback of
+ * each live process runs with the reason shutdown, for its cleanup. NULL is ignored. */
 void ac_node_destroy(ac_node *node);
 /* Runs one step of p, which the host was told about with host->ready: init, or one matched
  * message, or one receive timeout. */
@@ -181,6 +185,11 @@ ac_ref ac_make_ref(ac_proc *self);
 /* spawn / spawn_link / spawn_monitor (opts AC_SPAWN_*). mon_out may be NULL without MONITOR. */
 int ac_spawn(ac_proc *self, const ac_behaviour *b, ac_term arg, unsigned opts, ac_pid *pid_out,
              ac_ref *mon_out);
+/* For a process spawned with AC_SPAWN_ACK: its init's end does not acknowledge it; it calls
+ * ac_ack when it is ready (a supervisor, once its children are up). No effect otherwise. */
+int ac_defer_ack(ac_proc *self);
+/* Sends the acknowledgement now. AC_ESTATE when there is none to send. */
+int ac_ack(ac_proc *self);
 /* Pid ! Msg. Sending to a dead pid succeeds and drops the message, as in Erlang.
  * AC_ETOOBIG over the message size limit. */
 int ac_send(ac_proc *self, ac_pid to, ac_term msg);

@@ -37,6 +37,7 @@ static ac_proc *slot_take(ac_node *node, int *rc) {
     slot = node->free_slot - 1;
     ac_proc *p = &node->chunks[slot >> AC__CHUNK_BITS][slot & (AC__CHUNK_SIZE - 1)];
     node->free_slot = p->name_entry;
+    p->name_entry = 0; /* it was the free list's link, not a name */
     return p;
   }
   if (node->slot_count > AC_PID_SLOT_MAX) {
@@ -83,7 +84,7 @@ static void slot_put(ac_node *node, ac_proc *p) {
 int ac__spawn(ac_node *node, ac_pid parent, const ac_behaviour *b, ac_term arg, unsigned opts,
               ac_pid *pid_out, ac_ref *mon_out) {
   if (!b || !b->handle || !b->name || strlen(b->name) > AC_ATOM_LEN_MAX || !pid_out ||
-      (opts & ~(unsigned)(AC_SPAWN_LINK | AC_SPAWN_MONITOR)) ||
+      (opts & ~(unsigned)(AC_SPAWN_LINK | AC_SPAWN_MONITOR | AC_SPAWN_ACK)) ||
       ((opts & AC_SPAWN_MONITOR) && !mon_out))
     return AC_EINVAL;
   if (node->live_count >= node->cfg.process_count_max) return AC_ELIMIT;
@@ -104,7 +105,7 @@ int ac__spawn(ac_node *node, ac_pid parent, const ac_behaviour *b, ac_term arg, 
   p->mbox_tail = &p->mbox_head;
   p->save = &p->mbox_head;
   p->init_arg = init_arg;
-  p->head.flags = AC__F_LIVE | AC__F_INIT;
+  p->head.flags = AC__F_LIVE | AC__F_INIT | ((opts & AC_SPAWN_ACK) ? AC__F_ACK : 0);
   node->live_count++;
   ac_alloc_account(&node->alloc, (int64_t)sizeof(ac_proc), 0);
   ac_pid pid = p->head.pid;
@@ -302,6 +303,35 @@ static void doom_for_status(ac_node *node, ac_proc *p, int rc) {
   ac_tb_free(&b);
 }
 
+/* {ack, Pid, ok} to the spawner: the init of a process spawned with AC_SPAWN_ACK is done. */
+static int send_ack(ac_node *node, ac_proc *p) {
+  p->head.flags &= ~(uint32_t)AC__F_ACK;
+  ac_msg *arg = p->init_arg;
+  p->init_arg = NULL;
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term ack;
+  int rc = ac_tb_fmt(&b, "{a,p,a}", "ack", p->head.pid, "ok");
+  if (rc == AC_OK) rc = ac_tb_finish(&b, &ack);
+  if (rc == AC_OK) rc = ac__send(node, p->head.pid, arg->from, ack);
+  ac_tb_free(&b);
+  ac__msg_free(node, arg);
+  return rc;
+}
+
+int ac_defer_ack(ac_proc *self) {
+  AC__ASSERT_RUNNING(self);
+  if (self->head.flags & AC__F_ACK) self->head.flags |= AC__F_ACK_DEFER;
+  return AC_OK;
+}
+
+int ac_ack(ac_proc *self) {
+  AC__ASSERT_RUNNING(self);
+  if (!(self->head.flags & AC__F_ACK)) return AC_ESTATE;
+  self->head.flags &= ~(uint32_t)AC__F_ACK_DEFER;
+  return send_ack(self->node, self);
+}
+
 void ac_node_run(ac_node *node, ac_proc *p) {
   assert(p->head.flags & AC__F_RUNNABLE);
   assert(node->running == NULL && "ac_node_run is not re-entrant");
@@ -313,7 +343,10 @@ void ac_node_run(ac_node *node, ac_proc *p) {
     ac_msg *arg = p->init_arg;
     p->init_arg = NULL;
     if (p->beh->init) rc = p->beh->init(p, ac_msg_term(arg));
-    ac__msg_free(node, arg);
+    if (p->head.flags & AC__F_ACK)
+      p->init_arg = arg; /* its sender is told when the init is done (below) */
+    else
+      ac__msg_free(node, arg);
   } else if (p->head.flags & AC__F_CONTINUE) {
     p->head.flags &= ~(uint32_t)AC__F_CONTINUE;
     rc = p->beh->handle(p, NULL);
@@ -335,6 +368,9 @@ void ac_node_run(ac_node *node, ac_proc *p) {
     ac__emit(node, AC_EV_TIMEOUT, 0, p->head.pid.bits, 0, 0, NULL, 0);
     rc = p->beh->handle(p, NULL);
   }
+  if ((p->head.flags & AC__F_ACK) && rc == AC_OK &&
+      !(p->head.flags & (AC__F_EXITING | AC__F_YIELD | AC__F_ACK_DEFER)))
+    rc = send_ack(node, p);
   node->running = NULL;
   p->head.flags &= ~(uint32_t)AC__F_RUNNING;
   if (rc != AC_OK && !(p->head.flags & AC__F_EXITING)) doom_for_status(node, p, rc);

@@ -171,13 +171,15 @@ static void predicate_release(lproc *lp, lua_State *L) {
 }
 
 static void lproc_terminate(ac_proc *self, ac_term reason) {
-  report_crash(self, reason);
   lproc *lp = ac_state(self);
-  if (lp->co) predicate_release(lp, scn_run_of(lp->co)->L);
-  if (lp->co && lp->thread_ref != LUA_NOREF) {
-    scn_run *run = scn_run_of(lp->co);
-    luaL_unref(run->L, LUA_REGISTRYINDEX, lp->thread_ref);
+  scn_run *run = ac_node_user(ac_proc_node(self));
+  if (!run || !run->L) { /* the node outlived the Lua state (the run is being torn down) */
+    lp->co = NULL;
+    return;
   }
+  report_crash(self, reason);
+  if (lp->co) predicate_release(lp, run->L);
+  if (lp->co && lp->thread_ref != LUA_NOREF) luaL_unref(run->L, LUA_REGISTRYINDEX, lp->thread_ref);
   lp->thread_ref = LUA_NOREF;
   lp->co = NULL;
 }

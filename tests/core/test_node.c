@@ -263,6 +263,30 @@ static void test_pids_are_never_reused(void **state) {
   sim_world_destroy(w);
 }
 
+/* Free slots are chained through a field that also holds a live process's name: a reused slot
+ * must come back without a name, or its exit would unregister garbage. */
+static void test_reused_slots_carry_no_name(void **state) {
+  (void)state;
+  ac_node *node;
+  sim_world *w = world_new(&node);
+  ac_tbuf b;
+  ac_pid p[4];
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 4; i++) p[i] = probe_spawn(node, S_PASSIVE, "n");
+    sim_run(w, NULL);
+    for (int i = 0; i < 4; i++) {
+      ac_proc_info info;
+      assert_int_equal(ac_node_info(node, p[i], &info), AC_OK);
+      assert_null(info.name);
+      assert_int_equal(ac_node_exit(node, p[i], T(&b, "a", "kill")), AC_OK);
+      ac_tb_free(&b);
+    }
+    sim_run(w, NULL);
+    assert_int_equal(ac_node_process_count(node), 0);
+  }
+  sim_world_destroy(w);
+}
+
 static void test_send_after_delivers_and_cancel_prevents(void **state) {
   (void)state;
   ac_node *node;
@@ -473,6 +497,7 @@ int main(void) {
       cmocka_unit_test(test_message_after_timeout_is_not_taken_by_that_receive),
       cmocka_unit_test(test_registered_name_is_removed_on_exit),
       cmocka_unit_test(test_pids_are_never_reused),
+      cmocka_unit_test(test_reused_slots_carry_no_name),
       cmocka_unit_test(test_send_after_delivers_and_cancel_prevents),
       cmocka_unit_test(test_public_calls_reject_bad_arguments),
       cmocka_unit_test(test_oversized_and_too_deep_terms_are_refused),
