@@ -212,6 +212,47 @@ static int lproc_handle(ac_proc *self, const ac_msg *msg) {
 
 /* ---- Spawning ---------------------------------------------------------------------------- */
 
+int scn_spawn_function(scn_run *run, lua_State *L, ac_proc *parent, unsigned opts, ac_term args,
+                       ac_pid *pid, ac_ref *mon) {
+  void **hot = run->hot, *new_hot[2] = {NULL, NULL};
+  unsigned hot_n = run->hot_n, hot_max = run->hot_max;
+  run->hot = new_hot; /* record the thread and its stack */
+  run->hot_n = 0;
+  run->hot_max = 2;
+  lua_State *co = lua_newthread(L);
+  run->hot = hot;
+  run->hot_n = hot_n;
+  run->hot_max = hot_max;
+  scn_hook_thread(co);
+  lua_rotate(L, -2, 1); /* the function above the thread */
+  lua_xmove(L, co, 1);
+  int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  ac_tbuf full;
+  ac_tb_init(&full);
+  ac_tb_fmt(&full, "{i,t}", (int64_t)ref, args);
+  ac_term arg;
+  int rc = ac_tb_finish(&full, &arg);
+  if (rc == AC_OK) {
+    if (parent)
+      rc = ac_spawn(parent, &lua_behaviour, arg, opts, pid, mon);
+    else if (opts)
+      rc = AC_ESTATE; /* spawn_link/monitor need a calling process */
+    else
+      rc = ac_node_spawn(run->node, &lua_behaviour, arg, pid);
+  }
+  ac_tb_free(&full);
+  if (rc) {
+    luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    return rc;
+  }
+  lproc *lp = ac_node_state(run->node, *pid, &lua_behaviour);
+  if (lp && new_hot[1]) {
+    lp->hot[0] = new_hot[1];
+    lp->hot_n = 1;
+  }
+  return AC_OK;
+}
+
 static int spawn_opts(lua_State *L, unsigned opts) {
   scn_run *run = scn_world_run(L);
   luaL_checktype(L, 1, LUA_TFUNCTION);
@@ -224,45 +265,13 @@ static int spawn_opts(lua_State *L, unsigned opts) {
   }
   ac_term args = to_term(L, -1, &b, "spawn argument");
   lua_pop(L, 1);
-  void **hot = run->hot, *new_hot[2] = {NULL, NULL};
-  unsigned hot_n = run->hot_n, hot_max = run->hot_max;
-  run->hot = new_hot; /* record the thread and its stack */
-  run->hot_n = 0;
-  run->hot_max = 2;
-  lua_State *co = lua_newthread(L);
-  run->hot = hot;
-  run->hot_n = hot_n;
-  run->hot_max = hot_max;
-  scn_hook_thread(co);
   lua_pushvalue(L, 1);
-  lua_xmove(L, co, 1);
-  int ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  ac_tbuf full;
-  ac_tb_init(&full);
-  ac_tb_fmt(&full, "{i,t}", (int64_t)ref, args);
-  ac_term arg;
-  int rc = ac_tb_finish(&full, &arg);
   ac_pid pid = AC_PID_NONE;
   ac_ref mon = {0};
-  if (rc == AC_OK) {
-    if (run->current)
-      rc = ac_spawn(run->current, &lua_behaviour, arg, opts, &pid, &mon);
-    else if (opts)
-      rc = AC_ESTATE; /* spawn_link/monitor need a calling process */
-    else
-      rc = ac_node_spawn(run->node, &lua_behaviour, arg, &pid);
-  }
-  ac_tb_free(&full);
+  int rc = scn_spawn_function(run, L, run->current, opts, args, &pid, &mon);
   ac_tb_free(&b);
-  if (rc) {
-    luaL_unref(L, LUA_REGISTRYINDEX, ref);
+  if (rc)
     return luaL_error(L, "spawn: %s", rc == AC_ESTATE ? "spawn_link and spawn_monitor need a calling process" : ac_strerror(rc));
-  }
-  lproc *lp = ac_node_state(run->node, pid, &lua_behaviour);
-  if (lp && new_hot[1]) {
-    lp->hot[0] = new_hot[1];
-    lp->hot_n = 1;
-  }
   scn_push_pid(L, pid);
   if (opts & AC_SPAWN_MONITOR) {
     scn_push_ref(L, mon);

@@ -1022,6 +1022,7 @@ static void build_env(lua_State *L) {
   /* The crashlab module. */
   lua_newtable(L);
   scn_bind_proc(L);
+  scn_bind_sup(L);
   static const luaL_Reg fns[] = {
       {"scenario", l_scenario}, {"at", l_at},           {"every", l_every},
       {"kill", l_kill},         {"always", l_always},   {"eventually", l_eventually},
@@ -1196,6 +1197,7 @@ static void run_free(scn_run *run) {
   scn_heap_destroy(&run->heap);
   sim_world_destroy(run->w);
   run->w = NULL;
+  scn_free_owned(run); /* after the world: supervisors point into it until they are gone */
   while (timers) {
     scn_timer *next = timers->next;
     free(timers);

@@ -95,6 +95,7 @@ typedef struct scn_run {
    * allocator records while hot_n < hot_max, so that a send can prefetch the receiver. */
   void **hot;
   unsigned hot_n, hot_max;
+  struct owned *owned;     /* memory supervisor specs live in, freed at the end of the run */
 } scn_run;
 
 scn_run *scn_run_of(lua_State *L);
@@ -110,6 +111,14 @@ void scn_set_instruction_limit(scn_run *run, long long n);
 int scn_parse_duration(lua_State *L, int idx, uint64_t *ns, const char **why);
 /* Registers the process API (spawn, send, receive, ...) into the table at the top. */
 void scn_bind_proc(lua_State *L);
+/* Spawns a Lua process that runs the function on top of L's stack (popped) with args (a
+ * tuple or list term): from parent (AC_SPAWN_* opts) or, parent NULL, from the node. */
+int scn_spawn_function(scn_run *run, lua_State *L, ac_proc *parent, unsigned opts, ac_term args,
+                       ac_pid *pid, ac_ref *mon);
+/* Registers cl.supervisor (supervision trees) into the table at the top. */
+void scn_bind_sup(lua_State *L);
+/* Frees what cl.supervisor copied for the run (after the world is gone). */
+void scn_free_owned(scn_run *run);
 /* Arms the instruction-count hook on a thread (preemption and runaway detection). */
 void scn_hook_thread(lua_State *co);
 

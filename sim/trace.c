@@ -395,6 +395,9 @@ size_t sim_format_record(const sim_record *rec, char *buf, size_t cap) {
       m = snprintf(out, room, "%s -> %s timer %" PRIu64, pa, pb, rec->c & ((UINT64_C(1) << 48) - 1));
       break;
     case AC_EV_TRAP_EXIT: m = snprintf(out, room, "%s %s", pa, rec->flags ? "true" : "false"); break;
+    case AC_EV_SUPERVISOR:
+      m = rec->b ? snprintf(out, room, "%s %s %s", pa, term, pb) : snprintf(out, room, "%s %s", pa, term);
+      break;
     case AC_EV_NODE: m = snprintf(out, room, "%" PRIu64 " %s", rec->a, term); break;
     case SIM_REC_END: m = snprintf(out, room, "%" PRIu64 " records hash=%016" PRIx64, rec->a, rec->b); break;
     default: m = snprintf(out, room, "%s %s", pa, term); break;

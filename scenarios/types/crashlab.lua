@@ -79,8 +79,99 @@
 ---@field signals integer  # exit signals that reached a process over a link or by exit/kill
 ---@field events integer   # every event of the trace
 
+---A child spec of `cl.supervisor.start` (exactly one of `start` and `supervisor`).
+---@class crashlab.ChildSpec
+---@field id string                      # unique among the supervisor's children
+---@field start? table                   # {function, args...}: a Lua process, a new coroutine at each start
+---@field supervisor? crashlab.SupFlags  # a nested supervisor (type "supervisor")
+---@field restart? "permanent"|"transient"|"temporary" # default "permanent"
+---@field shutdown? crashlab.Duration|"brutal_kill"|"infinity" # default "5s" (workers), "infinity" (supervisors)
+---@field type? "worker"|"supervisor"
+---@field significant? boolean
+
+---A supervisor's flags and children.
+---@class crashlab.SupFlags
+---@field strategy? "one_for_one"|"one_for_all"|"rest_for_one"|"simple_one_for_one" # default "one_for_one"
+---@field intensity? integer             # restarts allowed within a period (default 1)
+---@field period? crashlab.Duration      # default "5s"
+---@field auto_shutdown? "never"|"any_significant"|"all_significant"
+---@field children? crashlab.ChildSpec[]
+
+---One child as `cl.supervisor.children` reports it.
+---@class crashlab.SupChild
+---@field id? string
+---@field pid? crashlab.Pid              # nil when not running
+---@field type "worker"|"supervisor"
+---@field restart "permanent"|"transient"|"temporary"
+---@field restarting boolean
+---@field children? crashlab.SupChild[]  # in cl.supervisor.tree, for child supervisors
+
+---A snapshot of a supervision tree (`cl.supervisor.tree`).
+---@class crashlab.SupTree
+---@field pid crashlab.Pid
+---@field restarts integer
+---@field children crashlab.SupChild[]
+
+---Supervision trees, with OTP's semantics.
+---@class crashlab.supervisor
+local supervisor = {}
+---Starts a supervisor; from a process it is linked and started synchronously (its children are up when this returns).
+---@param flags crashlab.SupFlags
+---@return crashlab.Pid
+function supervisor.start(flags) end
+---@param sup crashlab.Pid
+---@param spec crashlab.ChildSpec|table # a spec, or for simple_one_for_one the arguments appended to the template's
+---@return crashlab.Pid? pid
+---@return any why
+function supervisor.start_child(sup, spec) end
+---@param sup crashlab.Pid
+---@param id string|crashlab.Pid
+---@return true? ok
+---@return any why
+function supervisor.terminate_child(sup, id) end
+---@param sup crashlab.Pid
+---@param id string
+---@return crashlab.Pid? pid
+---@return any why
+function supervisor.restart_child(sup, id) end
+---@param sup crashlab.Pid
+---@param id string
+---@return true? ok
+---@return any why
+function supervisor.delete_child(sup, id) end
+---{{id, pid|"undefined"|"restarting", type, {behaviour}}, ...} (a call: process only)
+---@param sup crashlab.Pid
+---@return table[]
+function supervisor.which_children(sup) end
+---{specs=, active=, supervisors=, workers=} (a call: process only)
+---@param sup crashlab.Pid
+---@return table<string, integer>
+function supervisor.count_children(sup) end
+---The children without a message (for properties), or nil if sup is not a live supervisor.
+---@param sup crashlab.Pid
+---@return crashlab.SupChild[]?
+function supervisor.children(sup) end
+---Restarts counted in the supervisor's current intensity window, or nil.
+---@param sup crashlab.Pid
+---@return integer?
+function supervisor.restarts(sup) end
+---A nested snapshot of the tree under sup, or nil.
+---@param sup crashlab.Pid
+---@return crashlab.SupTree?
+function supervisor.tree(sup) end
+---true, or false and what is wrong (a permanent child not running).
+---@param sup crashlab.Pid
+---@return boolean ok
+---@return string? why
+function supervisor.check(sup) end
+---The processes of a snapshot still alive although its root supervisor is dead.
+---@param snapshot crashlab.SupTree
+---@return crashlab.Pid[]
+function supervisor.orphans(snapshot) end
+
 ---@class crashlab
 ---@field _ crashlab.Wildcard # the wildcard for receive patterns
+---@field supervisor crashlab.supervisor # supervision trees
 ---@field version string      # the crashlab version, for example "0.1.0"
 local crashlab = {}
 

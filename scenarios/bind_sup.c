@@ -1,0 +1,508 @@
+/*
+ * cl.supervisor: supervision trees from Lua, on the core's supervisor behaviour (core/sup.h).
+ *
+ * Specs are Lua tables checked field by field and copied into C memory the run owns (freed at
+ * its end), because a supervisor restarts its children long after the table is gone: a child
+ * that runs a Lua function keeps the function in the registry, and each (re)start makes a new
+ * coroutine for it. The calls that wait for a supervisor's answer (start, start_child,
+ * which_children, ...) are written in Lua on top of a few C primitives (the prelude below),
+ * since a Lua process waits by receiving, like any other.
+ */
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lterm.h"
+#include "runner.h"
+#include "sup.h"
+
+/* ---- Memory the run owns ----------------------------------------------------------------- */
+
+typedef struct owned {
+  struct owned *next;
+  max_align_t align[];
+} owned;
+
+static void *own(scn_run *run, size_t size) {
+  owned *o = calloc(1, sizeof *o + size);
+  if (!o) return NULL;
+  o->next = run->owned;
+  run->owned = o;
+  return o->align;
+}
+
+void scn_free_owned(scn_run *run) {
+  while (run->owned) {
+    owned *o = run->owned;
+    run->owned = o->next;
+    free(o);
+  }
+}
+
+static ac_term own_term(lua_State *L, scn_run *run, ac_term t) {
+  size_t n = ac_term_size(t);
+  uint8_t *p = own(run, n);
+  if (!p) luaL_error(L, "out of memory");
+  memcpy(p, t.p, n);
+  ac_term c = {p};
+  return c;
+}
+
+/* ---- Lua children ------------------------------------------------------------------------ */
+
+typedef struct lua_child {
+  int fn_ref; /* the function, anchored in the registry for the whole run */
+} lua_child;
+
+/* Starts a Lua child: a new coroutine running the function with the argument list. */
+static int lua_child_start(ac_proc *sup, const void *ctx, ac_term arg, ac_pid *pid_out) {
+  const lua_child *c = ctx;
+  scn_run *run = ac_node_user(ac_proc_node(sup));
+  if (!run || !run->L) return AC_ESTATE;
+  if (!lua_checkstack(run->L, 4)) return AC_ENOMEM;
+  lua_rawgeti(run->L, LUA_REGISTRYINDEX, c->fn_ref);
+  return scn_spawn_function(run, run->L, sup, AC_SPAWN_LINK | AC_SPAWN_ACK, arg, pid_out, NULL);
+}
+
+/* ---- Reading specs ----------------------------------------------------------------------- */
+
+static int pick(lua_State *L, int idx, const char *field, const char *const *names, int dflt,
+                const char *what) {
+  if (lua_getfield(L, idx, field) == LUA_TNIL) {
+    lua_pop(L, 1);
+    return dflt;
+  }
+  const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+  for (int i = 0; names[i]; i++)
+    if (strcmp(s, names[i]) == 0) {
+      lua_pop(L, 1);
+      return i;
+    }
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int i = 0; names[i]; i++) {
+    if (i) luaL_addstring(&b, ", ");
+    luaL_addchar(&b, '"');
+    luaL_addstring(&b, names[i]);
+    luaL_addchar(&b, '"');
+  }
+  luaL_pushresult(&b);
+  return luaL_error(L, "%s.%s must be one of %s", what, field, lua_tostring(L, -1));
+}
+
+static void check_fields(lua_State *L, int idx, const char *const *allowed, const char *what) {
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    bool ok = false;
+    for (int i = 0; k && allowed[i]; i++) ok = ok || strcmp(k, allowed[i]) == 0;
+    if (!ok) {
+      luaL_Buffer b;
+      luaL_buffinit(L, &b);
+      for (int i = 0; allowed[i]; i++) {
+        if (i) luaL_addstring(&b, ", ");
+        luaL_addstring(&b, allowed[i]);
+      }
+      luaL_pushresult(&b);
+      luaL_error(L, "%s: unknown field '%s' (%s)", what, k ? k : luaL_typename(L, -2),
+                 lua_tostring(L, -1));
+    }
+  }
+}
+
+static const char *const strategies[] = {"one_for_one", "one_for_all", "rest_for_one",
+                                         "simple_one_for_one", NULL};
+static const char *const restarts[] = {"permanent", "transient", "temporary", NULL};
+static const char *const types[] = {"worker", "supervisor", NULL};
+static const char *const auto_shutdowns[] = {"never", "any_significant", "all_significant", NULL};
+static const char *const flag_fields[] = {"strategy", "intensity", "period", "auto_shutdown",
+                                          "children", NULL};
+static const char *const child_fields[] = {"id", "start", "supervisor", "restart", "shutdown",
+                                           "type", "significant", NULL};
+
+static void read_flags(lua_State *L, int idx, ac_sup_flags *f) {
+  *f = ac_sup_flags_default();
+  f->strategy = (ac_sup_strategy)pick(L, idx, "strategy", strategies, 0, "supervisor");
+  f->auto_shutdown = (ac_auto_shutdown)pick(L, idx, "auto_shutdown", auto_shutdowns, 0, "supervisor");
+  if (lua_getfield(L, idx, "intensity") != LUA_TNIL) {
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 || lua_tointeger(L, -1) > 1000000)
+      luaL_error(L, "supervisor.intensity must be an integer from 0 to 1000000");
+    f->intensity = (uint32_t)lua_tointeger(L, -1);
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, idx, "period") != LUA_TNIL) {
+    const char *why;
+    if (scn_parse_duration(L, lua_gettop(L), &f->period_ns, &why) || f->period_ns == 0)
+      luaL_error(L, "supervisor.period: %s", f->period_ns == 0 ? "must be more than 0" : why);
+  }
+  lua_pop(L, 1);
+}
+
+static void read_children(lua_State *L, scn_run *run, int idx, ac_sup_config *cfg);
+
+/* The spec at idx (a table) into *s, with everything it points to owned by the run. */
+static void read_child(lua_State *L, scn_run *run, int idx, ac_child_spec *s, const char *what) {
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) != LUA_TTABLE) luaL_error(L, "%s must be a table", what);
+  check_fields(L, idx, child_fields, what);
+  memset(s, 0, sizeof *s);
+  if (lua_getfield(L, idx, "id") != LUA_TSTRING || lua_rawlen(L, -1) == 0 || lua_rawlen(L, -1) > 255)
+    luaL_error(L, "%s.id must be a non-empty string of at most 255 bytes", what);
+  size_t n;
+  const char *id = lua_tolstring(L, -1, &n);
+  char *idc = own(run, n + 1);
+  if (!idc) luaL_error(L, "out of memory");
+  memcpy(idc, id, n + 1);
+  s->id = idc;
+  lua_pop(L, 1);
+  bool has_start = lua_getfield(L, idx, "start") != LUA_TNIL;
+  bool has_sup = lua_getfield(L, idx, "supervisor") != LUA_TNIL;
+  if (has_start == has_sup)
+    luaL_error(L, "%s needs exactly one of start = {function, args...} or supervisor = {...}", what);
+  if (has_start) {
+    int t = lua_gettop(L) - 1;
+    if (lua_type(L, t) != LUA_TTABLE || lua_rawgeti(L, t, 1) != LUA_TFUNCTION)
+      luaL_error(L, "%s.start must be {function, args...}", what);
+    lua_child *c = own(run, sizeof *c);
+    if (!c) luaL_error(L, "out of memory");
+    c->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* for the whole run */
+    lua_Integer count = (lua_Integer)lua_rawlen(L, t);
+    lua_createtable(L, (int)(count > 1 ? count - 1 : 0), 0);
+    for (lua_Integer i = 2; i <= count; i++) {
+      lua_rawgeti(L, t, i);
+      lua_rawseti(L, -2, i - 1);
+    }
+    luaL_setmetatable(L, SCN_LIST_MT); /* the arguments are a list: start_child appends */
+    ac_tbuf b;
+    ac_tb_init(&b);
+    char err[320] = "";
+    int rc = scn_lua_to_term(L, lua_gettop(L), &b, "start argument", err, sizeof err);
+    ac_term args;
+    if (rc == AC_OK) rc = ac_tb_finish(&b, &args);
+    if (rc != AC_OK) {
+      ac_tb_free(&b);
+      luaL_error(L, "%s.start: %s", what, err[0] ? err : ac_strerror(rc));
+    }
+    s->arg = own_term(L, run, args);
+    ac_tb_free(&b);
+    lua_pop(L, 1);
+    s->start = lua_child_start;
+    s->start_ctx = c;
+    s->type = AC_WORKER;
+    s->shutdown_ns = INT64_C(5000000000);
+  } else {
+    int t = lua_gettop(L);
+    if (lua_type(L, t) != LUA_TTABLE) luaL_error(L, "%s.supervisor must be a table", what);
+    ac_sup_config *cfg = own(run, sizeof *cfg);
+    if (!cfg) luaL_error(L, "out of memory");
+    read_flags(L, t, &cfg->flags);
+    check_fields(L, t, flag_fields, "supervisor");
+    read_children(L, run, t, cfg);
+    s->start = ac_supervisor_start_fn;
+    s->start_ctx = cfg;
+    s->type = AC_SUPERVISOR;
+    s->shutdown_ns = AC_INFINITY;
+  }
+  lua_pop(L, 2);
+  s->restart = (ac_restart_type)pick(L, idx, "restart", restarts, 0, what);
+  s->type = (ac_child_type)pick(L, idx, "type", types, (int)s->type, what);
+  if (lua_getfield(L, idx, "shutdown") != LUA_TNIL) {
+    const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    uint64_t ns;
+    const char *why;
+    if (strcmp(v, "brutal_kill") == 0) s->shutdown_ns = AC_SHUTDOWN_BRUTAL_KILL;
+    else if (strcmp(v, "infinity") == 0) s->shutdown_ns = AC_INFINITY;
+    else if (scn_parse_duration(L, lua_gettop(L), &ns, &why) == 0) s->shutdown_ns = (int64_t)ns;
+    else luaL_error(L, "%s.shutdown must be a duration, \"brutal_kill\" or \"infinity\"", what);
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, idx, "significant");
+  if (!lua_isnil(L, -1) && !lua_isboolean(L, -1)) luaL_error(L, "%s.significant must be a boolean", what);
+  s->significant = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+}
+
+static void read_children(lua_State *L, scn_run *run, int idx, ac_sup_config *cfg) {
+  int t = lua_getfield(L, idx, "children");
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    cfg->children = NULL;
+    cfg->child_count = 0;
+    return;
+  }
+  if (t != LUA_TTABLE) luaL_error(L, "supervisor.children must be an array of child specs");
+  size_t n = lua_rawlen(L, -1);
+  ac_child_spec *specs = own(run, (n ? n : 1) * sizeof *specs);
+  if (!specs) luaL_error(L, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    char what[48];
+    snprintf(what, sizeof what, "children[%zu]", i + 1);
+    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+    read_child(L, run, -1, &specs[i], what);
+    lua_pop(L, 1);
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(specs[j].id, specs[i].id) == 0)
+        luaL_error(L, "%s.id: '%s' is already the id of children[%zu]", what, specs[i].id, j + 1);
+  }
+  lua_pop(L, 1);
+  cfg->children = specs;
+  cfg->child_count = n;
+  if (cfg->flags.strategy == AC_SIMPLE_ONE_FOR_ONE && n != 1)
+    luaL_error(L, "supervisor: simple_one_for_one takes exactly one child spec (the template)");
+}
+
+/* ---- C primitives ------------------------------------------------------------------------ */
+
+/* _start(flags): starts a supervisor (flags.children are its children); returns its pid and
+ * whether the caller must wait for its start (a process: linked, acknowledged). */
+static int l_start(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  ac_sup_config *cfg = own(run, sizeof *cfg);
+  if (!cfg) return luaL_error(L, "out of memory");
+  read_flags(L, 1, &cfg->flags);
+  check_fields(L, 1, flag_fields, "supervisor");
+  read_children(L, run, 1, cfg);
+  ac_pid pid;
+  int rc = ac_supervisor_start(run->node, run->current, cfg, &pid);
+  if (rc) return luaL_error(L, "supervisor: %s", ac_strerror(rc));
+  scn_push_pid(L, pid);
+  lua_pushboolean(L, run->current != NULL);
+  return 2;
+}
+
+static ac_proc *caller(lua_State *L, const char *fn) {
+  scn_run *run = scn_world_run(L);
+  if (!run->current) luaL_error(L, "supervisor.%s: only a process can call this", fn);
+  return run->current;
+}
+
+static const char *child_id(lua_State *L, int idx, const char *fn) {
+  size_t n;
+  const char *id = lua_tolstring(L, idx, &n);
+  if (lua_type(L, idx) != LUA_TSTRING || n == 0 || n > 255)
+    luaL_error(L, "supervisor.%s: the child id must be a non-empty string", fn);
+  return id;
+}
+
+/* _call(sup, op, arg): sends the request, returns the reference its reply will carry. */
+static int l_call(lua_State *L) {
+  const char *op = luaL_checkstring(L, 2);
+  ac_proc *self = caller(L, op);
+  scn_run *run = scn_world_run(L);
+  ac_pid sup = scn_check_pid(L, 1);
+  ac_ref ref;
+  int rc;
+  if (strcmp(op, "which_children") == 0) rc = ac_sup_which_children(self, sup, &ref);
+  else if (strcmp(op, "count_children") == 0) rc = ac_sup_count_children(self, sup, &ref);
+  else if (strcmp(op, "restart_child") == 0) rc = ac_sup_restart_child(self, sup, child_id(L, 3, op), &ref);
+  else if (strcmp(op, "delete_child") == 0) rc = ac_sup_delete_child(self, sup, child_id(L, 3, op), &ref);
+  else if (strcmp(op, "terminate_child") == 0) {
+    ac_pid child;
+    rc = scn_to_pid(L, 3, &child) ? ac_sup_terminate_child_pid(self, sup, child, &ref)
+                                  : ac_sup_terminate_child(self, sup, child_id(L, 3, op), &ref);
+  } else if (strcmp(op, "start_child") == 0) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    if (lua_getfield(L, 3, "id") != LUA_TNIL) { /* a spec */
+      ac_child_spec spec;
+      read_child(L, run, 3, &spec, "child");
+      rc = ac_sup_start_child(self, sup, &spec, (ac_term){NULL}, &ref);
+    } else { /* simple_one_for_one: arguments appended to the template's */
+      lua_settop(L, 3);
+      lua_Integer count = (lua_Integer)lua_rawlen(L, 3);
+      lua_createtable(L, (int)count, 0); /* a copy marked as a list */
+      for (lua_Integer i = 1; i <= count; i++) {
+        lua_rawgeti(L, 3, i);
+        lua_rawseti(L, 4, i);
+      }
+      luaL_setmetatable(L, SCN_LIST_MT);
+      ac_tbuf b;
+      ac_tb_init(&b);
+      char err[320] = "";
+      rc = scn_lua_to_term(L, 4, &b, "start_child argument", err, sizeof err);
+      ac_term extra;
+      if (rc == AC_OK) rc = ac_tb_finish(&b, &extra);
+      if (rc == AC_OK) rc = ac_sup_start_child(self, sup, NULL, extra, &ref);
+      ac_tb_free(&b);
+      if (rc && err[0]) return luaL_error(L, "supervisor.start_child: %s", err);
+    }
+  } else {
+    return luaL_error(L, "supervisor: unknown call '%s'", op);
+  }
+  if (rc == AC_ENOPROC) return luaL_error(L, "supervisor.%s: noproc", op);
+  if (rc) return luaL_error(L, "supervisor.%s: %s", op, ac_strerror(rc));
+  scn_push_ref(L, ref);
+  return 1;
+}
+
+/* children(sup): {{id=, pid=, type=, restart=, restarting=}, ...} in start order, or nil. */
+static int l_children(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  ac_pid sup = scn_check_pid(L, 1);
+  ac_sup_child_info few[32], *info = few;
+  int n = ac_sup_children(run->node, sup, few, 32);
+  if (n < 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  if (n > 32) {
+    info = lua_newuserdatauv(L, (size_t)n * sizeof *info, 0);
+    ac_sup_children(run->node, sup, info, (size_t)n);
+  }
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_createtable(L, 0, 5);
+    if (info[i].id) {
+      lua_pushstring(L, info[i].id);
+      lua_setfield(L, -2, "id");
+    }
+    if (!ac_pid_is_none(info[i].pid)) {
+      scn_push_pid(L, info[i].pid);
+      lua_setfield(L, -2, "pid");
+    }
+    lua_pushstring(L, types[info[i].type]);
+    lua_setfield(L, -2, "type");
+    lua_pushstring(L, restarts[info[i].restart]);
+    lua_setfield(L, -2, "restart");
+    lua_pushboolean(L, info[i].restarting);
+    lua_setfield(L, -2, "restarting");
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* restarts(sup): restarts in the supervisor's current intensity window, or nil. */
+static int l_restarts(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  uint32_t n;
+  if (ac_sup_restart_count(run->node, scn_check_pid(L, 1), &n) != AC_OK) lua_pushnil(L);
+  else lua_pushinteger(L, n);
+  return 1;
+}
+
+/* format(value): the value as Erlang text ({shutdown,{failed_to_start_child,w2,boom}}), for
+ * error messages that must not depend on addresses. */
+static int l_format(lua_State *L) {
+  ac_tbuf b;
+  ac_tb_init(&b);
+  char err[320] = "";
+  ac_term t;
+  int rc = scn_lua_to_term(L, 1, &b, "value", err, sizeof err);
+  if (rc == AC_OK) rc = ac_tb_finish(&b, &t);
+  if (rc != AC_OK) {
+    ac_tb_free(&b);
+    lua_pushstring(L, lua_typename(L, lua_type(L, 1)));
+    return 1;
+  }
+  char text[512];
+  size_t need = ac_term_print(t, text, sizeof text);
+  if (need >= sizeof text) memcpy(text + sizeof text - 4, "...", 4);
+  ac_tb_free(&b);
+  lua_pushstring(L, text);
+  return 1;
+}
+
+/* ---- The calls, in Lua ------------------------------------------------------------------- */
+
+static const char prelude[] =
+    "local cl, sup, prim = ...\n"
+    "local function waiting(ref, mref)\n"
+    "  return function(m)\n"
+    "    return type(m) == 'table' and (m[1] == ref or (m[1] == 'DOWN' and m[2] == mref))\n"
+    "  end\n"
+    "end\n"
+    "local function call(s, op, arg)\n"
+    "  local mref = cl.monitor(s)\n"
+    "  local ref = prim.call(s, op, arg)\n"
+    "  local m = cl.receive(waiting(ref, mref))\n"
+    "  if m[1] == 'DOWN' then error('supervisor.' .. op .. ': ' .. prim.format(m[5]), 3) end\n"
+    "  cl.demonitor(mref, true)\n"
+    "  return m[2]\n"
+    "end\n"
+    "function sup.start(flags)\n"
+    "  local pid, wait = prim.start(flags)\n"
+    "  if wait then\n"
+    "    local m = cl.receive(function(m)\n"
+    "      return type(m) == 'table' and (m[1] == 'ack' or m[1] == 'EXIT') and m[2] == pid\n"
+    "    end)\n"
+    "    if m[1] == 'EXIT' then error('supervisor.start: ' .. prim.format(m[3]), 2) end\n"
+    "  end\n"
+    "  return pid\n"
+    "end\n"
+    "local function result(r, op)\n"
+    "  if type(r) == 'table' and r[1] == 'ok' then return r[2] end\n"
+    "  if r == 'ok' then return true end\n"
+    "  return nil, r[2]\n"
+    "end\n"
+    "function sup.start_child(s, spec) return result(call(s, 'start_child', spec)) end\n"
+    "function sup.terminate_child(s, id) return result(call(s, 'terminate_child', id)) end\n"
+    "function sup.restart_child(s, id) return result(call(s, 'restart_child', id)) end\n"
+    "function sup.delete_child(s, id) return result(call(s, 'delete_child', id)) end\n"
+    "function sup.which_children(s) return call(s, 'which_children') end\n"
+    "function sup.count_children(s)\n"
+    "  local t = {}\n"
+    "  for _, kv in ipairs(call(s, 'count_children')) do t[kv[1]] = kv[2] end\n"
+    "  return t\n"
+    "end\n"
+    "function sup.tree(s)\n"
+    "  local kids = prim.children(s)\n"
+    "  if not kids then return nil end\n"
+    "  for _, k in ipairs(kids) do\n"
+    "    if k.type == 'supervisor' and k.pid then k.children = sup.tree(k.pid).children end\n"
+    "  end\n"
+    "  return { pid = s, restarts = prim.restarts(s), children = kids }\n"
+    "end\n"
+    "function sup.check(s)\n"
+    "  local t = sup.tree(s)\n"
+    "  if not t then return false, 'supervisor ' .. prim.format(s) .. ' is not alive' end\n"
+    "  local function walk(node, path)\n"
+    "    for _, k in ipairs(node.children) do\n"
+    "      local name = path .. '/' .. (k.id or prim.format(k.pid))\n"
+    "      if k.restart == 'permanent' and not (k.pid and cl.alive(k.pid)) then\n"
+    "        return false, 'permanent child ' .. name .. ' is not running'\n"
+    "      end\n"
+    "      if k.children then\n"
+    "        local ok, why = walk(k, name)\n"
+    "        if not ok then return ok, why end\n"
+    "      end\n"
+    "    end\n"
+    "    return true\n"
+    "  end\n"
+    "  return walk(t, '')\n"
+    "end\n"
+    "function sup.orphans(t)\n"
+    "  local left = {}\n"
+    "  local function walk(node)\n"
+    "    for _, k in ipairs(node.children or {}) do\n"
+    "      if k.pid and cl.alive(k.pid) then left[#left + 1] = k.pid end\n"
+    "      walk(k)\n"
+    "    end\n"
+    "  end\n"
+    "  if t and not cl.alive(t.pid) then walk(t) end\n"
+    "  return left\n"
+    "end\n";
+
+void scn_bind_sup(lua_State *L) {
+  int cl = lua_gettop(L);
+  lua_newtable(L); /* cl.supervisor */
+  int sup = lua_gettop(L);
+  lua_newtable(L); /* the primitives, private to the prelude */
+  static const luaL_Reg prims[] = {{"start", l_start}, {"call", l_call}, {"children", l_children},
+                                   {"restarts", l_restarts}, {"format", l_format},
+                                   {NULL, NULL}};
+  luaL_setfuncs(L, prims, 0);
+  lua_getfield(L, -1, "children");
+  lua_setfield(L, sup, "children");
+  lua_getfield(L, -1, "restarts");
+  lua_setfield(L, sup, "restarts");
+  int prim = lua_gettop(L);
+  if (luaL_loadbuffer(L, prelude, sizeof prelude - 1, "=cl.supervisor") != LUA_OK)
+    lua_error(L); /* a bug in the prelude: caught by every test */
+  lua_pushvalue(L, cl);
+  lua_pushvalue(L, sup);
+  lua_pushvalue(L, prim);
+  lua_call(L, 3, 0);
+  lua_settop(L, sup);
+  lua_setfield(L, cl, "supervisor");
+}
