@@ -258,6 +258,8 @@ static int spawn_opts(lua_State *L, unsigned opts) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
   int nargs = lua_gettop(L) - 1;
   ac_tbuf b;
+  for (int i = 1; i <= nargs; i++) /* a nil would make a hole, and the table a map */
+    if (lua_isnil(L, i + 1)) return luaL_error(L, "spawn argument[%d]: cannot send nil", i);
   lua_createtable(L, nargs, 0); /* the arguments travel as a term, copied like a message */
   for (int i = 1; i <= nargs; i++) {
     lua_pushvalue(L, i + 1);
@@ -311,7 +313,7 @@ static int l_send(lua_State *L) {
       if (rp->hot_n) __builtin_prefetch((const char *)rp->hot[0] + 64); /* the stack's next */
     }
   } else if (lua_type(L, 1) == LUA_TSTRING) {
-    const char *name = lua_tostring(L, 1);
+    const char *name = scn_check_name(L, 1);
     rc = run->current ? ac_send_name(run->current, name, msg) : ac_node_send_name(run->node, name, msg);
     if (rc == AC_ENONAME) {
       ac_tb_free(&b);
@@ -484,7 +486,7 @@ static int l_exit(lua_State *L) {
     if (rc == AC_ENOPROC) rc = AC_OK; /* exit/2 to a dead process does nothing */
     check_rc(L, rc, "exit", &b);
     ac_tb_free(&b);
-    return 0;
+    return scn_stop_if_doomed(L, 0);
   }
   ac_proc *self = need_process(L, "exit");
   lproc *lp = ac_state(self);
@@ -493,6 +495,15 @@ static int l_exit(lua_State *L) {
   int rc = ac_stop(self, reason);
   ac_tb_free(&b);
   check_rc(L, rc, "exit", NULL);
+  lp->op = OP_SLEEP; /* doomed: the coroutine is never resumed again */
+  return lua_yield(L, 0);
+}
+
+int scn_stop_if_doomed(lua_State *L, int nresults) {
+  scn_run *run = scn_run_of(L);
+  if (!run->current || ac_node_alive(run->node, ac_self(run->current))) return nresults;
+  lproc *lp = ac_state(run->current);
+  if (lp->co != L || !lua_isyieldable(L)) return nresults; /* it ends when it next waits */
   lp->op = OP_SLEEP; /* doomed: the coroutine is never resumed again */
   return lua_yield(L, 0);
 }
@@ -512,7 +523,7 @@ static const char *name_error(int rc) {
 
 static int l_register(lua_State *L) {
   scn_run *run = scn_world_run(L);
-  const char *name = luaL_checkstring(L, 1);
+  const char *name = scn_check_name(L, 1);
   ac_pid pid = lua_isnoneornil(L, 2) ? ac_self(need_process(L, "register")) : scn_check_pid(L, 2);
   int rc = run->current ? ac_register(run->current, name, pid) : ac_node_register(run->node, name, pid);
   if (rc) return luaL_error(L, "register('%s'): %s", name, name_error(rc));
@@ -521,7 +532,7 @@ static int l_register(lua_State *L) {
 
 static int l_unregister(lua_State *L) {
   scn_run *run = scn_world_run(L);
-  const char *name = luaL_checkstring(L, 1);
+  const char *name = scn_check_name(L, 1);
   int rc = run->current ? ac_unregister(run->current, name) : ac_node_unregister(run->node, name);
   if (rc) return luaL_error(L, "unregister('%s'): %s", name, name_error(rc));
   return 0;
@@ -529,7 +540,7 @@ static int l_unregister(lua_State *L) {
 
 static int l_whereis(lua_State *L) {
   scn_run *run = scn_world_run(L);
-  ac_pid pid = ac_whereis(run->node, luaL_checkstring(L, 1));
+  ac_pid pid = ac_whereis(run->node, scn_check_name(L, 1));
   if (ac_pid_is_none(pid))
     lua_pushnil(L);
   else
@@ -584,7 +595,13 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
     return;
   }
   lproc *lp = ac_state(run->current);
-  if (lp->co != L) return;
+  if (lp->co != L) { /* a coroutine of its own (--unsafe): counted, never preempted */
+    lp->busy += HOOK_EVERY;
+    if (lp->busy >= run->instr_max)
+      runaway(L, ar, "runaway process: %s Lua instructions without virtual time passing",
+              run->instr_text);
+    return;
+  }
   lp->slice += HOOK_EVERY;
   lp->busy += HOOK_EVERY;
   if (lp->busy >= run->instr_max)

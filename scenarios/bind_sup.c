@@ -90,27 +90,6 @@ static int pick(lua_State *L, int idx, const char *field, const char *const *nam
   return luaL_error(L, "%s.%s must be one of %s", what, field, lua_tostring(L, -1));
 }
 
-static void check_fields(lua_State *L, int idx, const char *const *allowed, const char *what) {
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    bool ok = false;
-    for (int i = 0; k && allowed[i]; i++) ok = ok || strcmp(k, allowed[i]) == 0;
-    if (!ok) {
-      luaL_Buffer b;
-      luaL_buffinit(L, &b);
-      for (int i = 0; allowed[i]; i++) {
-        if (i) luaL_addstring(&b, ", ");
-        luaL_addstring(&b, allowed[i]);
-      }
-      luaL_pushresult(&b);
-      luaL_error(L, "%s: unknown field '%s' (%s)", what, k ? k : luaL_typename(L, -2),
-                 lua_tostring(L, -1));
-    }
-  }
-}
-
 static const char *const strategies[] = {"one_for_one", "one_for_all", "rest_for_one",
                                          "simple_one_for_one", NULL};
 static const char *const restarts[] = {"permanent", "transient", "temporary", NULL};
@@ -145,7 +124,7 @@ static void read_children(lua_State *L, scn_run *run, int idx, ac_sup_config *cf
 static void read_child(lua_State *L, scn_run *run, int idx, ac_child_spec *s, const char *what) {
   idx = lua_absindex(L, idx);
   if (lua_type(L, idx) != LUA_TTABLE) luaL_error(L, "%s must be a table", what);
-  check_fields(L, idx, child_fields, what);
+  scn_check_fields(L, idx, child_fields, what);
   memset(s, 0, sizeof *s);
   if (lua_getfield(L, idx, "id") != LUA_TSTRING || lua_rawlen(L, -1) == 0 || lua_rawlen(L, -1) > 255)
     luaL_error(L, "%s.id must be a non-empty string of at most 255 bytes", what);
@@ -197,7 +176,7 @@ static void read_child(lua_State *L, scn_run *run, int idx, ac_child_spec *s, co
     ac_sup_config *cfg = own(run, sizeof *cfg);
     if (!cfg) luaL_error(L, "out of memory");
     read_flags(L, t, &cfg->flags);
-    check_fields(L, t, flag_fields, "supervisor");
+    scn_check_fields(L, t, flag_fields, "supervisor");
     read_children(L, run, t, cfg);
     s->start = ac_supervisor_start_fn;
     s->start_ctx = cfg;
@@ -262,7 +241,7 @@ static int l_start(lua_State *L) {
   ac_sup_config *cfg = own(run, sizeof *cfg);
   if (!cfg) return luaL_error(L, "out of memory");
   read_flags(L, 1, &cfg->flags);
-  check_fields(L, 1, flag_fields, "supervisor");
+  scn_check_fields(L, 1, flag_fields, "supervisor");
   read_children(L, run, 1, cfg);
   ac_pid pid;
   int rc = ac_supervisor_start(run->node, run->current, cfg, &pid);

@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define INTERN_KEY "crashlab.interned"
@@ -99,6 +100,13 @@ int scn_to_ref(lua_State *L, int idx, ac_ref *out) {
   return 1;
 }
 
+const char *scn_check_name(lua_State *L, int idx) {
+  size_t len;
+  const char *name = luaL_checklstring(L, idx, &len);
+  if (strlen(name) != len) luaL_argerror(L, idx, "a name must not contain a NUL byte");
+  return name;
+}
+
 ac_pid scn_check_pid(lua_State *L, int idx) {
   ac_pid p = AC_PID_NONE;
   if (!scn_to_pid(L, idx, &p)) luaL_typeerror(L, idx, "pid");
@@ -113,6 +121,7 @@ typedef struct conv {
   char *err;          /* the reason, set where the error happens */
   size_t err_cap;
   char path[256];     /* where, built while the error unwinds: "[2].name" */
+  bool sorted;        /* maps in key order (reporting a failure), else lua_next's (fast) */
 } conv;
 
 /* The error path is only built on failure, so a conversion that succeeds costs no formatting. */
@@ -176,6 +185,103 @@ static int conv_array(conv *c, int idx, lua_Integer n, unsigned depth) {
   return 0;
 }
 
+/* A key's place in a fixed order (numbers, strings, booleans, pids, refs, then the rest by
+ * type), for reporting the same failing key on every run. */
+typedef struct key_entry {
+  int rank;
+  lua_Number num;
+  const char *str;
+  size_t len;
+  uint64_t bits;
+  lua_Integer slot; /* where the key waits in the scratch table */
+} key_entry;
+
+static int key_entry_cmp(const void *pa, const void *pb) {
+  const key_entry *a = pa, *b = pb;
+  if (a->rank != b->rank) return a->rank < b->rank ? -1 : 1;
+  switch (a->rank) {
+    case 0: return (a->num > b->num) - (a->num < b->num);
+    case 1: {
+      int c = memcmp(a->str, b->str, a->len < b->len ? a->len : b->len);
+      return c ? c : (a->len > b->len) - (a->len < b->len);
+    }
+    default: return (a->bits > b->bits) - (a->bits < b->bits);
+  }
+}
+
+/* Converts the map at idx with its pairs in key order (not lua_next's, which depends on Lua's
+ * per-run string hash seed), so that the first pair that fails is the same on every run. */
+static int conv_map_sorted(conv *c, int idx, unsigned depth) {
+  lua_State *L = c->L;
+  int top = lua_gettop(L);
+  lua_Integer n = 0;
+  lua_newtable(L); /* the keys, at slots 1..n, so their strings stay valid */
+  int keys = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, keys, ++n);
+  }
+  key_entry *e = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *e, 0);
+  for (lua_Integer i = 0; i < n; i++) {
+    lua_rawgeti(L, keys, i + 1);
+    key_entry *k = &e[i];
+    memset(k, 0, sizeof *k);
+    k->slot = i + 1;
+    switch (lua_type(L, -1)) {
+      case LUA_TNUMBER: k->rank = 0; k->num = lua_tonumber(L, -1); break;
+      case LUA_TSTRING: k->rank = 1; k->str = lua_tolstring(L, -1, &k->len); break;
+      case LUA_TBOOLEAN: k->rank = 2; k->bits = (uint64_t)lua_toboolean(L, -1); break;
+      case LUA_TLIGHTUSERDATA: k->rank = 3; k->bits = (uint64_t)(uintptr_t)lua_touserdata(L, -1); break;
+      default: {
+        ac_ref r;
+        if (scn_to_ref(L, -1, &r)) {
+          k->rank = 4;
+          k->bits = r.bits;
+        } else {
+          k->rank = 5 + lua_type(L, -1); /* tables, functions...: by type only */
+        }
+      }
+    }
+    lua_pop(L, 1);
+  }
+  qsort(e, (size_t)n, sizeof *e, key_entry_cmp);
+  ac_tb_map_begin(c->b);
+  for (lua_Integer i = 0; i < n; i++) {
+    lua_rawgeti(L, keys, e[i].slot);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, idx);
+    int rc = conv_value(c, lua_gettop(L) - 1, depth + 1);
+    if (!rc) rc = conv_value(c, lua_gettop(L), depth + 1);
+    lua_pop(L, 1);
+    if (rc) {
+      path_prepend(c, -1);
+      lua_settop(L, top);
+      return rc;
+    }
+    lua_pop(L, 1);
+  }
+  lua_settop(L, top);
+  return ac_tb_end(c->b);
+}
+
+/* A map failed to convert in lua_next's order: converted again in key order into a scratch
+ * builder, it reports the first failing pair in that order instead. */
+static int first_failure(conv *c, int idx, unsigned depth, int rc0) {
+  ac_tbuf scratch;
+  ac_tb_init(&scratch);
+  scratch.size_max = c->b->size_max;
+  conv sc = {c->L, &scratch, c->err, c->err_cap, {0}, true};
+  c->err[0] = 0;
+  int rc = conv_map_sorted(&sc, idx, depth);
+  if (!rc) rc = scratch.err;
+  ac_tb_free(&scratch);
+  if (!rc) return rc0; /* cannot happen: the same map failed a moment ago */
+  memcpy(c->path, sc.path, sizeof c->path);
+  return rc;
+}
+
 static int conv_table(conv *c, int idx, unsigned depth) {
   lua_State *L = c->L;
   if (lua_getmetatable(L, idx)) {
@@ -206,6 +312,7 @@ static int conv_table(conv *c, int idx, unsigned depth) {
     int rc = conv_array(c, idx, n, depth);
     return rc ? rc : ac_tb_end(c->b);
   }
+  if (c->sorted) return conv_map_sorted(c, idx, depth);
   ac_tb_map_begin(c->b);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
@@ -213,9 +320,8 @@ static int conv_table(conv *c, int idx, unsigned depth) {
     if (!rc) rc = conv_value(c, lua_gettop(L), depth + 1);
     lua_pop(L, 1);
     if (rc) {
-      path_prepend(c, -1);
       lua_pop(L, 1);
-      return rc;
+      return first_failure(c, idx, depth, rc);
     }
   }
   int rc = ac_tb_end(c->b);
@@ -258,7 +364,7 @@ static int conv_value(conv *c, int idx, unsigned depth) {
 
 int scn_lua_to_term(lua_State *L, int idx, ac_tbuf *b, const char *what, char *err,
                     size_t err_cap) {
-  conv c = {L, b, err, err_cap, {0}};
+  conv c = {L, b, err, err_cap, {0}, false};
   err[0] = 0;
   int top = lua_gettop(L);
   int rc = conv_value(&c, lua_absindex(L, idx), 0);

@@ -33,6 +33,8 @@ bool scn_is_wildcard(lua_State *L, int idx);
 
 void scn_push_pid(lua_State *L, ac_pid pid);
 void scn_push_ref(lua_State *L, ac_ref ref);
+/* A registered name at idx (a string without NUL bytes), or raises. */
+const char *scn_check_name(lua_State *L, int idx);
 /* The pid at idx, or raises a Lua error ("bad argument #n ... pid expected"). */
 ac_pid scn_check_pid(lua_State *L, int idx);
 /* 1 and *out if idx is a pid, else 0. */

@@ -368,13 +368,15 @@ int main(int argc, char **argv) {
     usage(stderr);
     return EXIT_USAGE;
   }
-  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-    usage(stdout);
-    return EXIT_PASS;
-  }
-  if (strcmp(argv[1], "--version") == 0) {
-    printf("crashlab %s\n", CRASHLAB_VERSION);
-    return EXIT_PASS;
+  for (int i = 1; i < argc; i++) { /* anywhere: `crashlab run x.lua --help` helps too */
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      usage(stdout);
+      return EXIT_PASS;
+    }
+    if (strcmp(argv[i], "--version") == 0) {
+      printf("crashlab %s\n", CRASHLAB_VERSION);
+      return EXIT_PASS;
+    }
   }
   if (strcmp(argv[1], "demo") == 0) return demo_main(argc, argv);
   if (strcmp(argv[1], "run") == 0) return run_main(argc, argv);

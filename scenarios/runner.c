@@ -156,7 +156,12 @@ static uint64_t check_duration(lua_State *L, int idx) {
 /* Message handler: errors are reported as their message alone ("file:line: what"), one line,
  * as a scenario error should be; non-string error values are converted. */
 static int traceback(lua_State *L) {
-  if (!lua_isstring(L, 1)) luaL_tolstring(L, 1, NULL);
+  if (lua_isstring(L, 1)) return 1;
+  if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+  /* Never luaL_tolstring: a table's text is its address, which differs between runs. */
+  luaL_where(L, 2); /* 0: this handler, 1: error(), 2: who called it */
+  lua_pushfstring(L, "error object is a %s value", luaL_typename(L, 1));
+  lua_concat(L, 2);
   return 1;
 }
 
@@ -182,6 +187,36 @@ static int call_ref(scn_run *run, int ref, bool want_result, const char *what) {
 }
 
 /* ---- cl.scenario, timers, faults --------------------------------------------------------- */
+
+void scn_check_fields(lua_State *L, int idx, const char *const *allowed, const char *what) {
+  idx = lua_absindex(L, idx);
+  const char *worst = NULL; /* the smallest unknown string key */
+  const char *odd = NULL;   /* or the type of a key that is not a string */
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      const char *t = luaL_typename(L, -1);
+      if (!odd || strcmp(t, odd) < 0) odd = t;
+      continue;
+    }
+    const char *k = lua_tostring(L, -1);
+    bool ok = false;
+    for (int i = 0; allowed[i] && !ok; i++) ok = strcmp(k, allowed[i]) == 0;
+    if (!ok && (!worst || strcmp(k, worst) < 0)) worst = k; /* the key stays in the table */
+  }
+  if (!worst && !odd) return;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int i = 0; allowed[i]; i++) {
+    if (i) luaL_addstring(&b, ", ");
+    luaL_addstring(&b, allowed[i]);
+  }
+  luaL_pushresult(&b);
+  if (worst)
+    luaL_error(L, "%s: unknown field '%s' (%s)", what, worst, lua_tostring(L, -1));
+  luaL_error(L, "%s: a field name must be a string, not a %s (%s)", what, odd, lua_tostring(L, -1));
+}
 
 #define INSTRUCTIONS_DEFAULT 200000000LL
 #define INSTRUCTIONS_MIN 100000LL
@@ -244,13 +279,8 @@ static int scenario_limits(lua_State *L, int idx) {
     run->mem_max = bytes;
   }
   lua_pop(L, 1);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-    if (strcmp(k, "instructions") && strcmp(k, "memory"))
-      return luaL_error(L, "scenario: limits: unknown field '%s' (instructions, memory)", k);
-    lua_pop(L, 1);
-  }
+  static const char *const fields[] = {"instructions", "memory", NULL};
+  scn_check_fields(L, idx, fields, "scenario: limits");
   return 0;
 }
 
@@ -285,14 +315,9 @@ static int l_scenario(lua_State *L) {
   lua_settop(L, 1);
   if (lua_getfield(L, 1, "limits") != LUA_TNIL) scenario_limits(L, 2);
   lua_settop(L, 1);
-  lua_pushnil(L);
-  while (lua_next(L, 1)) { /* reject unknown fields: a typo should not pass silently */
-    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-    if (strcmp(k, "name") && strcmp(k, "seed") && strcmp(k, "stop") && strcmp(k, "expect") &&
-        strcmp(k, "limits"))
-      return luaL_error(L, "scenario: unknown field '%s' (name, seed, stop, expect, limits)", k);
-    lua_pop(L, 1);
-  }
+  /* Unknown fields are refused: a typo should not pass silently. */
+  static const char *const fields[] = {"name", "seed", "stop", "expect", "limits", NULL};
+  scn_check_fields(L, 1, fields, "scenario");
   return 0;
 }
 
@@ -341,7 +366,7 @@ static int l_kill(lua_State *L) {
   scn_run *run = scn_world_run(L);
   ac_pid pid;
   if (lua_type(L, 1) == LUA_TSTRING) {
-    pid = ac_whereis(run->node, lua_tostring(L, 1));
+    pid = ac_whereis(run->node, scn_check_name(L, 1));
     if (ac_pid_is_none(pid)) {
       lua_pushboolean(L, 0);
       return 1;
@@ -362,7 +387,7 @@ static int l_kill(lua_State *L) {
   rc = ac_node_exit(run->node, pid, reason);
   ac_tb_free(&b);
   lua_pushboolean(L, rc == AC_OK);
-  return 1;
+  return scn_stop_if_doomed(L, 1); /* a process that killed itself runs no further */
 }
 
 /* ---- Properties -------------------------------------------------------------------------- */
@@ -397,6 +422,8 @@ static void eventually_deadline(sim_world *w, void *arg);
 static int l_eventually(lua_State *L) {
   scn_run *run = scn_world_run(L);
   uint64_t deadline = check_duration(L, 2);
+  if (deadline < sim_now(run->w))
+    return luaL_argerror(L, 2, "that time has already passed (the deadline is a time, not a delay)");
   scn_prop *p = add_prop(L, PROP_EVENTUALLY, 1, 3);
   p->deadline_ns = deadline;
   /* The index, not the pointer: the array may move as properties are added. */
@@ -635,6 +662,18 @@ static void make_exits_view(lua_State *L) {
 /* Every exit is kept for cl.exits() (the first EXITS_MAX of them). */
 static void on_event(const sim_record *rec, void *arg) {
   scn_run *run = arg;
+  /* A run must let time pass: a chain of new processes, or a livelock spread over many,
+   * escapes the per-process budget but not this one (a quarter of the instruction budget, in
+   * events, at one virtual instant). */
+  if (rec->time_ns != run->instant_ns) {
+    run->instant_ns = rec->time_ns;
+    run->instant_events = 0;
+  } else if (++run->instant_events == run->instr_max / 4) {
+    char t[32];
+    sim_format_duration(rec->time_ns, t, sizeof t);
+    scn_error(run, "runaway run: %lld events at %s without virtual time passing (processes "
+                   "that never wait, or a livelock among them)", run->instr_max / 4, t);
+  }
   if (rec->kind != AC_EV_EXIT || run->exits_seen++ >= EXITS_MAX) return;
   lua_State *T = run->pred_thread;
   int top = lua_gettop(T);
@@ -850,6 +889,46 @@ static int l_tostring(lua_State *L) {
   return 1;
 }
 
+/* setmetatable without __gc: a finalizer runs with hooks off, so a runaway one could never be
+ * stopped (and it would run at times the scenario does not control). */
+static int l_setmetatable(lua_State *L) {
+  if (lua_type(L, 2) == LUA_TTABLE && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+    return luaL_error(L, "setmetatable: __gc is not available in the sandbox (crashlab run "
+                         "--unsafe allows it)");
+  lua_settop(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+/* string.format(fmt, ...) with %s arguments through l_tostring and %p refused. */
+static int l_format(lua_State *L) {
+  size_t len;
+  const char *fmt = luaL_checklstring(L, 1, &len);
+  int arg = 1, top = lua_gettop(L);
+  for (size_t i = 0; i < len; i++) {
+    if (fmt[i] != '%') continue;
+    if (++i < len && fmt[i] == '%') continue;
+    while (i < len && strchr("-+ #0123456789.", fmt[i])) i++; /* flags, width, precision */
+    if (i >= len) break; /* string.format reports the bad format */
+    arg++;
+    if (fmt[i] == 'p')
+      return luaL_error(L, "string.format: %%p is not available in the sandbox (it shows an address)");
+    if (fmt[i] == 's' && arg <= top && lua_type(L, arg) != LUA_TSTRING &&
+        lua_type(L, arg) != LUA_TNUMBER) {
+      lua_pushcfunction(L, l_tostring);
+      lua_pushvalue(L, arg);
+      lua_call(L, 1, 1);
+      lua_replace(L, arg);
+    }
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, top, 1);
+  return 1;
+}
+
 static int l_print(lua_State *L) {
   scn_run *run = scn_run_of(L);
   int n = lua_gettop(L);
@@ -953,8 +1032,9 @@ static int l_require(lua_State *L) {
     lua_setfield(L, -3, name);
     return 1;
   }
-  return luaL_error(L, "require: module '%s' not found beside the scenario (%s) or in %s", name,
-                    scenario_dir, CRASHLAB_SCENARIO_LIB);
+  /* No directory in the message: it would differ between checkouts and reach the trace. */
+  return luaL_error(L, "require: module '%s' not found beside the scenario or in scenarios/lib/",
+                    name);
 }
 
 /* load(chunk [, name [, mode [, env]]]) for text chunks only, in the sandbox by default. */
@@ -1066,6 +1146,17 @@ static void build_env(lua_State *L) {
     copy_lib(L, *lib);
     lua_setfield(L, env, *lib);
   }
+  /* string.format without addresses: %s goes through the sandbox's tostring, %p is refused.
+   * Strings' methods ("%s"):format(...) come from the same table. */
+  lua_getfield(L, env, "string");
+  lua_getfield(L, -1, "format");
+  lua_pushcclosure(L, l_format, 1);
+  lua_setfield(L, -2, "format");
+  lua_pushliteral(L, "");
+  lua_getmetatable(L, -1);
+  lua_pushvalue(L, -3);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 3);
   lua_getfield(L, env, "math");
   lua_pushcfunction(L, l_random);
   lua_setfield(L, -2, "random");
@@ -1093,6 +1184,9 @@ static void build_env(lua_State *L) {
   }
   lua_pushvalue(L, cl);
   lua_setfield(L, env, "cl");
+  lua_getfield(L, env, "setmetatable");
+  lua_pushcclosure(L, l_setmetatable, 1);
+  lua_setfield(L, env, "setmetatable");
   lua_pushvalue(L, env);
   lua_setfield(L, env, "_G");
   lua_pushvalue(L, env);
@@ -1181,6 +1275,31 @@ static void print_recent(scn_run *run) {
     sim_format_record(&recs[i], line, sizeof line);
     printf("  %s\n", line);
   }
+}
+
+/* The command that replays the run: the same file (quoted for a shell when it needs to be),
+ * seed and options that change the run. */
+static void print_replay(const scn_run *run) {
+  const scn_options *o = run->opts;
+  printf("replay: crashlab run ");
+  if (o->path[strspn(o->path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,=")]) {
+    putchar('\'');
+    for (const char *p = o->path; *p; p++) {
+      if (*p == '\'') fputs("'\\''", stdout);
+      else putchar(*p);
+    }
+    putchar('\'');
+  } else {
+    fputs(o->path, stdout);
+  }
+  printf(" --seed %" PRIu64, run->seed);
+  if (o->max_time_ns) {
+    char t[32];
+    sim_format_duration(o->max_time_ns, t, sizeof t);
+    printf(" --max-time %s", t);
+  }
+  if (o->unsafe) printf(" --unsafe");
+  printf("\n");
 }
 
 static void set_dir(const char *path) {
@@ -1324,7 +1443,7 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
     printf("%s at %s%s\n", run->fail_what, t, run->expect_fail ? " (expected: the scenario says expect = \"fail\")" : "");
     if (!run->expect_fail) {
       print_recent(run);
-      printf("replay: crashlab run %s --seed %" PRIu64 "\n", opts->path, run->seed);
+      print_replay(run);
     }
     v = run->expect_fail ? SCN_PASS : SCN_FAIL;
   } else if (run->expect_fail) {

@@ -91,6 +91,8 @@ typedef struct scn_run {
   bool in_predicate;       /* a receive predicate is running: crashlab calls are refused */
   long long pred_busy;     /* instructions of the running predicate */
   uint64_t exits_seen;     /* exit events so far (cl.exits keeps the first 100,000) */
+  uint64_t instant_ns;     /* the virtual time of the latest event ... */
+  long long instant_events; /* ... and how many events it has had */
   /* Addresses of a new coroutine's first blocks (its stack, its first call frames), which the
    * allocator records while hot_n < hot_max, so that a send can prefetch the receiver. */
   void **hot;
@@ -105,6 +107,9 @@ scn_run *scn_world_run(lua_State *L);
 int scn_need_world(scn_run *run);
 /* Records a scenario error (the first one wins) and asks the world to stop. */
 void scn_error(scn_run *run, const char *fmt, ...);
+/* Raises "WHAT: unknown field 'K' (a, b, ...)" if the table at idx has a key not in allowed
+ * (NULL-terminated); of several, the smallest in byte order, the same on every run. */
+void scn_check_fields(lua_State *L, int idx, const char *const *allowed, const char *what);
 /* Sets the runaway budget and its wording. */
 void scn_set_instruction_limit(scn_run *run, long long n);
 /* Parses "250ms", "5s", "1.5s", "2m", "1h", "10us", "7ns", or a number of milliseconds. */
@@ -115,6 +120,9 @@ void scn_bind_proc(lua_State *L);
  * tuple or list term): from parent (AC_SPAWN_* opts) or, parent NULL, from the node. */
 int scn_spawn_function(scn_run *run, lua_State *L, ac_proc *parent, unsigned opts, ac_term args,
                        ac_pid *pid, ac_ref *mon);
+/* After a call that may have doomed the calling process (an exit signal to itself): if it is,
+ * yields it for good, so no line after the call runs, as in Erlang; else returns nresults. */
+int scn_stop_if_doomed(lua_State *L, int nresults);
 /* Registers cl.supervisor (supervision trees) into the table at the top. */
 void scn_bind_sup(lua_State *L);
 /* Frees what cl.supervisor copied for the run (after the world is gone). */
