@@ -576,8 +576,10 @@ __attribute__((format(printf, 3, 4))) static void runaway(lua_State *L, lua_Debu
 
 static void count_hook(lua_State *L, lua_Debug *ar) {
   scn_run *run = scn_run_of(L);
+  long long charge = run->alloc_charge; /* added to whichever budget is counting now */
+  run->alloc_charge = 0;
   if (run->in_predicate) { /* a receive predicate: never preempted, bounded like a callback */
-    run->pred_busy += HOOK_EVERY;
+    run->pred_busy += HOOK_EVERY + charge;
     if (run->pred_busy >= run->instr_max)
       runaway(L, ar, "runaway receive predicate: %s Lua instructions", run->instr_text);
     return;
@@ -588,7 +590,7 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
     runaway(L, ar, "%s", what);
   }
   if (!run->current) { /* setup, a timer callback or a property: no preemption, a budget */
-    run->top_busy += HOOK_EVERY;
+    run->top_busy += HOOK_EVERY + charge;
     if (run->top_busy >= run->instr_max)
       runaway(L, ar, "runaway code: %s Lua instructions in one call without returning",
               run->instr_text);
@@ -596,14 +598,14 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
   }
   lproc *lp = ac_state(run->current);
   if (lp->co != L) { /* a coroutine of its own (--unsafe): counted, never preempted */
-    lp->busy += HOOK_EVERY;
+    lp->busy += HOOK_EVERY + charge;
     if (lp->busy >= run->instr_max)
       runaway(L, ar, "runaway process: %s Lua instructions without virtual time passing",
               run->instr_text);
     return;
   }
   lp->slice += HOOK_EVERY;
-  lp->busy += HOOK_EVERY;
+  lp->busy += HOOK_EVERY + charge;
   if (lp->busy >= run->instr_max)
     runaway(L, ar, "runaway process: %s Lua instructions without virtual time passing",
             run->instr_text);

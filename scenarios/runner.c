@@ -83,6 +83,7 @@ static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   void *p = scn_heap_realloc(&run->heap, ptr, osize, nsize);
   if (!p) return NULL;
   run->mem_used = run->mem_used - old + nsize;
+  if (nsize > old) run->alloc_charge += (long long)((nsize - old) >> 6); /* see the hook */
   if (!ptr) {
     if (run->hot_n < run->hot_max) run->hot[run->hot_n++] = p;
   } else if (ptr != p) { /* a recorded block moved (a stack that grew) */
@@ -674,6 +675,11 @@ static void on_event(const sim_record *rec, void *arg) {
     scn_error(run, "runaway run: %lld events at %s without virtual time passing (processes "
                    "that never wait, or a livelock among them)", run->instr_max / 4, t);
   }
+  /* Messages waiting in mailboxes live in the runtime, not in Lua: they count against the
+   * run's memory limit too, so a mailbox bomb is a clear error, not an OOM. */
+  if (ac_node_alloc_stats(run->node)->bytes_in_use > run->mem_max && !run->error)
+    scn_error(run, "memory limit of %" PRIu64 " MiB exceeded by the runtime (messages waiting in "
+                   "mailboxes, process states)", run->mem_max >> 20);
   if (rec->kind != AC_EV_EXIT || run->exits_seen++ >= EXITS_MAX) return;
   lua_State *T = run->pred_thread;
   int top = lua_gettop(T);

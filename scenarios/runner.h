@@ -85,6 +85,8 @@ typedef struct scn_run {
   bool mem_exceeded;
   sim_rng top_rng;         /* math.random outside processes */
   long long top_busy;      /* instructions of the current setup/callback/property call */
+  long long alloc_charge;  /* work done inside C functions, in instructions: one per 64 bytes
+                              they allocated (string.rep in a loop is not free) */
   long long instr_max;     /* the runaway budget (cl.scenario{limits={instructions=}}) */
   char instr_text[48];     /* it in words, for the runaway messages: "200 million" */
   lua_State *pred_thread;  /* where receive predicates run (anchored in the registry) */
