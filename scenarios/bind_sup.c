@@ -9,6 +9,7 @@
  * since a Lua process waits by receiving, like any other.
  */
 #include <lauxlib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -382,10 +383,19 @@ static int l_format(lua_State *L) {
   return 1;
 }
 
+/* duration_ms(d): a duration in whole milliseconds (for gen_server's timeouts). */
+static int l_duration_ms(lua_State *L) {
+  uint64_t ns;
+  const char *why;
+  if (scn_parse_duration(L, 1, &ns, &why)) return luaL_error(L, "timeout: %s", why);
+  lua_pushinteger(L, (lua_Integer)(ns / 1000000u));
+  return 1;
+}
+
 /* ---- The calls, in Lua ------------------------------------------------------------------- */
 
 static const char prelude[] =
-    "local cl, sup, prim = ...\n"
+    "local cl, sup, prim, server = ...\n"
     "local function waiting(ref, mref)\n"
     "  return function(m)\n"
     "    return type(m) == 'table' and (m[1] == ref or (m[1] == 'DOWN' and m[2] == mref))\n"
@@ -450,6 +460,83 @@ static const char prelude[] =
     "  end\n"
     "  return walk(t, '')\n"
     "end\n"
+    "-- cl.server: OTP's gen_server, as a Lua process loop.\n"
+    "local function ms(t)\n"
+    "  if t == nil then return 5000 end\n"
+    "  if t == 'infinity' then return t end\n"
+    "  return prim.duration_ms(t)\n"
+    "end\n"
+    "local function call_error(why, server, req, timeout)\n"
+    "  error({ why, { 'gen_server', 'call', cl.list{ server, req, timeout } } }, 0)\n"
+    "end\n"
+    "function server.call(s, req, timeout)\n"
+    "  local t = ms(timeout)\n"
+    "  local pid = s\n"
+    "  if type(s) == 'string' then pid = cl.whereis(s) end\n"
+    "  if not pid then call_error('noproc', s, req, t) end\n"
+    "  local mref = cl.monitor(pid)\n"
+    "  cl.send(pid, { '$gen_call', { cl.self(), mref }, req })\n"
+    "  local m = cl.receive(function(m)\n"
+    "    return type(m) == 'table' and (m[1] == mref or (m[1] == 'DOWN' and m[2] == mref))\n"
+    "  end, t ~= 'infinity' and t or nil)\n"
+    "  if m == nil then cl.demonitor(mref, true); call_error('timeout', s, req, t) end\n"
+    "  if m[1] == 'DOWN' then call_error(m[5], s, req, t) end\n"
+    "  cl.demonitor(mref, true)\n"
+    "  return m[2]\n"
+    "end\n"
+    "function server.cast(s, msg)\n"
+    "  if type(s) == 'string' and not cl.whereis(s) then return true end\n"
+    "  cl.send(s, { '$gen_cast', msg })\n"
+    "  return true\n"
+    "end\n"
+    "function server.reply(from, reply) cl.send(from[1], { from[2], reply }) end\n"
+    "local function serve(cb, arg, parent, name)\n"
+    "  if name then cl.register(name) end\n"
+    "  local state\n"
+    "  if cb.init then state = cb.init(arg) end\n"
+    "  if parent then cl.send(parent, { 'ack', cl.self(), 'ok' }) end\n"
+    "  local function stop(reason, st)\n"
+    "    if cb.terminate then cb.terminate(reason, st) end\n"
+    "    cl.exit(reason)\n"
+    "  end\n"
+    "  local function after(r, from)\n"
+    "    local what = r[1]\n"
+    "    if what == 'reply' then server.reply(from, r[2]); return r[3] end\n"
+    "    if what == 'noreply' then return r[2] end\n"
+    "    if what == 'stop' then\n"
+    "      if from and r[4] ~= nil then server.reply(from, r[3]); stop(r[2], r[4]) end\n"
+    "      stop(r[2], r[3])\n"
+    "    end\n"
+    "    error('server: a callback must return \"reply\", \"noreply\" or \"stop\", not ' .. prim.format(what), 0)\n"
+    "  end\n"
+    "  while true do\n"
+    "    local m = cl.receive()\n"
+    "    local tag = type(m) == 'table' and m[1]\n"
+    "    if tag == '$gen_call' and cb.handle_call then\n"
+    "      state = after(table.pack(cb.handle_call(m[3], m[2], state)), m[2])\n"
+    "    elseif tag == '$gen_cast' and cb.handle_cast then\n"
+    "      state = after(table.pack(cb.handle_cast(m[2], state)))\n"
+    "    elseif tag == 'EXIT' and parent and m[2] == parent then\n"
+    "      stop(m[3], state)\n"
+    "    elseif cb.handle_info then\n"
+    "      state = after(table.pack(cb.handle_info(m, state)))\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "function server.start(cb, arg, opts)\n"
+    "  opts = opts or {}\n"
+    "  local parent\n"
+    "  if pcall(cl.self) then\n"
+    "    parent = cl.self()\n"
+    "    local pid = cl.spawn_link(function(a) serve(cb, a, parent, opts.name) end, arg)\n"
+    "    local m = cl.receive(function(m)\n"
+    "      return type(m) == 'table' and (m[1] == 'ack' or m[1] == 'EXIT') and m[2] == pid\n"
+    "    end)\n"
+    "    if m[1] == 'EXIT' then error('server.start: ' .. prim.format(m[3]), 2) end\n"
+    "    return pid\n"
+    "  end\n"
+    "  return cl.spawn(function(a) serve(cb, a, nil, opts.name) end, arg)\n"
+    "end\n"
     "function sup.orphans(t)\n"
     "  local left = {}\n"
     "  local function walk(node)\n"
@@ -468,7 +555,7 @@ void scn_bind_sup(lua_State *L) {
   int sup = lua_gettop(L);
   lua_newtable(L); /* the primitives, private to the prelude */
   static const luaL_Reg prims[] = {{"start", l_start}, {"call", l_call}, {"children", l_children},
-                                   {"restarts", l_restarts}, {"format", l_format},
+                                   {"restarts", l_restarts}, {"format", l_format}, {"duration_ms", l_duration_ms},
                                    {NULL, NULL}};
   luaL_setfuncs(L, prims, 0);
   lua_getfield(L, -1, "children");
@@ -476,12 +563,22 @@ void scn_bind_sup(lua_State *L) {
   lua_getfield(L, -1, "restarts");
   lua_setfield(L, sup, "restarts");
   int prim = lua_gettop(L);
-  if (luaL_loadbuffer(L, prelude, sizeof prelude - 1, "=cl.supervisor") != LUA_OK)
-    lua_error(L); /* a bug in the prelude: caught by every test */
+  lua_newtable(L); /* cl.server */
+  int server = lua_gettop(L);
+  if (luaL_loadbuffer(L, prelude, sizeof prelude - 1, "=cl.supervisor") != LUA_OK) {
+    fprintf(stderr, "crashlab: internal error: %s\n", lua_tostring(L, -1)); /* caught by every test */
+    abort();
+  }
   lua_pushvalue(L, cl);
   lua_pushvalue(L, sup);
   lua_pushvalue(L, prim);
-  lua_call(L, 3, 0);
+  lua_pushvalue(L, server);
+  if (lua_pcall(L, 4, 0, 0) != LUA_OK) {
+    fprintf(stderr, "crashlab: internal error: %s\n", lua_tostring(L, -1));
+    abort();
+  }
+  lua_pushvalue(L, server);
+  lua_setfield(L, cl, "server");
   lua_settop(L, sup);
   lua_setfield(L, cl, "supervisor");
 }

@@ -169,9 +169,43 @@ function supervisor.check(sup) end
 ---@return crashlab.Pid[]
 function supervisor.orphans(snapshot) end
 
+---The callbacks of a server (OTP's gen_server). Each returns "reply", Reply, State |
+---"noreply", State | "stop", Reason[, Reply], State.
+---@class crashlab.ServerCallbacks
+---@field init? fun(arg: any): any                       # the initial state
+---@field handle_call? fun(req: any, from: table, state: any): string, any, any
+---@field handle_cast? fun(msg: any, state: any): string, any
+---@field handle_info? fun(msg: any, state: any): string, any
+---@field terminate? fun(reason: any, state: any)
+
+---Servers with gen_server's semantics.
+---@class crashlab.server
+local server = {}
+---Starts a server; from a process it is linked and its init has run when this returns.
+---@param callbacks crashlab.ServerCallbacks
+---@param arg any
+---@param opts? {name?: string}
+---@return crashlab.Pid
+function server.start(callbacks, arg, opts) end
+---A synchronous call; raises {"timeout"|"noproc"|Reason, {"gen_server", "call", {Server, Request, Timeout}}}.
+---@param s crashlab.Pid|string
+---@param request any
+---@param timeout? crashlab.Duration|"infinity" # default 5 s
+---@return any reply
+function server.call(s, request, timeout) end
+---@param s crashlab.Pid|string
+---@param msg any
+---@return true
+function server.cast(s, msg) end
+---Answers a call later (handle_call returned "noreply" and kept `from`).
+---@param from table
+---@param reply any
+function server.reply(from, reply) end
+
 ---@class crashlab
 ---@field _ crashlab.Wildcard # the wildcard for receive patterns
 ---@field supervisor crashlab.supervisor # supervision trees
+---@field server crashlab.server # gen_server-like servers
 ---@field version string      # the crashlab version, for example "0.1.0"
 local crashlab = {}
 
