@@ -85,6 +85,7 @@ static int resume(ac_proc *self, int nargs) {
   int nres = 0;
   lp->op = OP_NONE;
   lp->slice = 0;
+  run->alloc_charge = 0; /* charges belong to the budget that was counting when they were made */
   run->current = self;
   run->hot = lp->hot;
   run->hot_n = lp->hot_n;
@@ -360,6 +361,7 @@ static bool predicate_match(const ac_msg *m, const void *arg) {
   lua_pushlightuserdata(T, (void *)m);
   run->in_predicate = true;
   run->pred_busy = 0;
+  run->alloc_charge = 0;
   int rc = lua_pcall(T, 2, 1, 0);
   run->in_predicate = false;
   if (rc != LUA_OK) {

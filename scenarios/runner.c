@@ -171,6 +171,7 @@ static int traceback(lua_State *L) {
 static int call_ref(scn_run *run, int ref, bool want_result, const char *what) {
   lua_State *L = run->L;
   run->top_busy = 0;
+  run->alloc_charge = 0;
   lua_pushcfunction(L, traceback);
   lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
   int rc = lua_pcall(L, 0, want_result ? 1 : 0, -2);
@@ -1345,6 +1346,7 @@ static int load_scenario(lua_State *L) {
 static int setup(scn_run *run) {
   lua_State *L = run->L;
   run->top_busy = 0;
+  run->alloc_charge = 0;
   lua_pushcfunction(L, traceback);
   lua_pushcfunction(L, load_scenario); /* protected: reading a huge file may hit the limit */
   if (lua_pcall(L, 0, 1, 0) != LUA_OK) {

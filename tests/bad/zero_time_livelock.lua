@@ -1,7 +1,7 @@
 -- Two processes that answer each other forever without time passing: each is stopped as a
 -- runaway, and its partner, linked, dies with it (exit 0: the run itself goes on).
 -- expect-exit: 0
--- expect-stdout: process <0.2.0> exited: <<"zero_time_livelock.lua:12: runaway process: 10 million Lua instructions without virtual time passing">>
+-- expect-stdout: process <0.2.0> exited: <<"zero_time_livelock.lua:11: runaway process: 10 million Lua instructions without virtual time passing">>
 local cl = require "crashlab"
 cl.scenario { name = "zero_time_livelock", stop = "1s", limits = { instructions = 10000000 } }
 local function player()
