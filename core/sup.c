@@ -645,10 +645,12 @@ static int call_start_child(ac_proc *self, sup_state *st, ac_pid from, ac_ref re
   return rc ? rc : run_job(self, st);
 }
 
+/* which_children's list, newest first, as OTP's is. */
 static void put_children(ac_tbuf *b, const sup_state *st) {
   ac_tb_list_begin(b);
-  for (uint32_t i = 0; i < st->count; i++) {
+  for (uint32_t i = st->count; i-- > 0;) {
     const sup_child *c = &st->children[i];
+    if (st->flags.strategy == AC_SIMPLE_ONE_FOR_ONE && c->id) continue; /* the template */
     ac_tb_tuple_begin(b);
     ac_tb_atom(b, id_or(c));
     if (!ac_pid_is_none(c->pid)) ac_tb_pid(b, c->pid);
@@ -675,13 +677,17 @@ static int handle_call(ac_proc *self, sup_state *st, ac_pid from, ac_ref ref, ac
     return rc;
   }
   if (ac_term_is_atom(tag, "count_children")) {
-    int64_t active = 0, sups = 0, workers = 0;
+    int64_t active = 0, sups = 0, workers = 0, specs = 0;
+    bool simple = st->flags.strategy == AC_SIMPLE_ONE_FOR_ONE;
     for (uint32_t i = 0; i < st->count; i++) {
+      if (simple && st->children[i].id) continue; /* the template: one spec, below */
+      specs++;
       active += !ac_pid_is_none(st->children[i].pid);
       if (st->children[i].type == AC_SUPERVISOR) sups++;
       else workers++;
     }
-    return reply(self, from, ref, "[{a,i},{a,i},{a,i},{a,i}]", "specs", (int64_t)st->count,
+    if (simple) specs = 1; /* OTP counts the template, however many children it made */
+    return reply(self, from, ref, "[{a,i},{a,i},{a,i},{a,i}]", "specs", specs,
                  "active", active, "supervisors", sups, "workers", workers);
   }
   if (ac_term_type(req) != AC_T_TUPLE || ac_term_count(req) != 2)

@@ -116,7 +116,8 @@ int ac_supervisor_start_fn(ac_proc *sup, const void *ctx, ac_term arg, ac_pid *p
  *   terminate_child  ok | {error, not_found}
  *   restart_child    {ok, Pid} | {error, running} | {error, restarting} | {error, not_found}
  *   delete_child     ok | {error, running} | {error, restarting} | {error, not_found}
- *   which_children   [{Id, Pid | undefined | restarting, worker | supervisor, [Behaviour]}]
+ *   which_children   [{Id, Pid | undefined | restarting, worker | supervisor, [Behaviour]}],
+ *                    the newest child first (OTP's order)
  *   count_children   [{specs, N}, {active, N}, {supervisors, N}, {workers, N}]
  * A call to a dead supervisor gets no reply (monitor it to notice).
  */

@@ -579,6 +579,8 @@ void scn_bind_sup(lua_State *L) {
   }
   lua_pushvalue(L, server);
   lua_setfield(L, cl, "server");
+  lua_getfield(L, prim, "format");
+  lua_setfield(L, cl, "format"); /* cl.format(value): Erlang's text of a value */
   lua_settop(L, sup);
   lua_setfield(L, cl, "supervisor");
 }

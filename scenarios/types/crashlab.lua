@@ -271,6 +271,12 @@ function crashlab.processes() end
 ---@return crashlab.Info?
 function crashlab.info(pid) end
 
+---A value as Erlang prints it (~w): `cl.format({"EXIT", pid, "killed"})` is
+---`"{'EXIT',<0.3.0>,killed}"`. Values that cannot be sent give their type name.
+---@param value any
+---@return string
+function crashlab.format(value) end
+
 ---Every process exit so far, oldest first (the first 100,000), as a read-only array.
 ---@return crashlab.Exit[]
 function crashlab.exits() end

@@ -38,7 +38,7 @@ cl.at("200ms", function()
   seen.rest = cl.whereis("c") ~= c0 and cl.whereis("d") ~= d0 and cl.supervisor.restarts(root) == 0
   cl.spawn(function()
     local w = cl.supervisor.which_children(root)
-    seen.which = #w == 3 and w[1][1] == "a" and w[3][3] == "supervisor"
+    seen.which = #w == 3 and w[3][1] == "a" and w[1][3] == "supervisor" -- newest first
     local n = cl.supervisor.count_children(root)
     seen.count = n.specs == 3 and n.active == 3 and n.supervisors == 1 and n.workers == 2
     seen.term = cl.supervisor.terminate_child(root, "b") == true and cl.whereis("b") == nil
