@@ -501,6 +501,20 @@ static int l_exit(lua_State *L) {
   return lua_yield(L, 0);
 }
 
+/* defer_ack(): a process a supervisor starts counts as started when it first waits in a
+ * receive, unless it calls this first; then it is started when it calls init_ack() (OTP's
+ * proc_lib:init_ack), e.g. after calls of its own during its initialisation. */
+static int l_defer_ack(lua_State *L) {
+  ac_defer_ack(need_process(L, "defer_ack"));
+  return 0;
+}
+
+static int l_init_ack(lua_State *L) {
+  int rc = ac_ack(need_process(L, "init_ack"));
+  lua_pushboolean(L, rc == AC_OK); /* false: nobody waits for it (not started by a supervisor) */
+  return 1;
+}
+
 int scn_stop_if_doomed(lua_State *L, int nresults) {
   scn_run *run = scn_run_of(L);
   if (!run->current || ac_node_alive(run->node, ac_self(run->current))) return nresults;
@@ -628,7 +642,8 @@ void scn_bind_proc(lua_State *L) {
       {"sleep", l_sleep},         {"link", l_link},             {"unlink", l_unlink},
       {"monitor", l_monitor},     {"demonitor", l_demonitor},   {"trap_exit", l_trap_exit},
       {"exit", l_exit},           {"register", l_register},     {"unregister", l_unregister},
-      {"whereis", l_whereis},     {"now", l_now},               {NULL, NULL},
+      {"whereis", l_whereis},     {"now", l_now},               {"defer_ack", l_defer_ack},
+      {"init_ack", l_init_ack},   {NULL, NULL},
   };
   luaL_setfuncs(L, fns, 0);
 }

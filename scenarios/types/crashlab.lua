@@ -271,6 +271,14 @@ function crashlab.processes() end
 ---@return crashlab.Info?
 function crashlab.info(pid) end
 
+---For a process a supervisor starts: it counts as started when it calls `cl.init_ack()`, not
+---when it first waits (OTP's proc_lib:init_ack), so calls during its start-up come first.
+function crashlab.defer_ack() end
+
+---Acknowledges the start now (after `cl.defer_ack()`); false when nobody waits for it.
+---@return boolean
+function crashlab.init_ack() end
+
 ---A value as Erlang prints it (~w): `cl.format({"EXIT", pid, "killed"})` is
 ---`"{'EXIT',<0.3.0>,killed}"`. Values that cannot be sent give their type name.
 ---@param value any

@@ -7,7 +7,7 @@
 %% from the driver. Every pair of events in a case is causally ordered, so Erlang/OTP and
 %% crashlab must agree on the whole log.
 -module(conf).
--export([logger/0, line/1, line/2, worker/2, worker_init/3, sup/2, init/1, kill/2, stop/2,
+-export([logger/0, line/1, line/2, worker/2, worker_init/3, sup/2, sup_start/2, init/1, kill/2, stop/2,
          sleep/1, watch/1, finish/1]).
 
 logger() ->
@@ -60,6 +60,8 @@ work(Id) ->
 sup(Flags, Specs) ->
     {ok, Pid} = supervisor:start_link(conf, {Flags, Specs}),
     Pid.
+%% A child supervisor's start function.
+sup_start(Flags, Specs) -> supervisor:start_link(conf, {Flags, Specs}).
 init({Flags, Specs}) -> {ok, {Flags, Specs}}.
 
 kill(Id, Reason) ->

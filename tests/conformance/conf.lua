@@ -27,11 +27,13 @@ function M.line(text) cl.send("conflog", { "line", text }) end
 
 -- A worker: start = { conf.worker, id, mode }; mode "plain", "stubborn" or "fail".
 function M.worker(id, mode)
+  cl.defer_ack() -- started once logged, as proc_lib:init_ack in conf.erl
   if mode == "fail" then cl.exit("init_failed") end
   cl.register(id)
   cl.send("conflog", { "start", id, cl.self(), cl.self() })
   cl.receive("logged")
   if mode == "stubborn" then cl.trap_exit(true) end
+  cl.init_ack()
   while true do
     local m = cl.receive()
     if type(m) == "table" and m[1] == "stop" then cl.exit(m[2]) end
