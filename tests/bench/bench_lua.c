@@ -41,6 +41,27 @@
     "local function idle() cl.receive() end\n" \
     "for i = 1, %u do cl.spawn(idle) end\n"
 
+#define RESTART_SRC \
+    "local cl = require 'crashlab'\n" \
+    "cl.scenario { name = 'restart_lua', limits = { instructions = 1000000000000 } }\n" \
+    "local N, KILLS = %u, %llu\n" \
+    "local pids, left = {}, KILLS\n" \
+    "local killer = cl.spawn(function()\n" \
+    "  for _ = 1, N do local m = cl.receive(); pids[m[2]] = m[3] end\n" \
+    "  while left > 0 do\n" \
+    "    left = left - 1\n" \
+    "    local i = math.random(N)\n" \
+    "    cl.exit(pids[i], 'kill')\n" \
+    "    local m = cl.receive({ 'started', i, cl._ })\n" \
+    "    pids[i] = m[3]\n" \
+    "  end\n" \
+    "end)\n" \
+    "local function worker(i, k) cl.send(k, { 'started', i, cl.self() }); cl.receive('never') end\n" \
+    "local children = {}\n" \
+    "for i = 1, N do children[i] = { id = 'w' .. i, start = { worker, i, killer } } end\n" \
+    "cl.supervisor.start { strategy = 'one_for_one', intensity = KILLS > 0 and KILLS or 1,\n" \
+    "                      period = '1s', children = children }\n"
+
 /* Writes a scenario into a temporary file and runs it quietly. */
 static int run_src(const char *src, scn_result *r, double *seconds) {
   char path[] = "/tmp/crashlab-bench-XXXXXX";
@@ -95,7 +116,27 @@ static int bench_spawn(unsigned n) {
   return 0;
 }
 
+/* Restarts per second with Lua workers: the same run with and without the kills, so that
+ * starting the tree is not counted. */
+static int bench_restart(unsigned n, unsigned long long kills) {
+  char src[4096];
+  scn_result r;
+  double full, empty;
+  snprintf(src, sizeof src, RESTART_SRC, n, kills);
+  if (run_src(src, &r, &full)) return 1;
+  uint64_t events = r.events;
+  snprintf(src, sizeof src, RESTART_SRC, n, 0ULL);
+  if (run_src(src, &r, &empty)) return 1;
+  double secs = full - empty;
+  printf("# restart_lua n=%u kills=%llu seconds=%.3f (setup %.3f) events=%" PRIu64 "\n", n, kills,
+         secs, empty, events);
+  printf("restart_lua_%u value=%.1f unit=restarts/s\n", n, (double)kills / secs);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "restart") == 0)
+    return bench_restart((unsigned)strtoul(argv[2], NULL, 10), strtoull(argv[3], NULL, 10));
   if (argc == 4 && strcmp(argv[1], "ring") == 0)
     return bench_ring((unsigned)strtoul(argv[2], NULL, 10), (unsigned)strtoul(argv[3], NULL, 10));
   if (argc == 3 && strcmp(argv[1], "spawn") == 0) {
@@ -106,6 +147,6 @@ int main(int argc, char **argv) {
     }
     return bench_spawn(n);
   }
-  fprintf(stderr, "usage: bench_lua ring N M | bench_lua spawn N\n");
+  fprintf(stderr, "usage: bench_lua ring N M | bench_lua spawn N | bench_lua restart N KILLS\n");
   return 2;
 }
