@@ -1,0 +1,78 @@
+/*
+ * Servers: Erlang/OTP's gen_server for C processes.
+ *
+ * A server is a process (behaviour `ac_server`) running callbacks on a state of its own:
+ * handle_call answers {'$gen_call', {From, Tag}, Request} (now with ac_server_reply, or later
+ * with a kept ac_from), handle_cast takes {'$gen_cast', Msg}, handle_info everything else.
+ * A callback ends the server with ac_stop(self, Reason), as any process does.
+ *
+ * A call is a message and a wait: ac_server_call sends the request, monitors the server and
+ * declares the receive of its reply; the caller's next handle gets the reply, the server's
+ * DOWN, or a timeout, and ac_server_call_result turns that into the reply or into the exit
+ * Erlang gives the caller: {timeout | noproc | Reason, {gen_server, call, [Server, Request,
+ * Timeout]}}. (The Lua binding's cl.server has the same protocol, so C and Lua servers and
+ * callers mix.)
+ *
+ * Departure: `terminate` here is the behaviour's destructor (node.h): it may read its state
+ * and free memory, not send messages, where gen_server's terminate may do anything.
+ */
+#ifndef CRASHLAB_SERVER_H
+#define CRASHLAB_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node.h"
+
+/* Who called: kept to reply later (ac_server_reply). */
+typedef struct ac_from {
+  ac_pid pid;
+  ac_ref tag;
+} ac_from;
+
+typedef struct ac_server_callbacks {
+  const char *name;  /* an atom: the trace shows the server's behaviour as "server" */
+  size_t state_size; /* zeroed bytes of state handed to every callback */
+  int (*init)(ac_proc *self, void *state, ac_term arg);                       /* may be NULL */
+  int (*handle_call)(ac_proc *self, void *state, ac_term request, ac_from from); /* may be NULL */
+  int (*handle_cast)(ac_proc *self, void *state, ac_term msg);                 /* may be NULL */
+  int (*handle_info)(ac_proc *self, void *state, const ac_msg *msg);            /* may be NULL */
+  void (*terminate)(ac_proc *self, void *state, ac_term reason);               /* may be NULL */
+} ac_server_callbacks;
+
+extern const ac_behaviour ac_server;
+
+/*
+ * Starts a server with callbacks `cb` (which must outlive it) and init argument `arg`: from a
+ * process (linked, started with AC_SPAWN_ACK: a supervisor can start it) or from the node
+ * (self NULL). `name` (may be NULL) is registered before init runs.
+ */
+int ac_server_start(ac_node *node, ac_proc *self, const ac_server_callbacks *cb, ac_term arg,
+                    const char *name, ac_pid *pid_out);
+/* An ac_start_fn-shaped helper for supervisors: ctx is an ac_server_spec. */
+typedef struct ac_server_spec {
+  const ac_server_callbacks *cb;
+  const char *name; /* or NULL */
+} ac_server_spec;
+int ac_server_start_fn(ac_proc *sup, const void *ctx, ac_term arg, ac_pid *pid_out);
+
+int ac_server_reply(ac_proc *self, ac_from from, ac_term reply);
+/* gen_server:cast: never fails for a dead server (the message is dropped). */
+int ac_server_cast(ac_proc *self, ac_pid server, ac_term msg);
+/*
+ * Sends the call and declares the receive for its answer (timeout_ns or AC_INFINITY; OTP's
+ * default is 5 s). The callback must return right after; the next handle(self, msg) brings
+ * the answer: pass it to ac_server_call_result with the same tag, server, request and timeout.
+ * A dead server is noticed by its monitor (a DOWN with noproc for one already dead).
+ */
+int ac_server_call(ac_proc *self, ac_pid server, ac_term request, int64_t timeout_ns,
+                   ac_ref *tag_out);
+/*
+ * What the call returned: AC_OK and *reply (valid while msg is) for a reply; otherwise the
+ * caller is made to exit with Erlang's reason and the function returns AC_ESTATE (return it
+ * from the callback). msg NULL is the timeout.
+ */
+int ac_server_call_result(ac_proc *self, const ac_msg *msg, ac_ref tag, ac_pid server,
+                          ac_term request, int64_t timeout_ns, ac_term *reply);
+
+#endif

@@ -1,0 +1,267 @@
+/*
+ * C servers (gen_server): calls, casts, deferred replies, info, stop, and the caller's exits
+ * for a timeout, a dead server and a server that dies during the call, with Erlang's reasons.
+ * Method: a caller process runs a script of calls and logs each result (a reply, or its own
+ * exit reason, from the trace) as text.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#pragma GCC diagnostic ignored "-Wunused-function" /* probe.h helpers this file does not use */
+#include "probe.h"
+#include "server.h"
+
+const probe_script probe_scripts[] = {{NULL, NULL}};
+
+/* ---- The server: a counter ---------------------------------------------------------------- */
+
+typedef struct counter {
+  int64_t n;
+  ac_from pending;
+  bool has_pending;
+} counter;
+
+static int c_init(ac_proc *self, void *state, ac_term arg) {
+  (void)self;
+  return ac_term_get_int(arg, &((counter *)state)->n);
+}
+
+static int reply_int(ac_proc *self, ac_from from, int64_t v) {
+  ac_tbuf b;
+  int rc = ac_server_reply(self, from, T(&b, "i", v));
+  ac_tb_free(&b);
+  return rc;
+}
+
+static int c_call(ac_proc *self, void *state, ac_term req, ac_from from) {
+  counter *c = state;
+  if (ac_term_is_atom(req, "get")) return reply_int(self, from, c->n);
+  if (ac_term_is_atom(req, "later")) { /* answered by the cast 'answer' */
+    c->pending = from;
+    c->has_pending = true;
+    return AC_OK;
+  }
+  if (ac_term_is_atom(req, "never")) return AC_OK;
+  if (ac_term_is_atom(req, "crash")) return ac_stop_atom(self, "crashed");
+  int64_t add;
+  if (ac_term_get_int(req, &add) == AC_OK) {
+    c->n += add;
+    return reply_int(self, from, c->n);
+  }
+  return ac_stop_atom(self, "bad_request");
+}
+
+static int c_cast(ac_proc *self, void *state, ac_term msg) {
+  counter *c = state;
+  if (ac_term_is_atom(msg, "answer") && c->has_pending) {
+    c->has_pending = false;
+    return reply_int(self, c->pending, c->n * 2);
+  }
+  if (ac_term_is_atom(msg, "reset")) c->n = 0;
+  return AC_OK;
+}
+
+static int c_info(ac_proc *self, void *state, const ac_msg *m) {
+  (void)self;
+  (void)m;
+  ((counter *)state)->n += 100;
+  return AC_OK;
+}
+
+static int terminated;
+static void c_terminate(ac_proc *self, void *state, ac_term reason) {
+  (void)self;
+  (void)state;
+  (void)reason;
+  terminated++;
+}
+
+static const ac_server_callbacks counter_cb = {"counter", sizeof(counter), c_init, c_call,
+                                               c_cast, c_info, c_terminate};
+
+/* ---- The caller: a script of steps -------------------------------------------------------- */
+
+#define LOGN 64
+static char out[LOGN][200];
+static int outn;
+static ac_pid server;
+static const char *script[16];
+
+typedef struct caller_state {
+  int step;
+  ac_ref tag;
+  int64_t timeout;
+  ac_tbuf req;
+} caller_state;
+
+static int step(ac_proc *self) {
+  caller_state *s = ac_state(self);
+  for (;;) {
+    const char *op = script[s->step];
+    if (!op) return ac_stop_atom(self, "normal");
+    if (strncmp(op, "cast ", 5) == 0) {
+      ac_tbuf b;
+      int rc = ac_server_cast(self, server, T(&b, "a", op + 5));
+      ac_tb_free(&b);
+      if (rc) return rc;
+      s->step++;
+      continue;
+    }
+    if (strcmp(op, "info") == 0) {
+      ac_tbuf b;
+      int rc = ac_send(self, server, T(&b, "a", "hello"));
+      ac_tb_free(&b);
+      if (rc) return rc;
+      s->step++;
+      continue;
+    }
+    /* "call REQ [TIMEOUT_MS]" */
+    char req[32];
+    long long ms = 5000;
+    if (sscanf(op, "call %31s %lld", req, &ms) < 1) return AC_EINVAL;
+    s->timeout = ms < 0 ? AC_INFINITY : ms * 1000000;
+    ac_tb_free(&s->req);
+    char *end;
+    long long v = strtoll(req, &end, 10);
+    if (*end == 0) T(&s->req, "i", (int64_t)v);
+    else T(&s->req, "a", req);
+    ac_term r = {s->req.data};
+    return ac_server_call(self, server, r, s->timeout, &s->tag);
+  }
+}
+
+static int caller_init(ac_proc *self, ac_term arg) {
+  (void)arg;
+  caller_state *s = ac_state(self);
+  ac_tb_init(&s->req);
+  return step(self);
+}
+
+static int caller_handle(ac_proc *self, const ac_msg *m) {
+  caller_state *s = ac_state(self);
+  ac_term reply, r = {s->req.data};
+  int rc = ac_server_call_result(self, m, s->tag, server, r, s->timeout, &reply);
+  if (rc != AC_OK) return rc; /* it exits: the trace hook logs the reason */
+  char text[120];
+  ac_term_print(reply, text, sizeof text);
+  snprintf(out[outn++], sizeof out[0], "%s -> %s", script[s->step], text);
+  s->step++;
+  return step(self);
+}
+
+static void caller_terminate(ac_proc *self, ac_term reason) {
+  (void)reason;
+  caller_state *s = ac_state(self);
+  ac_tb_free(&s->req);
+}
+
+static const ac_behaviour caller = {"caller", sizeof(caller_state), caller_init, caller_handle,
+                                    caller_terminate};
+
+static ac_pid caller_pid;
+static void on_event(const sim_record *r, void *arg) {
+  (void)arg;
+  if (r->kind == AC_EV_EXIT && r->a == caller_pid.bits && outn < LOGN) {
+    char text[180];
+    ac_term t = {r->payload};
+    ac_term_print(t, text, sizeof text);
+    snprintf(out[outn++], sizeof out[0], "caller exit %s", text);
+  }
+}
+
+/* {'$gen_cast', answer} from the node, 10 ms into the run: the deferred reply's trigger. */
+static bool send_answer;
+static void answer_later(sim_world *w, void *arg) {
+  (void)arg;
+  ac_tbuf b;
+  ac_node_send(sim_node(w, 0), server, T(&b, "{a,a}", "$gen_cast", "answer"));
+  ac_tb_free(&b);
+}
+
+static void run(const char *const *steps, size_t n, bool start_server) {
+  ac_node *node;
+  sim_world *w = world_new(&node);
+  sim_set_event_hook(w, on_event, NULL);
+  outn = 0;
+  terminated = 0;
+  memset(script, 0, sizeof script);
+  memcpy(script, steps, n * sizeof *steps);
+  ac_tbuf b;
+  if (start_server) {
+    assert_int_equal(ac_server_start(node, NULL, &counter_cb, T(&b, "i", INT64_C(40)), "ctr", &server), AC_OK);
+    ac_tb_free(&b);
+    assert_int_equal(ac_server_start(node, NULL, &counter_cb, T(&b, "i", INT64_C(1)), "ctr", &(ac_pid){0}),
+                     AC_ENAMETAKEN);
+    ac_tb_free(&b);
+  } else {
+    server = ac_pid_make(0, 77, 0); /* nobody */
+  }
+  assert_int_equal(ac_node_spawn(node, &caller, T(&b, "n"), &caller_pid), AC_OK);
+  ac_tb_free(&b);
+  if (send_answer) sim_at(w, 10000000u, answer_later, NULL);
+  sim_run(w, NULL);
+  for (int i = 0; i < outn; i++) fprintf(stderr, "  %s\n", out[i]);
+  sim_world_destroy(w);
+}
+
+static bool has(const char *line) {
+  for (int i = 0; i < outn; i++)
+    if (strcmp(out[i], line) == 0) return true;
+  return false;
+}
+
+static void test_calls_casts_and_deferred_replies(void **state) {
+  (void)state;
+  const char *t[] = {"call get", "call 2", "cast reset", "info", "call get", "call crash"};
+  run(t, 6, true);
+  assert_true(has("call get -> 40"));
+  assert_true(has("call 2 -> 42"));
+  assert_true(has("call get -> 100")); /* reset by the cast, then +100 by the info message */
+  char crash[160];
+  snprintf(crash, sizeof crash, "caller exit {crashed,{gen_server,call,[<0.%u.0>,crash,5000]}}",
+           ac_pid_slot(server));
+  assert_true(has(crash));
+  assert_int_equal(terminated, 1); /* the server's terminate ran (destroyed or crashed) */
+}
+
+/* handle_call keeps `from` and answers when a cast comes (gen_server:reply/2). */
+static void test_deferred_reply(void **state) {
+  (void)state;
+  const char *t[] = {"call later", "call get"};
+  send_answer = true;
+  run(t, 2, true);
+  send_answer = false;
+  assert_true(has("call later -> 80"));
+  assert_true(has("call get -> 40"));
+}
+
+static void test_timeout_exits_the_caller(void **state) {
+  (void)state;
+  const char *t[] = {"call never 200"};
+  run(t, 1, true);
+  char line[160];
+  snprintf(line, sizeof line, "caller exit {timeout,{gen_server,call,[<0.%u.0>,never,200]}}",
+           ac_pid_slot(server));
+  assert_true(has(line));
+}
+
+static void test_dead_server_is_noproc(void **state) {
+  (void)state;
+  const char *t[] = {"call get -1"};
+  run(t, 1, false);
+  assert_true(has("caller exit {noproc,{gen_server,call,[<0.77.0>,get,infinity]}}"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_calls_casts_and_deferred_replies),
+      cmocka_unit_test(test_deferred_reply),
+      cmocka_unit_test(test_timeout_exits_the_caller),
+      cmocka_unit_test(test_dead_server_is_noproc),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
