@@ -492,6 +492,37 @@ static void test_bad_configurations(void **state) {
   sim_world_destroy(w);
 }
 
+/* auto_shutdown: a significant child that ends for good (a transient one ending normally)
+ * shuts its supervisor down; with all_significant only once the last one has. */
+static void test_auto_shutdown(void **state) {
+  (void)state;
+  for (int all = 0; all <= 1; all++) {
+    ac_node *node;
+    sim_world *w = sup_world(&node);
+    ac_child_spec c[] = {spec("w", "plain", AC_PERMANENT), spec("s1", "plain", AC_TRANSIENT),
+                         spec("s2", "plain", AC_TRANSIENT)};
+    c[1].significant = c[2].significant = true;
+    ac_sup_flags f = flags(AC_ONE_FOR_ONE, 3, 5000);
+    f.auto_shutdown = all ? AC_AUTO_SHUTDOWN_ALL_SIGNIFICANT : AC_AUTO_SHUTDOWN_ANY_SIGNIFICANT;
+    ac_pid sup = start_sup(w, node, f, c, 3);
+    ac_tbuf b;
+    assert_int_equal(ac_node_send(node, child_pid(node, sup, "s1"), T(&b, "{a,a}", "stop", "normal")), AC_OK);
+    ac_tb_free(&b);
+    sim_run(w, NULL);
+    assert_int_equal(ac_node_alive(node, sup), all); /* any: gone; all: s2 is still there */
+    if (all) {
+      assert_int_equal(ac_node_send(node, child_pid(node, sup, "s2"), T(&b, "{a,a}", "stop", "normal")), AC_OK);
+      ac_tb_free(&b);
+      sim_run(w, NULL);
+      assert_false(ac_node_alive(node, sup));
+    }
+    int at = 0;
+    EXPECT(&at, "{shutdown,shutdown}", "{child_terminated,w,shutdown}", "sup0 exit shutdown");
+    assert_int_equal(ac_node_process_count(node), 0);
+    sim_world_destroy(w);
+  }
+}
+
 /* ---- The runtime API --------------------------------------------------------------------- */
 
 /* A caller process: its init makes the call given as {Op, Sup, Id}, logs the reply as
@@ -641,6 +672,7 @@ int main(void) {
       cmocka_unit_test(test_escalation_through_two_levels),
       cmocka_unit_test(test_failed_start_at_init),
       cmocka_unit_test(test_bad_configurations),
+      cmocka_unit_test(test_auto_shutdown),
       cmocka_unit_test(test_runtime_api),
       cmocka_unit_test(test_simple_one_for_one),
   };
