@@ -304,10 +304,11 @@ static void doom_for_status(ac_node *node, ac_proc *p, int rc) {
 }
 
 /* {ack, Pid, ok} to the spawner: the init of a process spawned with AC_SPAWN_ACK is done. */
+/* The init argument message stays (its sender is the spawner) until the ack is sent; it is
+ * freed at the end of that step, since the init callback may still be reading it. */
 static int send_ack(ac_node *node, ac_proc *p) {
   p->head.flags &= ~(uint32_t)AC__F_ACK;
   ac_msg *arg = p->init_arg;
-  p->init_arg = NULL;
   ac_tbuf b;
   ac_tb_init(&b);
   ac_term ack;
@@ -315,7 +316,6 @@ static int send_ack(ac_node *node, ac_proc *p) {
   if (rc == AC_OK) rc = ac_tb_finish(&b, &ack);
   if (rc == AC_OK) rc = ac__send(node, p->head.pid, arg->from, ack);
   ac_tb_free(&b);
-  ac__msg_free(node, arg);
   return rc;
 }
 
@@ -340,13 +340,7 @@ void ac_node_run(ac_node *node, ac_proc *p) {
   int rc = AC_OK;
   if (p->head.flags & AC__F_INIT) {
     p->head.flags &= ~(uint32_t)AC__F_INIT;
-    ac_msg *arg = p->init_arg;
-    p->init_arg = NULL;
-    if (p->beh->init) rc = p->beh->init(p, ac_msg_term(arg));
-    if (p->head.flags & AC__F_ACK)
-      p->init_arg = arg; /* its sender is told when the init is done (below) */
-    else
-      ac__msg_free(node, arg);
+    if (p->beh->init) rc = p->beh->init(p, ac_msg_term(p->init_arg)); /* freed below */
   } else if (p->head.flags & AC__F_CONTINUE) {
     p->head.flags &= ~(uint32_t)AC__F_CONTINUE;
     rc = p->beh->handle(p, NULL);
@@ -371,6 +365,10 @@ void ac_node_run(ac_node *node, ac_proc *p) {
   if ((p->head.flags & AC__F_ACK) && rc == AC_OK &&
       !(p->head.flags & (AC__F_EXITING | AC__F_YIELD | AC__F_ACK_DEFER)))
     rc = send_ack(node, p);
+  if (p->init_arg && !(p->head.flags & AC__F_ACK)) { /* no ack (still) to send */
+    ac__msg_free(node, p->init_arg);
+    p->init_arg = NULL;
+  }
   node->running = NULL;
   p->head.flags &= ~(uint32_t)AC__F_RUNNING;
   if (rc != AC_OK && !(p->head.flags & AC__F_EXITING)) doom_for_status(node, p, rc);

@@ -492,6 +492,31 @@ static void test_bad_configurations(void **state) {
   sim_world_destroy(w);
 }
 
+/* A supervisor with no child to start (simple_one_for_one) acknowledges its start at once,
+ * inside its own init: started under a parent, the parent sees it up. */
+static void test_empty_child_supervisor_starts(void **state) {
+  (void)state;
+  ac_node *node;
+  sim_world *w = sup_world(&node);
+  static ac_child_spec tpl[1];
+  ac_tbuf b;
+  tpl[0] = ac_child_spec_worker("tpl", &worker, T(&b, "n"));
+  static ac_sup_config inner;
+  inner.flags = flags(AC_SIMPLE_ONE_FOR_ONE, 1, 5000);
+  inner.children = tpl;
+  inner.child_count = 1;
+  ac_child_spec outer[2] = {{.id = "pool", .start = ac_supervisor_start_fn, .start_ctx = &inner,
+                             .restart = AC_PERMANENT, .shutdown_ns = AC_INFINITY,
+                             .type = AC_SUPERVISOR},
+                            spec("next", "plain", AC_PERMANENT)};
+  ac_pid sup = start_sup(w, node, flags(AC_ONE_FOR_ONE, 1, 5000), outer, 2);
+  int at = 0;
+  EXPECT(&at, "{child_started,pool}", "{child_started,next}");
+  assert_true(ac_node_alive(node, child_pid(node, sup, "pool")));
+  ac_tb_free(&b);
+  sim_world_destroy(w);
+}
+
 /* auto_shutdown: a significant child that ends for good (a transient one ending normally)
  * shuts its supervisor down; with all_significant only once the last one has. */
 static void test_auto_shutdown(void **state) {
@@ -673,6 +698,7 @@ int main(void) {
       cmocka_unit_test(test_failed_start_at_init),
       cmocka_unit_test(test_bad_configurations),
       cmocka_unit_test(test_auto_shutdown),
+      cmocka_unit_test(test_empty_child_supervisor_starts),
       cmocka_unit_test(test_runtime_api),
       cmocka_unit_test(test_simple_one_for_one),
   };
