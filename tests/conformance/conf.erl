@@ -7,7 +7,7 @@
 %% from the driver. Every pair of events in a case is causally ordered, so Erlang/OTP and
 %% crashlab must agree on the whole log.
 -module(conf).
--export([logger/0, line/1, line/2, worker/2, worker_init/3, sup/2, sup_start/2, init/1, kill/2, stop/2,
+-export([fail_now/0, logger/0, line/1, line/2, worker/2, worker_init/3, sup/2, sup_start/2, init/1, kill/2, stop/2,
          sleep/1, watch/1, finish/1]).
 
 logger() ->
@@ -42,6 +42,11 @@ worker(Id, Mode) -> proc_lib:start_link(conf, worker_init, [self(), Id, Mode]).
 
 worker_init(Parent, Id, Mode) ->
     case Mode of fail -> exit(init_failed); _ -> ok end,
+    %% fail_later: starts the first time, then fails once the driver says so (fail_now/0).
+    case Mode =:= fail_later andalso persistent_term:get(conf_fail, false) of
+        true -> line("~s start attempt fails", [Id]), exit(init_failed);
+        false -> ok
+    end,
     register(Id, self()),
     conflog ! {start, Id, self(), self()},
     receive logged -> ok end,
@@ -75,6 +80,8 @@ stop(Id, Reason) ->
     sleep(100).
 
 sleep(Ms) -> timer:sleep(Ms).
+
+fail_now() -> persistent_term:put(conf_fail, true).
 
 watch(Sup) -> erlang:monitor(process, Sup).
 

@@ -26,9 +26,17 @@ function M.logger() cl.register("conflog", cl.spawn(loop)) end
 function M.line(text) cl.send("conflog", { "line", text }) end
 
 -- A worker: start = { conf.worker, id, mode }; mode "plain", "stubborn" or "fail".
+local failing = false
+function M.fail_now() failing = true end
+
 function M.worker(id, mode)
   cl.defer_ack() -- started once logged, as proc_lib:init_ack in conf.erl
   if mode == "fail" then cl.exit("init_failed") end
+  -- fail_later: starts the first time, then fails once the driver says so (fail_now).
+  if mode == "fail_later" and failing then
+    M.line(id .. " start attempt fails")
+    cl.exit("init_failed")
+  end
   cl.register(id)
   cl.send("conflog", { "start", id, cl.self(), cl.self() })
   cl.receive("logged")
