@@ -124,9 +124,14 @@ static bool answer_match(const ac_msg *m, const void *arg) {
          ac_term_get_ref(e, &r) == AC_OK && ac_ref_eq(r, tag);
 }
 
+static int call_exit(ac_proc *self, const char *atom, ac_term why, ac_pid server, ac_term request,
+                     int64_t timeout_ns);
+
 int ac_server_call(ac_proc *self, ac_pid server, ac_term request, int64_t timeout_ns,
                    ac_ref *tag_out) {
   if (!tag_out || (timeout_ns < 0 && timeout_ns != AC_INFINITY)) return AC_EINVAL;
+  if (ac_pid_eq(server, ac_self(self))) /* gen_server: exit({calling_self, ...}) at once */
+    return call_exit(self, "calling_self", (ac_term){NULL}, server, request, timeout_ns);
   ac_ref tag;
   int rc = ac_monitor(self, server, &tag);
   if (rc) return rc;
@@ -142,24 +147,15 @@ int ac_server_call(ac_proc *self, ac_pid server, ac_term request, int64_t timeou
   return rc;
 }
 
-int ac_server_call_result(ac_proc *self, const ac_msg *msg, ac_ref tag, ac_pid server,
-                          ac_term request, int64_t timeout_ns, ac_term *reply) {
-  ac_term t = msg ? ac_msg_term(msg) : (ac_term){NULL}, why = {NULL};
-  if (msg && ac_term_count(t) == 2) { /* {Tag, Reply} */
-    ac_demonitor(self, tag, AC_DEMONITOR_FLUSH);
-    return ac_term_elem(t, 1, reply);
-  }
-  /* The caller exits with {Why, {gen_server, call, [Server, Request, Timeout]}}. */
+/* Makes the caller exit with {Why, {gen_server, call, [Server, Request, Timeout]}} (Why an
+ * atom, or the term `why` when the atom is NULL); returns AC_ESTATE for its callback. */
+static int call_exit(ac_proc *self, const char *atom, ac_term why, ac_pid server, ac_term request,
+                     int64_t timeout_ns) {
   ac_tbuf b;
   ac_tb_init(&b);
   ac_tb_tuple_begin(&b);
-  if (msg) { /* {'DOWN', Tag, process, Pid, Reason}: Why is the server's exit reason */
-    ac_term_elem(t, 4, &why);
-    ac_tb_term(&b, why);
-  } else {
-    ac_demonitor(self, tag, AC_DEMONITOR_FLUSH);
-    ac_tb_atom(&b, "timeout");
-  }
+  if (atom) ac_tb_atom(&b, atom);
+  else ac_tb_term(&b, why);
   ac_tb_tuple_begin(&b);
   ac_tb_atom(&b, "gen_server");
   ac_tb_atom(&b, "call");
@@ -176,4 +172,19 @@ int ac_server_call_result(ac_proc *self, const ac_msg *msg, ac_ref tag, ac_pid s
   if (rc == AC_OK) rc = ac_stop(self, reason);
   ac_tb_free(&b);
   return rc == AC_OK ? AC_ESTATE : rc;
+}
+
+int ac_server_call_result(ac_proc *self, const ac_msg *msg, ac_ref tag, ac_pid server,
+                          ac_term request, int64_t timeout_ns, ac_term *reply) {
+  ac_term t = msg ? ac_msg_term(msg) : (ac_term){NULL}, why = {NULL};
+  if (msg && ac_term_count(t) == 2) { /* {Tag, Reply} */
+    ac_demonitor(self, tag, AC_DEMONITOR_FLUSH);
+    return ac_term_elem(t, 1, reply);
+  }
+  if (!msg) { /* the timeout */
+    ac_demonitor(self, tag, AC_DEMONITOR_FLUSH);
+    return call_exit(self, "timeout", why, server, request, timeout_ns);
+  }
+  ac_term_elem(t, 4, &why); /* {'DOWN', Tag, process, Pid, Reason}: the server's reason */
+  return call_exit(self, NULL, why, server, request, timeout_ns);
 }

@@ -63,7 +63,10 @@ int ac_server_cast(ac_proc *self, ac_pid server, ac_term msg);
  * Sends the call and declares the receive for its answer (timeout_ns or AC_INFINITY; OTP's
  * default is 5 s). The callback must return right after; the next handle(self, msg) brings
  * the answer: pass it to ac_server_call_result with the same tag, server, request and timeout.
- * A dead server is noticed by its monitor (a DOWN with noproc for one already dead).
+ * A dead server is noticed by its monitor (a DOWN with noproc for one already dead). A call
+ * to itself makes the caller exit {calling_self, ...} at once (AC_ESTATE: return it).
+ * Departure: a reply that comes after the timeout is not dropped (OTP 25 drops it with an
+ * alias); it waits in the caller's mailbox as {Tag, Reply}.
  */
 int ac_server_call(ac_proc *self, ac_pid server, ac_term request, int64_t timeout_ns,
                    ac_ref *tag_out);

@@ -33,6 +33,7 @@ typedef struct sup_child {
   ac_pid pid;                /* AC_PID_NONE when not running */
   bool restarting;           /* its restart failed and will be tried again */
   bool doomed;               /* a temporary child terminated by a cascade: deleted at the end */
+  uint64_t serial;           /* unique in the supervisor: names a retry of an id-less child */
 } sup_child;
 
 enum { STEP_START, STEP_TERMINATE };
@@ -64,6 +65,7 @@ typedef struct sup_state {
   uint64_t *restarts;        /* ring of restart times, intensity + 1 slots */
   uint32_t r_head, r_count, r_cap;
   sup_pending *pending;
+  uint64_t serials;          /* the last sup_child.serial given */
   /* The job in progress (steps_n == 0: idle). */
   sup_step *steps;
   uint32_t steps_n, steps_cap, step_i;
@@ -170,7 +172,8 @@ static int find_pid(const sup_state *st, ac_pid pid) {
   return -1;
 }
 
-static int add_child(sup_state *st, const sup_child *c) {
+static int add_child(sup_state *st, sup_child *c) {
+  c->serial = ++st->serials;
   if (st->count == st->cap) {
     uint32_t cap = st->cap ? st->cap * 2 : 4;
     sup_child *n = realloc(st->children, cap * sizeof *n);
@@ -213,7 +216,17 @@ static bool add_restart(sup_state *st, uint64_t now) {
     st->r_head = (st->r_head + 1) % st->r_cap;
     st->r_count--;
   }
-  if (st->r_count == st->r_cap) return true; /* already intensity + 1: cannot happen, but safe */
+  if (st->r_count == st->r_cap) { /* the ring grows as needed, up to intensity + 1 slots */
+    uint32_t max = st->flags.intensity + 1, cap = st->r_cap * 2 < max ? st->r_cap * 2 : max;
+    if (cap == st->r_cap) return true; /* full at intensity + 1: one too many already */
+    uint64_t *n = malloc(cap * sizeof *n);
+    if (!n) return true; /* no memory to count it: give up, as a failed restart would */
+    for (uint32_t i = 0; i < st->r_count; i++) n[i] = st->restarts[(st->r_head + i) % st->r_cap];
+    free(st->restarts);
+    st->restarts = n;
+    st->r_cap = cap;
+    st->r_head = 0;
+  }
   st->restarts[(st->r_head + st->r_count) % st->r_cap] = now;
   st->r_count++;
   return st->r_count > st->flags.intensity;
@@ -413,7 +426,11 @@ static int step_done(ac_proc *self, sup_state *st) {
   if (st->step_i < st->steps_n) return begin_step(self, st);
   /* The job is over. */
   for (uint32_t i = st->count; i-- > 0;) /* temporary children a cascade terminated */
-    if (st->children[i].doomed) remove_child(st, i);
+    if (st->children[i].doomed) {
+      remove_child(st, i);
+      if (st->failed_child > i) st->failed_child--; /* they name children by index */
+      if (st->reply_child > i) st->reply_child--;
+    }
   int end = st->end, rc = AC_OK;
   st->steps_n = st->step_i = 0;
   st->wait = WAIT_NONE;
@@ -475,7 +492,7 @@ static int restart_after_failure(ac_proc *self, sup_state *st) {
   ac_tb_init(&b);
   ac_term msg;
   int rc = c->id ? ac_tb_fmt(&b, "{a,a}", "try_again_restart", c->id)
-                 : ac_tb_fmt(&b, "{a,i}", "try_again_restart", (int64_t)k);
+                 : ac_tb_fmt(&b, "{a,i}", "try_again_restart", (int64_t)c->serial);
   if (rc == AC_OK) rc = ac_tb_finish(&b, &msg);
   if (rc == AC_OK) rc = ac_send(self, self->head.pid, msg);
   ac_tb_free(&b);
@@ -522,16 +539,8 @@ static int restart(ac_proc *self, sup_state *st, uint32_t k) {
       break;
   }
   if (rc) return rc;
-  /* Children not running and not restarting (e.g. transient ones that ended normally) are not
-   * started again by a cascade. */
-  uint32_t w = 0;
-  for (uint32_t i = 0; i < st->steps_n; i++) {
-    sup_step s = st->steps[i];
-    sup_child *c = &st->children[s.child];
-    if (s.kind == STEP_START && s.child != k && ac_pid_is_none(c->pid) && !c->restarting) continue;
-    st->steps[w++] = s;
-  }
-  st->steps_n = w;
+  /* Like OTP, a cascade starts every child it kept, running or not before (one stopped by
+   * terminate_child, a transient one that ended normally). */
   return run_job(self, st);
 }
 
@@ -594,6 +603,13 @@ static int call_start_child(ac_proc *self, sup_state *st, ac_pid from, ac_ref re
   sup_child c;
   if (st->flags.strategy == AC_SIMPLE_ONE_FOR_ONE) {
     /* The template's argument list with the call's appended. */
+    ac_ref key;
+    sup_pending *spec = ac_term_get_ref(arg, &key) == AC_OK ? take_pending(st, key.bits) : NULL;
+    if (spec) { /* a child spec, where simple_one_for_one takes arguments */
+      child_free(&spec->child);
+      free(spec);
+      return reply(self, from, ref, "{a,{a,a}}", "error", "badarg", "simple_one_for_one");
+    }
     if (st->count == 0 || !st->children[0].id)
       return reply(self, from, ref, "{a,a}", "error", "no_template");
     const sup_child *tp = &st->children[0];
@@ -695,11 +711,21 @@ static int handle_call(ac_proc *self, sup_state *st, ac_pid from, ac_ref ref, ac
   ac_term arg = elem(req, 1);
   if (ac_term_is_atom(tag, "start_child")) return call_start_child(self, st, from, ref, arg);
   bool simple = st->flags.strategy == AC_SIMPLE_ONE_FOR_ONE;
-  int k = find_child_term(st, arg);
-  if (simple && k == 0 && st->children[0].id) k = -1; /* the template is not a child */
+  int k;
+  ac_pid by_pid;
+  bool is_pid = ac_term_get_pid(arg, &by_pid) == AC_OK;
+  if (simple) { /* children are named by pid; the template's id names no child */
+    if (!is_pid) return reply(self, from, ref, "{a,a}", "error", "simple_one_for_one");
+    k = find_pid(st, by_pid);
+  } else {
+    k = is_pid ? -1 : find_child_term(st, arg); /* OTP: ids only, a pid is not_found */
+  }
   if (ac_term_is_atom(tag, "terminate_child")) {
-    if (k < 0) return reply(self, from, ref, "{a,a}", "error", "not_found");
+    if (k < 0) /* for simple_one_for_one, a pid that is no child (any more) is fine */
+      return simple ? reply(self, from, ref, "a", "ok")
+                    : reply(self, from, ref, "{a,a}", "error", "not_found");
     sup_child *c = &st->children[k];
+    c->restarting = false; /* a pending retry is called off */
     if (ac_pid_is_none(c->pid)) {
       if (simple || c->restart == AC_TEMPORARY) remove_child(st, (uint32_t)k);
       return reply(self, from, ref, "a", "ok");
@@ -709,7 +735,6 @@ static int handle_call(ac_proc *self, sup_state *st, ac_pid from, ac_ref ref, ac
     st->reply_to = from;
     st->reply_ref = ref;
     if (simple || c->restart == AC_TEMPORARY) c->doomed = true;
-    c->restarting = false;
     int rc = push_step(st, STEP_TERMINATE, (uint32_t)k);
     return rc ? rc : run_job(self, st);
   }
@@ -720,6 +745,7 @@ static int handle_call(ac_proc *self, sup_state *st, ac_pid from, ac_ref ref, ac
     sup_child *c = &st->children[k];
     if (!ac_pid_is_none(c->pid)) return reply(self, from, ref, "{a,a}", "error", "running");
     if (c->restarting) return reply(self, from, ref, "{a,a}", "error", "restarting");
+    (void)by_pid;
     if (ac_term_is_atom(tag, "delete_child")) {
       remove_child(st, (uint32_t)k);
       return reply(self, from, ref, "a", "ok");
@@ -837,9 +863,10 @@ static int handle_idle(ac_proc *self, sup_state *st, const ac_msg *m) {
     return handle_call(self, st, pid, ref, elem(t, 3));
   if (n == 2 && ac_term_is_atom(tag, "try_again_restart")) {
     int k = find_child_term(st, elem(t, 1));
-    int64_t idx;
-    if (k < 0 && ac_term_get_int(elem(t, 1), &idx) == AC_OK && idx >= 0 && (uint64_t)idx < st->count)
-      k = (int)idx;
+    int64_t serial;
+    if (k < 0 && ac_term_get_int(elem(t, 1), &serial) == AC_OK)
+      for (uint32_t i = 0; i < st->count; i++)
+        if (st->children[i].serial == (uint64_t)serial) k = (int)i;
     if (k < 0 || !st->children[k].restarting) return AC_OK;
     return restart(self, st, (uint32_t)k);
   }
@@ -884,11 +911,16 @@ static int configure(sup_state *st, const ac_sup_config *cfg, ac_pid parent) {
     return AC_EINVAL;
   st->flags = *f;
   st->parent = parent;
-  st->r_cap = f->intensity + 1;
+  st->r_cap = f->intensity + 1 < 8 ? f->intensity + 1 : 8; /* grows up to intensity + 1 */
   st->restarts = calloc(st->r_cap, sizeof *st->restarts);
   if (!st->restarts) return AC_ENOMEM;
   for (size_t i = 0; i < cfg->child_count; i++) {
     if (cfg->children[i].id && find_id(st, cfg->children[i].id) >= 0) return AC_EINVAL;
+    /* OTP's bad_combination: a significant child must be able to end for good, and mean
+     * something to the supervisor. */
+    if (cfg->children[i].significant &&
+        (cfg->children[i].restart == AC_PERMANENT || f->auto_shutdown == AC_AUTO_SHUTDOWN_NEVER))
+      return AC_EINVAL;
     sup_child c;
     int rc = child_from_spec(&c, &cfg->children[i], true);
     if (rc == AC_OK) rc = add_child(st, &c);

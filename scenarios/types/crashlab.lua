@@ -187,6 +187,11 @@ local server = {}
 ---@param opts? {name?: string}
 ---@return crashlab.Pid
 function server.start(callbacks, arg, opts) end
+---Turns the calling process into the server (for a supervisor child's start function).
+---@param callbacks crashlab.ServerCallbacks
+---@param arg any
+---@param opts? {name?: string}
+function server.enter(callbacks, arg, opts) end
 ---A synchronous call; raises {"timeout"|"noproc"|Reason, {"gen_server", "call", {Server, Request, Timeout}}}.
 ---@param s crashlab.Pid|string
 ---@param request any

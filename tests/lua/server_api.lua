@@ -48,9 +48,36 @@ cl.spawn(function()
   r.died = not ok and e[1] == "server_api.lua:14: boom"
   ok, e = pcall(cl.server.call, s2, "get")
   r.noproc_pid = not ok and e[1] == "noproc" and e[2][1] == "gen_server" and e[2][2] == "call"
+  -- a server without init (state nil) that stops with a reply still replies
+  local bare = cl.server.start({ handle_call = function(req, from, st) return "stop", "normal", "bye", st end })
+  r.stop_nil = cl.server.call(bare, "x") == "bye"
+  -- a callback returning something else: the server exits {bad_return_value, What}
+  local bad = cl.server.start({ handle_call = function() return 42 end })
+  ok, e = pcall(cl.server.call, bad, "x")
+  r.bad_return = not ok and e[1][1] == "bad_return_value" and e[1][2] == 42
+  -- calling yourself fails at once, as gen_server's calling_self
+  local t0 = cl.now()
+  ok, e = pcall(cl.server.call, cl.self(), "x")
+  r.self = not ok and e[1] == "calling_self" and cl.now() == t0
+end)
+
+-- A server under a supervisor: cl.server.enter turns the child process into the server, and a
+-- restart brings it back under its name with a fresh state.
+local sup = cl.supervisor.start { children = { { id = "srv",
+  start = { function(n) cl.server.enter(counter, n, { name = "ctr2" }) end, 7 } } } }
+cl.at("10s", function()
+  cl.spawn(function()
+    cl.server.call("ctr2", { "add", 1 })
+    local before = cl.whereis("ctr2")
+    cl.kill("ctr2", "boom")
+    cl.sleep(1)
+    r.supervised = cl.whereis("ctr2") ~= before and cl.server.call("ctr2", "get") == 7 and
+        cl.supervisor.check(sup)
+  end)
 end)
 
 cl.at_end("every call behaved as gen_server's", function()
   return r.get == 10 and r.add == 15 and r.info == 100 and r.later == 200 and r.timeout and
-      r.timeout2 and r.stop == "bye" and r.noproc_name and r.died and r.noproc_pid
+      r.timeout2 and r.stop == "bye" and r.noproc_name and r.died and r.noproc_pid and
+      r.stop_nil and r.bad_return and r.self and r.supervised
 end)
