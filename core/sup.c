@@ -1050,6 +1050,13 @@ int ac_sup_children(const ac_node *node, ac_pid sup, ac_sup_child_info *out, siz
 int ac_sup_restart_count(const ac_node *node, ac_pid sup, uint32_t *out) {
   const sup_state *st = ac_node_state(node, sup, &ac_supervisor);
   if (!st || !out) return AC_ENOPROC;
-  *out = st->r_count;
+  /* The window as of now: restarts older than now - period no longer count, even if no new
+   * restart has pruned them yet. */
+  uint64_t now = node->host.now_ns(node->host.ctx, node->index);
+  uint64_t threshold = now > st->flags.period_ns ? now - st->flags.period_ns : 0;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < st->r_count; i++)
+    n += st->restarts[(st->r_head + i) % st->r_cap] >= threshold;
+  *out = n;
   return AC_OK;
 }

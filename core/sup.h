@@ -145,7 +145,7 @@ typedef struct ac_sup_child_info {
 /* The children of a live supervisor in start order: fills up to cap, returns how many there
  * are, or a negative AC_ENOPROC when sup is not a live supervisor. */
 int ac_sup_children(const ac_node *node, ac_pid sup, ac_sup_child_info *out, size_t cap);
-/* Restarts counted in the supervisor's current window [now - period, now]. */
+/* Restarts in the supervisor's window [now - period, now], as of now. */
 int ac_sup_restart_count(const ac_node *node, ac_pid sup, uint32_t *out);
 
 /* Report kinds: the first element of the AC_EV_SUPERVISOR payload. */
