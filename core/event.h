@@ -35,6 +35,9 @@
   X(AC_EV_TRAP_EXIT, 18, "trap_exit")    /* a=pid flags=1 on, 0 off */                       \
   X(AC_EV_SEND_DEAD, 19, "send_dead")    /* a=from b=to c=msg id (to was dead: dropped) */   \
   X(AC_EV_SUPERVISOR, 20, "supervisor")  /* a=supervisor b=child or 0 payload=report (sup.h) */ \
+  X(AC_EV_NET_DROP, 21, "net_drop")      /* a=from b=to flags=why (1 link down, 2 lost)       \
+                                            payload=message: the network lost it */            \
+  X(AC_EV_NET_DUP, 22, "net_dup")        /* a=from b=to: the network delivers it twice */    \
   X(AC_EV_NODE, 32, "node")              /* a=node index payload=node name atom */           \
   X(AC_EV_NOTE, 33, "note")              /* a=pid (or 0) payload=any term (user annotation) */
 

@@ -12,7 +12,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ITEM_TIMER = 1, ITEM_CALLBACK = 2 };
+enum { ITEM_TIMER = 1, ITEM_CALLBACK = 2, ITEM_DELIVER = 3 };
+
+/* A message crossing the network: arrives at `at` on node `node`. */
+typedef struct sim_packet {
+  ac_pid from, to;
+  uint32_t size;
+  uint8_t data[];
+} sim_packet;
+
+/* A link of its own for one ordered pair, and the pair's last arrival (connection mode). */
+typedef struct sim_pair {
+  uint32_t from, to;
+  bool has_link;
+  sim_link link;
+  uint64_t last_at;
+  bool has_last;
+} sim_pair;
 
 typedef struct sim_item {
   uint64_t at_ns;
@@ -25,6 +41,7 @@ typedef struct sim_item {
       sim_callback fn;
       void *arg;
     } cb;
+    sim_packet *packet;
   } u;
 } sim_item;
 
@@ -61,6 +78,12 @@ struct sim_world {
   bool stop_requested;
   bool finished;
   sim_trace trace;
+
+  sim_link net_default;
+  sim_pair *pairs; /* pairs with a link of their own or an arrival to order after */
+  uint32_t pair_count, pair_cap;
+  sim_rng *net_rng;
+  uint64_t net_lost, net_in_flight;
 };
 
 /* ---- Timer heap -------------------------------------------------------------------------- */
@@ -163,6 +186,113 @@ static void host_event(void *ctx, const ac_event *ev) {
   }
 }
 
+/* ---- The network ------------------------------------------------------------------------- */
+
+static sim_pair *pair_find(const sim_world *w, uint32_t from, uint32_t to) {
+  for (uint32_t i = 0; i < w->pair_count; i++) /* a handful of nodes: a scan is enough */
+    if (w->pairs[i].from == from && w->pairs[i].to == to) return &w->pairs[i];
+  return NULL;
+}
+
+static sim_pair *pair_get(sim_world *w, uint32_t from, uint32_t to) {
+  sim_pair *p = pair_find(w, from, to);
+  if (p) return p;
+  if (w->pair_count == w->pair_cap && grow((void **)&w->pairs, &w->pair_cap, sizeof *w->pairs))
+    return NULL;
+  p = &w->pairs[w->pair_count++];
+  memset(p, 0, sizeof *p);
+  p->from = from;
+  p->to = to;
+  return p;
+}
+
+static int link_check(const sim_link *l) {
+  if (!l || sim_dist_check(&l->latency) || !(l->loss >= 0 && l->loss <= 1) ||
+      !(l->dup >= 0 && l->dup <= 1))
+    return AC_EINVAL;
+  return AC_OK;
+}
+
+int sim_net_default(sim_world *w, const sim_link *link) {
+  if (link_check(link)) return AC_EINVAL;
+  w->net_default = *link;
+  return AC_OK;
+}
+
+int sim_net_link(sim_world *w, uint32_t from, uint32_t to, const sim_link *link) {
+  if (link_check(link) || from > AC_NODE_MAX || to > AC_NODE_MAX) return AC_EINVAL;
+  sim_pair *p = pair_get(w, from, to);
+  if (!p) return AC_ENOMEM;
+  p->link = *link;
+  p->has_link = true;
+  return AC_OK;
+}
+
+sim_link sim_net_get(const sim_world *w, uint32_t from, uint32_t to) {
+  const sim_pair *p = pair_find(w, from, to);
+  return p && p->has_link ? p->link : w->net_default;
+}
+
+uint64_t sim_net_lost(const sim_world *w) { return w->net_lost; }
+uint64_t sim_net_in_flight(const sim_world *w) { return w->net_in_flight; }
+
+static void net_event(sim_world *w, uint16_t kind, uint16_t flags, uint32_t node, ac_pid from,
+                      ac_pid to, ac_term msg) {
+  ac_event ev = {kind, flags, node, from.bits, to.bits, 0, msg.p, (uint32_t)ac_term_size(msg)};
+  host_event(w, &ev);
+}
+
+static int send_packet(sim_world *w, uint64_t at, ac_pid from, ac_pid to, ac_term msg) {
+  size_t size = ac_term_size(msg);
+  sim_packet *pk = malloc(sizeof *pk + size);
+  if (!pk) return AC_ENOMEM;
+  pk->from = from;
+  pk->to = to;
+  pk->size = (uint32_t)size;
+  memcpy(pk->data, msg.p, size);
+  sim_item item = {.at_ns = at, .kind = ITEM_DELIVER, .node = ac_pid_node(to)};
+  item.u.packet = pk;
+  int rc = heap_push(w, &item);
+  if (rc) free(pk);
+  else w->net_in_flight++;
+  return rc;
+}
+
+/* host->route: a message for a pid of another node leaves over the link to that node. */
+static int host_route(void *ctx, uint32_t from_node, ac_pid from, ac_pid to, ac_term msg) {
+  sim_world *w = ctx;
+  uint32_t dest = ac_pid_node(to);
+  if (!w->net_rng) w->net_rng = sim_stream(w, "network");
+  if (!w->net_rng) return AC_ENOMEM;
+  sim_link link = sim_net_get(w, from_node, dest);
+  if (dest >= w->node_count || link.down ||
+      (link.datagram && link.loss > 0 && sim_rng_unit(w->net_rng) < link.loss)) {
+    /* An unknown node is as far as a partitioned one: Erlang drops the message, silently. */
+    w->net_lost++;
+    net_event(w, AC_EV_NET_DROP, link.down || dest >= w->node_count ? 1 : 2, from_node, from, to, msg);
+    return AC_OK;
+  }
+  uint64_t delay = sim_dist_sample(&link.latency, w->net_rng);
+  uint64_t at = delay > UINT64_MAX - w->now_ns ? UINT64_MAX : w->now_ns + delay;
+  if (!link.datagram) { /* connection mode: never before the previous message of the pair */
+    sim_pair *p = pair_get(w, from_node, dest);
+    if (!p) return AC_ENOMEM;
+    /* Strictly after: deliveries due at one instant run in a seeded order, which would
+     * reorder the pair's messages; one nanosecond apart they keep theirs. */
+    if (p->has_last && at <= p->last_at) at = p->last_at + 1;
+    p->last_at = at;
+    p->has_last = true;
+    return send_packet(w, at, from, to, msg);
+  }
+  int rc = send_packet(w, at, from, to, msg);
+  if (rc == AC_OK && link.dup > 0 && sim_rng_unit(w->net_rng) < link.dup) {
+    net_event(w, AC_EV_NET_DUP, 0, from_node, from, to, msg);
+    uint64_t d2 = sim_dist_sample(&link.latency, w->net_rng);
+    rc = send_packet(w, d2 > UINT64_MAX - w->now_ns ? UINT64_MAX : w->now_ns + d2, from, to, msg);
+  }
+  return rc;
+}
+
 /* ---- World ------------------------------------------------------------------------------- */
 
 int sim_world_create(sim_world **out, const sim_config *cfg) {
@@ -195,10 +325,15 @@ void sim_world_destroy(sim_world *w) {
   if (!w) return;
   sim_trace_close(&w->trace, false);
   sim_trace_keep_recent(&w->trace, 0);
-  for (uint32_t i = 0; i < w->heap_len; i++)
+  for (uint32_t i = 0; i < w->heap_len; i++) {
     if (w->heap[i].kind == ITEM_TIMER) ac_node_timer_drop(w->nodes[w->heap[i].node], &w->heap[i].u.timer);
-  for (uint32_t i = 0; i < w->due_len; i++)
+    if (w->heap[i].kind == ITEM_DELIVER) free(w->heap[i].u.packet);
+  }
+  for (uint32_t i = 0; i < w->due_len; i++) {
     if (w->due[i].kind == ITEM_TIMER) ac_node_timer_drop(w->nodes[w->due[i].node], &w->due[i].u.timer);
+    if (w->due[i].kind == ITEM_DELIVER) free(w->due[i].u.packet);
+  }
+  free(w->pairs);
   for (uint32_t i = 0; i < w->node_count; i++) ac_node_destroy(w->nodes[i]);
   for (uint32_t i = 0; i < w->stream_count; i++) {
     free(w->streams[i]->name);
@@ -220,7 +355,7 @@ int sim_node_add(sim_world *w, const char *name, const ac_node_config *cfg, ac_n
   if (w->node_count > AC_NODE_MAX) return AC_ELIMIT;
   if (w->node_count == w->node_cap && grow((void **)&w->nodes, &w->node_cap, sizeof *w->nodes))
     return AC_ENOMEM;
-  ac_host host = {w, host_now, host_ready, host_unready, host_timer_start, NULL, host_event};
+  ac_host host = {w, host_now, host_ready, host_unready, host_timer_start, host_route, host_event};
   ac_node *node;
   int rc = ac_node_create(&node, w->node_count, name, cfg, &host);
   if (rc) return rc;
@@ -265,10 +400,18 @@ void sim_set_event_hook(sim_world *w, sim_event_fn fn, void *arg) {
 }
 
 static void fire(sim_world *w, const sim_item *item) {
-  if (item->kind == ITEM_TIMER)
+  if (item->kind == ITEM_TIMER) {
     ac_node_timer(w->nodes[item->node], &item->u.timer);
-  else
+  } else if (item->kind == ITEM_DELIVER) {
+    sim_packet *pk = item->u.packet;
+    ac_term msg = {pk->data};
+    w->net_in_flight--;
+    /* A dead receiver drops it, as a local send to a dead pid does. */
+    ac_node_deliver(w->nodes[item->node], pk->from, pk->to, msg);
+    free(pk);
+  } else {
     item->u.cb.fn(w, item->u.cb.arg);
+  }
 }
 
 /* Drops dead timers (completed receives, cancelled timers) from the top of the heap, so that

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "node.h"
+#include "dist.h"
 #include "rng.h"
 #include "trace.h"
 
@@ -88,6 +89,35 @@ void sim_process_rng(const sim_world *w, ac_pid pid, sim_rng *out);
 int sim_keep_recent(sim_world *w, uint32_t n);
 /* Copies up to cap of the last events, oldest first (payloads valid until the next step). */
 uint32_t sim_recent_events(const sim_world *w, sim_record *out, uint32_t cap);
+/* ---- The network between nodes ----------------------------------------------------------- */
+/*
+ * A message to a pid of another node travels over the link from its node to the other's,
+ * one link per ordered pair. By default a link is up, reliable, in connection mode and has no
+ * latency. Connection mode is Erlang's distribution: per pair, messages arrive in the order
+ * they were sent (each at its own delay, but at least 1 ns after the previous one), and
+ * nothing is lost while the link is up. Datagram mode, for protocols of a scenario's own:
+ * each message has its own delay (so they may overtake each other), may be lost (`loss`) or
+ * delivered twice (`dup`). A message sent over a link that is down is lost, in both modes.
+ * Every loss and duplicate is a trace record (net_drop, net_dup). Delays and losses are drawn
+ * from the seed's "network" stream.
+ */
+typedef struct sim_link {
+  sim_dist latency;
+  double loss;   /* datagram mode: probability that a message is lost */
+  double dup;    /* datagram mode: probability that it is delivered twice */
+  bool down;     /* a partition: everything sent is lost */
+  bool datagram; /* per-message delays, loss and duplicates (else connection mode) */
+} sim_link;
+/* The link for every pair without one of its own. AC_EINVAL for bad parameters. */
+int sim_net_default(sim_world *w, const sim_link *link);
+/* The link from node `from` to node `to` (one direction; indexes from sim_node_add order). */
+int sim_net_link(sim_world *w, uint32_t from, uint32_t to, const sim_link *link);
+/* The link in force from `from` to `to`. */
+sim_link sim_net_get(const sim_world *w, uint32_t from, uint32_t to);
+/* Messages the network lost so far (links down, losses), and messages in flight now. */
+uint64_t sim_net_lost(const sim_world *w);
+uint64_t sim_net_in_flight(const sim_world *w);
+
 /* Emits a user annotation (AC_EV_NOTE) into the trace. */
 void sim_note(sim_world *w, ac_term t);
 

@@ -31,7 +31,7 @@ static char probe_log[PROBE_LOG_MAX][256];
 static int probe_log_len;
 
 __attribute__((format(printf, 1, 2))) static void probe_logf(const char *fmt, ...);
-static void probe_logf(const char *fmt, ...) {
+__attribute__((unused)) static void probe_logf(const char *fmt, ...) {
   if (probe_log_len >= PROBE_LOG_MAX) return;
   va_list ap;
   va_start(ap, fmt);
@@ -39,17 +39,17 @@ static void probe_logf(const char *fmt, ...) {
   va_end(ap);
 }
 
-static int probe_log_has(const char *text) {
+__attribute__((unused)) static int probe_log_has(const char *text) {
   for (int i = 0; i < probe_log_len; i++)
     if (strstr(probe_log[i], text)) return 1;
   return 0;
 }
 
-static void probe_log_dump(void) {
+__attribute__((unused)) static void probe_log_dump(void) {
   for (int i = 0; i < probe_log_len; i++) fprintf(stderr, "  log: %s\n", probe_log[i]);
 }
 
-static void pid_text(ac_pid p, char *buf, size_t cap) {
+__attribute__((unused)) static void pid_text(ac_pid p, char *buf, size_t cap) {
   snprintf(buf, cap, "<%u.%u.%u>", ac_pid_node(p), ac_pid_slot(p), ac_pid_gen(p));
 }
 
@@ -57,7 +57,7 @@ typedef struct probe_state {
   int64_t script;
 } probe_state;
 
-static int probe_init(ac_proc *self, ac_term arg) {
+__attribute__((unused)) static int probe_init(ac_proc *self, ac_term arg) {
   probe_state *s = ac_state(self);
   ac_term e;
   if (ac_term_elem(arg, 0, &e) || ac_term_get_int(e, &s->script)) return AC_EINVAL;
@@ -66,7 +66,7 @@ static int probe_init(ac_proc *self, ac_term arg) {
   return ps->on_init ? ps->on_init(self, e) : AC_OK;
 }
 
-static int probe_handle(ac_proc *self, const ac_msg *msg) {
+__attribute__((unused)) static int probe_handle(ac_proc *self, const ac_msg *msg) {
   probe_state *s = ac_state(self);
   char me[32], text[200];
   pid_text(ac_self(self), me, sizeof me);
@@ -79,7 +79,7 @@ static int probe_handle(ac_proc *self, const ac_msg *msg) {
   return ps->on_msg ? ps->on_msg(self, msg) : AC_OK;
 }
 
-static void probe_terminate(ac_proc *self, ac_term reason) {
+__attribute__((unused)) static void probe_terminate(ac_proc *self, ac_term reason) {
   char me[32], text[200];
   pid_text(ac_self(self), me, sizeof me);
   ac_term_print(reason, text, sizeof text);
@@ -90,7 +90,7 @@ static const ac_behaviour probe_behaviour = {"probe", sizeof(probe_state), probe
                                              probe_handle, probe_terminate};
 
 /* A term from a format, in a builder the caller frees (fails the test on a bad format). */
-static ac_term T(ac_tbuf *b, const char *fmt, ...) {
+__attribute__((unused)) static ac_term T(ac_tbuf *b, const char *fmt, ...) {
   ac_tb_init(b);
   va_list ap;
   va_start(ap, fmt);
@@ -102,7 +102,7 @@ static ac_term T(ac_tbuf *b, const char *fmt, ...) {
 }
 
 /* Spawns a probe running script index `script` with `arg` (a format and values). */
-static ac_pid probe_spawn(ac_node *node, int64_t script, const char *arg_fmt, ...) {
+__attribute__((unused)) static ac_pid probe_spawn(ac_node *node, int64_t script, const char *arg_fmt, ...) {
   ac_tbuf inner, b;
   ac_tb_init(&inner);
   va_list ap;
@@ -120,12 +120,12 @@ static ac_pid probe_spawn(ac_node *node, int64_t script, const char *arg_fmt, ..
 }
 
 /* A world with one node "a", seeded from CRASHLAB_SEED when set (printed on failure). */
-static uint64_t test_seed(void) {
+__attribute__((unused)) static uint64_t test_seed(void) {
   const char *s = getenv("CRASHLAB_SEED");
   return s ? strtoull(s, NULL, 0) : 1;
 }
 
-static sim_world *world_new(ac_node **node) {
+__attribute__((unused)) static sim_world *world_new(ac_node **node) {
   sim_config cfg = {test_seed(), "test", NULL};
   sim_world *w = NULL;
   if (sim_world_create(&w, &cfg) != AC_OK) abort();

@@ -11,7 +11,6 @@
 
 #include <cmocka.h>
 
-#pragma GCC diagnostic ignored "-Wunused-function" /* probe.h helpers this file does not use */
 #include "probe.h"
 #include "server.h"
 
