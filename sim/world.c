@@ -28,6 +28,7 @@ typedef struct sim_pair {
   sim_link link;
   uint64_t last_at;
   bool has_last;
+  uint64_t busy_until; /* bandwidth: when the link has sent what it was given */
 } sim_pair;
 
 typedef struct sim_item {
@@ -233,6 +234,24 @@ sim_link sim_net_get(const sim_world *w, uint32_t from, uint32_t to) {
   return p && p->has_link ? p->link : w->net_default;
 }
 
+int sim_net_partition(sim_world *w, const uint32_t *group, uint32_t node_count) {
+  if (!group || node_count > w->node_count) return AC_EINVAL;
+  for (uint32_t a = 0; a < node_count; a++)
+    for (uint32_t b = 0; b < node_count; b++) {
+      if (a == b || group[a] == group[b]) continue;
+      sim_link l = sim_net_get(w, a, b);
+      l.down = true;
+      int rc = sim_net_link(w, a, b, &l);
+      if (rc) return rc;
+    }
+  return AC_OK;
+}
+
+void sim_net_heal(sim_world *w) {
+  w->net_default.down = false;
+  for (uint32_t i = 0; i < w->pair_count; i++) w->pairs[i].link.down = false;
+}
+
 uint64_t sim_net_lost(const sim_world *w) { return w->net_lost; }
 uint64_t sim_net_in_flight(const sim_world *w) { return w->net_in_flight; }
 
@@ -273,7 +292,19 @@ static int host_route(void *ctx, uint32_t from_node, ac_pid from, ac_pid to, ac_
     return AC_OK;
   }
   uint64_t delay = sim_dist_sample(&link.latency, w->net_rng);
-  uint64_t at = delay > UINT64_MAX - w->now_ns ? UINT64_MAX : w->now_ns + delay;
+  uint64_t sent = w->now_ns; /* when its last byte has left */
+  if (link.bandwidth) {
+    sim_pair *p = pair_get(w, from_node, dest);
+    if (!p) return AC_ENOMEM;
+    uint64_t start = p->busy_until > w->now_ns ? p->busy_until : w->now_ns;
+    uint64_t bytes = ac_term_size(msg);
+    uint64_t tx = bytes >= UINT64_MAX / 1000000000u
+                      ? UINT64_MAX / 2
+                      : (bytes * 1000000000u + link.bandwidth - 1) / link.bandwidth;
+    sent = tx > UINT64_MAX / 2 - start ? UINT64_MAX / 2 : start + tx;
+    p->busy_until = sent;
+  }
+  uint64_t at = delay > UINT64_MAX - sent ? UINT64_MAX : sent + delay;
   if (!link.datagram) { /* connection mode: never before the previous message of the pair */
     sim_pair *p = pair_get(w, from_node, dest);
     if (!p) return AC_ENOMEM;

@@ -107,6 +107,9 @@ typedef struct sim_link {
   double dup;    /* datagram mode: probability that it is delivered twice */
   bool down;     /* a partition: everything sent is lost */
   bool datagram; /* per-message delays, loss and duplicates (else connection mode) */
+  uint64_t bandwidth; /* bytes per second, 0 for unlimited: a message of n bytes occupies the
+                         link for n / bandwidth seconds after the previous one left, then
+                         travels its latency (messages queue behind each other) */
 } sim_link;
 /* The link for every pair without one of its own. AC_EINVAL for bad parameters. */
 int sim_net_default(sim_world *w, const sim_link *link);
@@ -114,6 +117,11 @@ int sim_net_default(sim_world *w, const sim_link *link);
 int sim_net_link(sim_world *w, uint32_t from, uint32_t to, const sim_link *link);
 /* The link in force from `from` to `to`. */
 sim_link sim_net_get(const sim_world *w, uint32_t from, uint32_t to);
+/* Partitions: nodes[i] belongs to group[i]; every link between nodes of different groups
+ * goes down (both directions), the others are left as they are. heal() brings every link
+ * up again. Both keep each link's other settings. */
+int sim_net_partition(sim_world *w, const uint32_t *group, uint32_t node_count);
+void sim_net_heal(sim_world *w);
 /* Messages the network lost so far (links down, losses), and messages in flight now. */
 uint64_t sim_net_lost(const sim_world *w);
 uint64_t sim_net_in_flight(const sim_world *w);

@@ -87,7 +87,7 @@ static void test_default_link_is_instant_and_ordered(void **state) {
 
 static void test_latency(void **state) {
   (void)state;
-  sim_link l = {{SIM_DIST_CONSTANT, 5000000, 0, 0, 0}, 0, 0, false, false};
+  sim_link l = {{SIM_DIST_CONSTANT, 5000000, 0, 0, 0}, 0, 0, false, false, 0};
   run(&l, 1);
   assert_int_equal(arrivals, COUNT);
   for (int i = 0; i < arrivals; i++) assert_true(arrival_ns[i] >= 5000000 && arrival_ns[i] < 5000000 + COUNT);
@@ -96,7 +96,7 @@ static void test_latency(void **state) {
 /* Connection mode keeps the pair's order whatever the delays; datagram mode does not. */
 static void test_connection_orders_datagram_reorders(void **state) {
   (void)state;
-  sim_link l = {{SIM_DIST_UNIFORM, 1000000, 20000000, 0, 0}, 0, 0, false, false};
+  sim_link l = {{SIM_DIST_UNIFORM, 1000000, 20000000, 0, 0}, 0, 0, false, false, 0};
   run(&l, 7);
   assert_int_equal(arrivals, COUNT);
   assert_true(in_order());
@@ -109,7 +109,7 @@ static void test_connection_orders_datagram_reorders(void **state) {
 
 static void test_datagram_loss_and_duplicates(void **state) {
   (void)state;
-  sim_link l = {{SIM_DIST_CONSTANT, 1000000, 0, 0, 0}, 0.3, 0, false, true};
+  sim_link l = {{SIM_DIST_CONSTANT, 1000000, 0, 0, 0}, 0.3, 0, false, true, 0};
   uint64_t lost = run(&l, 3);
   assert_int_equal(arrivals + (int)lost, COUNT);
   assert_true(lost > 35 && lost < 85); /* 30% of 200, well within the sampling spread */
@@ -128,14 +128,14 @@ static void test_datagram_loss_and_duplicates(void **state) {
 
 static void test_partition_loses_everything(void **state) {
   (void)state;
-  sim_link l = {{SIM_DIST_CONSTANT, 0, 0, 0, 0}, 0, 0, true, false};
+  sim_link l = {{SIM_DIST_CONSTANT, 0, 0, 0, 0}, 0, 0, true, false, 0};
   assert_int_equal(run(&l, 1), COUNT);
   assert_int_equal(arrivals, 0);
 }
 
 static void test_same_seed_same_arrivals(void **state) {
   (void)state;
-  sim_link l = {{SIM_DIST_EXPONENTIAL, 3000000, 0, 0, 0}, 0.1, 0.1, false, true};
+  sim_link l = {{SIM_DIST_EXPONENTIAL, 3000000, 0, 0, 0}, 0.1, 0.1, false, true, 0};
   run(&l, 11);
   int n1 = arrivals;
   uint64_t t1[COUNT * 2];
@@ -145,12 +145,51 @@ static void test_same_seed_same_arrivals(void **state) {
   assert_memory_equal(t1, arrival_ns, (size_t)n1 * sizeof t1[0]);
 }
 
+/* Bandwidth: equal messages over 16,000 bytes/s leave one transmission time apart (their
+ * size / 16,000 s, more than a millisecond for these), each then travelling 2 ms. */
+static void test_bandwidth_queues_messages(void **state) {
+  (void)state;
+  sim_link l = {{SIM_DIST_CONSTANT, 2000000, 0, 0, 0}, 0, 0, false, false, 16000};
+  run(&l, 1);
+  assert_int_equal(arrivals, COUNT);
+  assert_true(in_order());
+  uint64_t tx = arrival_ns[0] - 2000000; /* the first waited for nothing but its own bytes */
+  assert_true(tx > 1000000 && tx < 3000000);
+  for (int i = 1; i < arrivals; i++) assert_int_equal(arrival_ns[i] - arrival_ns[i - 1], tx);
+}
+
+/* A partition between groups takes both directions down, keeps links within a group, and
+ * heal() brings everything back. */
+static void test_partition_and_heal(void **state) {
+  (void)state;
+  sim_config cfg = {1, "net", NULL};
+  sim_world *w;
+  ac_node *n;
+  assert_int_equal(sim_world_create(&w, &cfg), AC_OK);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(sim_node_add(w, (const char *[]){"a", "b", "c"}[i], NULL, &n), AC_OK);
+  sim_link slow = {{SIM_DIST_CONSTANT, 7000000, 0, 0, 0}, 0, 0, false, false, 0};
+  assert_int_equal(sim_net_link(w, 0, 1, &slow), AC_OK);
+  uint32_t groups[3] = {0, 1, 1}; /* {a} | {b, c} */
+  assert_int_equal(sim_net_partition(w, groups, 3), AC_OK);
+  assert_true(sim_net_get(w, 0, 1).down && sim_net_get(w, 1, 0).down);
+  assert_true(sim_net_get(w, 0, 2).down && sim_net_get(w, 2, 0).down);
+  assert_false(sim_net_get(w, 1, 2).down);
+  assert_int_equal(sim_net_get(w, 0, 1).latency.a_ns, 7000000); /* the rest is kept */
+  sim_net_heal(w);
+  for (uint32_t a = 0; a < 3; a++)
+    for (uint32_t b = 0; b < 3; b++) assert_false(sim_net_get(w, a, b).down);
+  assert_int_equal(sim_net_get(w, 0, 1).latency.a_ns, 7000000);
+  assert_int_equal(sim_net_partition(w, groups, 4), AC_EINVAL);
+  sim_world_destroy(w);
+}
+
 static void test_bad_links(void **state) {
   (void)state;
   sim_config cfg = {1, "net", NULL};
   sim_world *w;
   assert_int_equal(sim_world_create(&w, &cfg), AC_OK);
-  sim_link l = {{SIM_DIST_UNIFORM, 10, 5, 0, 0}, 0, 0, false, false};
+  sim_link l = {{SIM_DIST_UNIFORM, 10, 5, 0, 0}, 0, 0, false, false, 0};
   assert_int_equal(sim_net_link(w, 0, 1, &l), AC_EINVAL);
   l.latency.b_ns = 20;
   l.loss = 1.5;
@@ -169,6 +208,8 @@ int main(void) {
       cmocka_unit_test(test_datagram_loss_and_duplicates),
       cmocka_unit_test(test_partition_loses_everything),
       cmocka_unit_test(test_same_seed_same_arrivals),
+      cmocka_unit_test(test_bandwidth_queues_messages),
+      cmocka_unit_test(test_partition_and_heal),
       cmocka_unit_test(test_bad_links),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
