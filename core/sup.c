@@ -83,7 +83,6 @@ typedef struct sup_state {
   bool in_restart;           /* the job is a restart (a failed start counts again) */
   bool forget_on_failure;    /* END_REPLY_PID of a start_child: a failed start drops the spec */
   bool reported;             /* the child being terminated was reported already */
-  bool started;              /* init's job finished: the children are up */
 } sup_state;
 
 ac_sup_flags ac_sup_flags_default(void) {
@@ -419,7 +418,6 @@ static int reply(ac_proc *self, ac_pid to, ac_ref ref, const char *fmt, ...) {
   return rc;
 }
 
-static int handle_idle(ac_proc *self, sup_state *st, const ac_msg *m);
 static int restart_after_failure(ac_proc *self, sup_state *st);
 
 static int step_done(ac_proc *self, sup_state *st) {
@@ -451,7 +449,6 @@ static int step_done(ac_proc *self, sup_state *st) {
         ac_tb_free(&b);
         return rc;
       }
-      st->started = true;
       rc = ac_ack(self);
       if (rc == AC_ESTATE) rc = AC_OK; /* started by the node: nobody waits for an ack */
       break;
@@ -745,7 +742,6 @@ static int handle_call(ac_proc *self, sup_state *st, ac_pid from, ac_ref ref, ac
     sup_child *c = &st->children[k];
     if (!ac_pid_is_none(c->pid)) return reply(self, from, ref, "{a,a}", "error", "running");
     if (c->restarting) return reply(self, from, ref, "{a,a}", "error", "restarting");
-    (void)by_pid;
     if (ac_term_is_atom(tag, "delete_child")) {
       remove_child(st, (uint32_t)k);
       return reply(self, from, ref, "a", "ok");

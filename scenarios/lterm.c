@@ -185,10 +185,11 @@ static int conv_array(conv *c, int idx, lua_Integer n, unsigned depth) {
   return 0;
 }
 
-/* A key's place in a fixed order (numbers, strings, booleans, pids, refs, then the rest by
- * type), for reporting the same failing key on every run. */
+/* A key's place in the fixed key order (scn_push_sorted_keys). */
 typedef struct key_entry {
   int rank;
+  bool isint;
+  lua_Integer i;
   lua_Number num;
   const char *str;
   size_t len;
@@ -200,7 +201,9 @@ static int key_entry_cmp(const void *pa, const void *pb) {
   const key_entry *a = pa, *b = pb;
   if (a->rank != b->rank) return a->rank < b->rank ? -1 : 1;
   switch (a->rank) {
-    case 0: return (a->num > b->num) - (a->num < b->num);
+    case 0:
+      if (a->isint && b->isint) return (a->i > b->i) - (a->i < b->i); /* exact past 2^53 */
+      return (a->num > b->num) - (a->num < b->num);
     case 1: {
       int c = memcmp(a->str, b->str, a->len < b->len ? a->len : b->len);
       return c ? c : (a->len > b->len) - (a->len < b->len);
@@ -209,11 +212,8 @@ static int key_entry_cmp(const void *pa, const void *pb) {
   }
 }
 
-/* Converts the map at idx with its pairs in key order (not lua_next's, which depends on Lua's
- * per-run string hash seed), so that the first pair that fails is the same on every run. */
-static int conv_map_sorted(conv *c, int idx, unsigned depth) {
-  lua_State *L = c->L;
-  int top = lua_gettop(L);
+lua_Integer scn_push_sorted_keys(lua_State *L, int idx, bool strict) {
+  idx = lua_absindex(L, idx);
   lua_Integer n = 0;
   lua_newtable(L); /* the keys, at slots 1..n, so their strings stay valid */
   int keys = lua_gettop(L);
@@ -229,27 +229,53 @@ static int conv_map_sorted(conv *c, int idx, unsigned depth) {
     key_entry *k = &e[i];
     memset(k, 0, sizeof *k);
     k->slot = i + 1;
+    ac_ref r;
     switch (lua_type(L, -1)) {
-      case LUA_TNUMBER: k->rank = 0; k->num = lua_tonumber(L, -1); break;
+      case LUA_TNUMBER:
+        k->isint = lua_isinteger(L, -1);
+        k->i = lua_tointeger(L, -1);
+        k->num = lua_tonumber(L, -1);
+        break;
       case LUA_TSTRING: k->rank = 1; k->str = lua_tolstring(L, -1, &k->len); break;
       case LUA_TBOOLEAN: k->rank = 2; k->bits = (uint64_t)lua_toboolean(L, -1); break;
-      case LUA_TLIGHTUSERDATA: k->rank = 3; k->bits = (uint64_t)(uintptr_t)lua_touserdata(L, -1); break;
-      default: {
-        ac_ref r;
-        if (scn_to_ref(L, -1, &r)) {
-          k->rank = 4;
+      case LUA_TLIGHTUSERDATA: /* pids, the wildcard (NULL) first */
+        k->rank = 4;
+        k->bits = (uint64_t)(uintptr_t)lua_touserdata(L, -1);
+        break;
+      default:
+        if (scn_to_ref(L, -1, &r)) { /* Erlang's order: references before pids */
+          k->rank = 3;
           k->bits = r.bits;
+        } else if (strict) {
+          luaL_error(L, "pairs: a table with %s keys has no deterministic order (use an array "
+                        "or string keys)", luaL_typename(L, -1));
         } else {
           k->rank = 5 + lua_type(L, -1); /* tables, functions...: by type only */
         }
-      }
     }
     lua_pop(L, 1);
   }
   qsort(e, (size_t)n, sizeof *e, key_entry_cmp);
-  ac_tb_map_begin(c->b);
+  lua_createtable(L, (int)n, 0);
   for (lua_Integer i = 0; i < n; i++) {
     lua_rawgeti(L, keys, e[i].slot);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_replace(L, keys); /* only the sorted array stays */
+  lua_settop(L, keys);
+  return n;
+}
+
+/* Converts the map at idx with its pairs in key order (not lua_next's, which depends on Lua's
+ * per-run string hash seed), so that the first pair that fails is the same on every run. */
+static int conv_map_sorted(conv *c, int idx, unsigned depth) {
+  lua_State *L = c->L;
+  int top = lua_gettop(L);
+  lua_Integer n = scn_push_sorted_keys(L, idx, false);
+  int keys = lua_gettop(L);
+  ac_tb_map_begin(c->b);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, keys, i);
     lua_pushvalue(L, -1);
     lua_rawget(L, idx);
     int rc = conv_value(c, lua_gettop(L) - 1, depth + 1);

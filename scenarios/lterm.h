@@ -33,6 +33,12 @@ bool scn_is_wildcard(lua_State *L, int idx);
 
 void scn_push_pid(lua_State *L, ac_pid pid);
 void scn_push_ref(lua_State *L, ac_ref ref);
+/* Pushes an array of the keys of the table at idx in crashlab's fixed order, which no
+ * address or hash seed affects: numbers, strings (bytewise), booleans, references, pids (the
+ * wildcard first); then, unless strict, other keys by type alone. Strict, any other key raises
+ * "pairs: a table with T keys has no deterministic order". Returns the count. Used by pairs,
+ * next and message conversion. */
+lua_Integer scn_push_sorted_keys(lua_State *L, int idx, bool strict);
 /* A registered name at idx (a string without NUL bytes), or raises. */
 const char *scn_check_name(lua_State *L, int idx);
 /* The pid at idx, or raises a Lua error ("bad argument #n ... pid expected"). */

@@ -325,10 +325,7 @@ static int run_main(int argc, char **argv) {
       o.unsafe = true;
     } else if (strcmp(a, "--check-determinism") == 0) {
       check = 1;
-    } else if (strcmp(a, "--help") == 0) {
-      usage(stdout);
-      return EXIT_PASS;
-    } else if (a[0] == '-') {
+    } else if (a[0] == '-') { /* --help and --version are handled in main */
       fprintf(stderr, "crashlab: unknown option '%s' (crashlab --help)\n", a);
       return EXIT_USAGE;
     } else if (!o.path) {

@@ -717,73 +717,6 @@ static int l_bin(lua_State *L) { /* cl.bin(s): a string that converts to a binar
 
 /* ---- Sandbox: deterministic replacements ------------------------------------------------- */
 
-static int key_rank(lua_State *L, int idx) {
-  switch (lua_type(L, idx)) {
-    case LUA_TNUMBER: return 0;
-    case LUA_TSTRING: return 1;
-    case LUA_TBOOLEAN: return 2;
-    case LUA_TUSERDATA: { /* Erlang's order: references before pids */
-      ac_ref r;
-      return scn_to_ref(L, idx, &r) ? 3 : -1;
-    }
-    case LUA_TLIGHTUSERDATA: return 4; /* pids, and the wildcard (NULL: first) */
-    default: return -1;
-  }
-}
-
-/* A total order on the keys pairs may meet, independent of addresses and hash seeds. */
-static int key_less(lua_State *L) {
-  int ra = key_rank(L, 1), rb = key_rank(L, 2);
-  if (ra < 0 || rb < 0)
-    return luaL_error(L, "pairs: a table with %s keys has no deterministic order (use an array or string keys)",
-                      luaL_typename(L, ra < 0 ? 1 : 2));
-  if (ra != rb) {
-    lua_pushboolean(L, ra < rb);
-    return 1;
-  }
-  if (ra == 0) {
-    lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
-  } else if (ra == 1) {
-    size_t la, lb;
-    const char *a = lua_tolstring(L, 1, &la), *b = lua_tolstring(L, 2, &lb);
-    int c = memcmp(a, b, la < lb ? la : lb);
-    lua_pushboolean(L, c < 0 || (c == 0 && la < lb));
-  } else if (ra == 2) {
-    lua_pushboolean(L, !lua_toboolean(L, 1) && lua_toboolean(L, 2));
-  } else if (ra == 3) {
-    uint64_t *a = lua_touserdata(L, 1), *b = lua_touserdata(L, 2);
-    lua_pushboolean(L, *a < *b);
-  } else {
-    lua_pushboolean(L, (uintptr_t)lua_touserdata(L, 1) < (uintptr_t)lua_touserdata(L, 2));
-  }
-  return 1;
-}
-
-/* Pushes an array of the keys of the table at idx, in key_less order; returns their count. */
-#define SORT_KEY "crashlab.sort" /* the library's table.sort: scenario code cannot swap it */
-
-/* Raised here, by pairs or next themselves, the error names the scenario's line. */
-static lua_Integer push_sorted_keys(lua_State *L, int idx) {
-  idx = lua_absindex(L, idx);
-  lua_newtable(L);
-  int keys = lua_gettop(L);
-  lua_Integer n = 0;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    if (key_rank(L, -1) < 0)
-      luaL_error(L, "pairs: a table with %s keys has no deterministic order (use an array or "
-                    "string keys)", luaL_typename(L, -1));
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, keys, ++n);
-  }
-  lua_getfield(L, LUA_REGISTRYINDEX, SORT_KEY);
-  lua_pushvalue(L, keys);
-  lua_pushcfunction(L, key_less);
-  lua_call(L, 2, 0);
-  return n;
-}
-
 /* Pushes the first key after position i (0: from the start) whose value is not nil, and its
  * value; returns 2, or 1 (a nil) at the end. Keys removed meanwhile are skipped, as next does. */
 static int push_from(lua_State *L, int table, int keys, lua_Integer *i) {
@@ -804,7 +737,7 @@ static int sorted_next(lua_State *L) {
   return n;
 }
 
-/* pairs(t): keys in a fixed order (numbers, then strings bytewise, booleans, pids, refs). */
+/* pairs(t): keys in the fixed order of scn_push_sorted_keys. */
 static int l_pairs(lua_State *L) {
   luaL_checkany(L, 1);
   if (luaL_getmetafield(L, 1, "__pairs") != LUA_TNIL) {
@@ -814,7 +747,7 @@ static int l_pairs(lua_State *L) {
   }
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
-  push_sorted_keys(L, 1);
+  scn_push_sorted_keys(L, 1, true);
   lua_pushinteger(L, 0);
   lua_pushcclosure(L, sorted_next, 2); /* upvalues: keys, position */
   lua_pushvalue(L, 1);
@@ -827,7 +760,7 @@ static int l_pairs(lua_State *L) {
 static int l_next(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 2);
-  push_sorted_keys(L, 1);
+  scn_push_sorted_keys(L, 1, true);
   lua_Integer i = 0;
   if (!lua_isnil(L, 2)) {
     lua_Integer n = (lua_Integer)lua_rawlen(L, 3);
@@ -1139,10 +1072,6 @@ static void build_env(lua_State *L) {
     lua_getglobal(L, *b);
     lua_setfield(L, env, *b);
   }
-  lua_getglobal(L, "table");
-  lua_getfield(L, -1, "sort");
-  lua_setfield(L, LUA_REGISTRYINDEX, SORT_KEY);
-  lua_pop(L, 1);
   static const luaL_Reg own[] = {{"pairs", l_pairs}, {"next", l_next}, {"tostring", l_tostring}, {"print", l_print},
                                  {"require", l_require}, {"load", l_load}, {NULL, NULL}};
   lua_pushvalue(L, env);
