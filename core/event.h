@@ -38,6 +38,12 @@
   X(AC_EV_NET_DROP, 21, "net_drop")      /* a=from b=to flags=why (1 link down, 2 lost)       \
                                             payload=message: the network lost it */            \
   X(AC_EV_NET_DUP, 22, "net_dup")        /* a=from b=to: the network delivers it twice */    \
+  X(AC_EV_NODEUP, 23, "nodeup")          /* a=other node index payload=its name: this node  \
+                                            connected to it */                               \
+  X(AC_EV_NODEDOWN, 24, "nodedown")      /* a=other node index payload=its name: this node  \
+                                            lost its connection to it */                     \
+  X(AC_EV_FAULT, 25, "fault")            /* node=0 flags=fault kind (sim/world.h)           \
+                                            payload=the fault as a term: an injected fault */ \
   X(AC_EV_NODE, 32, "node")              /* a=node index payload=node name atom */           \
   X(AC_EV_NOTE, 33, "note")              /* a=pid (or 0) payload=any term (user annotation) */
 

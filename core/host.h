@@ -37,6 +37,35 @@ typedef struct ac_timer {
   void *ptr;      /* kind-specific (a message block) */
 } ac_timer;
 
+/*
+ * What crosses between nodes: a message or one of the signals of Erlang's distribution
+ * protocol. The host carries it, whole, to node d->dest and hands it to ac_node_arrive there.
+ */
+typedef enum ac_dist_op {
+  AC_DIST_SEND = 1,       /* from, to, term = message */
+  AC_DIST_REG_SEND,       /* from, name, term = message: {Name, Node} ! Msg */
+  AC_DIST_LINK,           /* from links to `to` */
+  AC_DIST_UNLINK,         /* from unlinks `to` */
+  AC_DIST_EXIT,           /* linked `from` exited: term = reason */
+  AC_DIST_EXIT2,          /* exit(To, Reason) from `from`: term = reason */
+  AC_DIST_MONITOR,        /* from (watcher) monitors `to`, ref */
+  AC_DIST_DEMONITOR,      /* from (watcher) drops its monitor ref of `to` */
+  AC_DIST_DOWN,           /* monitored `from` went down: to = watcher, ref, term = reason */
+  AC_DIST_SPAWN_REQUEST,  /* from asks node dest to spawn: ref, flags AC_SPAWN_*, term = arg */
+  AC_DIST_SPAWN_REPLY,    /* to = requester, ref, flags, from = new pid (none on error),
+                             term = ok or the error reason */
+} ac_dist_op;
+
+typedef struct ac_dist {
+  uint32_t op;        /* ac_dist_op */
+  uint32_t dest;      /* index of the node it is for */
+  ac_pid from, to;
+  uint64_t ref;       /* monitor or spawn request reference, 0 when unused */
+  uint32_t flags;     /* spawn requests and replies: AC_SPAWN_LINK | AC_SPAWN_MONITOR */
+  const char *name;   /* AC_DIST_REG_SEND: the registered name; else NULL */
+  ac_term term;       /* see the op; a valid term for every op (the atom [] when unused) */
+} ac_dist;
+
 typedef struct ac_host {
   void *ctx; /* passed back to every callback */
   /* Virtual time of `node`'s clock, in nanoseconds. */
@@ -47,8 +76,16 @@ typedef struct ac_host {
   void (*unready)(void *ctx, ac_proc *p);
   /* Call ac_node_timer(node, t) when delay_ns has passed on the node's clock. 0 or AC_ENOMEM. */
   int (*timer_start)(void *ctx, uint64_t delay_ns, const ac_timer *t);
-  /* A message to a pid of another node. May be NULL: such sends then fail with AC_ENOTLOCAL. */
-  int (*route)(void *ctx, uint32_t from_node, ac_pid from, ac_pid to, ac_term msg);
+  /* A message or signal for another node (see ac_dist). AC_OK once it is on its way (it may
+   * still be lost), AC_ENOCONN when no connection to d->dest can be had now: the caller then
+   * acts as Erlang does without one (a link or monitor gets noconnection at once, a message is
+   * dropped). May be NULL: then every other node is unreachable. */
+  int (*route)(void *ctx, uint32_t from_node, const ac_dist *d);
+  /* The name of node index `index` (an atom), for {nodedown, Name}; NULL if unknown. */
+  const char *(*node_name)(void *ctx, uint32_t index);
+  /* Makes sure a connection from node `from` to node `to` is up (monitor_node): AC_OK, or
+   * AC_ENOCONN. May be NULL: no other node can be reached. */
+  int (*connect)(void *ctx, uint32_t from, uint32_t to);
   /* An observable event. The payload is only valid during the call. */
   void (*event)(void *ctx, const ac_event *ev);
 } ac_host;

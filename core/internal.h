@@ -75,6 +75,21 @@ typedef struct ac__u64set {
   uint32_t count; /* keys */
 } ac__u64set;
 
+/* A process watching another node: monitor_node(Node, true), or every node (monitor_nodes). */
+#define AC__NODE_ANY UINT32_MAX
+typedef struct ac__nodemon {
+  ac_pid pid;
+  uint32_t index; /* the node watched, or AC__NODE_ANY (nodeup and nodedown of all) */
+} ac__nodemon;
+
+/* A spawn request sent to another node, waiting for its reply. */
+typedef struct ac__spawnreq {
+  ac_pid requester;
+  uint64_t ref;
+  uint32_t dest;
+  uint32_t flags;
+} ac__spawnreq;
+
 /* Timer kind of receive timeouts (public kinds are in event.h). */
 enum { AC__TIMER_RECV = 100 };
 
@@ -112,6 +127,12 @@ struct ac_node {
   ac_pid *doomed;           /* FIFO of processes to finalise (iterative exit cascades) */
   uint32_t doomed_head, doomed_tail, doomed_cap;
   bool draining;            /* finalise loop active */
+
+  ac__nodemon *nodemons;    /* node monitors, in the order they were set */
+  uint32_t nodemon_count, nodemon_cap;
+  ac__spawnreq *spawnreqs;  /* spawn requests in flight, oldest first */
+  uint32_t spawnreq_count, spawnreq_cap;
+  ac_spawn_handler spawn_handler;
 
   uint64_t msg_seq;         /* message ids */
   uint64_t ref_seq;         /* reference serials */
@@ -155,8 +176,20 @@ void ac__doomed_push(ac_node *node, ac_proc *p);
 int ac__link(ac_node *node, ac_proc *p, ac_pid other);
 int ac__monitor(ac_node *node, ac_proc *p, ac_pid target, ac_ref *ref_out);
 int ac__rel_add(ac_node *node, ac_proc *p, uint32_t kind, ac_pid other, uint64_t ref);
+bool ac__rel_remove(ac_node *node, ac_proc *p, uint32_t kind, ac_pid other, uint64_t ref);
+bool ac__rel_has(const ac_node *node, const ac_proc *p, uint32_t kind, ac_pid other);
+/* Builds a message from a format (ac_tb_fmt) and delivers it to `to` from `from`. */
+void ac__deliver_tuple(ac_node *node, ac_proc *to, ac_pid from, const char *fmt, ...);
 int ac__timer_recv_arm(ac_node *node, ac_proc *p, uint64_t delay_ns);
 void ac__rel_free_all(ac_node *node, ac_proc *p);
+
+/* dist.c */
+/* Sends a message or signal to node `dest`; AC_ENOCONN when it cannot be reached. */
+int ac__dist(ac_node *node, uint32_t op, uint32_t dest, ac_pid from, ac_pid to, uint64_t ref,
+             uint32_t flags, const char *name, ac_term term);
+/* A dying process's node monitors go. */
+void ac__nodemon_drop_proc(ac_node *node, ac_pid pid);
+extern const ac_term ac__noconnection, ac__noproc;
 
 /* registry.c */
 int ac__register(ac_node *node, const char *name, ac_pid pid);

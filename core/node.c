@@ -68,6 +68,8 @@ void ac_node_destroy(ac_node *node) {
   ac__registry_free(node);
   ac__u64set_free(&node->timers);
   free(node->doomed);
+  free(node->nodemons);
+  free(node->spawnreqs);
   ac_alloc_destroy(&node->alloc);
   free(node);
 }

@@ -111,8 +111,24 @@ void ac_node_timer(ac_node *node, const ac_timer *t);
 bool ac_node_timer_live(const ac_node *node, const ac_timer *t);
 /* Releases what a timer holds without firing it (the host is shutting down, or it is dead). */
 void ac_node_timer_drop(ac_node *node, const ac_timer *t);
-/* A message from another node arrives for `to` on this node (the host route, reversed). */
-int ac_node_deliver(ac_node *node, ac_pid from, ac_pid to, ac_term msg);
+/* A message or signal from another node arrives (what host->route sent, at its destination).
+ * Whatever it is for may be gone by now: that is not an error. AC_EINVAL for a bad op. */
+int ac_node_arrive(ac_node *node, const ac_dist *d);
+/* The host has set up a connection to node `index` (nodeup for monitor_nodes subscribers). */
+void ac_node_nodeup(ac_node *node, uint32_t index);
+/* The connection to node `index` is lost: every link to a process there breaks with an exit
+ * signal `noconnection`, every monitor of one fires {'DOWN', Ref, process, Pid, noconnection},
+ * node monitors get {nodedown, Name} and pending spawn requests {spawn_reply, Ref, error,
+ * noconnection}. In slot order, then in the order the relations were made. */
+void ac_node_nodedown(ac_node *node, uint32_t index);
+/*
+ * How this node serves spawn requests from other nodes: fn starts a process for `requester`
+ * from the request's argument term (typically with ac_node_spawn_as) and returns 0 and its pid,
+ * or an AC_E code that the requester receives as the error reason. Without one, requests fail
+ * with `notsup`.
+ */
+typedef int (*ac_spawn_handler)(ac_node *node, ac_pid requester, ac_term arg, ac_pid *pid_out);
+void ac_node_set_spawn_handler(ac_node *node, ac_spawn_handler fn);
 
 /* A pointer the embedder keeps with the node (e.g. its scripting state); NULL until set. */
 void ac_node_set_user(ac_node *node, void *user);
@@ -127,6 +143,9 @@ const ac_alloc_stats *ac_node_alloc_stats(const ac_node *node);
 /* ---- Node calls (from outside any process) ----------------------------------------------- */
 
 int ac_node_spawn(ac_node *node, const ac_behaviour *b, ac_term arg, ac_pid *pid_out);
+/* The same with `parent` (a pid of any node) recorded as the spawner: for spawn handlers. */
+int ac_node_spawn_as(ac_node *node, ac_pid parent, const ac_behaviour *b, ac_term arg,
+                     ac_pid *pid_out);
 int ac_node_send(ac_node *node, ac_pid to, ac_term msg);
 int ac_node_send_name(ac_node *node, const char *name, ac_term msg);
 /* exit(To, Reason) sent by the node itself; `kill` is untrappable. AC_ENOPROC if To is dead. */
@@ -222,6 +241,28 @@ int ac_trap_exit(ac_proc *self, bool on, bool *old);
 int ac_register(ac_proc *self, const char *name, ac_pid pid);
 /* unregister(Name): AC_ENONAME if not registered. */
 int ac_unregister(ac_proc *self, const char *name);
+/* ---- Between nodes ---------------------------------------------------------------------- */
+/* Pids of other nodes work with ac_send, ac_exit, ac_link, ac_unlink, ac_monitor and
+ * ac_demonitor as in distributed Erlang: the signal travels over the host's network, and a node
+ * that cannot be reached gives noconnection (link: an exit signal; monitor: a DOWN at once). */
+
+/* {Name, Node} ! Msg: dropped silently if nothing is registered there or Node is unreachable. */
+int ac_send_remote_name(ac_proc *self, uint32_t node_index, const char *name, ac_term msg);
+/*
+ * erlang:spawn_request(Node, ...): asks node `node_index` to spawn a process from `arg` (its
+ * spawn handler decides what that means). opts AC_SPAWN_LINK / AC_SPAWN_MONITOR (the monitor's
+ * reference is the request's). The answer is a message {spawn_reply, Ref, ok, Pid} or
+ * {spawn_reply, Ref, error, Reason}; Reason noconnection if the node cannot be reached or goes
+ * down first. AC_EINVAL for the process's own node.
+ */
+int ac_spawn_request(ac_proc *self, uint32_t node_index, ac_term arg, unsigned opts,
+                     ac_ref *ref_out);
+/* monitor_node(Node, Flag): {nodedown, Name} when the connection to the node is lost (at once
+ * if it cannot be made). Each `true` adds one monitor, each `false` removes one. */
+int ac_monitor_node(ac_proc *self, uint32_t node_index, bool on);
+/* net_kernel:monitor_nodes(Flag): {nodeup, Name} and {nodedown, Name} for every node. */
+int ac_monitor_nodes(ac_proc *self, bool on);
+
 /* erlang:send_after(Delay, Dest, Msg): *timer_out (may be NULL) can cancel it. */
 int ac_send_after(ac_proc *self, uint64_t delay_ns, ac_pid to, ac_term msg, ac_ref *timer_out);
 /* erlang:cancel_timer(Ref): AC_ENOTFOUND if it already fired or was cancelled. */

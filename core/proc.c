@@ -134,6 +134,12 @@ int ac_node_spawn(ac_node *node, const ac_behaviour *b, ac_term arg, ac_pid *pid
   return ac__spawn(node, ac_node_pid(node), b, arg, 0, pid_out, NULL);
 }
 
+int ac_node_spawn_as(ac_node *node, ac_pid parent, const ac_behaviour *b, ac_term arg,
+                     ac_pid *pid_out) {
+  if (ac_pid_is_none(parent) || ac__proc_get(node, parent)) return AC_EINVAL;
+  return ac__spawn(node, parent, b, arg, 0, pid_out, NULL);
+}
+
 void ac__deliver(ac_node *node, ac_proc *p, ac_pid from, ac_term msg, uint64_t msg_id,
                  bool traced_send) {
   if (p->head.flags & AC__F_EXITING) return;
@@ -170,9 +176,9 @@ int ac__send(ac_node *node, ac_pid from, ac_pid to, ac_term msg) {
   if (ac_pid_is_none(to)) return AC_EINVAL;
   uint64_t id = ++node->msg_seq;
   ac__emit(node, AC_EV_SEND, 0, from.bits, to.bits, id, msg.p, size);
-  if (ac_pid_node(to) != node->index) {
-    if (!node->host.route) return AC_ENOTLOCAL;
-    return node->host.route(node->host.ctx, node->index, from, to, msg);
+  if (ac_pid_node(to) != node->index) { /* unreachable: dropped, and the host traced it */
+    ac__dist(node, AC_DIST_SEND, ac_pid_node(to), from, to, 0, 0, NULL, msg);
+    return AC_OK;
   }
   ac_proc *p = ac__proc_get(node, to);
   if (!p || (p->head.flags & AC__F_EXITING)) {
@@ -209,13 +215,6 @@ int ac_node_send_name(ac_node *node, const char *name, ac_term msg) {
   return ac_node_send(node, to, msg);
 }
 
-int ac_node_deliver(ac_node *node, ac_pid from, ac_pid to, ac_term msg) {
-  ac_proc *p = ac__proc_get(node, to);
-  if (!p || (p->head.flags & AC__F_EXITING)) return AC_ENOPROC;
-  ac__deliver(node, p, from, msg, ++node->msg_seq, false);
-  ac__drain(node);
-  return AC_OK;
-}
 
 /* ---- Receive ----------------------------------------------------------------------------- */
 

@@ -52,7 +52,7 @@ static void rel_release(ac_node *node, uint32_t r) {
 }
 
 /* Removes p's first record of `kind` with that other end (and ref, for monitors). */
-static bool rel_remove(ac_node *node, ac_proc *p, uint32_t kind, ac_pid other, uint64_t ref) {
+bool ac__rel_remove(ac_node *node, ac_proc *p, uint32_t kind, ac_pid other, uint64_t ref) {
   for (uint32_t *link = &p->rels; *link; link = &node->rels[*link - 1].next) {
     ac__rel *rec = &node->rels[*link - 1];
     if (rec->kind == kind && ac_pid_eq(rec->other, other) && rec->ref == ref) {
@@ -62,6 +62,12 @@ static bool rel_remove(ac_node *node, ac_proc *p, uint32_t kind, ac_pid other, u
       return true;
     }
   }
+  return false;
+}
+
+bool ac__rel_has(const ac_node *node, const ac_proc *p, uint32_t kind, ac_pid other) {
+  for (uint32_t r = p->rels; r; r = node->rels[r - 1].next)
+    if (node->rels[r - 1].kind == kind && ac_pid_eq(node->rels[r - 1].other, other)) return true;
   return false;
 }
 
@@ -120,8 +126,6 @@ void ac__doom_atom(ac_node *node, ac_proc *p, const char *reason) {
   ac_tb_free(&b);
 }
 
-static void deliver_tuple(ac_node *node, ac_proc *to, ac_pid from, const char *fmt, ...);
-
 static void finalise(ac_node *node, ac_proc *p) {
   ac_term reason = exit_reason(p);
   if (p->beh->terminate) p->beh->terminate(p, reason);
@@ -138,20 +142,31 @@ static void finalise(ac_node *node, ac_proc *p) {
     uint32_t next = rec.next;
     rel_release(node, r);
     r = next;
+    if (ac_pid_node(rec.other) != node->index) { /* the other end is on another node */
+      uint32_t dest = ac_pid_node(rec.other);
+      if (rec.kind == AC__REL_LINK)
+        ac__dist(node, AC_DIST_EXIT, dest, p->head.pid, rec.other, 0, 0, NULL, reason);
+      else if (rec.kind == AC__REL_MONITORS)
+        ac__dist(node, AC_DIST_DEMONITOR, dest, p->head.pid, rec.other, rec.ref, 0, NULL, reason);
+      else
+        ac__dist(node, AC_DIST_DOWN, dest, p->head.pid, rec.other, rec.ref, 0, NULL, reason);
+      continue;
+    }
     ac_proc *other = ac__proc_get(node, rec.other);
     if (rec.kind == AC__REL_LINK) {
-      if (other) rel_remove(node, other, AC__REL_LINK, p->head.pid, 0);
+      if (other) ac__rel_remove(node, other, AC__REL_LINK, p->head.pid, 0);
       ac__exit_signal(node, p->head.pid, rec.other, reason, true);
     } else if (rec.kind == AC__REL_MONITORS) {
-      if (other) rel_remove(node, other, AC__REL_MONITORED_BY, p->head.pid, rec.ref);
+      if (other) ac__rel_remove(node, other, AC__REL_MONITORED_BY, p->head.pid, rec.ref);
     } else if (other) {
-      rel_remove(node, other, AC__REL_MONITORS, p->head.pid, rec.ref);
+      ac__rel_remove(node, other, AC__REL_MONITORS, p->head.pid, rec.ref);
       ac__emit_term(node, AC_EV_DOWN, 0, rec.other.bits, p->head.pid.bits, rec.ref, reason);
       ac_ref ref = {rec.ref};
-      deliver_tuple(node, other, p->head.pid, "{a,r,a,p,t}", "DOWN", ref, "process",
+      ac__deliver_tuple(node, other, p->head.pid, "{a,r,a,p,t}", "DOWN", ref, "process",
                     p->head.pid, reason);
     }
   }
+  if (node->nodemon_count) ac__nodemon_drop_proc(node, p->head.pid);
   ac__proc_release(node, p);
 }
 
@@ -169,8 +184,7 @@ void ac__drain(ac_node *node) {
 
 /* ---- Signals ----------------------------------------------------------------------------- */
 
-/* Builds a message from a format (ac_tb_fmt) and delivers it to `to` from `from`. */
-static void deliver_tuple(ac_node *node, ac_proc *to, ac_pid from, const char *fmt, ...) {
+void ac__deliver_tuple(ac_node *node, ac_proc *to, ac_pid from, const char *fmt, ...) {
   ac_tbuf b;
   ac_tb_init(&b);
   va_list ap;
@@ -195,7 +209,7 @@ int ac__exit_signal(ac_node *node, ac_pid from, ac_pid to, ac_term reason, bool 
     ac__doom_atom(node, p, "killed");
   } else if (p->head.flags & AC__F_TRAP_EXIT) {
     ac__emit_term(node, AC_EV_SIGNAL, AC_SIG_TRAPPED | link_flag, from.bits, to.bits, 0, reason);
-    deliver_tuple(node, p, from, "{a,p,t}", "EXIT", from, reason);
+    ac__deliver_tuple(node, p, from, "{a,p,t}", "EXIT", from, reason);
   } else if (ac_term_is_atom(reason, "normal") && !ac_pid_eq(from, to)) {
     ac__emit_term(node, AC_EV_SIGNAL, AC_SIG_IGNORED | link_flag, from.bits, to.bits, 0, reason);
   } else {
@@ -207,7 +221,11 @@ int ac__exit_signal(ac_node *node, ac_pid from, ac_pid to, ac_term reason, bool 
 
 int ac_exit(ac_proc *self, ac_pid to, ac_term reason) {
   AC__ASSERT_RUNNING(self);
-  if (ac_pid_node(to) != self->node->index) return AC_ENOTLOCAL;
+  if (ac_pid_is_none(to)) return AC_EINVAL;
+  if (ac_pid_node(to) != self->node->index) { /* unreachable: nothing happens, as in Erlang */
+    ac__dist(self->node, AC_DIST_EXIT2, ac_pid_node(to), self->head.pid, to, 0, 0, NULL, reason);
+    return AC_OK;
+  }
   ac__exit_signal(self->node, self->head.pid, to, reason, false);
   return AC_OK;
 }
@@ -256,16 +274,22 @@ int ac_trap_exit(ac_proc *self, bool on, bool *old) {
 
 int ac__link(ac_node *node, ac_proc *p, ac_pid other) {
   if (ac_pid_eq(other, p->head.pid)) return AC_OK;
-  if (ac_pid_node(other) != node->index) return AC_ENOTLOCAL;
+  if (ac_pid_node(other) != node->index) {
+    if (ac__rel_has(node, p, AC__REL_LINK, other)) return AC_OK;
+    int rc = ac__rel_add(node, p, AC__REL_LINK, other, 0);
+    if (rc) return rc;
+    ac__emit(node, AC_EV_LINK, 0, p->head.pid.bits, other.bits, 0, NULL, 0);
+    if (ac__dist(node, AC_DIST_LINK, ac_pid_node(other), p->head.pid, other, 0, 0, NULL,
+                 ac__noproc) == AC_ENOCONN) { /* the link breaks at once */
+      ac__rel_remove(node, p, AC__REL_LINK, other, 0);
+      ac__exit_signal(node, other, p->head.pid, ac__noconnection, true);
+    }
+    return AC_OK;
+  }
   ac_proc *q = ac__proc_get(node, other);
   if (!q || (q->head.flags & AC__F_EXITING)) {
     if (!(p->head.flags & AC__F_TRAP_EXIT)) return AC_ENOPROC;
-    ac_tbuf b;
-    ac_tb_init(&b);
-    ac_tb_atom(&b, "noproc");
-    ac_term noproc;
-    if (ac_tb_finish(&b, &noproc) == AC_OK) deliver_tuple(node, p, other, "{a,p,t}", "EXIT", other, noproc);
-    ac_tb_free(&b);
+    ac__deliver_tuple(node, p, other, "{a,p,t}", "EXIT", other, ac__noproc);
     return AC_OK;
   }
   if (ac_node_linked(node, p->head.pid, other)) return AC_OK;
@@ -273,7 +297,7 @@ int ac__link(ac_node *node, ac_proc *p, ac_pid other) {
   if (rc) return rc;
   rc = ac__rel_add(node, q, AC__REL_LINK, p->head.pid, 0);
   if (rc) {
-    rel_remove(node, p, AC__REL_LINK, other, 0);
+    ac__rel_remove(node, p, AC__REL_LINK, other, 0);
     return rc;
   }
   ac__emit(node, AC_EV_LINK, 0, p->head.pid.bits, other.bits, 0, NULL, 0);
@@ -289,23 +313,36 @@ int ac_link(ac_proc *self, ac_pid other) {
 int ac_unlink(ac_proc *self, ac_pid other) {
   AC__ASSERT_RUNNING(self);
   ac_node *node = self->node;
-  if (!rel_remove(node, self, AC__REL_LINK, other, 0)) return AC_OK;
+  if (!ac__rel_remove(node, self, AC__REL_LINK, other, 0)) return AC_OK;
   ac_proc *q = ac__proc_get(node, other);
-  if (q) rel_remove(node, q, AC__REL_LINK, self->head.pid, 0);
+  if (q) ac__rel_remove(node, q, AC__REL_LINK, self->head.pid, 0);
+  if (ac_pid_node(other) != node->index)
+    ac__dist(node, AC_DIST_UNLINK, ac_pid_node(other), self->head.pid, other, 0, 0, NULL, ac__noproc);
   ac__emit(node, AC_EV_UNLINK, 0, self->head.pid.bits, other.bits, 0, NULL, 0);
   return AC_OK;
 }
 
 int ac__monitor(ac_node *node, ac_proc *p, ac_pid target, ac_ref *ref_out) {
-  if (ac_pid_node(target) != node->index) return AC_ENOTLOCAL;
   ac_ref ref = ac__ref_new(node);
+  if (ac_pid_node(target) != node->index) {
+    int rc = ac__rel_add(node, p, AC__REL_MONITORS, target, ref.bits);
+    if (rc) return rc;
+    ac__emit(node, AC_EV_MONITOR, 0, p->head.pid.bits, target.bits, ref.bits, NULL, 0);
+    *ref_out = ref;
+    if (ac__dist(node, AC_DIST_MONITOR, ac_pid_node(target), p->head.pid, target, ref.bits, 0,
+                 NULL, ac__noproc) == AC_ENOCONN) {
+      ac__rel_remove(node, p, AC__REL_MONITORS, target, ref.bits);
+      ac__emit_term(node, AC_EV_DOWN, 0, p->head.pid.bits, target.bits, ref.bits, ac__noconnection);
+      ac__deliver_tuple(node, p, target, "{a,r,a,p,t}", "DOWN", ref, "process", target,
+                        ac__noconnection);
+    }
+    return AC_OK;
+  }
   ac_proc *q = ac__proc_get(node, target);
   if (!q || (q->head.flags & AC__F_EXITING)) {
     ac__emit(node, AC_EV_MONITOR, 0, p->head.pid.bits, target.bits, ref.bits, NULL, 0);
-    static const uint8_t noproc_atom[] = {AC_T_ATOM, 6, 'n', 'o', 'p', 'r', 'o', 'c'};
-    ac_term noproc = {noproc_atom};
-    ac__emit_term(node, AC_EV_DOWN, 0, p->head.pid.bits, target.bits, ref.bits, noproc);
-    deliver_tuple(node, p, target, "{a,r,a,p,t}", "DOWN", ref, "process", target, noproc);
+    ac__emit_term(node, AC_EV_DOWN, 0, p->head.pid.bits, target.bits, ref.bits, ac__noproc);
+    ac__deliver_tuple(node, p, target, "{a,r,a,p,t}", "DOWN", ref, "process", target, ac__noproc);
     *ref_out = ref;
     return AC_OK;
   }
@@ -313,7 +350,7 @@ int ac__monitor(ac_node *node, ac_proc *p, ac_pid target, ac_ref *ref_out) {
   if (rc) return rc;
   rc = ac__rel_add(node, q, AC__REL_MONITORED_BY, p->head.pid, ref.bits);
   if (rc) {
-    rel_remove(node, p, AC__REL_MONITORS, target, ref.bits);
+    ac__rel_remove(node, p, AC__REL_MONITORS, target, ref.bits);
     return rc;
   }
   ac__emit(node, AC_EV_MONITOR, 0, p->head.pid.bits, target.bits, ref.bits, NULL, 0);
@@ -342,9 +379,12 @@ int ac_demonitor(ac_proc *self, ac_ref ref, unsigned flags) {
   for (uint32_t r = self->rels; r; r = node->rels[r - 1].next) {
     ac__rel rec = node->rels[r - 1];
     if (rec.kind != AC__REL_MONITORS || rec.ref != ref.bits) continue;
-    rel_remove(node, self, AC__REL_MONITORS, rec.other, rec.ref);
+    ac__rel_remove(node, self, AC__REL_MONITORS, rec.other, rec.ref);
     ac_proc *q = ac__proc_get(node, rec.other);
-    if (q) rel_remove(node, q, AC__REL_MONITORED_BY, self->head.pid, rec.ref);
+    if (q) ac__rel_remove(node, q, AC__REL_MONITORED_BY, self->head.pid, rec.ref);
+    if (ac_pid_node(rec.other) != node->index)
+      ac__dist(node, AC_DIST_DEMONITOR, ac_pid_node(rec.other), self->head.pid, rec.other,
+               rec.ref, 0, NULL, ac__noproc);
     ac__emit(node, AC_EV_DEMONITOR, 0, self->head.pid.bits, rec.other.bits, rec.ref, NULL, 0);
     break;
   }

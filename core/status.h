@@ -25,7 +25,8 @@
   X(AC_EBADTRACE, -14, "malformed or truncated trace file")                               \
   X(AC_ESTATE, -15, "call not allowed in the current state")                              \
   X(AC_EDUPKEY, -16, "duplicate key in map")                                              \
-  X(AC_ENOTLOCAL, -17, "pid does not belong to this node")
+  X(AC_ENOTLOCAL, -17, "pid does not belong to this node")                                \
+  X(AC_ENOCONN, -18, "no connection to that node")
 
 enum {
   AC_OK = 0,

@@ -12,24 +12,51 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ITEM_TIMER = 1, ITEM_CALLBACK = 2, ITEM_DELIVER = 3 };
+enum { ITEM_NONE = 0, ITEM_TIMER = 1, ITEM_CALLBACK = 2, ITEM_DELIVER = 3, ITEM_TICK = 4 };
 
-/* A message crossing the network: arrives at `at` on node `node`. */
+/* Packet ops of the world's own, beside the ac_dist ops: connection upkeep, never traced. */
+enum { PK_TICK = 100, PK_CLOSE = 101 };
+
+/* A message or signal crossing the network, from machine `src` to incarnation `dest`. */
 typedef struct sim_packet {
+  uint32_t op, flags;
+  uint32_t src, dest;   /* machine it left, node index it is for */
+  uint64_t epoch;       /* connection it travels on (0: datagram) */
   ac_pid from, to;
-  uint32_t size;
-  uint8_t data[];
+  uint64_t ref;
+  uint32_t size;        /* bytes of the term */
+  uint32_t name_len;    /* bytes of the name after it (REG_SEND), 0 else */
+  uint8_t data[];       /* term, then name and its NUL */
 } sim_packet;
 
-/* A link of its own for one ordered pair, and the pair's last arrival (connection mode). */
+/*
+ * Machine `from`'s side of everything toward machine `to`: the link's settings, the order and
+ * bandwidth bookkeeping of what it sends, and its view of the connection (Erlang's
+ * distribution: set up by the first signal, kept alive by ticks, lost when nothing has been
+ * heard for the tick time).
+ */
 typedef struct sim_pair {
-  uint32_t from, to;
   bool has_link;
   sim_link link;
   uint64_t last_at;
   bool has_last;
   uint64_t busy_until; /* bandwidth: when the link has sent what it was given */
+  bool conn_up;        /* `from` believes it is connected to `to` */
+  uint32_t peer;       /* the incarnation of `to` it is connected to */
+  uint64_t epoch;      /* the connection's serial, unique in the run */
+  uint64_t last_heard; /* last arrival from `to` on this connection */
 } sim_pair;
+
+/* A named node: its current incarnation (a core node), its clock and its settings. */
+typedef struct sim_machine {
+  char name[AC_ATOM_LEN_MAX + 1];
+  ac_node *node;        /* NULL while crashed */
+  uint32_t index;       /* the incarnation: the node index its pids carry */
+  bool has_cfg;
+  ac_node_config cfg;
+  uint64_t clock_base_global, clock_base_local;
+  double drift;         /* the clock runs at (1 + drift) times virtual time */
+} sim_machine;
 
 typedef struct sim_item {
   uint64_t at_ns;
@@ -43,6 +70,10 @@ typedef struct sim_item {
       void *arg;
     } cb;
     sim_packet *packet;
+    struct {
+      uint32_t from, to; /* machines */
+      uint64_t epoch;
+    } tick;
   } u;
 } sim_item;
 
@@ -59,8 +90,13 @@ struct sim_world {
   char *name;
   sim_rng sched;
 
-  ac_node **nodes;
+  sim_machine *machines;
+  uint32_t machine_count, machine_cap;
+  ac_node **nodes;          /* by node index (incarnation): NULL once it crashed */
+  uint32_t *node_machine;   /* by node index: its machine */
   uint32_t node_count, node_cap;
+  sim_boot_fn boot;
+  void *boot_arg;
 
   ac_proc **runq;
   uint32_t runq_len, runq_cap;
@@ -68,6 +104,7 @@ struct sim_world {
   uint32_t heap_len, heap_cap;
   sim_item *due;
   uint32_t due_len, due_cap;
+  uint64_t background;      /* ticks in heap and due: they alone do not keep a run going */
 
   sim_named_stream **streams; /* each allocated alone: the rng pointers handed out stay valid */
   uint32_t stream_count;
@@ -81,10 +118,12 @@ struct sim_world {
   sim_trace trace;
 
   sim_link net_default;
-  sim_pair *pairs; /* pairs with a link of their own or an arrival to order after */
-  uint32_t pair_count, pair_cap;
+  sim_pair *pairs;          /* pairs[from * pair_dim + to] */
+  uint32_t pair_dim;
   sim_rng *net_rng;
   uint64_t net_lost, net_in_flight;
+  uint64_t tick_ns;         /* the net tick time */
+  uint64_t epoch_seq;
 };
 
 /* ---- Timer heap -------------------------------------------------------------------------- */
@@ -138,11 +177,26 @@ static sim_item heap_pop(sim_world *w) {
   return top;
 }
 
+/* ---- Machines, incarnations and clocks --------------------------------------------------- */
+
+static sim_machine *machine_of_index(const sim_world *w, uint32_t index) {
+  return index < w->node_count ? &w->machines[w->node_machine[index]] : NULL;
+}
+
+/* A machine's clock at virtual time t: base_local + (t - base_global) * (1 + drift). */
+static uint64_t clock_at(const sim_machine *m, uint64_t t) {
+  uint64_t elapsed = t - m->clock_base_global;
+  if (m->drift == 0) return m->clock_base_local + elapsed;
+  double local = (double)m->clock_base_local + (double)elapsed * (1.0 + m->drift);
+  return local <= 0 ? 0 : local >= 1.8e19 ? UINT64_MAX : (uint64_t)local;
+}
+
 /* ---- Host interface for nodes ------------------------------------------------------------ */
 
 static uint64_t host_now(void *ctx, uint32_t node) {
-  (void)node;
-  return ((sim_world *)ctx)->now_ns;
+  sim_world *w = ctx;
+  sim_machine *m = machine_of_index(w, node);
+  return m ? clock_at(m, w->now_ns) : w->now_ns;
 }
 
 static void host_ready(void *ctx, ac_proc *p) {
@@ -168,11 +222,20 @@ static void host_unready(void *ctx, ac_proc *p) {
   if (i < w->runq_len && w->runq[i] == p) runq_remove(w, i);
 }
 
+/* Virtual time, saturated: a delay past the end of time fires never rather than wrapping. */
+static uint64_t after(const sim_world *w, uint64_t delay_ns) {
+  return delay_ns > UINT64_MAX - w->now_ns ? UINT64_MAX : w->now_ns + delay_ns;
+}
+
 static int host_timer_start(void *ctx, uint64_t delay_ns, const ac_timer *t) {
   sim_world *w = ctx;
-  /* Saturates: a delay past the end of time fires never rather than wrapping into the past. */
-  uint64_t at = delay_ns > UINT64_MAX - w->now_ns ? UINT64_MAX : w->now_ns + delay_ns;
-  sim_item item = {.at_ns = at, .kind = ITEM_TIMER, .node = t->node};
+  /* The delay is on the node's clock: a clock that runs fast fires its timers early. */
+  sim_machine *m = machine_of_index(w, t->node);
+  if (m && m->drift != 0) {
+    double d = (double)delay_ns / (1.0 + m->drift);
+    delay_ns = d >= 1.8e19 ? UINT64_MAX : (uint64_t)d;
+  }
+  sim_item item = {.at_ns = after(w, delay_ns), .kind = ITEM_TIMER, .node = t->node};
   item.u.timer = *t;
   return heap_push(w, &item);
 }
@@ -187,24 +250,30 @@ static void host_event(void *ctx, const ac_event *ev) {
   }
 }
 
-/* ---- The network ------------------------------------------------------------------------- */
-
-static sim_pair *pair_find(const sim_world *w, uint32_t from, uint32_t to) {
-  for (uint32_t i = 0; i < w->pair_count; i++) /* a handful of nodes: a scan is enough */
-    if (w->pairs[i].from == from && w->pairs[i].to == to) return &w->pairs[i];
-  return NULL;
+static const char *host_node_name(void *ctx, uint32_t index) {
+  sim_machine *m = machine_of_index(ctx, index);
+  return m ? m->name : NULL;
 }
 
-static sim_pair *pair_get(sim_world *w, uint32_t from, uint32_t to) {
-  sim_pair *p = pair_find(w, from, to);
-  if (p) return p;
-  if (w->pair_count == w->pair_cap && grow((void **)&w->pairs, &w->pair_cap, sizeof *w->pairs))
-    return NULL;
-  p = &w->pairs[w->pair_count++];
-  memset(p, 0, sizeof *p);
-  p->from = from;
-  p->to = to;
-  return p;
+/* ---- The network ------------------------------------------------------------------------- */
+
+static sim_pair *pair_at(const sim_world *w, uint32_t from, uint32_t to) {
+  return from < w->pair_dim && to < w->pair_dim ? &w->pairs[(size_t)from * w->pair_dim + to] : NULL;
+}
+
+/* Makes room in the pair matrix for `count` machines. */
+static int pairs_reserve(sim_world *w, uint32_t count) {
+  if (count <= w->pair_dim) return AC_OK;
+  uint32_t dim = w->pair_dim ? w->pair_dim : 4;
+  while (dim < count) dim *= 2;
+  sim_pair *pairs = calloc((size_t)dim * dim, sizeof *pairs);
+  if (!pairs) return AC_ENOMEM;
+  for (uint32_t a = 0; a < w->pair_dim; a++)
+    memcpy(&pairs[(size_t)a * dim], &w->pairs[(size_t)a * w->pair_dim], w->pair_dim * sizeof *pairs);
+  free(w->pairs);
+  w->pairs = pairs;
+  w->pair_dim = dim;
+  return AC_OK;
 }
 
 static int link_check(const sim_link *l) {
@@ -221,21 +290,28 @@ int sim_net_default(sim_world *w, const sim_link *link) {
 }
 
 int sim_net_link(sim_world *w, uint32_t from, uint32_t to, const sim_link *link) {
-  if (link_check(link) || from > AC_NODE_MAX || to > AC_NODE_MAX) return AC_EINVAL;
-  sim_pair *p = pair_get(w, from, to);
-  if (!p) return AC_ENOMEM;
+  if (link_check(link) || from >= w->machine_count || to >= w->machine_count || from == to)
+    return AC_EINVAL;
+  sim_pair *p = pair_at(w, from, to);
   p->link = *link;
   p->has_link = true;
   return AC_OK;
 }
 
+int sim_net_reset(sim_world *w, uint32_t from, uint32_t to) {
+  sim_pair *p = pair_at(w, from, to);
+  if (!p || from >= w->machine_count || to >= w->machine_count) return AC_EINVAL;
+  p->has_link = false;
+  return AC_OK;
+}
+
 sim_link sim_net_get(const sim_world *w, uint32_t from, uint32_t to) {
-  const sim_pair *p = pair_find(w, from, to);
+  const sim_pair *p = pair_at(w, from, to);
   return p && p->has_link ? p->link : w->net_default;
 }
 
 int sim_net_partition(sim_world *w, const uint32_t *group, uint32_t node_count) {
-  if (!group || node_count > w->node_count) return AC_EINVAL;
+  if (!group || node_count > w->machine_count) return AC_EINVAL;
   for (uint32_t a = 0; a < node_count; a++)
     for (uint32_t b = 0; b < node_count; b++) {
       if (a == b || group[a] == group[b]) continue;
@@ -249,27 +325,57 @@ int sim_net_partition(sim_world *w, const uint32_t *group, uint32_t node_count) 
 
 void sim_net_heal(sim_world *w) {
   w->net_default.down = false;
-  for (uint32_t i = 0; i < w->pair_count; i++) w->pairs[i].link.down = false;
+  for (size_t i = 0; i < (size_t)w->pair_dim * w->pair_dim; i++) w->pairs[i].link.down = false;
+}
+
+int sim_net_tick(sim_world *w, uint64_t tick_ns) {
+  if (tick_ns < 4 || tick_ns > SIM_DIST_MAX_NS) return AC_EINVAL;
+  w->tick_ns = tick_ns;
+  return AC_OK;
+}
+uint64_t sim_net_tick_time(const sim_world *w) { return w->tick_ns; }
+
+bool sim_net_connected(const sim_world *w, uint32_t from, uint32_t to) {
+  const sim_pair *p = pair_at(w, from, to);
+  return p && p->conn_up;
 }
 
 uint64_t sim_net_lost(const sim_world *w) { return w->net_lost; }
 uint64_t sim_net_in_flight(const sim_world *w) { return w->net_in_flight; }
 
-static void net_event(sim_world *w, uint16_t kind, uint16_t flags, uint32_t node, ac_pid from,
-                      ac_pid to, ac_term msg) {
-  ac_event ev = {kind, flags, node, from.bits, to.bits, 0, msg.p, (uint32_t)ac_term_size(msg)};
+/* net_drop: flags = why | op << 8. */
+static void net_drop(sim_world *w, uint32_t why, const ac_dist *d, uint32_t node) {
+  w->net_lost++;
+  ac_event ev = {AC_EV_NET_DROP, (uint16_t)(why | d->op << 8), node, d->from.bits, d->to.bits,
+                 0, d->term.p, (uint32_t)ac_term_size(d->term)};
   host_event(w, &ev);
 }
 
-static int send_packet(sim_world *w, uint64_t at, ac_pid from, ac_pid to, ac_term msg) {
-  size_t size = ac_term_size(msg);
-  sim_packet *pk = malloc(sizeof *pk + size);
-  if (!pk) return AC_ENOMEM;
-  pk->from = from;
-  pk->to = to;
-  pk->size = (uint32_t)size;
-  memcpy(pk->data, msg.p, size);
-  sim_item item = {.at_ns = at, .kind = ITEM_DELIVER, .node = ac_pid_node(to)};
+static sim_packet *packet_new(uint32_t op, uint32_t src, const ac_dist *d, uint64_t epoch) {
+  size_t size = d ? ac_term_size(d->term) : 0;
+  size_t name_len = d && d->name ? strlen(d->name) + 1 : 0;
+  sim_packet *pk = malloc(sizeof *pk + size + name_len);
+  if (!pk) return NULL;
+  memset(pk, 0, sizeof *pk);
+  pk->op = op;
+  pk->src = src;
+  pk->epoch = epoch;
+  if (d) {
+    pk->flags = d->flags;
+    pk->dest = d->dest;
+    pk->from = d->from;
+    pk->to = d->to;
+    pk->ref = d->ref;
+    pk->size = (uint32_t)size;
+    pk->name_len = (uint32_t)name_len;
+    memcpy(pk->data, d->term.p, size);
+    if (name_len) memcpy(pk->data + size, d->name, name_len);
+  }
+  return pk;
+}
+
+static int packet_push(sim_world *w, uint64_t at, sim_packet *pk) {
+  sim_item item = {.at_ns = at, .kind = ITEM_DELIVER, .node = pk->dest};
   item.u.packet = pk;
   int rc = heap_push(w, &item);
   if (rc) free(pk);
@@ -277,51 +383,367 @@ static int send_packet(sim_world *w, uint64_t at, ac_pid from, ac_pid to, ac_ter
   return rc;
 }
 
-/* host->route: a message for a pid of another node leaves over the link to that node. */
-static int host_route(void *ctx, uint32_t from_node, ac_pid from, ac_pid to, ac_term msg) {
-  sim_world *w = ctx;
-  uint32_t dest = ac_pid_node(to);
+static sim_rng *net_rng(sim_world *w) {
   if (!w->net_rng) w->net_rng = sim_stream(w, "network");
-  if (!w->net_rng) return AC_ENOMEM;
-  sim_link link = sim_net_get(w, from_node, dest);
-  if (dest >= w->node_count || link.down ||
-      (link.datagram && link.loss > 0 && sim_rng_unit(w->net_rng) < link.loss)) {
-    /* An unknown node is as far as a partitioned one: Erlang drops the message, silently. */
-    w->net_lost++;
-    net_event(w, AC_EV_NET_DROP, link.down || dest >= w->node_count ? 1 : 2, from_node, from, to, msg);
+  return w->net_rng;
+}
+
+static int tick_arm(sim_world *w, uint32_t from, uint32_t to, uint64_t epoch) {
+  sim_item item = {.at_ns = after(w, w->tick_ns / 4), .kind = ITEM_TICK};
+  item.u.tick.from = from;
+  item.u.tick.to = to;
+  item.u.tick.epoch = epoch;
+  int rc = heap_push(w, &item);
+  if (rc == AC_OK) w->background++;
+  return rc;
+}
+
+/* Machine `a` stops believing it is connected to `b`: nodedown on a's node. */
+static void conn_lost(sim_world *w, uint32_t a, uint32_t b) {
+  sim_pair *p = pair_at(w, a, b);
+  if (!p->conn_up) return;
+  p->conn_up = false;
+  if (w->machines[a].node) ac_node_nodedown(w->machines[a].node, p->peer);
+}
+
+/*
+ * Machine a needs a connection to machine b (now at incarnation b_index): AC_OK when it has one,
+ * or one could be set up now (b is up and the links both ways are), else AC_ENOCONN. Setting one
+ * up is instant; a side that still holds an older connection loses it first (nodedown), as a
+ * node does when the other end reconnects.
+ */
+static int conn_ensure(sim_world *w, uint32_t a, uint32_t b) {
+  sim_pair *ab = pair_at(w, a, b), *ba = pair_at(w, b, a);
+  sim_machine *mb = &w->machines[b];
+  if (ab->conn_up && mb->node && ab->peer == mb->index && ba->conn_up && ba->epoch == ab->epoch)
     return AC_OK;
-  }
-  uint64_t delay = sim_dist_sample(&link.latency, w->net_rng);
+  if (ab->conn_up && (!mb->node || ab->peer != mb->index)) conn_lost(w, a, b);
+  if (!mb->node || !w->machines[a].node || sim_net_get(w, a, b).down || sim_net_get(w, b, a).down)
+    return AC_ENOCONN;
+  if (ab->conn_up) return AC_OK; /* b's side went down on its own and a has not noticed yet:
+                                    what a sends is lost until a's ticks tell it */
+  conn_lost(w, b, a);
+  uint64_t epoch = ++w->epoch_seq;
+  ab->conn_up = ba->conn_up = true;
+  ab->epoch = ba->epoch = epoch;
+  ab->peer = mb->index;
+  ba->peer = w->machines[a].index;
+  ab->last_heard = ba->last_heard = w->now_ns;
+  ab->has_last = ba->has_last = false;
+  if (tick_arm(w, a, b, epoch) || tick_arm(w, b, a, epoch)) return AC_ENOMEM;
+  ac_node_nodeup(w->machines[a].node, mb->index);
+  ac_node_nodeup(mb->node, w->machines[a].index);
+  return AC_OK;
+}
+
+static int host_connect(void *ctx, uint32_t from, uint32_t to) {
+  sim_world *w = ctx;
+  sim_machine *mf = machine_of_index(w, from), *mt = machine_of_index(w, to);
+  if (!mf || !mt) return AC_ENOCONN;
+  return conn_ensure(w, (uint32_t)(mf - w->machines), (uint32_t)(mt - w->machines));
+}
+
+/* When a packet of `bytes` sent now over link a->b arrives: bandwidth queueing, latency, and in
+ * connection mode never before the pair's previous packet. */
+static uint64_t arrival(sim_world *w, sim_pair *p, const sim_link *link, uint64_t bytes) {
+  uint64_t delay = sim_dist_sample(&link->latency, net_rng(w));
   uint64_t sent = w->now_ns; /* when its last byte has left */
-  if (link.bandwidth) {
-    sim_pair *p = pair_get(w, from_node, dest);
-    if (!p) return AC_ENOMEM;
+  if (link->bandwidth && bytes) {
     uint64_t start = p->busy_until > w->now_ns ? p->busy_until : w->now_ns;
-    uint64_t bytes = ac_term_size(msg);
     uint64_t tx = bytes >= UINT64_MAX / 1000000000u
                       ? UINT64_MAX / 2
-                      : (bytes * 1000000000u + link.bandwidth - 1) / link.bandwidth;
+                      : (bytes * 1000000000u + link->bandwidth - 1) / link->bandwidth;
     sent = tx > UINT64_MAX / 2 - start ? UINT64_MAX / 2 : start + tx;
     p->busy_until = sent;
   }
   uint64_t at = delay > UINT64_MAX - sent ? UINT64_MAX : sent + delay;
-  if (!link.datagram) { /* connection mode: never before the previous message of the pair */
-    sim_pair *p = pair_get(w, from_node, dest);
-    if (!p) return AC_ENOMEM;
+  if (!link->datagram) {
     /* Strictly after: deliveries due at one instant run in a seeded order, which would
      * reorder the pair's messages; one nanosecond apart they keep theirs. */
     if (p->has_last && at <= p->last_at) at = p->last_at + 1;
     p->last_at = at;
     p->has_last = true;
-    return send_packet(w, at, from, to, msg);
   }
-  int rc = send_packet(w, at, from, to, msg);
-  if (rc == AC_OK && link.dup > 0 && sim_rng_unit(w->net_rng) < link.dup) {
-    net_event(w, AC_EV_NET_DUP, 0, from_node, from, to, msg);
-    uint64_t d2 = sim_dist_sample(&link.latency, w->net_rng);
-    rc = send_packet(w, d2 > UINT64_MAX - w->now_ns ? UINT64_MAX : w->now_ns + d2, from, to, msg);
+  return at;
+}
+
+/* host->route: a message or signal leaves over the link to its node. */
+static int host_route(void *ctx, uint32_t from_node, const ac_dist *d) {
+  sim_world *w = ctx;
+  sim_machine *ms = machine_of_index(w, from_node), *md = machine_of_index(w, d->dest);
+  if (!net_rng(w)) return AC_ENOMEM;
+  if (!ms || !md || ms == md) { /* an unknown node: as far as a partitioned one */
+    net_drop(w, 3, d, from_node);
+    return AC_ENOCONN;
   }
-  return rc;
+  uint32_t a = (uint32_t)(ms - w->machines), b = (uint32_t)(md - w->machines);
+  sim_link link = sim_net_get(w, a, b);
+  sim_pair *p = pair_at(w, a, b);
+  ac_dist out = *d;
+  out.dest = md->index; /* a pid of an earlier incarnation: the node there says noproc */
+  if (link.datagram) {
+    if (!md->node || link.down || (link.loss > 0 && sim_rng_unit(w->net_rng) < link.loss)) {
+      net_drop(w, !md->node ? 3 : link.down ? 1 : 2, d, from_node);
+      return AC_OK;
+    }
+    sim_packet *pk = packet_new(d->op, a, &out, 0);
+    if (!pk) return AC_ENOMEM;
+    int rc = packet_push(w, arrival(w, p, &link, pk->size), pk);
+    if (rc == AC_OK && link.dup > 0 && sim_rng_unit(w->net_rng) < link.dup) {
+      ac_event ev = {AC_EV_NET_DUP, (uint16_t)(d->op << 8), from_node, d->from.bits, d->to.bits, 0,
+                     NULL, 0};
+      host_event(w, &ev);
+      pk = packet_new(d->op, a, &out, 0);
+      rc = pk ? packet_push(w, arrival(w, p, &link, pk->size), pk) : AC_ENOMEM;
+    }
+    return rc;
+  }
+  int rc = conn_ensure(w, a, b);
+  if (rc) {
+    net_drop(w, 3, d, from_node);
+    return rc;
+  }
+  if (link.down) { /* the connection is up but this direction is cut: lost on the way */
+    net_drop(w, 1, d, from_node);
+    return AC_OK;
+  }
+  sim_packet *pk = packet_new(d->op, a, &out, p->epoch);
+  if (!pk) return AC_ENOMEM;
+  return packet_push(w, arrival(w, p, &link, pk->size), pk);
+}
+
+/* A connection side's tick: lost if nothing was heard for the tick time, else a tick goes out. */
+static void tick_fire(sim_world *w, uint32_t a, uint32_t b, uint64_t epoch) {
+  sim_pair *p = pair_at(w, a, b);
+  if (!p->conn_up || p->epoch != epoch) return; /* a tick of an older connection */
+  if (w->now_ns - p->last_heard >= w->tick_ns) {
+    conn_lost(w, a, b);
+    /* It tells the other side, which hears it if the link still carries it. */
+    sim_link link = sim_net_get(w, a, b);
+    sim_packet *pk = link.down ? NULL : packet_new(PK_CLOSE, a, NULL, epoch);
+    if (pk) {
+      pk->dest = w->machines[b].index;
+      packet_push(w, arrival(w, p, &link, 0), pk);
+    }
+    return;
+  }
+  sim_link link = sim_net_get(w, a, b);
+  if (!link.down && !link.datagram) {
+    sim_packet *pk = packet_new(PK_TICK, a, NULL, epoch);
+    if (pk) {
+      pk->dest = w->machines[b].index;
+      packet_push(w, arrival(w, p, &link, 0), pk);
+    }
+  }
+  tick_arm(w, a, b, epoch);
+}
+
+/* A packet reaches its node. On a connection, only if the receiving side still holds that
+ * connection: what was in flight when it was lost is lost with it. */
+static void packet_arrive(sim_world *w, sim_packet *pk) {
+  w->net_in_flight--;
+  sim_machine *md = machine_of_index(w, pk->dest);
+  uint32_t b = md ? (uint32_t)(md - w->machines) : 0;
+  ac_dist d = {pk->op, pk->dest, pk->from, pk->to, pk->ref, pk->flags,
+               pk->name_len ? (const char *)pk->data + pk->size : NULL, {pk->data}};
+  static const uint8_t nil[] = {AC_T_NIL};
+  if (pk->op >= PK_TICK) d.term.p = nil;
+  bool alive = md && md->node && md->index == pk->dest;
+  if (pk->epoch) {
+    sim_pair *side = alive ? pair_at(w, b, pk->src) : NULL;
+    if (!side || !side->conn_up || side->epoch != pk->epoch) {
+      if (pk->op < PK_TICK) net_drop(w, 4, &d, pk->dest);
+      return;
+    }
+    side->last_heard = w->now_ns;
+    if (pk->op == PK_TICK) return;
+    if (pk->op == PK_CLOSE) {
+      conn_lost(w, b, pk->src);
+      return;
+    }
+  } else if (!alive) {
+    net_drop(w, 3, &d, pk->dest);
+    return;
+  }
+  ac_node_arrive(md->node, &d);
+}
+
+/* ---- Nodes -------------------------------------------------------------------------------- */
+
+static int incarnation_new(sim_world *w, uint32_t machine) {
+  if (w->node_count > AC_NODE_MAX) return AC_ELIMIT;
+  if (w->node_count == w->node_cap) {
+    uint32_t cap = w->node_cap ? w->node_cap * 2 : 8;
+    ac_node **nodes = realloc(w->nodes, cap * sizeof *nodes);
+    if (!nodes) return AC_ENOMEM;
+    w->nodes = nodes;
+    uint32_t *nm = realloc(w->node_machine, cap * sizeof *nm);
+    if (!nm) return AC_ENOMEM;
+    w->node_machine = nm;
+    w->node_cap = cap;
+  }
+  sim_machine *m = &w->machines[machine];
+  ac_host host = {.ctx = w,
+                  .now_ns = host_now,
+                  .ready = host_ready,
+                  .unready = host_unready,
+                  .timer_start = host_timer_start,
+                  .route = host_route,
+                  .node_name = host_node_name,
+                  .connect = host_connect,
+                  .event = host_event};
+  ac_node *node;
+  int rc = ac_node_create(&node, w->node_count, m->name, m->has_cfg ? &m->cfg : NULL, &host);
+  if (rc) return rc;
+  uint32_t index = w->node_count++;
+  w->nodes[index] = node;
+  w->node_machine[index] = machine;
+  m->node = node;
+  m->index = index;
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term t;
+  ac_tb_atom(&b, m->name);
+  if (ac_tb_finish(&b, &t) == AC_OK) {
+    ac_event ev = {AC_EV_NODE, 0, index, index, machine, 0, t.p, (uint32_t)ac_term_size(t)};
+    host_event(w, &ev);
+  }
+  ac_tb_free(&b);
+  return AC_OK;
+}
+
+int sim_node_add(sim_world *w, const char *name, const ac_node_config *cfg, ac_node **out) {
+  if (!name || !*name || strlen(name) > AC_ATOM_LEN_MAX) return AC_EINVAL;
+  if (sim_node_find(w, name) >= 0) return AC_EINVAL;
+  if (w->machine_count > AC_NODE_MAX || w->node_count > AC_NODE_MAX) return AC_ELIMIT;
+  if (w->machine_count == w->machine_cap &&
+      grow((void **)&w->machines, &w->machine_cap, sizeof *w->machines))
+    return AC_ENOMEM;
+  if (pairs_reserve(w, w->machine_count + 1)) return AC_ENOMEM;
+  sim_machine *m = &w->machines[w->machine_count];
+  memset(m, 0, sizeof *m);
+  strcpy(m->name, name);
+  if (cfg) {
+    m->has_cfg = true;
+    m->cfg = *cfg;
+  }
+  m->clock_base_global = w->now_ns;
+  m->clock_base_local = w->now_ns;
+  int rc = incarnation_new(w, w->machine_count);
+  if (rc) return rc;
+  w->machine_count++;
+  if (out) *out = m->node;
+  return AC_OK;
+}
+
+ac_node *sim_node(sim_world *w, uint32_t machine) {
+  return machine < w->machine_count ? w->machines[machine].node : NULL;
+}
+uint32_t sim_node_count(const sim_world *w) { return w->machine_count; }
+
+int sim_node_find(const sim_world *w, const char *name) {
+  for (uint32_t i = 0; i < w->machine_count; i++)
+    if (strcmp(w->machines[i].name, name) == 0) return (int)i;
+  return -1;
+}
+
+const char *sim_node_name(const sim_world *w, uint32_t machine) {
+  return machine < w->machine_count ? w->machines[machine].name : NULL;
+}
+
+int sim_node_of_index(const sim_world *w, uint32_t index) {
+  return index < w->node_count ? (int)w->node_machine[index] : -1;
+}
+
+uint32_t sim_node_incarnation(const sim_world *w, uint32_t machine) {
+  return machine < w->machine_count ? w->machines[machine].index : 0;
+}
+
+void sim_set_boot_hook(sim_world *w, sim_boot_fn fn, void *arg) {
+  w->boot = fn;
+  w->boot_arg = arg;
+}
+
+/* Forgets every queued item that belongs to a node index (its timers, its runnable processes). */
+static void purge_node(sim_world *w, uint32_t index, ac_node *node) {
+  for (uint32_t i = 0; i < w->runq_len;)
+    if (ac_proc_node(w->runq[i]) == node) runq_remove(w, i);
+    else i++;
+  sim_item *lists[2] = {w->heap, w->due};
+  uint32_t lens[2] = {w->heap_len, w->due_len};
+  for (int l = 0; l < 2; l++)
+    for (uint32_t i = 0; i < lens[l]; i++) {
+      sim_item *it = &lists[l][i];
+      if (it->kind == ITEM_TIMER && it->node == index) {
+        ac_node_timer_drop(node, &it->u.timer);
+        it->kind = ITEM_NONE; /* stays in its place, does nothing when its time comes */
+      }
+    }
+}
+
+void sim_fault(sim_world *w, uint16_t kind, ac_term what) {
+  ac_event ev = {AC_EV_FAULT, kind, 0, 0, 0, 0, what.p, (uint32_t)ac_term_size(what)};
+  host_event(w, &ev);
+}
+
+/* A fault record {Kind, NodeName}. */
+static void fault_node(sim_world *w, uint16_t kind, const char *what, const char *name) {
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term t;
+  ac_tb_fmt(&b, "{a,a}", what, name);
+  if (ac_tb_finish(&b, &t) == AC_OK) sim_fault(w, kind, t);
+  ac_tb_free(&b);
+}
+
+int sim_node_crash(sim_world *w, uint32_t machine) {
+  if (machine >= w->machine_count) return AC_EINVAL;
+  sim_machine *m = &w->machines[machine];
+  if (!m->node) return AC_ESTATE;
+  fault_node(w, SIM_FAULT_CRASH, "crash_node", m->name);
+  ac_node *node = m->node;
+  m->node = NULL;
+  w->nodes[m->index] = NULL;
+  purge_node(w, m->index, node);
+  for (uint32_t other = 0; other < w->machine_count; other++) {
+    sim_pair *p = pair_at(w, machine, other);
+    if (p) p->conn_up = false; /* its own side goes with it, silently; the others find out */
+  }
+  ac_node_destroy(node);
+  return AC_OK;
+}
+
+int sim_node_restart(sim_world *w, uint32_t machine) {
+  if (machine >= w->machine_count) return AC_EINVAL;
+  sim_machine *m = &w->machines[machine];
+  if (m->node) return AC_ESTATE;
+  fault_node(w, SIM_FAULT_RESTART, "restart_node", m->name);
+  int rc = incarnation_new(w, machine);
+  if (rc) return rc;
+  if (w->boot) w->boot(w, machine, m->node, w->boot_arg);
+  return AC_OK;
+}
+
+int sim_clock_set(sim_world *w, uint32_t machine, int64_t jump_ns, double drift) {
+  if (machine >= w->machine_count || !(drift > -1.0 && drift < 1e6)) return AC_EINVAL;
+  sim_machine *m = &w->machines[machine];
+  uint64_t local = clock_at(m, w->now_ns);
+  if (jump_ns < 0 && (uint64_t)(-(jump_ns + 1)) + 1 > local) local = 0;
+  else local += (uint64_t)jump_ns;
+  m->clock_base_global = w->now_ns;
+  m->clock_base_local = local;
+  m->drift = drift;
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term t;
+  ac_tb_fmt(&b, "{a,a,i,d}", "clock", m->name, (int64_t)jump_ns, drift);
+  if (ac_tb_finish(&b, &t) == AC_OK) sim_fault(w, SIM_FAULT_CLOCK, t);
+  ac_tb_free(&b);
+  return AC_OK;
+}
+
+uint64_t sim_node_now(const sim_world *w, uint32_t machine) {
+  return machine < w->machine_count ? clock_at(&w->machines[machine], w->now_ns) : w->now_ns;
 }
 
 /* ---- World ------------------------------------------------------------------------------- */
@@ -338,6 +760,7 @@ int sim_world_create(sim_world **out, const sim_config *cfg) {
   }
   strcpy(w->name, name);
   w->seed = cfg->seed;
+  w->tick_ns = SIM_NET_TICK_DEFAULT;
   sim_rng_seed(&w->sched, cfg->seed, sim_stream_id("sched"));
   sim_trace_init(&w->trace);
   if (cfg->trace_path) {
@@ -352,18 +775,17 @@ int sim_world_create(sim_world **out, const sim_config *cfg) {
   return AC_OK;
 }
 
+static void item_drop(sim_world *w, sim_item *it) {
+  if (it->kind == ITEM_TIMER && w->nodes[it->node]) ac_node_timer_drop(w->nodes[it->node], &it->u.timer);
+  if (it->kind == ITEM_DELIVER) free(it->u.packet);
+}
+
 void sim_world_destroy(sim_world *w) {
   if (!w) return;
   sim_trace_close(&w->trace, false);
   sim_trace_keep_recent(&w->trace, 0);
-  for (uint32_t i = 0; i < w->heap_len; i++) {
-    if (w->heap[i].kind == ITEM_TIMER) ac_node_timer_drop(w->nodes[w->heap[i].node], &w->heap[i].u.timer);
-    if (w->heap[i].kind == ITEM_DELIVER) free(w->heap[i].u.packet);
-  }
-  for (uint32_t i = 0; i < w->due_len; i++) {
-    if (w->due[i].kind == ITEM_TIMER) ac_node_timer_drop(w->nodes[w->due[i].node], &w->due[i].u.timer);
-    if (w->due[i].kind == ITEM_DELIVER) free(w->due[i].u.packet);
-  }
+  for (uint32_t i = 0; i < w->heap_len; i++) item_drop(w, &w->heap[i]);
+  for (uint32_t i = 0; i < w->due_len; i++) item_drop(w, &w->due[i]);
   free(w->pairs);
   for (uint32_t i = 0; i < w->node_count; i++) ac_node_destroy(w->nodes[i]);
   for (uint32_t i = 0; i < w->stream_count; i++) {
@@ -372,43 +794,14 @@ void sim_world_destroy(sim_world *w) {
   }
   free(w->streams);
   free(w->nodes);
+  free(w->node_machine);
+  free(w->machines);
   free(w->runq);
   free(w->heap);
   free(w->due);
   free(w->name);
   free(w);
 }
-
-int sim_node_add(sim_world *w, const char *name, const ac_node_config *cfg, ac_node **out) {
-  if (!name || !*name || strlen(name) > AC_ATOM_LEN_MAX) return AC_EINVAL;
-  for (uint32_t i = 0; i < w->node_count; i++)
-    if (strcmp(ac_node_name(w->nodes[i]), name) == 0) return AC_EINVAL;
-  if (w->node_count > AC_NODE_MAX) return AC_ELIMIT;
-  if (w->node_count == w->node_cap && grow((void **)&w->nodes, &w->node_cap, sizeof *w->nodes))
-    return AC_ENOMEM;
-  ac_host host = {w, host_now, host_ready, host_unready, host_timer_start, host_route, host_event};
-  ac_node *node;
-  int rc = ac_node_create(&node, w->node_count, name, cfg, &host);
-  if (rc) return rc;
-  w->nodes[w->node_count++] = node;
-  ac_tbuf b;
-  ac_tb_init(&b);
-  ac_term t;
-  ac_tb_atom(&b, name);
-  if (ac_tb_finish(&b, &t) == AC_OK) {
-    ac_event ev = {AC_EV_NODE, 0, ac_node_index(node), ac_node_index(node), 0, 0, t.p,
-                   (uint32_t)ac_term_size(t)};
-    host_event(w, &ev);
-  }
-  ac_tb_free(&b);
-  if (out) *out = node;
-  return AC_OK;
-}
-
-ac_node *sim_node(sim_world *w, uint32_t index) {
-  return index < w->node_count ? w->nodes[index] : NULL;
-}
-uint32_t sim_node_count(const sim_world *w) { return w->node_count; }
 
 int sim_at(sim_world *w, uint64_t at_ns, sim_callback fn, void *arg) {
   if (!fn || at_ns < w->now_ns) return AC_EINVAL;
@@ -434,13 +827,12 @@ static void fire(sim_world *w, const sim_item *item) {
   if (item->kind == ITEM_TIMER) {
     ac_node_timer(w->nodes[item->node], &item->u.timer);
   } else if (item->kind == ITEM_DELIVER) {
-    sim_packet *pk = item->u.packet;
-    ac_term msg = {pk->data};
-    w->net_in_flight--;
-    /* A dead receiver drops it, as a local send to a dead pid does. */
-    ac_node_deliver(w->nodes[item->node], pk->from, pk->to, msg);
-    free(pk);
-  } else {
+    packet_arrive(w, item->u.packet);
+    free(item->u.packet);
+  } else if (item->kind == ITEM_TICK) {
+    w->background--;
+    tick_fire(w, item->u.tick.from, item->u.tick.to, item->u.tick.epoch);
+  } else if (item->kind == ITEM_CALLBACK) {
     item->u.cb.fn(w, item->u.cb.arg);
   }
 }
@@ -448,10 +840,11 @@ static void fire(sim_world *w, const sim_item *item) {
 /* Drops dead timers (completed receives, cancelled timers) from the top of the heap, so that
  * they neither take a scheduling draw nor move the clock. */
 static void drop_dead_timers(sim_world *w) {
-  while (w->heap_len && w->heap[0].kind == ITEM_TIMER &&
-         !ac_node_timer_live(w->nodes[w->heap[0].node], &w->heap[0].u.timer)) {
+  while (w->heap_len && (w->heap[0].kind == ITEM_NONE ||
+                         (w->heap[0].kind == ITEM_TIMER &&
+                          !ac_node_timer_live(w->nodes[w->heap[0].node], &w->heap[0].u.timer)))) {
     sim_item dead = heap_pop(w);
-    ac_node_timer_drop(w->nodes[dead.node], &dead.u.timer);
+    if (dead.kind == ITEM_TIMER) ac_node_timer_drop(w->nodes[dead.node], &dead.u.timer);
   }
 }
 
@@ -463,6 +856,18 @@ static void collect_due(sim_world *w) {
   }
 }
 
+/* Whether the heap holds nothing but ticks and dead items (checked only when a tick is next,
+ * which is rare, so that a dead timer far in the future does not keep ticks going till then). */
+static bool only_background(const sim_world *w) {
+  for (uint32_t i = 0; i < w->heap_len; i++) {
+    const sim_item *it = &w->heap[i];
+    if (it->kind == ITEM_TICK || it->kind == ITEM_NONE) continue;
+    if (it->kind == ITEM_TIMER && !ac_node_timer_live(w->nodes[it->node], &it->u.timer)) continue;
+    return false;
+  }
+  return true;
+}
+
 sim_stop_reason sim_run(sim_world *w, const sim_limits *limits) {
   uint64_t time_max = limits ? limits->time_ns_max : 0;
   uint64_t steps_max = limits ? limits->step_count_max : 0;
@@ -471,8 +876,11 @@ sim_stop_reason sim_run(sim_world *w, const sim_limits *limits) {
     if (steps_max && w->steps >= steps_max) return SIM_STOP_STEP_LIMIT;
     collect_due(w);
     uint64_t ready = (uint64_t)w->runq_len + w->due_len;
+    /* Connection ticks alone do not keep a run going: with nothing else to do, it is over. */
+    if (w->runq_len == 0 && (uint64_t)w->heap_len + w->due_len == w->background)
+      return SIM_STOP_QUIESCENT;
+    if (ready == 0 && w->heap[0].kind == ITEM_TICK && only_background(w)) return SIM_STOP_QUIESCENT;
     if (ready == 0) {
-      if (w->heap_len == 0) return SIM_STOP_QUIESCENT;
       if (time_max && w->heap[0].at_ns > time_max) {
         w->now_ns = time_max;
         return SIM_STOP_TIME_LIMIT;

@@ -50,11 +50,59 @@ int sim_world_create(sim_world **out, const sim_config *cfg);
  * (a trace that exists is always complete). NULL is ignored. */
 void sim_world_destroy(sim_world *w);
 
-/* Adds a node named `name` (unique, an atom); cfg may be NULL. Its index is the order of
- * addition, starting at 0. AC_EINVAL for a bad or duplicate name, AC_ELIMIT past AC_NODE_MAX. */
+/*
+ * Nodes. A node has a name and a number (its machine number: the order of sim_node_add, from
+ * 0), which the network and the clocks use, and a current incarnation: the core node that runs
+ * now, whose index is the node field of its pids. A crash destroys the incarnation; a restart
+ * creates a new one with a new index, so pids of the old one never name a new process (as a
+ * restarted Erlang node gets a new creation). The first incarnation of machine m has index m
+ * as long as no node restarted before m was added.
+ */
+/* Adds a node named `name` (unique, an atom); cfg may be NULL (also for its restarts).
+ * AC_EINVAL for a bad or duplicate name, AC_ELIMIT past AC_NODE_MAX. */
 int sim_node_add(sim_world *w, const char *name, const ac_node_config *cfg, ac_node **out);
-ac_node *sim_node(sim_world *w, uint32_t index);
+/* The current incarnation of machine m, or NULL while it is crashed (or unknown). */
+ac_node *sim_node(sim_world *w, uint32_t machine);
 uint32_t sim_node_count(const sim_world *w);
+/* The machine named `name`, or -1. */
+int sim_node_find(const sim_world *w, const char *name);
+const char *sim_node_name(const sim_world *w, uint32_t machine);
+/* The machine of node index `index` (any incarnation, crashed or not), or -1. */
+int sim_node_of_index(const sim_world *w, uint32_t index);
+/* The node index of machine m's current (or last) incarnation. */
+uint32_t sim_node_incarnation(const sim_world *w, uint32_t machine);
+/* Called when a node has restarted, with its new incarnation (to boot it). */
+typedef void (*sim_boot_fn)(sim_world *w, uint32_t machine, ac_node *node, void *arg);
+void sim_set_boot_hook(sim_world *w, sim_boot_fn fn, void *arg);
+/* The node crashes: every process on it is gone at once, silently (no exit signals leave it);
+ * the other nodes find out through their connection ticks. AC_ESTATE if it is down already. */
+int sim_node_crash(sim_world *w, uint32_t machine);
+/* A crashed node boots again as a new incarnation, then the boot hook runs. AC_ESTATE if up. */
+int sim_node_restart(sim_world *w, uint32_t machine);
+
+/*
+ * Clocks. Each node reads its own clock (ac_now, receive timeouts, send_after): local time =
+ * base + (virtual time - then) * (1 + drift). sim_clock_set makes the clock jump by jump_ns
+ * (never below 0) and run at the new drift from now on; timers already armed keep their time.
+ * AC_EINVAL for a drift not in (-1, 1e6).
+ */
+int sim_clock_set(sim_world *w, uint32_t machine, int64_t jump_ns, double drift);
+uint64_t sim_node_now(const sim_world *w, uint32_t machine);
+
+/* Kinds of injected faults (AC_EV_FAULT flags). */
+enum {
+  SIM_FAULT_PARTITION = 1, /* payload {partition, [[Node...]...]} or {cut, From, To} */
+  SIM_FAULT_HEAL = 2,      /* heal */
+  SIM_FAULT_LINK = 3,      /* {link, From, To, Settings}: a link changed */
+  SIM_FAULT_CRASH = 4,     /* {crash_node, Node} */
+  SIM_FAULT_RESTART = 5,   /* {restart_node, Node} */
+  SIM_FAULT_CLOCK = 6,     /* {clock, Node, JumpNs, Drift} */
+  SIM_FAULT_KILL = 7,      /* {kill, Pid, Reason} */
+  SIM_FAULT_PROCESS = 8,   /* {pause | slow, Pid, ...} */
+  SIM_FAULT_OTHER = 9,     /* anything else a scenario injects */
+};
+/* Records an injected fault in the trace (an AC_EV_FAULT record with the term as payload). */
+void sim_fault(sim_world *w, uint16_t kind, ac_term what);
 
 /* Calls fn(w, arg) at virtual time at_ns (>= now), ordered with everything else due then. */
 int sim_at(sim_world *w, uint64_t at_ns, sim_callback fn, void *arg);
@@ -113,10 +161,27 @@ typedef struct sim_link {
 } sim_link;
 /* The link for every pair without one of its own. AC_EINVAL for bad parameters. */
 int sim_net_default(sim_world *w, const sim_link *link);
-/* The link from node `from` to node `to` (one direction; indexes from sim_node_add order). */
+/* The link from node `from` to node `to` (one direction; machine numbers). AC_EINVAL for bad
+ * parameters or unknown nodes. */
 int sim_net_link(sim_world *w, uint32_t from, uint32_t to, const sim_link *link);
 /* The link in force from `from` to `to`. */
 sim_link sim_net_get(const sim_world *w, uint32_t from, uint32_t to);
+/* Back to the default link for that pair. */
+int sim_net_reset(sim_world *w, uint32_t from, uint32_t to);
+/*
+ * Connections (connection mode). The first signal from a node to another sets up their
+ * connection, at once, if the other node is up and the links both ways are; else the signal is
+ * lost and its sender gets noconnection. While a connection is up each side sends a tick every
+ * tick/4 and counts as lost a connection it has heard nothing on for the whole tick time (its
+ * node gets nodedown, 1 to 1.25 tick times after the last arrival); it then tells the other
+ * side, if the link carries it. Default tick time: 60 s, Erlang's net_ticktime. A datagram link
+ * has no connection: nothing there ever gives noconnection or nodedown.
+ */
+#define SIM_NET_TICK_DEFAULT (UINT64_C(60) * 1000000000u)
+int sim_net_tick(sim_world *w, uint64_t tick_ns);
+uint64_t sim_net_tick_time(const sim_world *w);
+/* Whether machine `from` believes it is connected to machine `to`. */
+bool sim_net_connected(const sim_world *w, uint32_t from, uint32_t to);
 /* Partitions: nodes[i] belongs to group[i]; every link between nodes of different groups
  * goes down (both directions), the others are left as they are. heal() brings every link
  * up again. Both keep each link's other settings. */
