@@ -398,7 +398,12 @@ size_t sim_format_record(const sim_record *rec, char *buf, size_t cap) {
     case AC_EV_SUPERVISOR:
       m = rec->b ? snprintf(out, room, "%s %s %s", pa, term, pb) : snprintf(out, room, "%s %s", pa, term);
       break;
-    case AC_EV_NODE: m = snprintf(out, room, "%" PRIu64 " %s", rec->a, term); break;
+    case AC_EV_NODE:
+    case AC_EV_NODEUP:
+    case AC_EV_NODEDOWN: m = snprintf(out, room, "%" PRIu64 " %s", rec->a, term); break;
+    case AC_EV_FAULT: m = snprintf(out, room, "%s", term); break;
+    case AC_EV_NET_DROP:
+    case AC_EV_NET_DUP: m = snprintf(out, room, "%s -> %s %s", pa, pb, term); break;
     case SIM_REC_END: m = snprintf(out, room, "%" PRIu64 " records hash=%016" PRIx64, rec->a, rec->b); break;
     default: m = snprintf(out, room, "%s %s", pa, term); break;
   }

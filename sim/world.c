@@ -104,7 +104,6 @@ struct sim_world {
   uint32_t heap_len, heap_cap;
   sim_item *due;
   uint32_t due_len, due_cap;
-  uint64_t background;      /* ticks in heap and due: they alone do not keep a run going */
 
   sim_named_stream **streams; /* each allocated alone: the rng pointers handed out stay valid */
   uint32_t stream_count;
@@ -393,9 +392,7 @@ static int tick_arm(sim_world *w, uint32_t from, uint32_t to, uint64_t epoch) {
   item.u.tick.from = from;
   item.u.tick.to = to;
   item.u.tick.epoch = epoch;
-  int rc = heap_push(w, &item);
-  if (rc == AC_OK) w->background++;
-  return rc;
+  return heap_push(w, &item);
 }
 
 /* Machine `a` stops believing it is connected to `b`: nodedown on a's node. */
@@ -549,6 +546,10 @@ static void packet_arrive(sim_world *w, sim_packet *pk) {
   static const uint8_t nil[] = {AC_T_NIL};
   if (pk->op >= PK_TICK) d.term.p = nil;
   bool alive = md && md->node && md->index == pk->dest;
+  if (md && sim_net_get(w, pk->src, b).down) { /* cut while it travelled: lost on the way */
+    if (pk->op < PK_TICK) net_drop(w, 1, &d, pk->dest);
+    return;
+  }
   if (pk->epoch) {
     sim_pair *side = alive ? pair_at(w, b, pk->src) : NULL;
     if (!side || !side->conn_up || side->epoch != pk->epoch) {
@@ -830,7 +831,6 @@ static void fire(sim_world *w, const sim_item *item) {
     packet_arrive(w, item->u.packet);
     free(item->u.packet);
   } else if (item->kind == ITEM_TICK) {
-    w->background--;
     tick_fire(w, item->u.tick.from, item->u.tick.to, item->u.tick.epoch);
   } else if (item->kind == ITEM_CALLBACK) {
     item->u.cb.fn(w, item->u.cb.arg);
@@ -856,12 +856,26 @@ static void collect_due(sim_world *w) {
   }
 }
 
-/* Whether the heap holds nothing but ticks and dead items (checked only when a tick is next,
- * which is rare, so that a dead timer far in the future does not keep ticks going till then). */
+/* Whether a connection will go on as it is for ever: both sides up on it, both nodes up and
+ * the links both ways up. Its ticks then change nothing. */
+static bool conn_steady(const sim_world *w, uint32_t a, uint32_t b, uint64_t epoch) {
+  const sim_pair *ab = pair_at(w, a, b), *ba = pair_at(w, b, a);
+  return ab->conn_up && ba->conn_up && ab->epoch == epoch && ba->epoch == epoch &&
+         w->machines[a].node && w->machines[b].node && !sim_net_get(w, a, b).down &&
+         !sim_net_get(w, b, a).down;
+}
+
+/* Whether the heap holds nothing but ticks of steady connections and dead items: then nothing
+ * will ever happen again, and a run is over (the connection ticks alone do not keep it going).
+ * Checked only when a tick is next, which is rare. */
 static bool only_background(const sim_world *w) {
   for (uint32_t i = 0; i < w->heap_len; i++) {
     const sim_item *it = &w->heap[i];
-    if (it->kind == ITEM_TICK || it->kind == ITEM_NONE) continue;
+    if (it->kind == ITEM_NONE) continue;
+    if (it->kind == ITEM_TICK) {
+      if (conn_steady(w, it->u.tick.from, it->u.tick.to, it->u.tick.epoch)) continue;
+      return false;
+    }
     if (it->kind == ITEM_TIMER && !ac_node_timer_live(w->nodes[it->node], &it->u.timer)) continue;
     return false;
   }
@@ -876,11 +890,9 @@ sim_stop_reason sim_run(sim_world *w, const sim_limits *limits) {
     if (steps_max && w->steps >= steps_max) return SIM_STOP_STEP_LIMIT;
     collect_due(w);
     uint64_t ready = (uint64_t)w->runq_len + w->due_len;
-    /* Connection ticks alone do not keep a run going: with nothing else to do, it is over. */
-    if (w->runq_len == 0 && (uint64_t)w->heap_len + w->due_len == w->background)
-      return SIM_STOP_QUIESCENT;
-    if (ready == 0 && w->heap[0].kind == ITEM_TICK && only_background(w)) return SIM_STOP_QUIESCENT;
     if (ready == 0) {
+      if (w->heap_len == 0 || (w->heap[0].kind == ITEM_TICK && only_background(w)))
+        return SIM_STOP_QUIESCENT;
       if (time_max && w->heap[0].at_ns > time_max) {
         w->now_ns = time_max;
         return SIM_STOP_TIME_LIMIT;
