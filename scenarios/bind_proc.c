@@ -71,6 +71,18 @@ static ac_term to_term(lua_State *L, int idx, ac_tbuf *b, const char *what) {
 }
 
 /* Raises a Lua error for a failed runtime call, freeing b first. */
+/* A term from a format (ac_tb_fmt) in b, which the caller frees; {NULL} on failure. */
+static ac_term T_fmt(ac_tbuf *b, const char *fmt, ...) {
+  ac_tb_init(b);
+  va_list ap;
+  va_start(ap, fmt);
+  ac_tb_vfmt(b, fmt, ap);
+  va_end(ap);
+  ac_term t = {NULL};
+  if (ac_tb_finish(b, &t) != AC_OK) t.p = NULL;
+  return t;
+}
+
 static void check_rc(lua_State *L, int rc, const char *fn, ac_tbuf *b) {
   if (rc == AC_OK) return;
   if (b) ac_tb_free(b);
@@ -213,8 +225,8 @@ static int lproc_handle(ac_proc *self, const ac_msg *msg) {
 
 /* ---- Spawning ---------------------------------------------------------------------------- */
 
-int scn_spawn_function(scn_run *run, lua_State *L, ac_proc *parent, unsigned opts, ac_term args,
-                       ac_pid *pid, ac_ref *mon) {
+int scn_spawn_function(scn_run *run, lua_State *L, ac_node *node, ac_proc *parent, ac_pid as,
+                       unsigned opts, ac_term args, ac_pid *pid, ac_ref *mon) {
   void **hot = run->hot, *new_hot[2] = {NULL, NULL};
   unsigned hot_n = run->hot_n, hot_max = run->hot_max;
   run->hot = new_hot; /* record the thread and its stack */
@@ -238,15 +250,17 @@ int scn_spawn_function(scn_run *run, lua_State *L, ac_proc *parent, unsigned opt
       rc = ac_spawn(parent, &lua_behaviour, arg, opts, pid, mon);
     else if (opts)
       rc = AC_ESTATE; /* spawn_link/monitor need a calling process */
+    else if (!ac_pid_is_none(as))
+      rc = ac_node_spawn_as(node, as, &lua_behaviour, arg, pid);
     else
-      rc = ac_node_spawn(run->node, &lua_behaviour, arg, pid);
+      rc = ac_node_spawn(node, &lua_behaviour, arg, pid);
   }
   ac_tb_free(&full);
   if (rc) {
     luaL_unref(L, LUA_REGISTRYINDEX, ref);
     return rc;
   }
-  lproc *lp = ac_node_state(run->node, *pid, &lua_behaviour);
+  lproc *lp = ac_node_state(parent ? ac_proc_node(parent) : node, *pid, &lua_behaviour);
   if (lp && new_hot[1]) {
     lp->hot[0] = new_hot[1];
     lp->hot_n = 1;
@@ -271,7 +285,8 @@ static int spawn_opts(lua_State *L, unsigned opts) {
   lua_pushvalue(L, 1);
   ac_pid pid = AC_PID_NONE;
   ac_ref mon = {0};
-  int rc = scn_spawn_function(run, L, run->current, opts, args, &pid, &mon);
+  int rc = scn_spawn_function(run, L, run->current ? NULL : scn_here(L, run), run->current,
+                              AC_PID_NONE, opts, args, &pid, &mon);
   ac_tb_free(&b);
   if (rc)
     return luaL_error(L, "spawn: %s", rc == AC_ESTATE ? "spawn_link and spawn_monitor need a calling process" : ac_strerror(rc));
@@ -281,6 +296,108 @@ static int spawn_opts(lua_State *L, unsigned opts) {
     return 2;
   }
   return 1;
+}
+
+#define SPAWN_FNS_KEY "crashlab.spawnfns"
+
+/* The functions of spawn requests in flight, by handle: a table in the registry. */
+static void push_spawn_fns(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, SPAWN_FNS_KEY) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, SPAWN_FNS_KEY);
+}
+
+/* spawn_request(node, opts, fn, ...): spawns at once where it can (outside processes, or on
+ * the caller's own node) and returns pid [, monitor ref]; else sends a spawn request and
+ * returns "request", its ref and the function's handle (the prelude waits for the reply). */
+int scn_l_spawn_request(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  uint32_t machine = scn_check_node(L, 1);
+  unsigned opts = (unsigned)luaL_checkinteger(L, 2) & (AC_SPAWN_LINK | AC_SPAWN_MONITOR);
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  int nargs = lua_gettop(L) - 3;
+  for (int i = 1; i <= nargs; i++)
+    if (lua_isnil(L, i + 3)) return luaL_error(L, "spawn argument[%d]: cannot send nil", i);
+  lua_createtable(L, nargs, 0);
+  for (int i = 1; i <= nargs; i++) {
+    lua_pushvalue(L, i + 3);
+    lua_rawseti(L, -2, i);
+  }
+  ac_tbuf b;
+  ac_term args = to_term(L, -1, &b, "spawn argument");
+  lua_pop(L, 1);
+  ac_node *dest = sim_node(run->w, machine);
+  ac_pid pid = AC_PID_NONE;
+  ac_ref ref = {0};
+  if (!run->current || ac_proc_node(run->current) == dest) {
+    if (!run->current && opts) {
+      ac_tb_free(&b);
+      return luaL_error(L, "spawn_link_on and spawn_monitor_on need a calling process");
+    }
+    if (!dest) {
+      ac_tb_free(&b);
+      lua_pushnil(L);
+      lua_pushliteral(L, "noconnection");
+      return 2;
+    }
+    lua_pushvalue(L, 3);
+    int rc = scn_spawn_function(run, L, dest, run->current, AC_PID_NONE, opts, args, &pid, &ref);
+    ac_tb_free(&b);
+    if (rc) return luaL_error(L, "spawn_on: %s", ac_strerror(rc));
+    scn_push_pid(L, pid);
+    if (!(opts & AC_SPAWN_MONITOR)) return 1;
+    scn_push_ref(L, ref);
+    return 2;
+  }
+  lua_Integer handle = (lua_Integer)++run->spawn_handles; /* never reused: a late reply cannot
+                                                           free another request's function */
+  push_spawn_fns(L);
+  lua_pushvalue(L, 3);
+  lua_rawseti(L, -2, handle);
+  lua_pop(L, 1);
+  ac_tbuf req;
+  ac_term req_term = T_fmt(&req, "{i,t}", (int64_t)handle, args);
+  int rc = req_term.p ? ac_spawn_request(run->current, sim_node_incarnation(run->w, machine), req_term,
+                                         opts, &ref)
+                      : AC_ENOMEM;
+  ac_tb_free(&req);
+  ac_tb_free(&b);
+  if (rc) return luaL_error(L, "spawn_on: %s", ac_strerror(rc));
+  lua_pushliteral(L, "request");
+  scn_push_ref(L, ref);
+  lua_pushinteger(L, handle);
+  return 3;
+}
+
+/* spawn_forget(handle): the request failed; its function is no longer needed. */
+int scn_l_spawn_forget(lua_State *L) {
+  lua_Integer handle = luaL_checkinteger(L, 1);
+  push_spawn_fns(L);
+  lua_pushnil(L);
+  lua_rawseti(L, -2, handle);
+  return 0;
+}
+
+/* A node's spawn handler: a request {Handle, Args} from another node starts the function. */
+int scn_spawn_handler(ac_node *node, ac_pid requester, ac_term arg, ac_pid *pid_out) {
+  scn_run *run = ac_node_user(node);
+  lua_State *L = run ? run->L : NULL;
+  ac_term h, args;
+  int64_t handle;
+  if (!L || ac_term_elem(arg, 0, &h) || ac_term_get_int(h, &handle) || ac_term_elem(arg, 1, &args))
+    return AC_EINVAL;
+  push_spawn_fns(L);
+  if (lua_rawgeti(L, -1, (lua_Integer)handle) != LUA_TFUNCTION) {
+    lua_pop(L, 2);
+    return AC_EINVAL;
+  }
+  lua_pushnil(L);
+  lua_rawseti(L, -3, (lua_Integer)handle);
+  int rc = scn_spawn_function(run, L, node, NULL, requester, 0, args, pid_out, NULL);
+  lua_pop(L, 1);
+  return rc;
 }
 
 static int l_spawn(lua_State *L) { return spawn_opts(L, 0); }
@@ -302,11 +419,11 @@ static int l_send(lua_State *L) {
   int rc;
   ac_pid to;
   if (scn_to_pid(L, 1, &to)) {
-    rc = run->current ? ac_send(run->current, to, msg) : ac_node_send(run->node, to, msg);
+    rc = run->current ? ac_send(run->current, to, msg) : ac_node_send(scn_here(L, run), to, msg);
     /* The receiver is likely the next to run: start loading its coroutine while the sender
      * finishes its turn. With 100,000 processes these lines are cold, and this hides most of
      * the wait (about a fifth of a hop in the ring benchmark). */
-    lproc *rp = rc == AC_OK ? ac_node_state(run->node, to, &lua_behaviour) : NULL;
+    lproc *rp = rc == AC_OK && run->current ? ac_node_state(ac_proc_node(run->current), to, &lua_behaviour) : NULL;
     if (rp && rp->co) {
       __builtin_prefetch(rp->co);
       __builtin_prefetch((const char *)rp->co + 64);
@@ -315,14 +432,31 @@ static int l_send(lua_State *L) {
     }
   } else if (lua_type(L, 1) == LUA_TSTRING) {
     const char *name = scn_check_name(L, 1);
-    rc = run->current ? ac_send_name(run->current, name, msg) : ac_node_send_name(run->node, name, msg);
+    rc = run->current ? ac_send_name(run->current, name, msg) : ac_node_send_name(scn_here(L, run), name, msg);
     if (rc == AC_ENONAME) {
       ac_tb_free(&b);
       return luaL_error(L, "send: no process is registered as '%s'", name);
     }
+  } else if (lua_type(L, 1) == LUA_TTABLE && lua_rawlen(L, 1) == 2) { /* {Name, Node} */
+    lua_rawgeti(L, 1, 1);
+    lua_rawgeti(L, 1, 2);
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING) {
+      ac_tb_free(&b);
+      return luaL_argerror(L, 1, "{name, node} must hold two strings");
+    }
+    const char *name = scn_check_name(L, -2);
+    uint32_t machine = scn_check_node(L, -1);
+    if (run->current) {
+      rc = ac_send_remote_name(run->current, sim_node_incarnation(run->w, machine), name, msg);
+    } else { /* from outside the cluster: straight to the process, if there is one */
+      ac_node *node = sim_node(run->w, machine);
+      ac_pid dest = node ? ac_whereis(node, name) : AC_PID_NONE;
+      rc = ac_pid_is_none(dest) ? AC_OK : ac_node_send(node, dest, msg);
+    }
+    lua_pop(L, 2);
   } else {
     ac_tb_free(&b);
-    return luaL_typeerror(L, 1, "pid or registered name");
+    return luaL_typeerror(L, 1, "pid, registered name or {name, node}");
   }
   check_rc(L, rc, "send", &b);
   ac_tb_free(&b);
@@ -484,7 +618,7 @@ static int l_exit(lua_State *L) {
   if (lua_gettop(L) >= 2) {
     to = scn_check_pid(L, 1);
     ac_term reason = to_term(L, 2, &b, "reason");
-    int rc = run->current ? ac_exit(run->current, to, reason) : ac_node_exit(run->node, to, reason);
+    int rc = run->current ? ac_exit(run->current, to, reason) : ac_node_exit(scn_here(L, run), to, reason);
     if (rc == AC_ENOPROC) rc = AC_OK; /* exit/2 to a dead process does nothing */
     check_rc(L, rc, "exit", &b);
     ac_tb_free(&b);
@@ -517,7 +651,7 @@ static int l_init_ack(lua_State *L) {
 
 int scn_stop_if_doomed(lua_State *L, int nresults) {
   scn_run *run = scn_run_of(L);
-  if (!run->current || ac_node_alive(run->node, ac_self(run->current))) return nresults;
+  if (!run->current || ac_node_alive(ac_proc_node(run->current), ac_self(run->current))) return nresults;
   lproc *lp = ac_state(run->current);
   if (lp->co != L || !lua_isyieldable(L)) return nresults; /* it ends when it next waits */
   lp->op = OP_SLEEP; /* doomed: the coroutine is never resumed again */
@@ -541,7 +675,7 @@ static int l_register(lua_State *L) {
   scn_run *run = scn_world_run(L);
   const char *name = scn_check_name(L, 1);
   ac_pid pid = lua_isnoneornil(L, 2) ? ac_self(need_process(L, "register")) : scn_check_pid(L, 2);
-  int rc = run->current ? ac_register(run->current, name, pid) : ac_node_register(run->node, name, pid);
+  int rc = run->current ? ac_register(run->current, name, pid) : ac_node_register(scn_here(L, run), name, pid);
   if (rc) return luaL_error(L, "register('%s'): %s", name, name_error(rc));
   return 0;
 }
@@ -549,14 +683,16 @@ static int l_register(lua_State *L) {
 static int l_unregister(lua_State *L) {
   scn_run *run = scn_world_run(L);
   const char *name = scn_check_name(L, 1);
-  int rc = run->current ? ac_unregister(run->current, name) : ac_node_unregister(run->node, name);
+  int rc = run->current ? ac_unregister(run->current, name) : ac_node_unregister(scn_here(L, run), name);
   if (rc) return luaL_error(L, "unregister('%s'): %s", name, name_error(rc));
   return 0;
 }
 
 static int l_whereis(lua_State *L) {
   scn_run *run = scn_world_run(L);
-  ac_pid pid = ac_whereis(run->node, scn_check_name(L, 1));
+  const char *name = scn_check_name(L, 1);
+  ac_node *node = lua_isnoneornil(L, 2) ? scn_here(L, run) : sim_node(run->w, scn_check_node(L, 2));
+  ac_pid pid = node ? ac_whereis(node, name) : AC_PID_NONE; /* whereis(name, node): nil if down */
   if (ac_pid_is_none(pid))
     lua_pushnil(L);
   else
@@ -566,7 +702,9 @@ static int l_whereis(lua_State *L) {
 
 static int l_now(lua_State *L) {
   scn_run *run = scn_world_run(L);
-  lua_pushinteger(L, (lua_Integer)(sim_now(run->w) / 1000000u)); /* milliseconds */
+  /* A process reads its node's clock (skewed, drifting); outside processes, virtual time. */
+  uint64_t ns = run->current ? ac_now(run->current) : sim_now(run->w);
+  lua_pushinteger(L, (lua_Integer)(ns / 1000000u)); /* milliseconds */
   return 1;
 }
 

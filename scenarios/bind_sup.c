@@ -24,7 +24,7 @@ typedef struct owned {
   max_align_t align[];
 } owned;
 
-static void *own(scn_run *run, size_t size) {
+void *scn_own(scn_run *run, size_t size) {
   owned *o = calloc(1, sizeof *o + size);
   if (!o) return NULL;
   o->next = run->owned;
@@ -42,7 +42,7 @@ void scn_free_owned(scn_run *run) {
 
 static ac_term own_term(lua_State *L, scn_run *run, ac_term t) {
   size_t n = ac_term_size(t);
-  uint8_t *p = own(run, n);
+  uint8_t *p = scn_own(run, n);
   if (!p) luaL_error(L, "out of memory");
   memcpy(p, t.p, n);
   ac_term c = {p};
@@ -62,7 +62,8 @@ static int lua_child_start(ac_proc *sup, const void *ctx, ac_term arg, ac_pid *p
   if (!run || !run->L) return AC_ESTATE;
   if (!lua_checkstack(run->L, 4)) return AC_ENOMEM;
   lua_rawgeti(run->L, LUA_REGISTRYINDEX, c->fn_ref);
-  return scn_spawn_function(run, run->L, sup, AC_SPAWN_LINK | AC_SPAWN_ACK, arg, pid_out, NULL);
+  return scn_spawn_function(run, run->L, NULL, sup, AC_PID_NONE, AC_SPAWN_LINK | AC_SPAWN_ACK, arg,
+                            pid_out, NULL);
 }
 
 /* ---- Reading specs ----------------------------------------------------------------------- */
@@ -131,7 +132,7 @@ static void read_child(lua_State *L, scn_run *run, int idx, ac_child_spec *s, co
     luaL_error(L, "%s.id must be a non-empty string of at most 255 bytes", what);
   size_t n;
   const char *id = lua_tolstring(L, -1, &n);
-  char *idc = own(run, n + 1);
+  char *idc = scn_own(run, n + 1);
   if (!idc) luaL_error(L, "out of memory");
   memcpy(idc, id, n + 1);
   s->id = idc;
@@ -144,7 +145,7 @@ static void read_child(lua_State *L, scn_run *run, int idx, ac_child_spec *s, co
     int t = lua_gettop(L) - 1;
     if (lua_type(L, t) != LUA_TTABLE || lua_rawgeti(L, t, 1) != LUA_TFUNCTION)
       luaL_error(L, "%s.start must be {function, args...}", what);
-    lua_child *c = own(run, sizeof *c);
+    lua_child *c = scn_own(run, sizeof *c);
     if (!c) luaL_error(L, "out of memory");
     c->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* for the whole run */
     lua_Integer count = (lua_Integer)lua_rawlen(L, t);
@@ -174,7 +175,7 @@ static void read_child(lua_State *L, scn_run *run, int idx, ac_child_spec *s, co
   } else {
     int t = lua_gettop(L);
     if (lua_type(L, t) != LUA_TTABLE) luaL_error(L, "%s.supervisor must be a table", what);
-    ac_sup_config *cfg = own(run, sizeof *cfg);
+    ac_sup_config *cfg = scn_own(run, sizeof *cfg);
     if (!cfg) luaL_error(L, "out of memory");
     read_flags(L, t, &cfg->flags);
     scn_check_fields(L, t, flag_fields, "supervisor");
@@ -213,7 +214,7 @@ static void read_children(lua_State *L, scn_run *run, int idx, ac_sup_config *cf
   }
   if (t != LUA_TTABLE) luaL_error(L, "supervisor.children must be an array of child specs");
   size_t n = lua_rawlen(L, -1);
-  ac_child_spec *specs = own(run, (n ? n : 1) * sizeof *specs);
+  ac_child_spec *specs = scn_own(run, (n ? n : 1) * sizeof *specs);
   if (!specs) luaL_error(L, "out of memory");
   for (size_t i = 0; i < n; i++) {
     char what[48];
@@ -244,13 +245,13 @@ static void read_children(lua_State *L, scn_run *run, int idx, ac_sup_config *cf
 static int l_start(lua_State *L) {
   scn_run *run = scn_world_run(L);
   luaL_checktype(L, 1, LUA_TTABLE);
-  ac_sup_config *cfg = own(run, sizeof *cfg);
+  ac_sup_config *cfg = scn_own(run, sizeof *cfg);
   if (!cfg) return luaL_error(L, "out of memory");
   read_flags(L, 1, &cfg->flags);
   scn_check_fields(L, 1, flag_fields, "supervisor");
   read_children(L, run, 1, cfg);
   ac_pid pid;
-  int rc = ac_supervisor_start(run->node, run->current, cfg, &pid);
+  int rc = ac_supervisor_start(run->current ? ac_proc_node(run->current) : scn_here(L, run), run->current, cfg, &pid);
   if (rc) return luaL_error(L, "supervisor: %s", ac_strerror(rc));
   scn_push_pid(L, pid);
   lua_pushboolean(L, run->current != NULL);
@@ -326,14 +327,15 @@ static int l_children(lua_State *L) {
   scn_run *run = scn_world_run(L);
   ac_pid sup = scn_check_pid(L, 1);
   ac_sup_child_info few[32], *info = few;
-  int n = ac_sup_children(run->node, sup, few, 32);
+  ac_node *node = scn_node_of_pid(run, sup);
+  int n = node ? ac_sup_children(node, sup, few, 32) : -1;
   if (n < 0) {
     lua_pushnil(L);
     return 1;
   }
   if (n > 32) {
     info = lua_newuserdatauv(L, (size_t)n * sizeof *info, 0);
-    ac_sup_children(run->node, sup, info, (size_t)n);
+    ac_sup_children(node, sup, info, (size_t)n);
   }
   lua_createtable(L, n, 0);
   for (int i = 0; i < n; i++) {
@@ -361,7 +363,9 @@ static int l_children(lua_State *L) {
 static int l_restarts(lua_State *L) {
   scn_run *run = scn_world_run(L);
   uint32_t n;
-  if (ac_sup_restart_count(run->node, scn_check_pid(L, 1), &n) != AC_OK) lua_pushnil(L);
+  ac_pid sup = scn_check_pid(L, 1);
+  ac_node *node = scn_node_of_pid(run, sup);
+  if (!node || ac_sup_restart_count(node, sup, &n) != AC_OK) lua_pushnil(L);
   else lua_pushinteger(L, n);
   return 1;
 }

@@ -368,7 +368,7 @@ static int l_kill(lua_State *L) {
   scn_run *run = scn_world_run(L);
   ac_pid pid;
   if (lua_type(L, 1) == LUA_TSTRING) {
-    pid = ac_whereis(run->node, scn_check_name(L, 1));
+    pid = ac_whereis(scn_here(L, run), scn_check_name(L, 1));
     if (ac_pid_is_none(pid)) {
       lua_pushboolean(L, 0);
       return 1;
@@ -386,7 +386,8 @@ static int l_kill(lua_State *L) {
     ac_tb_free(&b);
     return luaL_error(L, "kill: %s", err[0] ? err : ac_strerror(rc));
   }
-  rc = ac_node_exit(run->node, pid, reason);
+  ac_node *node = scn_node_of_pid(run, pid);
+  rc = node ? ac_node_exit(node, pid, reason) : AC_ENOPROC;
   ac_tb_free(&b);
   lua_pushboolean(L, rc == AC_OK);
   return scn_stop_if_doomed(L, 1); /* a process that killed itself runs no further */
@@ -491,20 +492,71 @@ static void step_hook(sim_world *w, void *arg) {
   }
 }
 
+/* ---- Nodes ------------------------------------------------------------------------------- */
+
+ac_node *scn_here(lua_State *L, scn_run *run) {
+  if (run->current) return ac_proc_node(run->current);
+  ac_node *node = sim_node(run->w, 0);
+  if (!node) luaL_error(L, "node %s is down (crashed): name a node that is up", sim_node_name(run->w, 0));
+  return node;
+}
+
+ac_node *scn_node_of_pid(scn_run *run, ac_pid pid) {
+  int m = sim_node_of_index(run->w, ac_pid_node(pid));
+  if (m < 0 || sim_node_incarnation(run->w, (uint32_t)m) != ac_pid_node(pid)) return NULL;
+  return sim_node(run->w, (uint32_t)m);
+}
+
+uint32_t scn_check_node(lua_State *L, int idx) {
+  scn_run *run = scn_world_run(L);
+  const char *name = luaL_checkstring(L, idx);
+  int m = sim_node_find(run->w, name);
+  if (m >= 0) return (uint32_t)m;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (uint32_t i = 0; i < sim_node_count(run->w); i++) {
+    if (i) luaL_addstring(&b, ", ");
+    luaL_addstring(&b, sim_node_name(run->w, i));
+  }
+  luaL_pushresult(&b);
+  luaL_error(L, "unknown node '%s' (the nodes are: %s; declare one with cl.node)", name, lua_tostring(L, -1));
+  return 0;
+}
+
+/* Memory of the runtimes of every node that is up. */
+static uint64_t runtime_bytes(scn_run *run) {
+  uint64_t sum = 0;
+  for (uint32_t i = 0; run->w && i < sim_node_count(run->w); i++) {
+    ac_node *n = sim_node(run->w, i);
+    if (n) sum += ac_node_alloc_stats(n)->bytes_in_use;
+  }
+  return sum;
+}
+
 /* ---- Observation ------------------------------------------------------------------------- */
 
 static int l_alive(lua_State *L) {
   scn_run *run = scn_world_run(L);
-  lua_pushboolean(L, ac_node_alive(run->node, scn_check_pid(L, 1)));
+  ac_pid pid = scn_check_pid(L, 1);
+  ac_node *node = scn_node_of_pid(run, pid);
+  lua_pushboolean(L, node && ac_node_alive(node, pid));
   return 1;
 }
 
+/* The node named by the optional argument at idx (default: here), or NULL if it is down. */
+static ac_node *node_arg(lua_State *L, scn_run *run, int idx) {
+  if (lua_isnoneornil(L, idx)) return scn_here(L, run);
+  return sim_node(run->w, scn_check_node(L, idx));
+}
+
+/* processes([node]): live pids of a node (default: the caller's), {} if the node is down. */
 static int l_processes(lua_State *L) {
   scn_run *run = scn_world_run(L);
-  uint32_t n = ac_node_process_count(run->node);
+  ac_node *node = node_arg(L, run, 1);
+  uint32_t n = node ? ac_node_process_count(node) : 0;
   ac_pid *pids = malloc((n ? n : 1) * sizeof *pids);
   if (!pids) return luaL_error(L, "out of memory");
-  n = ac_node_processes(run->node, pids, n);
+  n = node ? ac_node_processes(node, pids, n) : 0;
   lua_createtable(L, (int)n, 0);
   for (uint32_t i = 0; i < n; i++) {
     scn_push_pid(L, pids[i]);
@@ -536,18 +588,19 @@ static int l_info(lua_State *L) {
   scn_run *run = scn_world_run(L);
   ac_pid pid = scn_check_pid(L, 1);
   ac_proc_info info;
-  if (ac_node_info(run->node, pid, &info) != AC_OK) {
+  ac_node *node = scn_node_of_pid(run, pid);
+  if (!node || ac_node_info(node, pid, &info) != AC_OK) {
     lua_pushnil(L);
     return 1;
   }
   lua_createtable(L, 0, 6);
   lua_pushinteger(L, info.mailbox_len);
   lua_setfield(L, -2, "mailbox");
-  push_relations(L, run->node, pid, AC_REL_LINKS);
+  push_relations(L, node, pid, AC_REL_LINKS);
   lua_setfield(L, -2, "links");
-  push_relations(L, run->node, pid, AC_REL_MONITORS);
+  push_relations(L, node, pid, AC_REL_MONITORS);
   lua_setfield(L, -2, "monitors");
-  push_relations(L, run->node, pid, AC_REL_MONITORED_BY);
+  push_relations(L, node, pid, AC_REL_MONITORED_BY);
   lua_setfield(L, -2, "monitored_by");
   lua_pushboolean(L, info.trap_exit);
   lua_setfield(L, -2, "trap_exit");
@@ -560,10 +613,11 @@ static int l_info(lua_State *L) {
 
 static int l_registered(lua_State *L) {
   scn_run *run = scn_world_run(L);
-  uint32_t n = ac_node_registered(run->node, NULL, NULL, 0);
+  ac_node *node = node_arg(L, run, 1);
+  uint32_t n = node ? ac_node_registered(node, NULL, NULL, 0) : 0;
   const char **names = malloc((n ? n : 1) * sizeof *names);
   if (!names) return luaL_error(L, "out of memory");
-  n = ac_node_registered(run->node, names, NULL, n);
+  n = node ? ac_node_registered(node, names, NULL, n) : 0;
   lua_createtable(L, (int)n, 0);
   for (uint32_t i = 0; i < n; i++) {
     lua_pushstring(L, names[i]);
@@ -678,7 +732,7 @@ static void on_event(const sim_record *rec, void *arg) {
   }
   /* Messages waiting in mailboxes live in the runtime, not in Lua: they count against the
    * run's memory limit too, so a mailbox bomb is a clear error, not an OOM. */
-  if (ac_node_alloc_stats(run->node)->bytes_in_use > run->mem_max && !run->error)
+  if (runtime_bytes(run) > run->mem_max && !run->error)
     scn_error(run, "memory limit of %" PRIu64 " MiB exceeded by the runtime (messages waiting in "
                    "mailboxes, process states)", run->mem_max >> 20);
   if (rec->kind != AC_EV_EXIT || run->exits_seen++ >= EXITS_MAX) return;
@@ -1043,6 +1097,7 @@ static void build_env(lua_State *L) {
   lua_newtable(L);
   scn_bind_proc(L);
   scn_bind_sup(L);
+  scn_bind_net(L);
   static const luaL_Reg fns[] = {
       {"scenario", l_scenario}, {"at", l_at},           {"every", l_every},
       {"kill", l_kill},         {"always", l_always},   {"eventually", l_eventually},
@@ -1194,7 +1249,8 @@ int scn_need_world(scn_run *run) {
     if (run->opts->trace_path) strncat(run->error_msg, ")", sizeof run->error_msg - strlen(run->error_msg) - 1);
     return rc;
   }
-  ac_node_set_user(run->node, run);
+  scn_node_setup(run, run->node);
+  scn_net_world_ready(run);
   sim_keep_recent(run->w, RECENT_EVENTS);
   sim_rng_seed(&run->top_rng, run->seed, sim_stream_id("scenario"));
   sim_set_step_hook(run->w, step_hook, run);
@@ -1396,7 +1452,7 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
   out->sim_time_ns = sim_now(run->w);
   out->hash = sim_hash(run->w);
   out->lua_bytes = run->mem_used;
-  out->runtime_bytes = ac_node_alloc_stats(run->node)->bytes_in_use;
+  out->runtime_bytes = runtime_bytes(run);
   if (!opts->hold_verdict) scn_print_verdict(out);
   run_free(run);
   return v;

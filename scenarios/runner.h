@@ -65,7 +65,7 @@ typedef struct scn_prop scn_prop;
 typedef struct scn_run {
   lua_State *L;
   sim_world *w;
-  ac_node *node;
+  ac_node *node;           /* node "a" (machine 0) as first created: use scn_here() */
   ac_proc *current;        /* process whose coroutine is running, or NULL */
   const scn_options *opts;
   char name[256];
@@ -100,6 +100,7 @@ typedef struct scn_run {
   void **hot;
   unsigned hot_n, hot_max;
   struct owned *owned;     /* memory supervisor specs live in, freed at the end of the run */
+  uint64_t spawn_handles;  /* handles of cl.spawn_on requests so far */
 } scn_run;
 
 scn_run *scn_run_of(lua_State *L);
@@ -116,12 +117,32 @@ void scn_check_fields(lua_State *L, int idx, const char *const *allowed, const c
 void scn_set_instruction_limit(scn_run *run, long long n);
 /* Parses "250ms", "5s", "1.5s", "2m", "1h", "10us", "7ns", or a number of milliseconds. */
 int scn_parse_duration(lua_State *L, int idx, uint64_t *ns, const char **why);
+/* The node a call acts on: the calling process's, or outside processes node "a"; raises if
+ * that node is down. */
+ac_node *scn_here(lua_State *L, scn_run *run);
+/* The node where pid lives now, or NULL (its node crashed, or restarted since). */
+ac_node *scn_node_of_pid(scn_run *run, ac_pid pid);
+/* The machine number of the node named by the string at idx; raises for an unknown name. */
+uint32_t scn_check_node(lua_State *L, int idx);
+/* Makes a node (new, or a new incarnation) ready for Lua processes. */
+void scn_node_setup(scn_run *run, ac_node *node);
+/* Primitives of cl.spawn_on (bind_proc.c) and the spawn handler of every node. */
+int scn_l_spawn_request(lua_State *L);
+int scn_l_spawn_forget(lua_State *L);
+int scn_spawn_handler(ac_node *node, ac_pid requester, ac_term arg, ac_pid *pid_out);
+/* Memory freed at the end of the run (zeroed); NULL when out of memory. */
+void *scn_own(scn_run *run, size_t size);
+/* Registers cl.node, cl.net and the node faults into the table at the top. */
+void scn_bind_net(lua_State *L);
+/* Hooks the world's node restarts to the nodes' boot functions. */
+void scn_net_world_ready(scn_run *run);
 /* Registers the process API (spawn, send, receive, ...) into the table at the top. */
 void scn_bind_proc(lua_State *L);
 /* Spawns a Lua process that runs the function on top of L's stack (popped) with args (a
- * tuple or list term): from parent (AC_SPAWN_* opts) or, parent NULL, from the node. */
-int scn_spawn_function(scn_run *run, lua_State *L, ac_proc *parent, unsigned opts, ac_term args,
-                       ac_pid *pid, ac_ref *mon);
+ * tuple or list term): from parent (AC_SPAWN_* opts), or, parent NULL, on `node` from `as` (a
+ * requester on another node) or from the node itself (as = AC_PID_NONE). */
+int scn_spawn_function(scn_run *run, lua_State *L, ac_node *node, ac_proc *parent, ac_pid as,
+                       unsigned opts, ac_term args, ac_pid *pid, ac_ref *mon);
 /* After a call that may have doomed the calling process (an exit signal to itself): if it is,
  * yields it for good, so no line after the call runs, as in Erlang; else returns nresults. */
 int scn_stop_if_doomed(lua_State *L, int nresults);

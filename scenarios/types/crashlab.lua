@@ -37,7 +37,7 @@
 ---@alias crashlab.Term boolean|number|string|table|crashlab.Pid|crashlab.Ref|crashlab.Wildcard
 
 ---Where a message goes: a pid, or a registered name.
----@alias crashlab.Dest crashlab.Pid|string
+---@alias crashlab.Dest crashlab.Pid|string|string[] # a pid, a name, or {name, node}
 
 ---The argument of `cl.scenario`.
 ---@class crashlab.ScenarioSpec
@@ -211,6 +211,7 @@ function server.reply(from, reply) end
 ---@field _ crashlab.Wildcard # the wildcard for receive patterns
 ---@field supervisor crashlab.supervisor # supervision trees
 ---@field server crashlab.server # gen_server-like servers
+---@field net crashlab.net     # the network between nodes
 ---@field version string      # the crashlab version, for example "0.1.0"
 local crashlab = {}
 
@@ -267,9 +268,10 @@ function crashlab.at_end(name, fn) end
 ---@return boolean
 function crashlab.alive(pid) end
 
----The live processes, in a fixed order (the order of the process table's slots).
+---The live processes of a node (default: the caller's, or "a"), in slot order; {} if it is down.
+---@param node? string
 ---@return crashlab.Pid[]
-function crashlab.processes() end
+function crashlab.processes(node) end
 
 ---What the runtime knows about a live process, or nil if it is dead.
 ---@param pid crashlab.Pid
@@ -294,9 +296,10 @@ function crashlab.format(value) end
 ---@return crashlab.Exit[]
 function crashlab.exits() end
 
----The registered names, sorted.
+---The registered names of a node (default: the caller's, or "a"), sorted.
+---@param node? string
 ---@return string[]
-function crashlab.registered() end
+function crashlab.registered(node) end
 
 ---Counts of the run's events by kind.
 ---@return crashlab.Counters
@@ -306,10 +309,11 @@ function crashlab.counters() end
 ---@return integer
 function crashlab.now() end
 
----The pid registered as `name`, or nil.
+---The pid registered as `name` on a node (default: the caller's, or "a"), or nil.
 ---@param name string
+---@param node? string
 ---@return crashlab.Pid?
-function crashlab.whereis(name) end
+function crashlab.whereis(name, node) end
 
 -- ---- Values -------------------------------------------------------------------------------
 
@@ -411,6 +415,141 @@ function crashlab.register(name, pid) end
 ---Removes a registered name. Raises if nobody holds it.
 ---@param name string
 function crashlab.unregister(name) end
+
+-- ---- Nodes ------------------------------------------------------------------------------
+
+---@class crashlab.NodeSpec
+---@field boot? fun() # runs as a process on the node now and after every restart_node
+---@field skew? crashlab.Duration # the node's clock is ahead by this much ("-2s": behind)
+---@field drift? number # the clock runs at 1 + drift times virtual time (0.001: 1 ms/s fast)
+
+---`cl.node()`: this node's name; `cl.node(pid)`: the name of pid's node; `cl.node(name, spec)`:
+---declares a node (node "a" always exists) and returns its name.
+---@param name_or_pid? string|crashlab.Pid
+---@param spec? crashlab.NodeSpec
+---@return string
+function crashlab.node(name_or_pid, spec) end
+
+---The names of every node, in the order they were declared.
+---@return string[]
+function crashlab.nodes() end
+
+---Whether the node is up (not crashed).
+---@param node string
+---@return boolean
+function crashlab.node_up(node) end
+
+---Spawns `fn(...)` on another node (Erlang's spawn(Node, Fun)); inside a process it waits for
+---the other node's answer. Returns the pid, or nil and the reason ("noconnection").
+---@param node string
+---@param fn function
+---@return crashlab.Pid?, string?
+function crashlab.spawn_on(node, fn, ...) end
+
+---spawn_on, linked to the caller.
+---@param node string
+---@param fn function
+---@return crashlab.Pid?, string?
+function crashlab.spawn_link_on(node, fn, ...) end
+
+---spawn_on, monitored by the caller: returns the pid and the monitor reference.
+---@param node string
+---@param fn function
+---@return crashlab.Pid?, crashlab.Ref|string
+function crashlab.spawn_monitor_on(node, fn, ...) end
+
+---monitor_node(Node, Flag): {"nodedown", node} when the connection to it is lost (at once if
+---it cannot be made). Each true adds one monitor, each false removes one.
+---@param node string
+---@param flag? boolean
+function crashlab.monitor_node(node, flag) end
+
+---net_kernel:monitor_nodes(Flag): {"nodeup", node} and {"nodedown", node} for every node.
+---@param flag? boolean
+function crashlab.monitor_nodes(flag) end
+
+---The node crashes: every process on it is gone at once; the others notice by the net tick.
+---Returns false if it was down already.
+---@param node string
+---@return boolean
+function crashlab.crash_node(node) end
+
+---A crashed node boots again, fresh (new pids), and its boot function runs. False if it is up.
+---@param node string
+---@return boolean
+function crashlab.restart_node(node) end
+
+---The node's clock jumps by `skew` and runs at 1 + `drift` from now on.
+---@param node string
+---@param spec {skew?: crashlab.Duration, drift?: number}
+function crashlab.clock(node, spec) end
+
+---Links between nodes of different groups go down, both ways: `cl.partition({"a"}, {"b","c"})`.
+---@param ... string[]
+function crashlab.partition(...) end
+
+---Every link to and from the node goes down.
+---@param node string
+function crashlab.isolate(node) end
+
+---The link from `from` to `to` goes down, one way only (an asymmetric partition).
+---@param from string
+---@param to string
+function crashlab.cut(from, to) end
+
+---Every link is up again; connections come back with the next message.
+function crashlab.heal() end
+
+---@class crashlab.Latency
+---@field dist "constant"|"uniform"|"normal"|"exponential"|"pareto"
+---@field value? crashlab.Duration
+---@field min? crashlab.Duration
+---@field max? crashlab.Duration
+---@field mean? crashlab.Duration
+---@field sd? crashlab.Duration
+---@field scale? crashlab.Duration
+---@field shape? number
+---@field cap? crashlab.Duration
+
+---@class crashlab.Link
+---@field latency? crashlab.Duration|crashlab.Latency
+---@field loss? number # datagram mode: probability a message is lost
+---@field dup? number # datagram mode: probability a message arrives twice
+---@field bandwidth? integer # bytes per second, 0 for unlimited
+---@field mode? "connection"|"datagram"
+---@field down? boolean
+---@field both? boolean # net.link: both directions
+
+---@class crashlab.net
+local net = {}
+---The link of every pair of nodes without settings of its own.
+---@param link crashlab.Link
+function net.default(link) end
+---The link from `from` to `to` (both ways with both = true); fields not given are kept.
+---@param from string
+---@param to string
+---@param link crashlab.Link
+function net.link(from, to, link) end
+---The link between a and b flaps: up for `up`, down for `down`, ... until `stop`.
+---@param a string
+---@param b string
+---@param spec {up: crashlab.Duration, down: crashlab.Duration, stop?: crashlab.Duration}
+function net.flaky(a, b, spec) end
+---The net tick time (default "60s"): a connection silent that long is lost.
+---@param time crashlab.Duration
+function net.tick(time) end
+---Messages lost so far and in flight now.
+---@return {lost: integer, in_flight: integer}
+function net.stats() end
+---Whether node `a` believes it is connected to `b`.
+---@param a string
+---@param b string
+---@return boolean
+function net.connected(a, b) end
+net.partition = crashlab.partition
+net.isolate = crashlab.isolate
+net.cut = crashlab.cut
+net.heal = crashlab.heal
 
 ---The module, also preset as the global `cl` in every scenario.
 ---@type crashlab

@@ -1,0 +1,569 @@
+/*
+ * The cluster from Lua: cl.node (declare nodes, with a boot function and a clock), spawns and
+ * sends across nodes, node monitors, node crash and restart, and the network (cl.net: link
+ * settings, partitions, flaky links, the tick time). Every fault injected here is traced as an
+ * AC_EV_FAULT record, so a run's trace says what was done to it and when.
+ */
+#include <lauxlib.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lterm.h"
+#include "runner.h"
+
+#define BOOT_KEY "crashlab.boot"
+
+/* Traces a fault described by a format (ac_tb_fmt). */
+static void fault(scn_run *run, uint16_t kind, const char *fmt, ...) {
+  ac_tbuf b;
+  ac_tb_init(&b);
+  va_list ap;
+  va_start(ap, fmt);
+  ac_tb_vfmt(&b, fmt, ap);
+  va_end(ap);
+  ac_term t;
+  if (ac_tb_finish(&b, &t) == AC_OK) sim_fault(run->w, kind, t);
+  ac_tb_free(&b);
+}
+
+/* ---- Nodes and their boot functions ------------------------------------------------------ */
+
+void scn_node_setup(scn_run *run, ac_node *node) {
+  ac_node_set_user(node, run);
+  ac_node_set_spawn_handler(node, scn_spawn_handler);
+}
+
+static void push_boot_table(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, BOOT_KEY) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, BOOT_KEY);
+}
+
+/* Starts machine m's boot function, if it has one, as a process on its node. */
+static void boot(scn_run *run, uint32_t m, ac_node *node) {
+  lua_State *L = run->L;
+  push_boot_table(L);
+  if (lua_rawgeti(L, -1, (lua_Integer)m + 1) != LUA_TFUNCTION) {
+    lua_pop(L, 2);
+    return;
+  }
+  lua_remove(L, -2);
+  static const uint8_t nil[] = {AC_T_NIL};
+  ac_term no_args = {nil};
+  ac_pid pid;
+  int rc = scn_spawn_function(run, L, node, NULL, AC_PID_NONE, 0, no_args, &pid, NULL);
+  if (rc) scn_error(run, "cannot boot node %s: %s", ac_node_name(node), ac_strerror(rc));
+}
+
+static void on_restart(sim_world *w, uint32_t machine, ac_node *node, void *arg) {
+  (void)w;
+  scn_run *run = arg;
+  scn_node_setup(run, node);
+  boot(run, machine, node);
+}
+
+/* A signed duration: a duration, or a string starting with '-'. */
+static int64_t check_signed_duration(lua_State *L, int idx) {
+  const char *why;
+  uint64_t ns;
+  const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
+  if (s && s[0] == '-') {
+    lua_pushstring(L, s + 1);
+    int bad = scn_parse_duration(L, -1, &ns, &why);
+    lua_pop(L, 1);
+    if (bad) luaL_error(L, "%s", why);
+    return -(int64_t)ns;
+  }
+  if (lua_type(L, idx) == LUA_TNUMBER && lua_tonumber(L, idx) < 0) {
+    lua_pushnumber(L, -lua_tonumber(L, idx));
+    int bad = scn_parse_duration(L, -1, &ns, &why);
+    lua_pop(L, 1);
+    if (bad) luaL_error(L, "%s", why);
+    return -(int64_t)ns;
+  }
+  if (scn_parse_duration(L, idx, &ns, &why)) luaL_error(L, "%s", why);
+  return (int64_t)ns;
+}
+
+/* Applies {skew=, drift=} (fields of the table at idx) to machine m's clock. */
+static void clock_opts(lua_State *L, scn_run *run, uint32_t m, int idx, const char *what) {
+  int64_t jump = 0;
+  double drift = 0;
+  if (lua_getfield(L, idx, "skew") != LUA_TNIL) jump = check_signed_duration(L, lua_gettop(L));
+  lua_pop(L, 1);
+  if (lua_getfield(L, idx, "drift") != LUA_TNIL) {
+    if (!lua_isnumber(L, -1)) luaL_error(L, "%s: drift must be a number (0.001: 1 ms fast per second)", what);
+    drift = lua_tonumber(L, -1);
+  }
+  lua_pop(L, 1);
+  if (sim_clock_set(run->w, m, jump, drift) != AC_OK)
+    luaL_error(L, "%s: drift must be above -1 (a clock cannot run backwards)", what);
+}
+
+/*
+ * node(): this node's name. node(pid): the name of pid's node. node(name [, {boot=fn,
+ * skew=, drift=}]): declares a node (node "a" always exists and may be declared once to give
+ * it options); boot runs at once as a process on it, and again on every restart_node.
+ */
+static int l_node(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  if (lua_isnoneornil(L, 1)) {
+    lua_pushstring(L, ac_node_name(scn_here(L, run)));
+    return 1;
+  }
+  ac_pid pid;
+  if (scn_to_pid(L, 1, &pid)) {
+    int m = sim_node_of_index(run->w, ac_pid_node(pid));
+    if (m < 0) return luaL_argerror(L, 1, "a pid of no node");
+    lua_pushstring(L, sim_node_name(run->w, (uint32_t)m));
+    return 1;
+  }
+  const char *name = luaL_checkstring(L, 1);
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  static const char *const fields[] = {"boot", "skew", "drift", NULL};
+  if (!lua_isnoneornil(L, 2)) scn_check_fields(L, 2, fields, "node");
+  push_boot_table(L);
+  int boots = lua_gettop(L);
+  lua_getfield(L, boots, "declared");
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, boots, "declared");
+  }
+  int declared = lua_gettop(L);
+  if (lua_getfield(L, declared, name) != LUA_TNIL) return luaL_error(L, "node: '%s' declared twice", name);
+  lua_pop(L, 1);
+  int m = sim_node_find(run->w, name);
+  ac_node *node;
+  if (m < 0) {
+    int rc = sim_node_add(run->w, name, NULL, &node);
+    if (rc) return luaL_error(L, "node: cannot add '%s': %s", name,
+                              rc == AC_EINVAL ? "a node name is an atom of 1 to 255 bytes" : ac_strerror(rc));
+    m = (int)sim_node_count(run->w) - 1;
+    scn_node_setup(run, node);
+  } else {
+    node = sim_node(run->w, (uint32_t)m);
+  }
+  lua_pushboolean(L, 1);
+  lua_setfield(L, declared, name);
+  if (!lua_isnoneornil(L, 2)) {
+    clock_opts(L, run, (uint32_t)m, 2, "node");
+    if (lua_getfield(L, 2, "boot") != LUA_TNIL) {
+      if (!lua_isfunction(L, -1)) return luaL_error(L, "node: boot must be a function");
+      lua_rawseti(L, boots, m + 1);
+      if (node) boot(run, (uint32_t)m, node);
+    }
+  }
+  lua_pushstring(L, name);
+  return 1;
+}
+
+/* nodes(): the names of every node, in the order they were declared. */
+static int l_nodes(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  lua_createtable(L, (int)sim_node_count(run->w), 0);
+  for (uint32_t i = 0; i < sim_node_count(run->w); i++) {
+    lua_pushstring(L, sim_node_name(run->w, i));
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+static int l_node_up(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  lua_pushboolean(L, sim_node(run->w, scn_check_node(L, 1)) != NULL);
+  return 1;
+}
+
+/* crash_node(name): every process there is gone at once; false if it was down already. */
+static int l_crash_node(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  uint32_t m = scn_check_node(L, 1);
+  if (run->current && ac_proc_node(run->current) == sim_node(run->w, m))
+    return luaL_error(L, "crash_node: a process cannot crash its own node (use cl.at)");
+  lua_pushboolean(L, sim_node_crash(run->w, m) == AC_OK);
+  return 1;
+}
+
+/* restart_node(name): a crashed node boots again (its boot function runs); false if it is up. */
+static int l_restart_node(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  int rc = sim_node_restart(run->w, scn_check_node(L, 1));
+  if (rc && rc != AC_ESTATE) return luaL_error(L, "restart_node: %s", ac_strerror(rc));
+  lua_pushboolean(L, rc == AC_OK);
+  return 1;
+}
+
+/* clock(node, {skew=, drift=}): the node's clock jumps by skew and runs at 1 + drift. */
+static int l_clock(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  uint32_t m = scn_check_node(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  static const char *const fields[] = {"skew", "drift", NULL};
+  scn_check_fields(L, 2, fields, "clock");
+  clock_opts(L, run, m, 2, "clock");
+  return 0;
+}
+
+static ac_proc *need_process(lua_State *L, scn_run *run, const char *fn) {
+  if (!run->current) luaL_error(L, "%s: only a process can call this (call it inside a spawned function)", fn);
+  return run->current;
+}
+
+/* monitor_node(node [, flag]): {nodedown, Node} when the connection to it is lost. */
+static int l_monitor_node(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  ac_proc *self = need_process(L, run, "monitor_node");
+  uint32_t m = scn_check_node(L, 1);
+  bool on = lua_isnoneornil(L, 2) || lua_toboolean(L, 2);
+  int rc = ac_monitor_node(self, sim_node_incarnation(run->w, m), on);
+  if (rc) return luaL_error(L, "monitor_node: %s", ac_strerror(rc));
+  return 0;
+}
+
+/* monitor_nodes([flag]): {nodeup, Node} and {nodedown, Node} for every node. */
+static int l_monitor_nodes(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  ac_proc *self = need_process(L, run, "monitor_nodes");
+  int rc = ac_monitor_nodes(self, lua_isnoneornil(L, 1) || lua_toboolean(L, 1));
+  if (rc) return luaL_error(L, "monitor_nodes: %s", ac_strerror(rc));
+  return 0;
+}
+
+/* ---- The network ------------------------------------------------------------------------- */
+
+static uint64_t field_duration(lua_State *L, int idx, const char *field, const char *what) {
+  const char *why;
+  uint64_t ns = 0;
+  if (lua_getfield(L, idx, field) == LUA_TNIL) luaL_error(L, "%s: '%s' is missing", what, field);
+  if (scn_parse_duration(L, -1, &ns, &why)) luaL_error(L, "%s: %s: %s", what, field, why);
+  lua_pop(L, 1);
+  return ns;
+}
+
+/* A latency: a duration (constant), or {dist=..., ...} (see docs/scenario-api.md). */
+static sim_dist check_latency(lua_State *L, int idx) {
+  sim_dist d = {SIM_DIST_CONSTANT, 0, 0, 0, 0};
+  const char *why;
+  if (lua_type(L, idx) != LUA_TTABLE) {
+    if (scn_parse_duration(L, idx, &d.a_ns, &why)) luaL_error(L, "latency: %s", why);
+    return d;
+  }
+  lua_getfield(L, idx, "dist");
+  const char *kind = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  static const char *const kinds[] = {"constant", "uniform", "normal", "exponential", "pareto", NULL};
+  static const char *const fields[][5] = {{"dist", "value", "cap", NULL},
+                                          {"dist", "min", "max", "cap", NULL},
+                                          {"dist", "mean", "sd", "cap", NULL},
+                                          {"dist", "mean", "cap", NULL},
+                                          {"dist", "scale", "shape", "cap", NULL}};
+  int k = -1;
+  for (int i = 0; kind && kinds[i]; i++)
+    if (strcmp(kind, kinds[i]) == 0) k = i;
+  if (k < 0) luaL_error(L, "latency: dist must be one of constant, uniform, normal, exponential, pareto");
+  scn_check_fields(L, idx, fields[k], "latency");
+  d.kind = (sim_dist_kind)k;
+  switch (k) {
+    case 0: d.a_ns = field_duration(L, idx, "value", "latency"); break;
+    case 1:
+      d.a_ns = field_duration(L, idx, "min", "latency");
+      d.b_ns = field_duration(L, idx, "max", "latency");
+      break;
+    case 2:
+      d.a_ns = field_duration(L, idx, "mean", "latency");
+      d.b_ns = field_duration(L, idx, "sd", "latency");
+      break;
+    case 3: d.a_ns = field_duration(L, idx, "mean", "latency"); break;
+    default:
+      d.a_ns = field_duration(L, idx, "scale", "latency");
+      lua_getfield(L, idx, "shape");
+      if (!lua_isnumber(L, -1)) luaL_error(L, "latency: shape must be a number (1.5: a long tail)");
+      d.shape = lua_tonumber(L, -1);
+      lua_pop(L, 1);
+  }
+  if (lua_getfield(L, idx, "cap") != LUA_TNIL && scn_parse_duration(L, -1, &d.cap_ns, &why))
+    luaL_error(L, "latency: cap: %s", why);
+  lua_pop(L, 1);
+  if (sim_dist_check(&d))
+    luaL_error(L, "latency: bad parameters for %s (min <= max, a pareto scale above 0 and shape above 0)", kinds[k]);
+  return d;
+}
+
+static double check_probability(lua_State *L, int idx, const char *field) {
+  if (!lua_isnumber(L, idx)) luaL_error(L, "link: %s must be a probability from 0 to 1", field);
+  double p = lua_tonumber(L, idx);
+  if (!(p >= 0 && p <= 1)) luaL_error(L, "link: %s must be a probability from 0 to 1, not %f", field, p);
+  return p;
+}
+
+/* Changes the fields of *l given in the table at idx. */
+static void link_opts(lua_State *L, int idx, sim_link *l) {
+  static const char *const fields[] = {"latency", "loss", "dup", "bandwidth", "mode", "down", "both", NULL};
+  scn_check_fields(L, idx, fields, "link");
+  if (lua_getfield(L, idx, "latency") != LUA_TNIL) l->latency = check_latency(L, lua_gettop(L));
+  lua_pop(L, 1);
+  if (lua_getfield(L, idx, "loss") != LUA_TNIL) l->loss = check_probability(L, -1, "loss");
+  lua_pop(L, 1);
+  if (lua_getfield(L, idx, "dup") != LUA_TNIL) l->dup = check_probability(L, -1, "dup");
+  lua_pop(L, 1);
+  if (lua_getfield(L, idx, "bandwidth") != LUA_TNIL) {
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
+      luaL_error(L, "link: bandwidth must be a whole number of bytes per second (0: unlimited)");
+    l->bandwidth = (uint64_t)lua_tointeger(L, -1);
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, idx, "mode") != LUA_TNIL) {
+    const char *mode = lua_tostring(L, -1);
+    if (!mode || (strcmp(mode, "connection") != 0 && strcmp(mode, "datagram") != 0))
+      luaL_error(L, "link: mode must be \"connection\" or \"datagram\"");
+    l->datagram = strcmp(mode, "datagram") == 0;
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, idx, "down") != LUA_TNIL) l->down = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+}
+
+/* net.default{...}: the link of every pair without settings of its own. */
+static int l_net_default(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  sim_link l = sim_net_get(run->w, UINT32_MAX, UINT32_MAX);
+  link_opts(L, 1, &l);
+  sim_net_default(run->w, &l);
+  fault(run, SIM_FAULT_LINK, "{a,a}", "link", "default");
+  return 0;
+}
+
+/* net.link(from, to, {...}): the link from -> to (and to -> from with both = true). */
+static int l_net_link(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  uint32_t a = scn_check_node(L, 1), b = scn_check_node(L, 2);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  if (a == b) return luaL_error(L, "link: a node has no link to itself");
+  lua_getfield(L, 3, "both");
+  bool both = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  for (int dir = 0; dir < (both ? 2 : 1); dir++) {
+    uint32_t from = dir ? b : a, to = dir ? a : b;
+    sim_link l = sim_net_get(run->w, from, to);
+    link_opts(L, 3, &l);
+    sim_net_link(run->w, from, to, &l);
+    fault(run, SIM_FAULT_LINK, "{a,a,a}", "link", sim_node_name(run->w, from), sim_node_name(run->w, to));
+  }
+  return 0;
+}
+
+static void set_down(scn_run *run, uint32_t a, uint32_t b, bool down) {
+  sim_link l = sim_net_get(run->w, a, b);
+  l.down = down;
+  sim_net_link(run->w, a, b, &l);
+}
+
+/* partition({"a"}, {"b", "c"}, ...): links between nodes of different groups go down, both
+ * ways; nodes in no group keep their links. */
+static int l_partition(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  int groups = lua_gettop(L);
+  if (groups < 2) return luaL_error(L, "partition: give two groups or more, such as partition({\"a\"}, {\"b\", \"c\"})");
+  uint32_t n = sim_node_count(run->w);
+  int *group = lua_newuserdatauv(L, n * sizeof *group, 0);
+  for (uint32_t i = 0; i < n; i++) group[i] = -1;
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_tb_tuple_begin(&b);
+  ac_tb_atom(&b, "partition");
+  ac_tb_list_begin(&b);
+  for (int g = 1; g <= groups; g++) {
+    luaL_checktype(L, g, LUA_TTABLE);
+    ac_tb_list_begin(&b);
+    for (lua_Integer i = 1; lua_rawgeti(L, g, i) != LUA_TNIL; i++) {
+      uint32_t m = scn_check_node(L, -1);
+      if (group[m] >= 0) {
+        ac_tb_free(&b);
+        return luaL_error(L, "partition: node '%s' is in two groups", sim_node_name(run->w, m));
+      }
+      group[m] = g;
+      ac_tb_atom(&b, sim_node_name(run->w, m));
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    ac_tb_end(&b);
+  }
+  ac_tb_end(&b);
+  ac_tb_end(&b);
+  ac_term t;
+  if (ac_tb_finish(&b, &t) == AC_OK) sim_fault(run->w, SIM_FAULT_PARTITION, t);
+  ac_tb_free(&b);
+  for (uint32_t x = 0; x < n; x++)
+    for (uint32_t y = 0; y < n; y++)
+      if (x != y && group[x] >= 0 && group[y] >= 0 && group[x] != group[y]) set_down(run, x, y, true);
+  return 0;
+}
+
+/* isolate(node): every link to and from the node goes down. */
+static int l_isolate(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  uint32_t m = scn_check_node(L, 1);
+  fault(run, SIM_FAULT_PARTITION, "{a,a}", "isolate", sim_node_name(run->w, m));
+  for (uint32_t x = 0; x < sim_node_count(run->w); x++)
+    if (x != m) {
+      set_down(run, x, m, true);
+      set_down(run, m, x, true);
+    }
+  return 0;
+}
+
+/* cut(from, to): one direction only goes down (an asymmetric partition). */
+static int l_cut(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  uint32_t a = scn_check_node(L, 1), b = scn_check_node(L, 2);
+  if (a == b) return luaL_error(L, "cut: a node has no link to itself");
+  fault(run, SIM_FAULT_PARTITION, "{a,a,a}", "cut", sim_node_name(run->w, a), sim_node_name(run->w, b));
+  set_down(run, a, b, true);
+  return 0;
+}
+
+/* heal(): every link is up again (connections come back with the next message). */
+static int l_heal(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  fault(run, SIM_FAULT_HEAL, "a", "heal");
+  sim_net_heal(run->w);
+  return 0;
+}
+
+typedef struct flaky {
+  scn_run *run;
+  uint32_t a, b;
+  uint64_t up_ns, down_ns, stop_ns;
+  bool down;
+} flaky;
+
+static void flaky_flip(sim_world *w, void *arg) {
+  flaky *f = arg;
+  if (f->run->error || f->run->failed) return;
+  bool ending = f->stop_ns && sim_now(w) >= f->stop_ns;
+  f->down = ending ? false : !f->down;
+  fault(f->run, SIM_FAULT_PARTITION, "{a,a,a}", f->down ? "flaky_down" : "flaky_up",
+        sim_node_name(w, f->a), sim_node_name(w, f->b));
+  set_down(f->run, f->a, f->b, f->down);
+  set_down(f->run, f->b, f->a, f->down);
+  if (ending) return;
+  uint64_t next = sim_now(w) + (f->down ? f->down_ns : f->up_ns);
+  if (f->stop_ns && next > f->stop_ns) next = f->stop_ns;
+  sim_at(w, next, flaky_flip, f);
+}
+
+/* net.flaky(a, b, {up=, down= [, stop=]}): the link between a and b (both ways) is up for
+ * `up`, down for `down`, and so on, until the virtual time `stop` (then it stays up). */
+static int l_net_flaky(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  uint32_t a = scn_check_node(L, 1), b = scn_check_node(L, 2);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  if (a == b) return luaL_error(L, "flaky: a node has no link to itself");
+  static const char *const fields[] = {"up", "down", "stop", NULL};
+  scn_check_fields(L, 3, fields, "flaky");
+  flaky *f = scn_own(run, sizeof *f);
+  if (!f) return luaL_error(L, "out of memory");
+  f->run = run;
+  f->a = a;
+  f->b = b;
+  f->up_ns = field_duration(L, 3, "up", "flaky");
+  f->down_ns = field_duration(L, 3, "down", "flaky");
+  if (!f->up_ns || !f->down_ns) return luaL_error(L, "flaky: up and down must be positive");
+  lua_getfield(L, 3, "stop");
+  if (!lua_isnil(L, -1)) f->stop_ns = field_duration(L, 3, "stop", "flaky");
+  lua_pop(L, 1);
+  if (sim_at(run->w, sim_now(run->w) + f->up_ns, flaky_flip, f)) return luaL_error(L, "out of memory");
+  return 0;
+}
+
+/* net.tick(duration): the net tick time (default 60 s): a connection that hears nothing for
+ * this long is lost. */
+static int l_net_tick(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  const char *why;
+  uint64_t ns;
+  if (scn_parse_duration(L, 1, &ns, &why)) return luaL_argerror(L, 1, why);
+  if (sim_net_tick(run->w, ns)) return luaL_argerror(L, 1, "tick time must be at least 4 ns");
+  return 0;
+}
+
+/* net.stats(): {lost=, in_flight=} messages so far / now. */
+static int l_net_stats(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  lua_createtable(L, 0, 2);
+  lua_pushinteger(L, (lua_Integer)sim_net_lost(run->w));
+  lua_setfield(L, -2, "lost");
+  lua_pushinteger(L, (lua_Integer)sim_net_in_flight(run->w));
+  lua_setfield(L, -2, "in_flight");
+  return 1;
+}
+
+/* net.connected(a, b): whether node a believes it is connected to b. */
+static int l_net_connected(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  lua_pushboolean(L, sim_net_connected(run->w, scn_check_node(L, 1), scn_check_node(L, 2)));
+  return 1;
+}
+
+static const char prelude[] =
+    "local cl, prim = ...\n"
+    "local function spawn_on(opts, node, fn, ...)\n"
+    "  local a, ref, handle = prim.spawn_request(node, opts, fn, ...)\n"
+    "  if a ~= 'request' then return a, ref end\n"
+    "  local m = cl.receive(function(m)\n"
+    "    return type(m) == 'table' and m[1] == 'spawn_reply' and m[2] == ref\n"
+    "  end)\n"
+    "  if m[3] == 'ok' then\n"
+    "    if opts == 2 then return m[4], ref end\n"
+    "    return m[4]\n"
+    "  end\n"
+    "  prim.spawn_forget(handle)\n"
+    "  return nil, m[4]\n"
+    "end\n"
+    "function cl.spawn_on(node, fn, ...) return spawn_on(0, node, fn, ...) end\n"
+    "function cl.spawn_link_on(node, fn, ...) return spawn_on(1, node, fn, ...) end\n"
+    "function cl.spawn_monitor_on(node, fn, ...) return spawn_on(2, node, fn, ...) end\n";
+
+void scn_bind_net(lua_State *L) {
+  int cl = lua_gettop(L);
+  static const luaL_Reg fns[] = {{"node", l_node},
+                                 {"nodes", l_nodes},
+                                 {"node_up", l_node_up},
+                                 {"crash_node", l_crash_node},
+                                 {"restart_node", l_restart_node},
+                                 {"clock", l_clock},
+                                 {"monitor_node", l_monitor_node},
+                                 {"monitor_nodes", l_monitor_nodes},
+                                 {"partition", l_partition},
+                                 {"isolate", l_isolate},
+                                 {"cut", l_cut},
+                                 {"heal", l_heal},
+                                 {NULL, NULL}};
+  luaL_setfuncs(L, fns, 0);
+  static const luaL_Reg net[] = {{"default", l_net_default}, {"link", l_net_link},
+                                 {"flaky", l_net_flaky},     {"tick", l_net_tick},
+                                 {"stats", l_net_stats},     {"connected", l_net_connected},
+                                 {"partition", l_partition}, {"isolate", l_isolate},
+                                 {"cut", l_cut},             {"heal", l_heal},
+                                 {NULL, NULL}};
+  luaL_newlib(L, net);
+  lua_setfield(L, cl, "net");
+  static const luaL_Reg prims[] = {{"spawn_request", scn_l_spawn_request},
+                                   {"spawn_forget", scn_l_spawn_forget},
+                                   {NULL, NULL}};
+  if (luaL_loadbuffer(L, prelude, sizeof prelude - 1, "=cl.node") != LUA_OK) abort();
+  lua_pushvalue(L, cl);
+  luaL_newlib(L, prims);
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) abort();
+  lua_settop(L, cl);
+}
+
+/* Installs the restart hook; called once the world exists. */
+void scn_net_world_ready(scn_run *run) { sim_set_boot_hook(run->w, on_restart, run); }
