@@ -515,7 +515,8 @@ static int l_net_connected(lua_State *L) {
 static const char prelude[] =
     "local cl, prim = ...\n"
     "local function spawn_on(opts, node, fn, ...)\n"
-    "  local a, ref, handle = prim.spawn_request(node, opts, fn, ...)\n"
+    "  local ok, a, ref, handle = pcall(prim.spawn_request, node, opts, fn, ...)\n"
+    "  if not ok then error(a, 2) end -- cl.spawn_on tail-calls: level 2 is its caller\n"
     "  if a ~= 'request' then return a, ref end\n"
     "  local m = cl.receive(function(m)\n"
     "    return type(m) == 'table' and m[1] == 'spawn_reply' and m[2] == ref\n"
