@@ -266,7 +266,10 @@ static sim_dist check_latency(lua_State *L, int idx) {
   int k = -1;
   for (int i = 0; kind && kinds[i]; i++)
     if (strcmp(kind, kinds[i]) == 0) k = i;
-  if (k < 0) luaL_error(L, "latency: dist must be one of constant, uniform, normal, exponential, pareto");
+  if (k < 0) {
+    luaL_error(L, "latency: dist must be one of constant, uniform, normal, exponential, pareto");
+    return d; /* not reached */
+  }
   scn_check_fields(L, idx, fields[k], "latency");
   d.kind = (sim_dist_kind)k;
   switch (k) {

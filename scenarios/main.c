@@ -2,7 +2,7 @@
  * The `crashlab` command line.
  *
  *   crashlab run FILE.lua [--seed N] [--trace FILE] [--quiet] [--check-determinism]
- *                         [--max-time T] [--unsafe]
+ *                         [--max-time T] [--unsafe] [--stats]
  *   crashlab demo NAME [--seed N] [--trace FILE] [--quiet] [--check-determinism] [--n N] [--m M]
  *   crashlab demo --list
  *   crashlab trace FILE          print a trace file readably and verify its hash
@@ -20,6 +20,8 @@
 #include <inttypes.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -52,6 +54,7 @@ static void usage(FILE *out) {
           "  --check-determinism   also run twice in separate processes and compare hashes\n"
           "  --max-time T          cap on virtual time, e.g. 10s, 5m (default 1h)\n"
           "  --unsafe              full Lua standard library (no sandbox)\n"
+          "  --stats               print wall time, speed (virtual/wall) and peak memory\n"
           "\n"
           "demo options:\n"
           "  --seed N              the run's seed (default 1); same seed, same run\n"
@@ -299,9 +302,29 @@ static int parse_duration_opt(const char *opt, const char *text, uint64_t *ns) {
   return -1;
 }
 
+/* --stats: how fast and how big the run was, on stderr (wall clock: outside the simulation,
+ * so it cannot change the run). */
+static void print_stats(const scn_result *r, double wall_s) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  fflush(stdout);
+  double sim_s = (double)r->sim_time_ns / 1e9;
+  fprintf(stderr,
+          "stats: wall=%.3fs sim=%.3fs speed=%.1fx events=%" PRIu64 " events_per_s=%.0f "
+          "peak_rss=%ldKiB\n",
+          wall_s, sim_s, wall_s > 0 ? sim_s / wall_s : 0.0, r->events,
+          wall_s > 0 ? (double)r->events / wall_s : 0.0, ru.ru_maxrss);
+}
+
+static double monotonic_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int run_main(int argc, char **argv) {
   scn_options o = {0};
-  int check = 0;
+  int check = 0, stats = 0;
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -325,6 +348,8 @@ static int run_main(int argc, char **argv) {
       o.unsafe = true;
     } else if (strcmp(a, "--check-determinism") == 0) {
       check = 1;
+    } else if (strcmp(a, "--stats") == 0) {
+      stats = 1;
     } else if (a[0] == '-') { /* --help and --version are handled in main */
       fprintf(stderr, "crashlab: unknown option '%s' (crashlab --help)\n", a);
       return EXIT_USAGE;
@@ -341,8 +366,10 @@ static int run_main(int argc, char **argv) {
   }
   scn_result r;
   o.hold_verdict = check;
+  double t0 = monotonic_s();
   scn_verdict v = scn_run_file(&o, &r);
   if (v == SCN_ERROR) return EXIT_USAGE;
+  if (stats) print_stats(&r, monotonic_s() - t0);
   if (check) {
     char seed[32], hash[17], max_time[32];
     snprintf(seed, sizeof seed, "%" PRIu64, r.seed);
