@@ -93,6 +93,11 @@ static int64_t check_signed_duration(lua_State *L, int idx) {
 static void clock_opts(lua_State *L, scn_run *run, uint32_t m, int idx, const char *what) {
   int64_t jump = 0;
   double drift = 0;
+  lua_getfield(L, idx, "skew");
+  lua_getfield(L, idx, "drift");
+  bool none = lua_isnil(L, -1) && lua_isnil(L, -2);
+  lua_pop(L, 2);
+  if (none) return; /* the clock is left as it is */
   if (lua_getfield(L, idx, "skew") != LUA_TNIL) jump = check_signed_duration(L, lua_gettop(L));
   lua_pop(L, 1);
   if (lua_getfield(L, idx, "drift") != LUA_TNIL) {
@@ -515,6 +520,134 @@ static int l_net_connected(lua_State *L) {
   return 1;
 }
 
+/* ---- Process faults ---------------------------------------------------------------------- */
+
+static void proc_fault(lua_State *L, bool paused, uint64_t slow_ns, const char *what) {
+  scn_run *run = scn_world_run(L);
+  ac_pid pid = scn_check_pid(L, 1);
+  if (sim_proc_fault_set(run->w, pid, paused, slow_ns)) luaL_error(L, "%s: out of memory", what);
+  if (slow_ns)
+    fault(run, SIM_FAULT_PROCESS, "{a,p,i}", what, pid, (int64_t)slow_ns);
+  else
+    fault(run, SIM_FAULT_PROCESS, "{a,p}", what, pid);
+}
+
+/* pause(pid): the process is not scheduled until resume(pid); its messages wait. */
+static int l_pause(lua_State *L) {
+  proc_fault(L, true, 0, "pause");
+  return 0;
+}
+
+static int l_resume(lua_State *L) {
+  proc_fault(L, false, 0, "resume");
+  return 0;
+}
+
+/* slow(pid, duration): each step of the process runs `duration` after it could (extra virtual
+ * CPU time per message); slow(pid, 0) makes it normal again. */
+static int l_slow(lua_State *L) {
+  const char *why;
+  uint64_t ns;
+  if (scn_parse_duration(L, 2, &ns, &why)) return luaL_argerror(L, 2, why);
+  proc_fault(L, false, ns, "slow");
+  return 0;
+}
+
+/* kill_random{node=, filter=, reason=}: kills one live process, drawn from the "fault" stream
+ * among those of `node` (default: every node that is up) for which filter(pid) is true.
+ * Returns its pid, or nil when none matches. */
+static int l_kill_random(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  if (lua_isnoneornil(L, 1)) lua_newtable(L);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  static const char *const fields[] = {"node", "filter", "reason", NULL};
+  scn_check_fields(L, 1, fields, "kill_random");
+  int only = -1;
+  if (lua_getfield(L, 1, "node") != LUA_TNIL) only = (int)scn_check_node(L, -1);
+  lua_getfield(L, 1, "filter");
+  int filter = lua_gettop(L);
+  if (!lua_isnil(L, filter)) luaL_checktype(L, filter, LUA_TFUNCTION);
+  lua_newtable(L); /* the candidates */
+  int cands = lua_gettop(L);
+  lua_Integer n = 0;
+  for (uint32_t m = 0; m < sim_node_count(run->w); m++) {
+    ac_node *node = sim_node(run->w, m);
+    if (!node || (only >= 0 && (uint32_t)only != m)) continue;
+    uint32_t count = ac_node_process_count(node);
+    ac_pid *pids = lua_newuserdatauv(L, (count ? count : 1) * sizeof *pids, 0);
+    count = ac_node_processes(node, pids, count);
+    for (uint32_t i = 0; i < count; i++) {
+      if (!lua_isnil(L, filter)) {
+        lua_pushvalue(L, filter);
+        scn_push_pid(L, pids[i]);
+        lua_call(L, 1, 1);
+        bool keep = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        if (!keep) continue;
+      }
+      scn_push_pid(L, pids[i]);
+      lua_rawseti(L, cands, ++n);
+    }
+    lua_pop(L, 1);
+  }
+  if (n == 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_Integer pick = 1 + (lua_Integer)sim_rng_below(sim_stream(run->w, "fault"), (uint64_t)n);
+  lua_rawgeti(L, cands, pick);
+  ac_pid pid = scn_check_pid(L, -1);
+  ac_tbuf b;
+  ac_tb_init(&b);
+  char err[256] = "";
+  lua_getfield(L, 1, "reason");
+  int rc = lua_isnil(L, -1) ? ac_tb_atom(&b, "kill") : scn_lua_to_term(L, -1, &b, "reason", err, sizeof err);
+  lua_pop(L, 1);
+  ac_term reason;
+  if (rc == AC_OK) rc = ac_tb_finish(&b, &reason);
+  if (rc) {
+    ac_tb_free(&b);
+    return luaL_error(L, "kill_random: %s", err[0] ? err : ac_strerror(rc));
+  }
+  fault(run, SIM_FAULT_KILL, "{a,p,t}", "kill", pid, reason);
+  ac_node_exit(scn_node_of_pid(run, pid), pid, reason);
+  ac_tb_free(&b);
+  scn_push_pid(L, pid);
+  return scn_stop_if_doomed(L, 1);
+}
+
+/* fault_random(): a number in [0, 1) from the seed's "fault" stream (cl.chaos draws from it). */
+static int l_fault_random(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  lua_pushnumber(L, sim_rng_unit(sim_stream(run->w, "fault")));
+  return 1;
+}
+
+/* default_latency([saved]): without an argument, the default link's latency (a userdata to
+ * give back later); with one, sets it back. For cl.chaos's latency spikes. */
+static int l_default_latency(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  sim_link l = sim_net_get(run->w, UINT32_MAX, UINT32_MAX);
+  if (lua_isnoneornil(L, 1)) {
+    sim_dist *d = lua_newuserdatauv(L, sizeof *d, 0);
+    *d = l.latency;
+    return 1;
+  }
+  l.latency = *(sim_dist *)lua_touserdata(L, 1);
+  sim_net_default(run->w, &l);
+  fault(run, SIM_FAULT_LINK, "{a,a}", "link", "default");
+  return 0;
+}
+
+/* duration_ms(d): a duration in milliseconds (a number), for the prelude. */
+static int l_duration_ms(lua_State *L) {
+  const char *why;
+  uint64_t ns;
+  if (scn_parse_duration(L, 1, &ns, &why)) return luaL_error(L, "%s: %s", luaL_optstring(L, 2, "duration"), why);
+  lua_pushnumber(L, (lua_Number)ns / 1e6);
+  return 1;
+}
+
 static const char prelude[] =
     "local cl, prim = ...\n"
     "local function spawn_on(opts, node, fn, ...)\n"
@@ -533,7 +666,65 @@ static const char prelude[] =
     "end\n"
     "function cl.spawn_on(node, fn, ...) return spawn_on(0, node, fn, ...) end\n"
     "function cl.spawn_link_on(node, fn, ...) return spawn_on(1, node, fn, ...) end\n"
-    "function cl.spawn_monitor_on(node, fn, ...) return spawn_on(2, node, fn, ...) end\n";
+    "function cl.spawn_monitor_on(node, fn, ...) return spawn_on(2, node, fn, ...) end\n"
+    "local chaos_fields = { from = 1, to = 1, kills = 1, partitions = 1, node_crashes = 1,\n"
+    "  latency_spikes = 1, heal_after = 1, restart_after = 1, spike = 1, spike_for = 1,\n"
+    "  spare = 1, filter = 1 }\n"
+    "function cl.chaos(spec)\n"
+    "  if type(spec) ~= 'table' then error('chaos: a table of rates expected', 2) end\n"
+    "  local bad = {}\n"
+    "  for k in pairs(spec) do if not chaos_fields[k] then bad[#bad + 1] = tostring(k) end end\n"
+    "  if #bad > 0 then error('chaos: unknown field \\'' .. bad[1] .. '\\' (from, to, kills, partitions, node_crashes, latency_spikes, heal_after, restart_after, spike, spike_for, spare, filter)', 2) end\n"
+    "  local ms = prim.duration_ms\n"
+    "  local from = math.max(ms(spec.from or 0, 'chaos: from'), cl.now())\n"
+    "  local to = spec.to and ms(spec.to, 'chaos: to') or math.huge\n"
+    "  local heal_after = ms(spec.heal_after or '5s', 'chaos: heal_after')\n"
+    "  local restart_after = ms(spec.restart_after or '5s', 'chaos: restart_after')\n"
+    "  local spike_for = ms(spec.spike_for or '1s', 'chaos: spike_for')\n"
+    "  local spare, spikes, saved = {}, 0, nil\n"
+    "  for _, n in ipairs(spec.spare or {}) do cl.node_up(n); spare[n] = true end\n"
+    "  local function target()\n"
+    "    local nodes = {}\n"
+    "    for _, n in ipairs(cl.nodes()) do if not spare[n] and cl.node_up(n) then nodes[#nodes + 1] = n end end\n"
+    "    if #nodes == 0 then return nil end\n"
+    "    return nodes[1 + math.floor(prim.fault_random() * #nodes)]\n"
+    "  end\n"
+    "  local actions = {\n"
+    "    kills = function() cl.kill_random { filter = spec.filter } end,\n"
+    "    partitions = function()\n"
+    "      local n = target()\n"
+    "      if n then cl.isolate(n); cl.at(cl.now() + heal_after, cl.heal) end\n"
+    "    end,\n"
+    "    node_crashes = function()\n"
+    "      local n = target()\n"
+    "      if n then cl.crash_node(n); cl.at(cl.now() + restart_after, function() cl.restart_node(n) end) end\n"
+    "    end,\n"
+    "    latency_spikes = function()\n"
+    "      if spikes == 0 then saved = prim.default_latency() end\n"
+    "      spikes = spikes + 1\n"
+    "      cl.net.default { latency = spec.spike or '200ms' }\n"
+    "      cl.at(cl.now() + spike_for, function()\n"
+    "        spikes = spikes - 1\n"
+    "        if spikes == 0 then prim.default_latency(saved) end\n"
+    "      end)\n"
+    "    end,\n"
+    "  }\n"
+    "  for _, kind in ipairs({ 'kills', 'partitions', 'node_crashes', 'latency_spikes' }) do\n"
+    "    local rate = spec[kind]\n"
+    "    if rate ~= nil then\n"
+    "      if type(rate) ~= 'number' or rate < 0 then error('chaos: ' .. kind .. ' must be a rate per second (a number >= 0)', 2) end\n"
+    "      local function next_at(t) return t + 1000 * -math.log(1 - prim.fault_random()) / rate end\n"
+    "      local function fire(t)\n"
+    "        if t > to then return end\n"
+    "        cl.at(t, function()\n"
+    "          actions[kind]()\n"
+    "          fire(next_at(cl.now()))\n"
+    "        end)\n"
+    "      end\n"
+    "      if rate > 0 then fire(next_at(from)) end\n"
+    "    end\n"
+    "  end\n"
+    "end\n";
 
 void scn_bind_net(lua_State *L) {
   int cl = lua_gettop(L);
@@ -549,6 +740,10 @@ void scn_bind_net(lua_State *L) {
                                  {"isolate", l_isolate},
                                  {"cut", l_cut},
                                  {"heal", l_heal},
+                                 {"pause", l_pause},
+                                 {"resume", l_resume},
+                                 {"slow", l_slow},
+                                 {"kill_random", l_kill_random},
                                  {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
   static const luaL_Reg net[] = {{"default", l_net_default}, {"link", l_net_link},
@@ -561,6 +756,9 @@ void scn_bind_net(lua_State *L) {
   lua_setfield(L, cl, "net");
   static const luaL_Reg prims[] = {{"spawn_request", scn_l_spawn_request},
                                    {"spawn_forget", scn_l_spawn_forget},
+                                   {"fault_random", l_fault_random},
+                                   {"duration_ms", l_duration_ms},
+                                   {"default_latency", l_default_latency},
                                    {NULL, NULL}};
   if (luaL_loadbuffer(L, prelude, sizeof prelude - 1, "=cl.node") != LUA_OK) abort();
   lua_pushvalue(L, cl);

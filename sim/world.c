@@ -12,7 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ITEM_NONE = 0, ITEM_TIMER = 1, ITEM_CALLBACK = 2, ITEM_DELIVER = 3, ITEM_TICK = 4 };
+enum { ITEM_NONE = 0, ITEM_TIMER = 1, ITEM_CALLBACK = 2, ITEM_DELIVER = 3, ITEM_TICK = 4,
+       ITEM_WAKE = 5 };
+
+/* A process fault: paused (it is not scheduled), or slowed (each time it becomes runnable it
+ * runs only after `slow_ns`: extra virtual CPU time per message). */
+typedef struct sim_proc_fault {
+  ac_pid pid;
+  bool paused;
+  uint64_t slow_ns;
+  ac_proc *parked;   /* runnable, held back by the fault (or NULL) */
+  uint64_t wake_seq; /* the ITEM_WAKE that will release it (a later ready bumps it) */
+} sim_proc_fault;
 
 /* Packet ops of the world's own, beside the ac_dist ops: connection upkeep, never traced. */
 enum { PK_TICK = 100, PK_CLOSE = 101 };
@@ -74,6 +85,10 @@ typedef struct sim_item {
       uint32_t from, to; /* machines */
       uint64_t epoch;
     } tick;
+    struct {
+      ac_pid pid;
+      uint64_t seq;
+    } wake;
   } u;
 } sim_item;
 
@@ -122,6 +137,8 @@ struct sim_world {
   sim_rng *net_rng;
   uint64_t net_lost, net_in_flight;
   uint64_t tick_ns;         /* the net tick time */
+  sim_proc_fault *faults;   /* paused or slowed processes (a handful: a scan is enough) */
+  uint32_t fault_count, fault_cap;
   uint64_t epoch_seq;
 };
 
@@ -198,8 +215,32 @@ static uint64_t host_now(void *ctx, uint32_t node) {
   return m ? clock_at(m, w->now_ns) : w->now_ns;
 }
 
+static sim_proc_fault *proc_fault(const sim_world *w, ac_pid pid) {
+  for (uint32_t i = 0; i < w->fault_count; i++)
+    if (ac_pid_eq(w->faults[i].pid, pid)) return &w->faults[i];
+  return NULL;
+}
+
+static void runq_push(sim_world *w, ac_proc *p);
+static uint64_t after(const sim_world *w, uint64_t delay_ns);
+
 static void host_ready(void *ctx, ac_proc *p) {
   sim_world *w = ctx;
+  sim_proc_fault *f = w->fault_count ? proc_fault(w, ac_proc_head_of(p)->pid) : NULL;
+  if (f && (f->paused || f->slow_ns)) { /* held back */
+    f->parked = p;
+    if (!f->paused) {
+      sim_item item = {.at_ns = after(w, f->slow_ns), .kind = ITEM_WAKE};
+      item.u.wake.pid = f->pid;
+      item.u.wake.seq = ++f->wake_seq;
+      if (heap_push(w, &item)) abort(); /* as for the run queue: nothing sensible to do */
+    }
+    return;
+  }
+  runq_push(w, p);
+}
+
+static void runq_push(sim_world *w, ac_proc *p) {
   if (w->runq_len == w->runq_cap && grow((void **)&w->runq, &w->runq_cap, sizeof *w->runq)) {
     /* Losing a runnable process would silently change semantics; running out of memory for
      * an array of pointers leaves nothing sensible to do. */
@@ -219,6 +260,50 @@ static void host_unready(void *ctx, ac_proc *p) {
   sim_world *w = ctx;
   uint32_t i = ac_proc_head_of(p)->host_index;
   if (i < w->runq_len && w->runq[i] == p) runq_remove(w, i);
+  sim_proc_fault *f = w->fault_count ? proc_fault(w, ac_proc_head_of(p)->pid) : NULL;
+  if (f && f->parked == p) f->parked = NULL;
+}
+
+/* A slowed process's extra time is over: it joins the run queue. */
+static void wake_fire(sim_world *w, ac_pid pid, uint64_t seq) {
+  sim_proc_fault *f = proc_fault(w, pid);
+  if (!f || !f->parked || f->paused || f->wake_seq != seq) return;
+  ac_proc *p = f->parked;
+  f->parked = NULL;
+  runq_push(w, p);
+}
+
+int sim_proc_fault_set(sim_world *w, ac_pid pid, bool paused, uint64_t slow_ns) {
+  sim_proc_fault *f = proc_fault(w, pid);
+  if (!f) {
+    if (!paused && !slow_ns) return AC_OK;
+    if (w->fault_count == w->fault_cap &&
+        grow((void **)&w->faults, &w->fault_cap, sizeof *w->faults))
+      return AC_ENOMEM;
+    f = &w->faults[w->fault_count++];
+    memset(f, 0, sizeof *f);
+    f->pid = pid;
+  }
+  f->paused = paused;
+  f->slow_ns = slow_ns;
+  if (paused && !f->parked) /* runnable now: it stops where it is */
+    for (uint32_t i = 0; i < w->runq_len; i++)
+      if (ac_pid_eq(ac_proc_head_of(w->runq[i])->pid, pid)) {
+        f->parked = w->runq[i];
+        runq_remove(w, i);
+        break;
+      }
+  ac_proc *p = f->parked;
+  if (!paused && p) { /* resumed: what it was held for runs now (or after its delay) */
+    f->parked = NULL;
+    f->wake_seq++;
+    host_ready(w, p);
+    f = proc_fault(w, pid);
+  }
+  if (f && !f->paused && !f->slow_ns && !f->parked) { /* back to normal: forget it */
+    *f = w->faults[--w->fault_count];
+  }
+  return AC_OK;
 }
 
 /* Virtual time, saturated: a delay past the end of time fires never rather than wrapping. */
@@ -667,6 +752,8 @@ void sim_set_boot_hook(sim_world *w, sim_boot_fn fn, void *arg) {
 
 /* Forgets every queued item that belongs to a node index (its timers, its runnable processes). */
 static void purge_node(sim_world *w, uint32_t index, ac_node *node) {
+  for (uint32_t i = 0; i < w->fault_count; i++)
+    if (ac_pid_node(w->faults[i].pid) == index) w->faults[i].parked = NULL;
   for (uint32_t i = 0; i < w->runq_len;)
     if (ac_proc_node(w->runq[i]) == node) runq_remove(w, i);
     else i++;
@@ -797,6 +884,7 @@ void sim_world_destroy(sim_world *w) {
   free(w->nodes);
   free(w->node_machine);
   free(w->machines);
+  free(w->faults);
   free(w->runq);
   free(w->heap);
   free(w->due);
@@ -830,6 +918,8 @@ static void fire(sim_world *w, const sim_item *item) {
   } else if (item->kind == ITEM_DELIVER) {
     packet_arrive(w, item->u.packet);
     free(item->u.packet);
+  } else if (item->kind == ITEM_WAKE) {
+    wake_fire(w, item->u.wake.pid, item->u.wake.seq);
   } else if (item->kind == ITEM_TICK) {
     tick_fire(w, item->u.tick.from, item->u.tick.to, item->u.tick.epoch);
   } else if (item->kind == ITEM_CALLBACK) {

@@ -89,6 +89,11 @@ int sim_node_restart(sim_world *w, uint32_t machine);
 int sim_clock_set(sim_world *w, uint32_t machine, int64_t jump_ns, double drift);
 uint64_t sim_node_now(const sim_world *w, uint32_t machine);
 
+/* Process faults: a paused process is not scheduled (messages wait in its mailbox) until it
+ * is resumed; a slowed one runs each step slow_ns after it became runnable (extra virtual CPU
+ * time per message). paused false and slow_ns 0 make it normal again. AC_ENOMEM. */
+int sim_proc_fault_set(sim_world *w, ac_pid pid, bool paused, uint64_t slow_ns);
+
 /* Kinds of injected faults (AC_EV_FAULT flags). */
 enum {
   SIM_FAULT_PARTITION = 1, /* payload {partition, [[Node...]...]} or {cut, From, To} */

@@ -500,6 +500,46 @@ function crashlab.cut(from, to) end
 ---Every link is up again; connections come back with the next message.
 function crashlab.heal() end
 
+---Process fault: the process is not scheduled until `cl.resume(pid)`; its messages wait.
+---@param pid crashlab.Pid
+function crashlab.pause(pid) end
+
+---Ends `cl.pause`: the process runs what it was held for.
+---@param pid crashlab.Pid
+function crashlab.resume(pid) end
+
+---Process fault: each step of the process runs `extra` later than it could (virtual CPU time
+---per message); `cl.slow(pid, 0)` makes it normal again.
+---@param pid crashlab.Pid
+---@param extra crashlab.Duration
+function crashlab.slow(pid, extra) end
+
+---Kills one live process drawn from the seed's "fault" stream, among those of `node` (default:
+---every node that is up) for which `filter(pid)` is true. Returns its pid, or nil if none.
+---@param spec? {node?: string, filter?: fun(pid: crashlab.Pid): boolean, reason?: crashlab.Term}
+---@return crashlab.Pid?
+function crashlab.kill_random(spec) end
+
+---@class crashlab.Chaos
+---@field from? crashlab.Duration # start of the storm (default: now)
+---@field to? crashlab.Duration # its end (default: never)
+---@field kills? number # random process kills per second (see `filter`)
+---@field partitions? number # per second: a random node isolated, healed after heal_after
+---@field node_crashes? number # per second: a random node crashed, restarted after restart_after
+---@field latency_spikes? number # per second: the default latency becomes `spike` for spike_for
+---@field heal_after? crashlab.Duration # default "5s"
+---@field restart_after? crashlab.Duration # default "5s"
+---@field spike? crashlab.Duration|crashlab.Latency # default "200ms"
+---@field spike_for? crashlab.Duration # default "1s"
+---@field spare? string[] # nodes never isolated or crashed
+---@field filter? fun(pid: crashlab.Pid): boolean # which processes kills may pick
+
+---A random fault plan: each kind of fault arrives as a Poisson process of the given rate within
+---the window, drawn from the seed's "fault" stream: every seed is a different storm, and the
+---same seed the same one.
+---@param spec crashlab.Chaos
+function crashlab.chaos(spec) end
+
 ---@class crashlab.Latency
 ---@field dist "constant"|"uniform"|"normal"|"exponential"|"pareto"
 ---@field value? crashlab.Duration

@@ -340,6 +340,40 @@ static void test_cut_loses_what_is_in_flight(void **state) {
   sim_world_destroy(world);
 }
 
+static void send_two(sim_world *w, void *arg) {
+  (void)w;
+  ac_pid *to = arg;
+  ac_tbuf b;
+  ac_node_send(na, *to, T(&b, "a", "one"));
+  ac_tb_free(&b);
+  ac_node_send(na, *to, T(&b, "a", "two"));
+  ac_tb_free(&b);
+}
+
+static void resume_it(sim_world *w, void *arg) { sim_proc_fault_set(w, *(ac_pid *)arg, false, 0); }
+
+/* A slowed process takes each message `slow` after it could have; a paused one takes none
+ * until it is resumed, then all of them. */
+static void test_pause_and_slow(void **state) {
+  (void)state;
+  cluster(0);
+  ac_pid p = probe_spawn(na, S_IDLE, "n");
+  run_until(S(1));
+  assert_int_equal(sim_proc_fault_set(world, p, false, S(1)), AC_OK);
+  sim_at(world, S(2), send_two, &p);
+  run_until(S(10));
+  assert_int_equal(time_of("got one"), S(3));
+  assert_int_equal(time_of("got two"), S(4));
+  probe_log_len = 0;
+  assert_int_equal(sim_proc_fault_set(world, p, true, 0), AC_OK);
+  sim_at(world, S(11), send_two, &p);
+  sim_at(world, S(15), resume_it, &p);
+  run_until(S(20));
+  assert_int_equal(time_of("got one"), S(15));
+  assert_int_equal(time_of("got two"), S(15));
+  sim_world_destroy(world);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_exit_signals_cross_nodes),
@@ -350,6 +384,7 @@ int main(void) {
       cmocka_unit_test(test_registered_names_and_spawn_requests_across_nodes),
       cmocka_unit_test(test_clock_skew_and_drift),
       cmocka_unit_test(test_cut_loses_what_is_in_flight),
+      cmocka_unit_test(test_pause_and_slow),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
