@@ -7,11 +7,15 @@
 #include <lauxlib.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lterm.h"
 #include "runner.h"
+
+extern const char scn_prelude_global[];
+extern const size_t scn_prelude_global_len;
 
 #define BOOT_KEY "crashlab.boot"
 
@@ -59,11 +63,67 @@ static void boot(scn_run *run, uint32_t m, ac_node *node) {
   if (rc) scn_error(run, "cannot boot node %s: %s", ac_node_name(node), ac_strerror(rc));
 }
 
+#define SYSTEM_BOOT_KEY "crashlab.system_boot"
+
 static void on_restart(sim_world *w, uint32_t machine, ac_node *node, void *arg) {
-  (void)w;
   scn_run *run = arg;
   scn_node_setup(run, node);
+  /* System services first (cl.global's name server), then the node's own boot function. */
+  if (lua_getfield(run->L, LUA_REGISTRYINDEX, SYSTEM_BOOT_KEY) == LUA_TFUNCTION) {
+    lua_pushstring(run->L, sim_node_name(w, machine));
+    lua_call(run->L, 1, 0);
+  } else {
+    lua_pop(run->L, 1);
+  }
   boot(run, machine, node);
+}
+
+/* on_boot(fn): fn(node) runs each time a node restarts, before its boot function. */
+static int l_on_boot(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_pushvalue(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, SYSTEM_BOOT_KEY);
+  return 0;
+}
+
+/* spawn_system(node, fn [, name]): starts fn as a process on node at once, from the node
+ * itself (a system service), wherever the caller is, registered as name from the start. */
+static int l_spawn_system(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  ac_node *node = sim_node(run->w, scn_check_node(L, 1));
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (!node) return 0;
+  static const uint8_t nil[] = {AC_T_NIL};
+  ac_term no_args = {nil};
+  ac_pid pid;
+  lua_pushvalue(L, 2);
+  int rc = scn_spawn_function(run, L, node, NULL, AC_PID_NONE, 0, no_args, &pid, NULL);
+  if (rc) return luaL_error(L, "cannot start a system process: %s", ac_strerror(rc));
+  if (lua_isstring(L, 3) && (rc = ac_node_register(node, lua_tostring(L, 3), pid)))
+    return luaL_error(L, "cannot register a system process: %s", ac_strerror(rc));
+  scn_push_pid(L, pid);
+  return 1;
+}
+
+/* pid_less(a, b): a's pid bits below b's (one order every node agrees on). */
+static int l_pid_less(lua_State *L) {
+  lua_pushboolean(L, scn_check_pid(L, 1).bits < scn_check_pid(L, 2).bits);
+  return 1;
+}
+
+/* note(value): a note record in the trace. */
+static int l_note(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  ac_tbuf b;
+  ac_tb_init(&b);
+  char err[256] = "";
+  int rc = scn_lua_to_term(L, 1, &b, "note", err, sizeof err);
+  ac_term t;
+  if (rc == AC_OK) rc = ac_tb_finish(&b, &t);
+  if (rc == AC_OK) sim_note(run->w, t);
+  ac_tb_free(&b);
+  if (rc) return luaL_error(L, "note: %s", err[0] ? err : ac_strerror(rc));
+  return 0;
 }
 
 /* A signed duration: a duration, or a string starting with '-'. */
@@ -759,11 +819,27 @@ void scn_bind_net(lua_State *L) {
                                    {"fault_random", l_fault_random},
                                    {"duration_ms", l_duration_ms},
                                    {"default_latency", l_default_latency},
+                                   {"on_boot", l_on_boot},
+                                   {"spawn_system", l_spawn_system},
+                                   {"pid_less", l_pid_less},
+                                   {"note", l_note},
                                    {NULL, NULL}};
+  luaL_newlib(L, prims);
+  int prim = lua_gettop(L);
   if (luaL_loadbuffer(L, prelude, sizeof prelude - 1, "=cl.node") != LUA_OK) abort();
   lua_pushvalue(L, cl);
-  luaL_newlib(L, prims);
+  lua_pushvalue(L, prim);
   if (lua_pcall(L, 2, 0, 0) != LUA_OK) abort();
+  if (luaL_loadbuffer(L, scn_prelude_global, scn_prelude_global_len, "=cl.global") != LUA_OK) {
+    fprintf(stderr, "crashlab: internal error: %s\n", lua_tostring(L, -1));
+    abort();
+  }
+  lua_pushvalue(L, cl);
+  lua_pushvalue(L, prim);
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+    fprintf(stderr, "crashlab: internal error: %s\n", lua_tostring(L, -1));
+    abort();
+  }
   lua_settop(L, cl);
 }
 

@@ -212,6 +212,7 @@ function server.reply(from, reply) end
 ---@field supervisor crashlab.supervisor # supervision trees
 ---@field server crashlab.server # gen_server-like servers
 ---@field net crashlab.net     # the network between nodes
+---@field global crashlab.global # names across nodes (Erlang's global)
 ---@field version string      # the crashlab version, for example "0.1.0"
 local crashlab = {}
 
@@ -539,6 +540,32 @@ function crashlab.kill_random(spec) end
 ---same seed the same one.
 ---@param spec crashlab.Chaos
 function crashlab.chaos(spec) end
+
+---@class crashlab.global
+local global = {}
+---Registers `pid` (default: the caller) as `name` across the cluster; false if the name is
+---taken. `resolve(name, pid1, pid2)` returns the pid to keep when two registrations meet after a
+---partition (default: the smaller pid is kept and the other process killed). From a process.
+---@param name string
+---@param pid? crashlab.Pid
+---@param resolve? fun(name: string, pid1: crashlab.Pid, pid2: crashlab.Pid): crashlab.Pid
+---@return boolean
+function global.register(name, pid, resolve) end
+---Removes the name everywhere. From a process.
+---@param name string
+function global.unregister(name) end
+---The pid registered as `name` in the caller's node's copy of the table, or nil.
+---@param name string
+---@return crashlab.Pid?
+function global.whereis(name) end
+---Sends to the process registered as `name`; raises if there is none. Returns its pid.
+---@param name string
+---@param msg crashlab.Term
+---@return crashlab.Pid
+function global.send(name, msg) end
+---The names in the caller's node's copy, sorted.
+---@return string[]
+function global.registered() end
 
 ---@class crashlab.Latency
 ---@field dist "constant"|"uniform"|"normal"|"exponential"|"pareto"
