@@ -14,8 +14,8 @@
 #include "lterm.h"
 #include "runner.h"
 
-extern const char scn_prelude_global[];
-extern const size_t scn_prelude_global_len;
+extern const char scn_prelude_global[], scn_prelude_node[];
+extern const size_t scn_prelude_global_len, scn_prelude_node_len;
 
 #define BOOT_KEY "crashlab.boot"
 
@@ -105,6 +105,13 @@ static int l_spawn_system(lua_State *L) {
   return 1;
 }
 
+/* is_pid(v): whether v is a pid. */
+static int l_is_pid(lua_State *L) {
+  ac_pid pid;
+  lua_pushboolean(L, scn_to_pid(L, 1, &pid) == 1);
+  return 1;
+}
+
 /* pid_less(a, b): a's pid bits below b's (one order every node agrees on). */
 static int l_pid_less(lua_State *L) {
   lua_pushboolean(L, scn_check_pid(L, 1).bits < scn_check_pid(L, 2).bits);
@@ -166,7 +173,7 @@ static void clock_opts(lua_State *L, scn_run *run, uint32_t m, int idx, const ch
   }
   lua_pop(L, 1);
   if (sim_clock_set(run->w, m, jump, drift) != AC_OK)
-    luaL_error(L, "%s: drift must be above -1 (a clock cannot run backwards)", what);
+    luaL_error(L, "%s: drift must be a number above -1 (a clock cannot run backwards) and below 1e6", what);
 }
 
 /*
@@ -187,7 +194,8 @@ static int l_node(lua_State *L) {
     lua_pushstring(L, sim_node_name(run->w, (uint32_t)m));
     return 1;
   }
-  const char *name = luaL_checkstring(L, 1);
+  if (lua_type(L, 1) != LUA_TSTRING) return luaL_argerror(L, 1, "a node name (a string) or a pid expected");
+  const char *name = lua_tostring(L, 1);
   if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
   static const char *const fields[] = {"boot", "skew", "drift", NULL};
   if (!lua_isnoneornil(L, 2)) scn_check_fields(L, 2, fields, "node");
@@ -543,7 +551,8 @@ static int l_net_flaky(lua_State *L) {
   f->b = b;
   f->up_ns = field_duration(L, 3, "up", "flaky");
   f->down_ns = field_duration(L, 3, "down", "flaky");
-  if (!f->up_ns || !f->down_ns) return luaL_error(L, "flaky: up and down must be positive");
+  if (f->up_ns < 1000000 || f->down_ns < 1000000)
+    return luaL_error(L, "flaky: up and down must be at least 1 ms");
   lua_getfield(L, 3, "stop");
   if (!lua_isnil(L, -1)) f->stop_ns = field_duration(L, 3, "stop", "flaky");
   lua_pop(L, 1);
@@ -626,7 +635,8 @@ static int l_kill_random(lua_State *L) {
   if (lua_getfield(L, 1, "node") != LUA_TNIL) only = (int)scn_check_node(L, -1);
   lua_getfield(L, 1, "filter");
   int filter = lua_gettop(L);
-  if (!lua_isnil(L, filter)) luaL_checktype(L, filter, LUA_TFUNCTION);
+  if (!lua_isnil(L, filter) && !lua_isfunction(L, filter))
+    return luaL_error(L, "kill_random: filter must be a function");
   lua_newtable(L); /* the candidates */
   int cands = lua_gettop(L);
   lua_Integer n = 0;
@@ -637,6 +647,10 @@ static int l_kill_random(lua_State *L) {
     ac_pid *pids = lua_newuserdatauv(L, (count ? count : 1) * sizeof *pids, 0);
     count = ac_node_processes(node, pids, count);
     for (uint32_t i = 0; i < count; i++) {
+      ac_proc_info info;
+      if (ac_node_info(node, pids[i], &info) == AC_OK && info.name &&
+          strcmp(info.name, "global_name_server") == 0)
+        continue; /* a system process, not the scenario's */
       if (!lua_isnil(L, filter)) {
         lua_pushvalue(L, filter);
         scn_push_pid(L, pids[i]);
@@ -699,6 +713,38 @@ static int l_default_latency(lua_State *L) {
   return 0;
 }
 
+/* now(): virtual time in milliseconds, exact (a float), for cl.at from the preludes. */
+static int l_prim_now(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  lua_pushnumber(L, (lua_Number)sim_now(run->w) / 1e6);
+  return 1;
+}
+
+/* fault(what, node): a fault record {What, Node}. */
+static int l_prim_fault(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  fault(run, SIM_FAULT_PARTITION, "{a,a}", luaL_checkstring(L, 1), luaL_checkstring(L, 2));
+  return 0;
+}
+
+/* net.get(from, to): the link in force, {down=, mode=, loss=, dup=, bandwidth=}. */
+static int l_net_get(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  sim_link l = sim_net_get(run->w, scn_check_node(L, 1), scn_check_node(L, 2));
+  lua_createtable(L, 0, 5);
+  lua_pushboolean(L, l.down);
+  lua_setfield(L, -2, "down");
+  lua_pushstring(L, l.datagram ? "datagram" : "connection");
+  lua_setfield(L, -2, "mode");
+  lua_pushnumber(L, l.loss);
+  lua_setfield(L, -2, "loss");
+  lua_pushnumber(L, l.dup);
+  lua_setfield(L, -2, "dup");
+  lua_pushinteger(L, (lua_Integer)l.bandwidth);
+  lua_setfield(L, -2, "bandwidth");
+  return 1;
+}
+
 /* duration_ms(d): a duration in milliseconds (a number), for the prelude. */
 static int l_duration_ms(lua_State *L) {
   const char *why;
@@ -707,84 +753,6 @@ static int l_duration_ms(lua_State *L) {
   lua_pushnumber(L, (lua_Number)ns / 1e6);
   return 1;
 }
-
-static const char prelude[] =
-    "local cl, prim = ...\n"
-    "local function spawn_on(opts, node, fn, ...)\n"
-    "  local ok, a, ref, handle = pcall(prim.spawn_request, node, opts, fn, ...)\n"
-    "  if not ok then error(a, 2) end -- cl.spawn_on tail-calls: level 2 is its caller\n"
-    "  if a ~= 'request' then return a, ref end\n"
-    "  local m = cl.receive(function(m)\n"
-    "    return type(m) == 'table' and m[1] == 'spawn_reply' and m[2] == ref\n"
-    "  end)\n"
-    "  if m[3] == 'ok' then\n"
-    "    if opts == 2 then return m[4], ref end\n"
-    "    return m[4]\n"
-    "  end\n"
-    "  prim.spawn_forget(handle)\n"
-    "  return nil, m[4]\n"
-    "end\n"
-    "function cl.spawn_on(node, fn, ...) return spawn_on(0, node, fn, ...) end\n"
-    "function cl.spawn_link_on(node, fn, ...) return spawn_on(1, node, fn, ...) end\n"
-    "function cl.spawn_monitor_on(node, fn, ...) return spawn_on(2, node, fn, ...) end\n"
-    "local chaos_fields = { from = 1, to = 1, kills = 1, partitions = 1, node_crashes = 1,\n"
-    "  latency_spikes = 1, heal_after = 1, restart_after = 1, spike = 1, spike_for = 1,\n"
-    "  spare = 1, filter = 1 }\n"
-    "function cl.chaos(spec)\n"
-    "  if type(spec) ~= 'table' then error('chaos: a table of rates expected', 2) end\n"
-    "  local bad = {}\n"
-    "  for k in pairs(spec) do if not chaos_fields[k] then bad[#bad + 1] = tostring(k) end end\n"
-    "  if #bad > 0 then error('chaos: unknown field \\'' .. bad[1] .. '\\' (from, to, kills, partitions, node_crashes, latency_spikes, heal_after, restart_after, spike, spike_for, spare, filter)', 2) end\n"
-    "  local ms = prim.duration_ms\n"
-    "  local from = math.max(ms(spec.from or 0, 'chaos: from'), cl.now())\n"
-    "  local to = spec.to and ms(spec.to, 'chaos: to') or math.huge\n"
-    "  local heal_after = ms(spec.heal_after or '5s', 'chaos: heal_after')\n"
-    "  local restart_after = ms(spec.restart_after or '5s', 'chaos: restart_after')\n"
-    "  local spike_for = ms(spec.spike_for or '1s', 'chaos: spike_for')\n"
-    "  local spare, spikes, saved = {}, 0, nil\n"
-    "  for _, n in ipairs(spec.spare or {}) do cl.node_up(n); spare[n] = true end\n"
-    "  local function target()\n"
-    "    local nodes = {}\n"
-    "    for _, n in ipairs(cl.nodes()) do if not spare[n] and cl.node_up(n) then nodes[#nodes + 1] = n end end\n"
-    "    if #nodes == 0 then return nil end\n"
-    "    return nodes[1 + math.floor(prim.fault_random() * #nodes)]\n"
-    "  end\n"
-    "  local actions = {\n"
-    "    kills = function() cl.kill_random { filter = spec.filter } end,\n"
-    "    partitions = function()\n"
-    "      local n = target()\n"
-    "      if n then cl.isolate(n); cl.at(cl.now() + heal_after, cl.heal) end\n"
-    "    end,\n"
-    "    node_crashes = function()\n"
-    "      local n = target()\n"
-    "      if n then cl.crash_node(n); cl.at(cl.now() + restart_after, function() cl.restart_node(n) end) end\n"
-    "    end,\n"
-    "    latency_spikes = function()\n"
-    "      if spikes == 0 then saved = prim.default_latency() end\n"
-    "      spikes = spikes + 1\n"
-    "      cl.net.default { latency = spec.spike or '200ms' }\n"
-    "      cl.at(cl.now() + spike_for, function()\n"
-    "        spikes = spikes - 1\n"
-    "        if spikes == 0 then prim.default_latency(saved) end\n"
-    "      end)\n"
-    "    end,\n"
-    "  }\n"
-    "  for _, kind in ipairs({ 'kills', 'partitions', 'node_crashes', 'latency_spikes' }) do\n"
-    "    local rate = spec[kind]\n"
-    "    if rate ~= nil then\n"
-    "      if type(rate) ~= 'number' or rate < 0 then error('chaos: ' .. kind .. ' must be a rate per second (a number >= 0)', 2) end\n"
-    "      local function next_at(t) return t + 1000 * -math.log(1 - prim.fault_random()) / rate end\n"
-    "      local function fire(t)\n"
-    "        if t > to then return end\n"
-    "        cl.at(t, function()\n"
-    "          actions[kind]()\n"
-    "          fire(next_at(cl.now()))\n"
-    "        end)\n"
-    "      end\n"
-    "      if rate > 0 then fire(next_at(from)) end\n"
-    "    end\n"
-    "  end\n"
-    "end\n";
 
 void scn_bind_net(lua_State *L) {
   int cl = lua_gettop(L);
@@ -809,6 +777,7 @@ void scn_bind_net(lua_State *L) {
   static const luaL_Reg net[] = {{"default", l_net_default}, {"link", l_net_link},
                                  {"flaky", l_net_flaky},     {"tick", l_net_tick},
                                  {"stats", l_net_stats},     {"connected", l_net_connected},
+                                 {"get", l_net_get},
                                  {"partition", l_partition}, {"isolate", l_isolate},
                                  {"cut", l_cut},             {"heal", l_heal},
                                  {NULL, NULL}};
@@ -822,23 +791,30 @@ void scn_bind_net(lua_State *L) {
                                    {"on_boot", l_on_boot},
                                    {"spawn_system", l_spawn_system},
                                    {"pid_less", l_pid_less},
+                                   {"is_pid", l_is_pid},
                                    {"note", l_note},
+                                   {"now", l_prim_now},
+                                   {"fault", l_prim_fault},
                                    {NULL, NULL}};
   luaL_newlib(L, prims);
   int prim = lua_gettop(L);
-  if (luaL_loadbuffer(L, prelude, sizeof prelude - 1, "=cl.node") != LUA_OK) abort();
-  lua_pushvalue(L, cl);
-  lua_pushvalue(L, prim);
-  if (lua_pcall(L, 2, 0, 0) != LUA_OK) abort();
-  if (luaL_loadbuffer(L, scn_prelude_global, scn_prelude_global_len, "=cl.global") != LUA_OK) {
-    fprintf(stderr, "crashlab: internal error: %s\n", lua_tostring(L, -1));
-    abort();
-  }
-  lua_pushvalue(L, cl);
-  lua_pushvalue(L, prim);
-  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
-    fprintf(stderr, "crashlab: internal error: %s\n", lua_tostring(L, -1));
-    abort();
+  static const struct {
+    const char *text;
+    const size_t *len;
+    const char *name;
+  } preludes[] = {{scn_prelude_node, &scn_prelude_node_len, "=cl.node"},
+                  {scn_prelude_global, &scn_prelude_global_len, "=cl.global"}};
+  for (size_t i = 0; i < sizeof preludes / sizeof preludes[0]; i++) {
+    if (luaL_loadbuffer(L, preludes[i].text, *preludes[i].len, preludes[i].name) != LUA_OK) {
+      fprintf(stderr, "crashlab: internal error: %s\n", lua_tostring(L, -1)); /* every test */
+      abort();
+    }
+    lua_pushvalue(L, cl);
+    lua_pushvalue(L, prim);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+      fprintf(stderr, "crashlab: internal error: %s\n", lua_tostring(L, -1));
+      abort();
+    }
   }
   lua_settop(L, cl);
 }

@@ -9,6 +9,7 @@
  */
 #include "world.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -316,7 +317,8 @@ static int host_timer_start(void *ctx, uint64_t delay_ns, const ac_timer *t) {
   /* The delay is on the node's clock: a clock that runs fast fires its timers early. */
   sim_machine *m = machine_of_index(w, t->node);
   if (m && m->drift != 0) {
-    double d = (double)delay_ns / (1.0 + m->drift);
+    /* Rounded up: when it fires, the node's clock has reached the time it asked for. */
+    double d = ceil((double)delay_ns / (1.0 + m->drift));
     delay_ns = d >= 1.8e19 ? UINT64_MAX : (uint64_t)d;
   }
   sim_item item = {.at_ns = after(w, delay_ns), .kind = ITEM_TIMER, .node = t->node};

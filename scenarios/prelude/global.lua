@@ -38,10 +38,12 @@ local function server(node)
   local function announce(to_node, list)
     cl.send({ "global_name_server", to_node }, { op = "names", from = node, names = list })
   end
-  local function own_names()
-    local list = {}
-    for name, pid in pairs(names) do
-      if cl.node(pid) == node then list[#list + 1] = { name, pid } end
+  local function own_names() -- sorted: this chunk's pairs is Lua's own, in no fixed order
+    local keys, list = {}, {}
+    for name in pairs(names) do keys[#keys + 1] = name end
+    table.sort(keys)
+    for _, name in ipairs(keys) do
+      if cl.node(names[name]) == node then list[#list + 1] = { name, names[name] } end
     end
     return list
   end
@@ -49,11 +51,13 @@ local function server(node)
     local held = names[name]
     if held == nil then put(name, pid) return end
     if held == pid then return end
-    local keep
+    -- Every node sees the two pids in the same order, so they all decide alike.
+    local first, second = held, pid
+    if prim.pid_less(pid, held) then first, second = pid, held end
+    local keep = first
     if resolvers[name] then
-      keep = resolvers[name](name, held, pid)
-    else
-      keep = prim.pid_less(held, pid) and held or pid
+      local ok, chosen = pcall(resolvers[name], name, first, second)
+      if ok and (chosen == first or chosen == second) then keep = chosen end
     end
     local lose = keep == held and pid or held
     prim.note { "global_conflict", name, keep, lose }
@@ -116,36 +120,54 @@ local function ensure()
   prim.on_boot(function(node) copies[node] = nil; start_on(node) end)
 end
 
--- Asks this node's server; waits for its answer.
+-- Asks this node's server and waits for its answer (or for its end: it was killed).
 local asked = 0
-local function ask(req)
+local function ask(req, fn)
   local node = cl.node()
+  local server = cl.whereis("global_name_server", node)
+  if server == nil then error("global." .. fn .. ": the name server of node " .. node .. " is down", 3) end
   asked = asked + 1
   local ref = asked
+  local mon = cl.monitor(server)
   req.reply, req.ref = cl.self(), ref
-  cl.send({ "global_name_server", node }, req)
-  local m = cl.receive(function(m) return type(m) == "table" and m[1] == "global_reply" and m[2] == ref end)
+  cl.send(server, req)
+  local m = cl.receive(function(m)
+    return type(m) == "table" and ((m[1] == "global_reply" and m[2] == ref) or (m[1] == "DOWN" and m[2] == mon))
+  end)
+  if m[1] == "DOWN" then error("global." .. fn .. ": the name server of node " .. node .. " went down", 3) end
+  cl.demonitor(mon, true)
   return m[3]
 end
 
+local function check_name(name, fn)
+  if type(name) ~= "string" or name == "" then error("global." .. fn .. ": the name must be a non-empty string", 3) end
+end
+
+local function need_process(fn)
+  if not pcall(cl.self) then error("global." .. fn .. ": only a process can call this", 3) end
+end
+
 function global.register(name, pid, resolve)
-  if type(name) ~= "string" then error("global.register: the name must be a string", 2) end
+  check_name(name, "register")
+  need_process("register")
+  if pid ~= nil and not prim.is_pid(pid) then error("global.register: pid expected as the second argument", 2) end
+  if resolve ~= nil and type(resolve) ~= "function" then error("global.register: resolve must be a function", 2) end
   ensure()
-  if resolve ~= nil then
-    if type(resolve) ~= "function" then error("global.register: resolve must be a function", 2) end
-    resolvers[name] = resolve
-  end
-  return ask { op = "register", name = name, pid = pid or cl.self() }
+  if resolve ~= nil then resolvers[name] = resolve end
+  return ask({ op = "register", name = name, pid = pid or cl.self() }, "register")
 end
 
 function global.unregister(name)
+  check_name(name, "unregister")
+  need_process("unregister")
   ensure()
   local pid = global.whereis(name)
-  if pid then ask { op = "unregister", name = name, pid = pid } end
+  if pid then ask({ op = "unregister", name = name, pid = pid }, "unregister") end
 end
 
 -- The pid registered as `name` in the caller's node's copy (outside processes, node "a"'s).
 function global.whereis(name)
+  check_name(name, "whereis")
   ensure()
   local copy = copies[cl.node()]
   local pid = copy and copy[name]
@@ -154,6 +176,7 @@ function global.whereis(name)
 end
 
 function global.send(name, msg)
+  check_name(name, "send")
   local pid = global.whereis(name)
   if pid == nil then error("global.send: no process is registered as '" .. tostring(name) .. "'", 2) end
   cl.send(pid, msg)

@@ -608,6 +608,11 @@ function net.tick(time) end
 ---Messages lost so far and in flight now.
 ---@return {lost: integer, in_flight: integer}
 function net.stats() end
+---The link in force from `from` to `to`.
+---@param from string
+---@param to string
+---@return {down: boolean, mode: string, loss: number, dup: number, bandwidth: integer}
+function net.get(from, to) end
 ---Whether node `a` believes it is connected to `b`.
 ---@param a string
 ---@param b string
