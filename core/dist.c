@@ -92,19 +92,25 @@ static void nodedown_message(ac_node *node, ac_proc *p, uint32_t index) {
   ac__deliver_tuple(node, p, ac_node_pid(node), "{a,a}", "nodedown", node_name(node, index));
 }
 
+/* Removes pid's first node monitor of `index` (keeping the others' order); whether there was
+ * one. */
+static bool nodemon_remove(ac_node *node, ac_pid pid, uint32_t index) {
+  for (uint32_t i = 0; i < node->nodemon_count; i++)
+    if (ac_pid_eq(node->nodemons[i].pid, pid) && node->nodemons[i].index == index) {
+      memmove(&node->nodemons[i], &node->nodemons[i + 1],
+              (node->nodemon_count - i - 1) * sizeof *node->nodemons);
+      node->nodemon_count--;
+      return true;
+    }
+  return false;
+}
+
 int ac_monitor_node(ac_proc *self, uint32_t node_index, bool on) {
   AC__ASSERT_RUNNING(self);
   ac_node *node = self->node;
   if (node_index > AC_NODE_MAX) return AC_EINVAL;
   if (!on) {
-    for (uint32_t i = 0; i < node->nodemon_count; i++) {
-      if (ac_pid_eq(node->nodemons[i].pid, self->head.pid) && node->nodemons[i].index == node_index) {
-        memmove(&node->nodemons[i], &node->nodemons[i + 1],
-                (node->nodemon_count - i - 1) * sizeof *node->nodemons);
-        node->nodemon_count--;
-        break;
-      }
-    }
+    nodemon_remove(node, self->head.pid, node_index);
     return AC_OK;
   }
   if (node_index == node->index) return AC_OK; /* a node never goes down for itself */
@@ -122,16 +128,13 @@ int ac_monitor_node(ac_proc *self, uint32_t node_index, bool on) {
 int ac_monitor_nodes(ac_proc *self, bool on) {
   AC__ASSERT_RUNNING(self);
   ac_node *node = self->node;
-  for (uint32_t i = 0; i < node->nodemon_count; i++)
-    if (ac_pid_eq(node->nodemons[i].pid, self->head.pid) && node->nodemons[i].index == AC__NODE_ANY) {
-      if (!on) {
-        memmove(&node->nodemons[i], &node->nodemons[i + 1],
-                (node->nodemon_count - i - 1) * sizeof *node->nodemons);
-        node->nodemon_count--;
-      }
+  if (!on) {
+    nodemon_remove(node, self->head.pid, AC__NODE_ANY);
+    return AC_OK;
+  }
+  for (uint32_t i = 0; i < node->nodemon_count; i++) /* one subscription per process */
+    if (ac_pid_eq(node->nodemons[i].pid, self->head.pid) && node->nodemons[i].index == AC__NODE_ANY)
       return AC_OK;
-    }
-  if (!on) return AC_OK;
   if (room_for_one((void **)&node->nodemons, node->nodemon_count, &node->nodemon_cap,
                    sizeof *node->nodemons))
     return AC_ENOMEM;

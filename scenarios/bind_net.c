@@ -6,7 +6,6 @@
  */
 #include <lauxlib.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +18,6 @@ extern const size_t scn_prelude_global_len, scn_prelude_node_len;
 
 #define BOOT_KEY "crashlab.boot"
 
-/* Traces a fault described by a format (ac_tb_fmt). */
-static void fault(scn_run *run, uint16_t kind, const char *fmt, ...) {
-  ac_tbuf b;
-  ac_tb_init(&b);
-  va_list ap;
-  va_start(ap, fmt);
-  ac_tb_vfmt(&b, fmt, ap);
-  va_end(ap);
-  ac_term t;
-  if (ac_tb_finish(&b, &t) == AC_OK) sim_fault(run->w, kind, t);
-  ac_tb_free(&b);
-}
 
 /* ---- Nodes and their boot functions ------------------------------------------------------ */
 
@@ -412,7 +399,7 @@ static int l_net_default(lua_State *L) {
   sim_link l = sim_net_get(run->w, UINT32_MAX, UINT32_MAX);
   link_opts(L, 1, &l);
   sim_net_default(run->w, &l);
-  fault(run, SIM_FAULT_LINK, "{a,a}", "link", "default");
+  sim_faultf(run->w, SIM_FAULT_LINK, "{a,a}", "link", "default");
   return 0;
 }
 
@@ -430,7 +417,7 @@ static int l_net_link(lua_State *L) {
     sim_link l = sim_net_get(run->w, from, to);
     link_opts(L, 3, &l);
     sim_net_link(run->w, from, to, &l);
-    fault(run, SIM_FAULT_LINK, "{a,a,a}", "link", sim_node_name(run->w, from), sim_node_name(run->w, to));
+    sim_faultf(run->w, SIM_FAULT_LINK, "{a,a,a}", "link", sim_node_name(run->w, from), sim_node_name(run->w, to));
   }
   return 0;
 }
@@ -486,7 +473,7 @@ static int l_partition(lua_State *L) {
 static int l_isolate(lua_State *L) {
   scn_run *run = scn_world_run(L);
   uint32_t m = scn_check_node(L, 1);
-  fault(run, SIM_FAULT_PARTITION, "{a,a}", "isolate", sim_node_name(run->w, m));
+  sim_faultf(run->w, SIM_FAULT_PARTITION, "{a,a}", "isolate", sim_node_name(run->w, m));
   for (uint32_t x = 0; x < sim_node_count(run->w); x++)
     if (x != m) {
       set_down(run, x, m, true);
@@ -500,7 +487,7 @@ static int l_cut(lua_State *L) {
   scn_run *run = scn_world_run(L);
   uint32_t a = scn_check_node(L, 1), b = scn_check_node(L, 2);
   if (a == b) return luaL_error(L, "cut: a node has no link to itself");
-  fault(run, SIM_FAULT_PARTITION, "{a,a,a}", "cut", sim_node_name(run->w, a), sim_node_name(run->w, b));
+  sim_faultf(run->w, SIM_FAULT_PARTITION, "{a,a,a}", "cut", sim_node_name(run->w, a), sim_node_name(run->w, b));
   set_down(run, a, b, true);
   return 0;
 }
@@ -508,7 +495,7 @@ static int l_cut(lua_State *L) {
 /* heal(): every link is up again (connections come back with the next message). */
 static int l_heal(lua_State *L) {
   scn_run *run = scn_world_run(L);
-  fault(run, SIM_FAULT_HEAL, "a", "heal");
+  sim_faultf(run->w, SIM_FAULT_HEAL, "a", "heal");
   sim_net_heal(run->w);
   return 0;
 }
@@ -525,7 +512,7 @@ static void flaky_flip(sim_world *w, void *arg) {
   if (f->run->error || f->run->failed) return;
   bool ending = f->stop_ns && sim_now(w) >= f->stop_ns;
   f->down = ending ? false : !f->down;
-  fault(f->run, SIM_FAULT_PARTITION, "{a,a,a}", f->down ? "flaky_down" : "flaky_up",
+  sim_faultf(f->run->w, SIM_FAULT_PARTITION, "{a,a,a}", f->down ? "flaky_down" : "flaky_up",
         sim_node_name(w, f->a), sim_node_name(w, f->b));
   set_down(f->run, f->a, f->b, f->down);
   set_down(f->run, f->b, f->a, f->down);
@@ -596,9 +583,9 @@ static void proc_fault(lua_State *L, bool paused, uint64_t slow_ns, const char *
   ac_pid pid = scn_check_pid(L, 1);
   if (sim_proc_fault_set(run->w, pid, paused, slow_ns)) luaL_error(L, "%s: out of memory", what);
   if (slow_ns)
-    fault(run, SIM_FAULT_PROCESS, "{a,p,i}", what, pid, (int64_t)slow_ns);
+    sim_faultf(run->w, SIM_FAULT_PROCESS, "{a,p,i}", what, pid, (int64_t)slow_ns);
   else
-    fault(run, SIM_FAULT_PROCESS, "{a,p}", what, pid);
+    sim_faultf(run->w, SIM_FAULT_PROCESS, "{a,p}", what, pid);
 }
 
 /* pause(pid): the process is not scheduled until resume(pid); its messages wait. */
@@ -683,7 +670,7 @@ static int l_kill_random(lua_State *L) {
     ac_tb_free(&b);
     return luaL_error(L, "kill_random: %s", err[0] ? err : ac_strerror(rc));
   }
-  fault(run, SIM_FAULT_KILL, "{a,p,t}", "kill", pid, reason);
+  sim_faultf(run->w, SIM_FAULT_KILL, "{a,p,t}", "kill", pid, reason);
   ac_node_exit(scn_node_of_pid(run, pid), pid, reason);
   ac_tb_free(&b);
   scn_push_pid(L, pid);
@@ -709,7 +696,7 @@ static int l_default_latency(lua_State *L) {
   }
   l.latency = *(sim_dist *)lua_touserdata(L, 1);
   sim_net_default(run->w, &l);
-  fault(run, SIM_FAULT_LINK, "{a,a}", "link", "default");
+  sim_faultf(run->w, SIM_FAULT_LINK, "{a,a}", "link", "default");
   return 0;
 }
 
@@ -723,7 +710,7 @@ static int l_prim_now(lua_State *L) {
 /* fault(what, node): a fault record {What, Node}. */
 static int l_prim_fault(lua_State *L) {
   scn_run *run = scn_world_run(L);
-  fault(run, SIM_FAULT_PARTITION, "{a,a}", luaL_checkstring(L, 1), luaL_checkstring(L, 2));
+  sim_faultf(run->w, SIM_FAULT_PARTITION, "{a,a}", luaL_checkstring(L, 1), luaL_checkstring(L, 2));
   return 0;
 }
 

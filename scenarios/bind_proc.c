@@ -71,18 +71,6 @@ static ac_term to_term(lua_State *L, int idx, ac_tbuf *b, const char *what) {
 }
 
 /* Raises a Lua error for a failed runtime call, freeing b first. */
-/* A term from a format (ac_tb_fmt) in b, which the caller frees; {NULL} on failure. */
-static ac_term T_fmt(ac_tbuf *b, const char *fmt, ...) {
-  ac_tb_init(b);
-  va_list ap;
-  va_start(ap, fmt);
-  ac_tb_vfmt(b, fmt, ap);
-  va_end(ap);
-  ac_term t = {NULL};
-  if (ac_tb_finish(b, &t) != AC_OK) t.p = NULL;
-  return t;
-}
-
 static void check_rc(lua_State *L, int rc, const char *fn, ac_tbuf *b) {
   if (rc == AC_OK) return;
   if (b) ac_tb_free(b);
@@ -358,10 +346,12 @@ int scn_l_spawn_request(lua_State *L) {
   lua_rawseti(L, -2, handle);
   lua_pop(L, 1);
   ac_tbuf req;
-  ac_term req_term = T_fmt(&req, "{i,t}", (int64_t)handle, args);
-  int rc = req_term.p ? ac_spawn_request(run->current, sim_node_incarnation(run->w, machine), req_term,
-                                         opts, &ref)
-                      : AC_ENOMEM;
+  ac_tb_init(&req);
+  ac_tb_fmt(&req, "{i,t}", (int64_t)handle, args);
+  ac_term req_term;
+  int rc = ac_tb_finish(&req, &req_term);
+  if (rc == AC_OK)
+    rc = ac_spawn_request(run->current, sim_node_incarnation(run->w, machine), req_term, opts, &ref);
   ac_tb_free(&req);
   ac_tb_free(&b);
   if (rc) return luaL_error(L, "spawn_on: %s", ac_strerror(rc));

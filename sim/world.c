@@ -10,6 +10,7 @@
 #include "world.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -776,12 +777,14 @@ void sim_fault(sim_world *w, uint16_t kind, ac_term what) {
   host_event(w, &ev);
 }
 
-/* A fault record {Kind, NodeName}. */
-static void fault_node(sim_world *w, uint16_t kind, const char *what, const char *name) {
+void sim_faultf(sim_world *w, uint16_t kind, const char *fmt, ...) {
   ac_tbuf b;
   ac_tb_init(&b);
+  va_list ap;
+  va_start(ap, fmt);
+  ac_tb_vfmt(&b, fmt, ap);
+  va_end(ap);
   ac_term t;
-  ac_tb_fmt(&b, "{a,a}", what, name);
   if (ac_tb_finish(&b, &t) == AC_OK) sim_fault(w, kind, t);
   ac_tb_free(&b);
 }
@@ -790,7 +793,7 @@ int sim_node_crash(sim_world *w, uint32_t machine) {
   if (machine >= w->machine_count) return AC_EINVAL;
   sim_machine *m = &w->machines[machine];
   if (!m->node) return AC_ESTATE;
-  fault_node(w, SIM_FAULT_CRASH, "crash_node", m->name);
+  sim_faultf(w, SIM_FAULT_CRASH, "{a,a}", "crash_node", m->name);
   ac_node *node = m->node;
   m->node = NULL;
   w->nodes[m->index] = NULL;
@@ -807,7 +810,7 @@ int sim_node_restart(sim_world *w, uint32_t machine) {
   if (machine >= w->machine_count) return AC_EINVAL;
   sim_machine *m = &w->machines[machine];
   if (m->node) return AC_ESTATE;
-  fault_node(w, SIM_FAULT_RESTART, "restart_node", m->name);
+  sim_faultf(w, SIM_FAULT_RESTART, "{a,a}", "restart_node", m->name);
   int rc = incarnation_new(w, machine);
   if (rc) return rc;
   if (w->boot) w->boot(w, machine, m->node, w->boot_arg);
@@ -823,12 +826,7 @@ int sim_clock_set(sim_world *w, uint32_t machine, int64_t jump_ns, double drift)
   m->clock_base_global = w->now_ns;
   m->clock_base_local = local;
   m->drift = drift;
-  ac_tbuf b;
-  ac_tb_init(&b);
-  ac_term t;
-  ac_tb_fmt(&b, "{a,a,i,d}", "clock", m->name, (int64_t)jump_ns, drift);
-  if (ac_tb_finish(&b, &t) == AC_OK) sim_fault(w, SIM_FAULT_CLOCK, t);
-  ac_tb_free(&b);
+  sim_faultf(w, SIM_FAULT_CLOCK, "{a,a,i,d}", "clock", m->name, (int64_t)jump_ns, drift);
   return AC_OK;
 }
 

@@ -108,6 +108,8 @@ enum {
 };
 /* Records an injected fault in the trace (an AC_EV_FAULT record with the term as payload). */
 void sim_fault(sim_world *w, uint16_t kind, ac_term what);
+/* The same with the term built from a format (ac_tb_fmt); nothing is recorded if it fails. */
+void sim_faultf(sim_world *w, uint16_t kind, const char *fmt, ...);
 
 /* Calls fn(w, arg) at virtual time at_ns (>= now), ordered with everything else due then. */
 int sim_at(sim_world *w, uint64_t at_ns, sim_callback fn, void *arg);
