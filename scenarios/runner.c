@@ -1399,6 +1399,7 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
     return SCN_ERROR;
   }
   *(scn_run **)lua_getextraspace(run->L) = run;
+  lua_gc(run->L, LUA_GCGEN, 0, 0);
   scn_hook_thread(run->L);
   scn_lterm_open(run->L);
   build_env(run->L);
