@@ -48,6 +48,7 @@ struct ac_proc {
   uint32_t rels;            /* first link/monitor record, index + 1 (0: none) */
   uint32_t name_entry;      /* registry entry + 1 (0: no name); free list link when dead */
   uint32_t recv_gen;        /* bumped per receive; a timer of an older receive is stale */
+  uint64_t recv_timer;      /* host handle of the receive's timeout timer, 0 when none */
 };
 
 /* A link or monitor record; each relation has one record at each local end. */
@@ -181,6 +182,8 @@ bool ac__rel_has(const ac_node *node, const ac_proc *p, uint32_t kind, ac_pid ot
 /* Builds a message from a format (ac_tb_fmt) and delivers it to `to` from `from`. */
 void ac__deliver_tuple(ac_node *node, ac_proc *to, ac_pid from, const char *fmt, ...);
 int ac__timer_recv_arm(ac_node *node, ac_proc *p, uint64_t delay_ns);
+/* The receive no longer needs its timeout timer: tells the host (see ac_host.timer_cancel). */
+void ac__timer_recv_cancel(ac_node *node, ac_proc *p);
 void ac__rel_free_all(ac_node *node, ac_proc *p);
 
 /* dist.c */

@@ -163,6 +163,7 @@ void ac__deliver(ac_node *node, ac_proc *p, ac_pid from, ac_term msg, uint64_t m
   /* Everything before this message was already tried: try it alone. */
   assert(*p->save == m);
   if (msg_matches(p, m)) {
+    ac__timer_recv_cancel(node, p);
     p->head.flags = (p->head.flags & ~(uint32_t)AC__F_WAITING) | AC__F_MATCHED;
     ac__make_runnable(node, p);
   } else {
@@ -219,6 +220,7 @@ int ac_node_send_name(ac_node *node, const char *name, ac_term msg) {
 /* ---- Receive ----------------------------------------------------------------------------- */
 
 static void receive_clear(ac_node *node, ac_proc *p) {
+  if (p->recv_timer) ac__timer_recv_cancel(node, p);
   if (p->head.flags & AC__F_PATTERN) ac__msg_free(node, (ac_msg *)p->match_arg);
   p->head.flags &= ~(uint32_t)(AC__F_PATTERN | AC__F_TIMED_OUT | AC__F_WAITING);
   p->match = NULL;

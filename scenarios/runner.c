@@ -120,8 +120,20 @@ int scn_parse_duration(lua_State *L, int idx, uint64_t *ns, const char **why) {
   }
   const char *s = lua_tostring(L, idx);
   char *end;
-  errno = 0;
-  double v = strtod(s, &end);
+  double v;
+  /* Whole numbers with a unit ("1s", "250ms") are read here: a receive timeout is parsed at
+   * every receive, and strtod is slow. Anything else ("1.5s", "1e3ms") goes to strtod. */
+  uint64_t whole = 0;
+  const char *p = s;
+  while (*p >= '0' && *p <= '9' && p - s < 15) whole = whole * 10 + (uint64_t)(*p++ - '0');
+  if (p > s && ((*p >= 'a' && *p <= 'z' && *p != 'e' && *p != 'x') || *p == 0)) {
+    v = (double)whole;
+    end = (char *)p;
+    errno = 0;
+  } else {
+    errno = 0;
+    v = strtod(s, &end);
+  }
   static const struct {
     const char *unit;
     double ns;
@@ -731,10 +743,16 @@ static void on_event(const sim_record *rec, void *arg) {
                    "that never wait, or a livelock among them)", run->instr_max / 4, t);
   }
   /* Messages waiting in mailboxes live in the runtime, not in Lua: they count against the
-   * run's memory limit too, so a mailbox bomb is a clear error, not an OOM. */
-  if (runtime_bytes(run) > run->mem_max && !run->error)
-    scn_error(run, "memory limit of %" PRIu64 " MiB exceeded by the runtime (messages waiting in "
-                   "mailboxes, process states)", run->mem_max >> 20);
+   * run's memory limit too, so a mailbox bomb is a clear error, not an OOM. The sum over the
+   * nodes is taken after every 64 KiB of message payload or 256 events, whichever comes first:
+   * the limit is overshot by at most that much, and the check costs nothing on the hot path. */
+  run->mem_unchecked += rec->payload_size + 256u;
+  if (run->mem_unchecked >= (1u << 16)) {
+    run->mem_unchecked = 0;
+    if (runtime_bytes(run) > run->mem_max && !run->error)
+      scn_error(run, "memory limit of %" PRIu64 " MiB exceeded by the runtime (messages waiting "
+                     "in mailboxes, process states)", run->mem_max >> 20);
+  }
   if (rec->kind != AC_EV_EXIT || run->exits_seen++ >= EXITS_MAX) return;
   lua_State *T = run->pred_thread;
   int top = lua_gettop(T);

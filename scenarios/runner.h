@@ -95,6 +95,7 @@ typedef struct scn_run {
   uint64_t exits_seen;     /* exit events so far (cl.exits keeps the first 100,000) */
   uint64_t instant_ns;     /* the virtual time of the latest event ... */
   long long instant_events; /* ... and how many events it has had */
+  uint32_t mem_unchecked;   /* payload bytes (+256 per event) since the runtime memory check */
   /* Addresses of a new coroutine's first blocks (its stack, its first call frames), which the
    * allocator records while hot_n < hot_max, so that a send can prefetch the receiver. */
   void **hot;

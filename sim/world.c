@@ -94,6 +94,20 @@ typedef struct sim_item {
   } u;
 } sim_item;
 
+/* The heap orders small entries; the items stay in slots, so that a timer can be taken out
+ * of the heap when it is cancelled (a receive that got its message), through its handle:
+ * slot | generation << 32. */
+typedef struct heap_entry {
+  uint64_t at_ns, seq;
+  uint32_t slot;
+} heap_entry;
+
+typedef struct heap_slot {
+  sim_item item;
+  uint32_t pos;  /* the entry's place in the heap; when free, the next free slot + 1 */
+  uint32_t gen;  /* bumped each time the slot is taken: a stale handle matches no item */
+} heap_slot;
+
 typedef struct sim_named_stream {
   char *name;
   sim_rng rng;
@@ -117,8 +131,10 @@ struct sim_world {
 
   ac_proc **runq;
   uint32_t runq_len, runq_cap;
-  sim_item *heap; /* 4-ary min-heap on (at_ns, seq) */
+  heap_entry *heap;   /* 4-ary min-heap on (at_ns, seq) of the items in `slots` */
   uint32_t heap_len, heap_cap;
+  heap_slot *slots;   /* the items themselves, where they stay while their entries move */
+  uint32_t slot_cap, slot_free; /* free slots are chained through pos (index + 1, 0: none) */
   sim_item *due;
   uint32_t due_len, due_cap;
 
@@ -146,10 +162,6 @@ struct sim_world {
 
 /* ---- Timer heap -------------------------------------------------------------------------- */
 
-static bool item_before(const sim_item *x, const sim_item *y) {
-  return x->at_ns < y->at_ns || (x->at_ns == y->at_ns && x->seq < y->seq);
-}
-
 static int grow(void **array, uint32_t *cap, size_t item_size) {
   uint32_t new_cap = *cap ? *cap * 2 : 64;
   void *p = realloc(*array, (size_t)new_cap * item_size);
@@ -159,41 +171,93 @@ static int grow(void **array, uint32_t *cap, size_t item_size) {
   return AC_OK;
 }
 
-static int heap_push(sim_world *w, sim_item *item) {
-  if (w->heap_len == w->heap_cap && grow((void **)&w->heap, &w->heap_cap, sizeof *w->heap))
-    return AC_ENOMEM;
-  item->seq = w->seq++;
-  uint32_t i = w->heap_len++;
-  while (i > 0) {
-    uint32_t parent = (i - 1) / 4;
-    if (!item_before(item, &w->heap[parent])) break;
-    w->heap[i] = w->heap[parent];
-    i = parent;
-  }
-  w->heap[i] = *item;
-  return AC_OK;
+static bool entry_before(const heap_entry *x, const heap_entry *y) {
+  return x->at_ns < y->at_ns || (x->at_ns == y->at_ns && x->seq < y->seq);
 }
 
-static sim_item heap_pop(sim_world *w) {
-  sim_item top = w->heap[0];
-  sim_item last = w->heap[--w->heap_len];
-  uint32_t i = 0, n = w->heap_len;
+static void heap_place(sim_world *w, uint32_t i, const heap_entry *e) {
+  w->heap[i] = *e;
+  w->slots[e->slot].pos = i;
+}
+
+static void sift_up(sim_world *w, uint32_t i, heap_entry e) {
+  while (i > 0) {
+    uint32_t parent = (i - 1) / 4;
+    if (!entry_before(&e, &w->heap[parent])) break;
+    heap_place(w, i, &w->heap[parent]);
+    i = parent;
+  }
+  heap_place(w, i, &e);
+}
+
+static void sift_down(sim_world *w, uint32_t i, heap_entry e) {
+  uint32_t n = w->heap_len;
   for (;;) {
     uint32_t first = 4 * i + 1, best = i;
-    const sim_item *best_item = &last;
+    const heap_entry *best_entry = &e;
     for (uint32_t c = first; c < first + 4 && c < n; c++) {
-      if (item_before(&w->heap[c], best_item)) {
+      if (entry_before(&w->heap[c], best_entry)) {
         best = c;
-        best_item = &w->heap[c];
+        best_entry = &w->heap[c];
       }
     }
     if (best == i) break;
-    w->heap[i] = w->heap[best];
+    heap_place(w, i, &w->heap[best]);
     i = best;
   }
-  if (n > 0) w->heap[i] = last;
-  return top;
+  heap_place(w, i, &e);
 }
+
+/* Pushes a copy of item; *handle (if not NULL) gets its handle. */
+static int heap_push_h(sim_world *w, sim_item *item, uint64_t *handle) {
+  if (w->heap_len == w->heap_cap && grow((void **)&w->heap, &w->heap_cap, sizeof *w->heap))
+    return AC_ENOMEM;
+  if (!w->slot_free) {
+    uint32_t old = w->slot_cap;
+    if (grow((void **)&w->slots, &w->slot_cap, sizeof *w->slots)) return AC_ENOMEM;
+    for (uint32_t k = w->slot_cap; k-- > old;) { /* chained so that low slots go first */
+      w->slots[k].pos = w->slot_free;
+      w->slots[k].gen = 0;
+      w->slot_free = k + 1;
+    }
+  }
+  uint32_t slot = w->slot_free - 1;
+  heap_slot *hs = &w->slots[slot];
+  w->slot_free = hs->pos;
+  item->seq = w->seq++;
+  hs->item = *item;
+  hs->gen++;
+  if (handle) *handle = (uint64_t)hs->gen << 32 | slot;
+  heap_entry e = {item->at_ns, item->seq, slot};
+  sift_up(w, w->heap_len++, e);
+  return AC_OK;
+}
+
+static int heap_push(sim_world *w, sim_item *item) { return heap_push_h(w, item, NULL); }
+
+static void slot_release(sim_world *w, uint32_t slot) {
+  w->slots[slot].gen++; /* its handle is stale from now on */
+  w->slots[slot].pos = w->slot_free;
+  w->slot_free = slot + 1;
+}
+
+/* The item at the top of the heap (heap_len > 0). */
+static sim_item *heap_top(const sim_world *w) { return &w->slots[w->heap[0].slot].item; }
+
+/* Takes the heap entry at position i out; returns its item. */
+static sim_item heap_take(sim_world *w, uint32_t i) {
+  uint32_t slot = w->heap[i].slot;
+  sim_item item = w->slots[slot].item;
+  slot_release(w, slot);
+  heap_entry last = w->heap[--w->heap_len];
+  if (i < w->heap_len) {
+    if (i > 0 && entry_before(&last, &w->heap[(i - 1) / 4])) sift_up(w, i, last);
+    else sift_down(w, i, last);
+  }
+  return item;
+}
+
+static sim_item heap_pop(sim_world *w) { return heap_take(w, 0); }
 
 /* ---- Machines, incarnations and clocks --------------------------------------------------- */
 
@@ -313,7 +377,7 @@ static uint64_t after(const sim_world *w, uint64_t delay_ns) {
   return delay_ns > UINT64_MAX - w->now_ns ? UINT64_MAX : w->now_ns + delay_ns;
 }
 
-static int host_timer_start(void *ctx, uint64_t delay_ns, const ac_timer *t) {
+static int host_timer_start(void *ctx, uint64_t delay_ns, const ac_timer *t, uint64_t *handle) {
   sim_world *w = ctx;
   /* The delay is on the node's clock: a clock that runs fast fires its timers early. */
   sim_machine *m = machine_of_index(w, t->node);
@@ -324,7 +388,19 @@ static int host_timer_start(void *ctx, uint64_t delay_ns, const ac_timer *t) {
   }
   sim_item item = {.at_ns = after(w, delay_ns), .kind = ITEM_TIMER, .node = t->node};
   item.u.timer = *t;
-  return heap_push(w, &item);
+  return heap_push_h(w, &item, handle);
+}
+
+/* Takes a cancelled timer out of the heap at once: a receive timeout that was not needed
+ * (nearly all of them) then costs no heap room and no pop. One already moved to `due` stays
+ * (it was counted among the ready items: taking it out would change the schedule); its
+ * handle is stale by then. */
+static void host_timer_cancel(void *ctx, uint64_t handle) {
+  sim_world *w = ctx;
+  uint32_t slot = (uint32_t)handle, gen = (uint32_t)(handle >> 32);
+  if (slot >= w->slot_cap || w->slots[slot].gen != gen) return;
+  sim_item dead = heap_take(w, w->slots[slot].pos);
+  if (w->nodes[dead.node]) ac_node_timer_drop(w->nodes[dead.node], &dead.u.timer);
 }
 
 static void host_event(void *ctx, const ac_event *ev) {
@@ -677,6 +753,7 @@ static int incarnation_new(sim_world *w, uint32_t machine) {
                   .ready = host_ready,
                   .unready = host_unready,
                   .timer_start = host_timer_start,
+                  .timer_cancel = host_timer_cancel,
                   .route = host_route,
                   .node_name = host_node_name,
                   .connect = host_connect,
@@ -760,16 +837,13 @@ static void purge_node(sim_world *w, uint32_t index, ac_node *node) {
   for (uint32_t i = 0; i < w->runq_len;)
     if (ac_proc_node(w->runq[i]) == node) runq_remove(w, i);
     else i++;
-  sim_item *lists[2] = {w->heap, w->due};
-  uint32_t lens[2] = {w->heap_len, w->due_len};
-  for (int l = 0; l < 2; l++)
-    for (uint32_t i = 0; i < lens[l]; i++) {
-      sim_item *it = &lists[l][i];
-      if (it->kind == ITEM_TIMER && it->node == index) {
-        ac_node_timer_drop(node, &it->u.timer);
-        it->kind = ITEM_NONE; /* stays in its place, does nothing when its time comes */
-      }
+  for (uint32_t i = 0; i < w->heap_len + w->due_len; i++) {
+    sim_item *it = i < w->heap_len ? &w->slots[w->heap[i].slot].item : &w->due[i - w->heap_len];
+    if (it->kind == ITEM_TIMER && it->node == index) {
+      ac_node_timer_drop(node, &it->u.timer);
+      it->kind = ITEM_NONE; /* stays in its place, does nothing when its time comes */
     }
+  }
 }
 
 void sim_fault(sim_world *w, uint16_t kind, ac_term what) {
@@ -872,7 +946,7 @@ void sim_world_destroy(sim_world *w) {
   if (!w) return;
   sim_trace_close(&w->trace, false);
   sim_trace_keep_recent(&w->trace, 0);
-  for (uint32_t i = 0; i < w->heap_len; i++) item_drop(w, &w->heap[i]);
+  for (uint32_t i = 0; i < w->heap_len; i++) item_drop(w, &w->slots[w->heap[i].slot].item);
   for (uint32_t i = 0; i < w->due_len; i++) item_drop(w, &w->due[i]);
   free(w->pairs);
   for (uint32_t i = 0; i < w->node_count; i++) ac_node_destroy(w->nodes[i]);
@@ -887,6 +961,7 @@ void sim_world_destroy(sim_world *w) {
   free(w->faults);
   free(w->runq);
   free(w->heap);
+  free(w->slots);
   free(w->due);
   free(w->name);
   free(w);
@@ -930,9 +1005,9 @@ static void fire(sim_world *w, const sim_item *item) {
 /* Drops dead timers (completed receives, cancelled timers) from the top of the heap, so that
  * they neither take a scheduling draw nor move the clock. */
 static void drop_dead_timers(sim_world *w) {
-  while (w->heap_len && (w->heap[0].kind == ITEM_NONE ||
-                         (w->heap[0].kind == ITEM_TIMER &&
-                          !ac_node_timer_live(w->nodes[w->heap[0].node], &w->heap[0].u.timer)))) {
+  while (w->heap_len && (heap_top(w)->kind == ITEM_NONE ||
+                         (heap_top(w)->kind == ITEM_TIMER &&
+                          !ac_node_timer_live(w->nodes[heap_top(w)->node], &heap_top(w)->u.timer)))) {
     sim_item dead = heap_pop(w);
     if (dead.kind == ITEM_TIMER) ac_node_timer_drop(w->nodes[dead.node], &dead.u.timer);
   }
@@ -960,7 +1035,7 @@ static bool conn_steady(const sim_world *w, uint32_t a, uint32_t b, uint64_t epo
  * Checked only when a tick is next, which is rare. */
 static bool only_background(const sim_world *w) {
   for (uint32_t i = 0; i < w->heap_len; i++) {
-    const sim_item *it = &w->heap[i];
+    const sim_item *it = &w->slots[w->heap[i].slot].item;
     if (it->kind == ITEM_NONE) continue;
     if (it->kind == ITEM_TICK) {
       if (conn_steady(w, it->u.tick.from, it->u.tick.to, it->u.tick.epoch)) continue;
@@ -981,7 +1056,7 @@ sim_stop_reason sim_run(sim_world *w, const sim_limits *limits) {
     collect_due(w);
     uint64_t ready = (uint64_t)w->runq_len + w->due_len;
     if (ready == 0) {
-      if (w->heap_len == 0 || (w->heap[0].kind == ITEM_TICK && only_background(w)))
+      if (w->heap_len == 0 || (heap_top(w)->kind == ITEM_TICK && only_background(w)))
         return SIM_STOP_QUIESCENT;
       if (time_max && w->heap[0].at_ns > time_max) {
         w->now_ns = time_max;
