@@ -36,6 +36,8 @@ typedef struct lproc {
   uint64_t busy_at;     /* the virtual time its busy count belongs to */
   int pred_ref;         /* registry ref of the receive's predicate function, or 0 */
   int pred_err_ref;     /* registry ref of the error the predicate raised, or 0 */
+  int match_ref;        /* registry ref of the Lua value the predicate accepted, or 0... */
+  const ac_msg *match_msg; /* ...made from this message: handed over as it is, not again */
 } lproc;
 
 static int lproc_init(ac_proc *self, ac_term arg);
@@ -168,7 +170,8 @@ static void report_crash(ac_proc *self, ac_term reason) {
 static void predicate_release(lproc *lp, lua_State *L) {
   if (lp->pred_ref > 0) luaL_unref(L, LUA_REGISTRYINDEX, lp->pred_ref);
   if (lp->pred_err_ref > 0) luaL_unref(L, LUA_REGISTRYINDEX, lp->pred_err_ref);
-  lp->pred_ref = lp->pred_err_ref = 0;
+  if (lp->match_ref > 0) luaL_unref(L, LUA_REGISTRYINDEX, lp->match_ref);
+  lp->pred_ref = lp->pred_err_ref = lp->match_ref = 0;
 }
 
 static void lproc_terminate(ac_proc *self, ac_term reason) {
@@ -192,6 +195,8 @@ static int lproc_handle(ac_proc *self, const ac_msg *msg) {
     luaL_unref(scn_run_of(lp->co)->L, LUA_REGISTRYINDEX, lp->pred_ref);
     lp->pred_ref = 0;
   }
+  int match_ref = lp->match_ref;
+  lp->match_ref = 0;
   /* The runaway budget is per virtual instant: a process that loops on receive(p, 0), on
    * messages to itself, or in a zero-time livelock with another process is caught as surely
    * as one that never yields; any wait that lets time pass starts a new budget. */
@@ -202,12 +207,16 @@ static int lproc_handle(ac_proc *self, const ac_msg *msg) {
   }
   if (msg) {
     if (!lua_checkstack(lp->co, 4)) return ac_stop_atom(self, "system_limit");
-    scn_push_term(lp->co, ac_msg_term(msg));
+    if (match_ref > 0 && lp->match_msg == msg) /* the predicate's copy */
+      lua_rawgeti(lp->co, LUA_REGISTRYINDEX, match_ref);
+    else
+      scn_push_term(lp->co, ac_msg_term(msg));
     nargs = 1;
   } else if (lp->op == OP_RECEIVE) {
     lua_pushnil(lp->co); /* receive timed out */
     nargs = 1;
   }
+  if (match_ref > 0) luaL_unref(lp->co, LUA_REGISTRYINDEX, match_ref);
   return resume(self, nargs);
 }
 
@@ -463,10 +472,11 @@ static bool never_matches(const ac_msg *m, const void *arg) {
 static int predicate_call(lua_State *T) {
   const lproc *lp = lua_touserdata(T, 1);
   const ac_msg *m = lua_touserdata(T, 2);
-  lua_rawgeti(T, LUA_REGISTRYINDEX, lp->pred_ref);
   scn_push_term(T, ac_msg_term(m));
+  lua_rawgeti(T, LUA_REGISTRYINDEX, lp->pred_ref);
+  lua_pushvalue(T, -2);
   lua_call(T, 1, 1);
-  return 1;
+  return 2; /* the message as a Lua value, and the verdict */
 }
 
 /*
@@ -486,13 +496,20 @@ static bool predicate_match(const ac_msg *m, const void *arg) {
   run->in_predicate = true;
   run->pred_busy = 0;
   run->alloc_charge = 0;
-  int rc = lua_pcall(T, 2, 1, 0);
+  int rc = lua_pcall(T, 2, 2, 0);
   run->in_predicate = false;
   if (rc != LUA_OK) {
+    lua_settop(T, 1); /* the error */
     lp->pred_err_ref = luaL_ref(T, LUA_REGISTRYINDEX);
     return true;
   }
   bool match = lua_toboolean(T, -1);
+  if (match) { /* the receiver gets the value the predicate saw, instead of a second copy */
+    lua_pop(T, 1);
+    if (lp->match_ref > 0) luaL_unref(T, LUA_REGISTRYINDEX, lp->match_ref);
+    lp->match_ref = luaL_ref(T, LUA_REGISTRYINDEX);
+    lp->match_msg = m;
+  }
   lua_settop(T, 0);
   return match;
 }

@@ -310,6 +310,7 @@ static int first_failure(conv *c, int idx, unsigned depth, int rc0) {
 
 static int conv_table(conv *c, int idx, unsigned depth) {
   lua_State *L = c->L;
+  if (!lua_checkstack(L, 8)) return conv_fail(c, AC_ENOMEM, "Lua stack exhausted");
   if (lua_getmetatable(L, idx)) {
     luaL_getmetatable(L, SCN_LIST_MT);
     int is_list = lua_rawequal(L, -1, -2);
@@ -332,6 +333,29 @@ static int conv_table(conv *c, int idx, unsigned depth) {
       return rc ? rc : ac_tb_end(c->b);
     }
   }
+  /* Most messages are built as {a, b, c}: their traversal yields the keys 1, 2, ..., n in
+   * order, and one pass converts them. Any other key rewinds the builder to the slow path. */
+  ac_tb_mark_t mark = ac_tb_mark(c->b);
+  ac_tb_tuple_begin(c->b);
+  lua_Integer expect = 1;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (!lua_isinteger(L, -2) || lua_tointeger(L, -2) != expect) {
+      lua_pop(L, 2);
+      ac_tb_rewind(c->b, mark);
+      expect = 0;
+      break;
+    }
+    int rc = conv_value(c, lua_gettop(L), depth + 1);
+    lua_pop(L, 1);
+    if (rc) {
+      path_prepend(c, -1);
+      lua_pop(L, 1);
+      return rc;
+    }
+    expect++;
+  }
+  if (expect) return ac_tb_end(c->b);
   lua_Integer n;
   if (is_sequence(L, idx, &n)) {
     ac_tb_tuple_begin(c->b);
@@ -358,7 +382,6 @@ static int conv_table(conv *c, int idx, unsigned depth) {
 static int conv_value(conv *c, int idx, unsigned depth) {
   lua_State *L = c->L;
   if (depth > AC_TERM_DEPTH_MAX) return conv_fail(c, AC_ETOODEEP, "nested too deep (or a table contains itself)");
-  if (!lua_checkstack(L, 8)) return conv_fail(c, AC_ENOMEM, "Lua stack exhausted");
   switch (lua_type(L, idx)) {
     case LUA_TNUMBER:
       if (lua_isinteger(L, idx)) return ac_tb_int(c->b, lua_tointeger(L, idx));

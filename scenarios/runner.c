@@ -1417,7 +1417,11 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
     return SCN_ERROR;
   }
   *(scn_run **)lua_getextraspace(run->L) = run;
-  lua_gc(run->L, LUA_GCGEN, 0, 0);
+  /* Generational collection: messages make many short-lived tables. A minor collection after
+   * the heap grew by 100% (not 20%) and a major one after 300% halve the collector's share of
+   * a message-heavy run; an allocation that would pass the memory limit still collects fully
+   * first (Lua retries a failed allocation after an emergency collection). */
+  lua_gc(run->L, LUA_GCGEN, 100, 300);
   scn_hook_thread(run->L);
   scn_lterm_open(run->L);
   build_env(run->L);
