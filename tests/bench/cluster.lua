@@ -15,6 +15,8 @@ cl.scenario { name = "bench_cluster", seed = 1, stop = hours * 3600 * 1000,
 local NODES, WORKERS, CLIENTS = 5, 200, 10 -- 10 clients per node, one request per 50 ms each
 local names = { "a", "b", "c", "d", "e" }
 local stats = { sent = 0, answered = 0, timeouts = 0, heartbeats = 0 }
+local wnames = {} -- the workers' registered names, made once
+for i = 1, WORKERS do wnames[i] = "w" .. i end
 
 local function worker(name)
   cl.register(name)
@@ -47,8 +49,8 @@ local function client(me)
     if other == me then other = names[NODES] end
     id = id + 1
     stats.sent = stats.sent + 1
-    cl.send({ "w" .. math.random(1, WORKERS), other }, { "req", cl.self(), id })
-    if cl.receive(function(m) return m[1] == "reply" and m[2] == id end, "1s") then
+    cl.send({ wnames[math.random(1, WORKERS)], other }, { "req", cl.self(), id })
+    if cl.receive({ "reply", id }, 1000) then -- Erlang's receive {reply, Id} after 1000
       stats.answered = stats.answered + 1
     else
       stats.timeouts = stats.timeouts + 1
@@ -61,7 +63,7 @@ end
 local function boot()
   local me = cl.node()
   local children = {}
-  for i = 1, WORKERS do children[i] = { id = "w" .. i, start = { worker, "w" .. i } } end
+  for i = 1, WORKERS do children[i] = { id = wnames[i], start = { worker, wnames[i] } } end
   cl.supervisor.start { strategy = "one_for_one", intensity = 100, period = "1s", children = children }
   cl.spawn(heartbeat, me)
   for _ = 1, CLIENTS do cl.spawn(client, me) end
@@ -75,7 +77,7 @@ end
 
 cl.every("1s", function() -- one random worker killed
   local node = names[math.random(1, NODES)]
-  local pid = cl.whereis("w" .. math.random(1, WORKERS), node)
+  local pid = cl.whereis(wnames[math.random(1, WORKERS)], node)
   if pid then cl.kill(pid) end
 end)
 cl.every("10m", function() -- one partition, healed 30 s later
