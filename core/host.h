@@ -75,11 +75,13 @@ typedef struct ac_host {
   /* p was runnable and is exiting: forget it (no ac_node_run must follow). */
   void (*unready)(void *ctx, ac_proc *p);
   /* Call ac_node_timer(node, t) when delay_ns has passed on the node's clock. 0 or AC_ENOMEM.
-   * *handle (never 0) names the timer for timer_cancel. */
+   * Without a handle, the host asks ac_node_timer_live whether a timer still matters (before
+   * letting it take a turn or move the clock). With one, the host sets *handle (never 0) and,
+   * if it has timer_cancel, may take the timer as live: the core then calls timer_cancel as
+   * soon as the timer stops mattering (a receive got its message, its process is exiting). */
   int (*timer_start)(void *ctx, uint64_t delay_ns, const ac_timer *t, uint64_t *handle);
-  /* The timer is no longer wanted (a receive got its message before its timeout): the host may
-   * forget it, or let it fire, in which case ac_node_timer finds it stale as before. A handle
-   * whose timer has fired already must be ignored. May be NULL. */
+  /* Forget the timer started with this handle. A handle whose timer has fired already must be
+   * ignored. May be NULL: then every timer is checked with ac_node_timer_live. */
   void (*timer_cancel)(void *ctx, uint64_t handle);
   /* A message or signal for another node (see ac_dist). AC_OK once it is on its way (it may
    * still be lost), AC_ENOCONN when no connection to d->dest can be had now: the caller then

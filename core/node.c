@@ -259,8 +259,7 @@ int ac_send_after(ac_proc *self, uint64_t delay_ns, ac_pid to, ac_term msg, ac_r
     return rc;
   }
   ac_timer t = {AC_TIMER_SEND_AFTER, node->index, self->head.pid, to, ref.bits, m};
-  uint64_t handle;
-  rc = node->host.timer_start(node->host.ctx, delay_ns, &t, &handle);
+  rc = node->host.timer_start(node->host.ctx, delay_ns, &t, NULL);
   if (rc) {
     ac__u64set_remove(&node->timers, ref.bits);
     ac__msg_free(node, m);

@@ -74,7 +74,8 @@ typedef struct sim_machine {
 typedef struct sim_item {
   uint64_t at_ns;
   uint64_t seq;  /* insertion order: ties in time keep a deterministic heap order */
-  uint32_t kind;
+  uint16_t kind;
+  uint16_t cancellable; /* a timer the core cancels when it dies: live until then */
   uint32_t node;
   union {
     ac_timer timer;
@@ -103,7 +104,6 @@ typedef struct heap_entry {
 } heap_entry;
 
 typedef struct heap_slot {
-  sim_item item;
   uint32_t pos;  /* the entry's place in the heap; when free, the next free slot + 1 */
   uint32_t gen;  /* bumped each time the slot is taken: a stale handle matches no item */
 } heap_slot;
@@ -133,7 +133,8 @@ struct sim_world {
   uint32_t runq_len, runq_cap;
   heap_entry *heap;   /* 4-ary min-heap on (at_ns, seq) of the items in `slots` */
   uint32_t heap_len, heap_cap;
-  heap_slot *slots;   /* the items themselves, where they stay while their entries move */
+  sim_item *items;    /* the items themselves, where they stay while their entries move */
+  heap_slot *slots;   /* beside them, small: every move of an entry writes its slot's pos */
   uint32_t slot_cap, slot_free; /* free slots are chained through pos (index + 1, 0: none) */
   sim_item *due;
   uint32_t due_len, due_cap;
@@ -213,7 +214,8 @@ static int heap_push_h(sim_world *w, sim_item *item, uint64_t *handle) {
   if (w->heap_len == w->heap_cap && grow((void **)&w->heap, &w->heap_cap, sizeof *w->heap))
     return AC_ENOMEM;
   if (!w->slot_free) {
-    uint32_t old = w->slot_cap;
+    uint32_t old = w->slot_cap, cap = w->slot_cap;
+    if (grow((void **)&w->items, &cap, sizeof *w->items)) return AC_ENOMEM;
     if (grow((void **)&w->slots, &w->slot_cap, sizeof *w->slots)) return AC_ENOMEM;
     for (uint32_t k = w->slot_cap; k-- > old;) { /* chained so that low slots go first */
       w->slots[k].pos = w->slot_free;
@@ -225,7 +227,7 @@ static int heap_push_h(sim_world *w, sim_item *item, uint64_t *handle) {
   heap_slot *hs = &w->slots[slot];
   w->slot_free = hs->pos;
   item->seq = w->seq++;
-  hs->item = *item;
+  w->items[slot] = *item;
   hs->gen++;
   if (handle) *handle = (uint64_t)hs->gen << 32 | slot;
   heap_entry e = {item->at_ns, item->seq, slot};
@@ -242,12 +244,12 @@ static void slot_release(sim_world *w, uint32_t slot) {
 }
 
 /* The item at the top of the heap (heap_len > 0). */
-static sim_item *heap_top(const sim_world *w) { return &w->slots[w->heap[0].slot].item; }
+static sim_item *heap_top(const sim_world *w) { return &w->items[w->heap[0].slot]; }
 
 /* Takes the heap entry at position i out; returns its item. */
 static sim_item heap_take(sim_world *w, uint32_t i) {
   uint32_t slot = w->heap[i].slot;
-  sim_item item = w->slots[slot].item;
+  sim_item item = w->items[slot];
   slot_release(w, slot);
   heap_entry last = w->heap[--w->heap_len];
   if (i < w->heap_len) {
@@ -386,7 +388,8 @@ static int host_timer_start(void *ctx, uint64_t delay_ns, const ac_timer *t, uin
     double d = ceil((double)delay_ns / (1.0 + m->drift));
     delay_ns = d >= 1.8e19 ? UINT64_MAX : (uint64_t)d;
   }
-  sim_item item = {.at_ns = after(w, delay_ns), .kind = ITEM_TIMER, .node = t->node};
+  sim_item item = {.at_ns = after(w, delay_ns), .kind = ITEM_TIMER, .node = t->node,
+                   .cancellable = handle != NULL};
   item.u.timer = *t;
   return heap_push_h(w, &item, handle);
 }
@@ -399,8 +402,7 @@ static void host_timer_cancel(void *ctx, uint64_t handle) {
   sim_world *w = ctx;
   uint32_t slot = (uint32_t)handle, gen = (uint32_t)(handle >> 32);
   if (slot >= w->slot_cap || w->slots[slot].gen != gen) return;
-  sim_item dead = heap_take(w, w->slots[slot].pos);
-  if (w->nodes[dead.node]) ac_node_timer_drop(w->nodes[dead.node], &dead.u.timer);
+  (void)heap_take(w, w->slots[slot].pos); /* only receive timeouts come here: they own nothing */
 }
 
 static void host_event(void *ctx, const ac_event *ev) {
@@ -838,7 +840,7 @@ static void purge_node(sim_world *w, uint32_t index, ac_node *node) {
     if (ac_proc_node(w->runq[i]) == node) runq_remove(w, i);
     else i++;
   for (uint32_t i = 0; i < w->heap_len + w->due_len; i++) {
-    sim_item *it = i < w->heap_len ? &w->slots[w->heap[i].slot].item : &w->due[i - w->heap_len];
+    sim_item *it = i < w->heap_len ? &w->items[w->heap[i].slot] : &w->due[i - w->heap_len];
     if (it->kind == ITEM_TIMER && it->node == index) {
       ac_node_timer_drop(node, &it->u.timer);
       it->kind = ITEM_NONE; /* stays in its place, does nothing when its time comes */
@@ -946,7 +948,7 @@ void sim_world_destroy(sim_world *w) {
   if (!w) return;
   sim_trace_close(&w->trace, false);
   sim_trace_keep_recent(&w->trace, 0);
-  for (uint32_t i = 0; i < w->heap_len; i++) item_drop(w, &w->slots[w->heap[i].slot].item);
+  for (uint32_t i = 0; i < w->heap_len; i++) item_drop(w, &w->items[w->heap[i].slot]);
   for (uint32_t i = 0; i < w->due_len; i++) item_drop(w, &w->due[i]);
   free(w->pairs);
   for (uint32_t i = 0; i < w->node_count; i++) ac_node_destroy(w->nodes[i]);
@@ -961,6 +963,7 @@ void sim_world_destroy(sim_world *w) {
   free(w->faults);
   free(w->runq);
   free(w->heap);
+  free(w->items);
   free(w->slots);
   free(w->due);
   free(w->name);
@@ -1006,7 +1009,7 @@ static void fire(sim_world *w, const sim_item *item) {
  * they neither take a scheduling draw nor move the clock. */
 static void drop_dead_timers(sim_world *w) {
   while (w->heap_len && (heap_top(w)->kind == ITEM_NONE ||
-                         (heap_top(w)->kind == ITEM_TIMER &&
+                         (heap_top(w)->kind == ITEM_TIMER && !heap_top(w)->cancellable &&
                           !ac_node_timer_live(w->nodes[heap_top(w)->node], &heap_top(w)->u.timer)))) {
     sim_item dead = heap_pop(w);
     if (dead.kind == ITEM_TIMER) ac_node_timer_drop(w->nodes[dead.node], &dead.u.timer);
@@ -1035,13 +1038,14 @@ static bool conn_steady(const sim_world *w, uint32_t a, uint32_t b, uint64_t epo
  * Checked only when a tick is next, which is rare. */
 static bool only_background(const sim_world *w) {
   for (uint32_t i = 0; i < w->heap_len; i++) {
-    const sim_item *it = &w->slots[w->heap[i].slot].item;
+    const sim_item *it = &w->items[w->heap[i].slot];
     if (it->kind == ITEM_NONE) continue;
     if (it->kind == ITEM_TICK) {
       if (conn_steady(w, it->u.tick.from, it->u.tick.to, it->u.tick.epoch)) continue;
       return false;
     }
-    if (it->kind == ITEM_TIMER && !ac_node_timer_live(w->nodes[it->node], &it->u.timer)) continue;
+    if (it->kind == ITEM_TIMER && !it->cancellable && !ac_node_timer_live(w->nodes[it->node], &it->u.timer))
+      continue;
     return false;
   }
   return true;

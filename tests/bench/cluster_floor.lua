@@ -31,9 +31,8 @@ cl.every("1s", function()
       -- the worker, for that request
       local m = receive(req)
       local reply = send(m[2], { "reply", m[3] })
-      -- the client's receive predicate, then the rest of its loop
-      local pred = function(r) return r[1] == "reply" and r[2] == id end
-      if receive(pred)(reply) then
+      -- the client's receive (a pattern: matched by the simulator), then the rest of its loop
+      if receive({ "reply", id }, 1000) and reply then
         stats.answered = stats.answered + 1
       else
         stats.timeouts = stats.timeouts + 1
