@@ -438,8 +438,16 @@ int scn_lua_to_term(lua_State *L, int idx, ac_tbuf *b, const char *what, char *e
 
 /* ---- term -> Lua --------------------------------------------------------------------------- */
 
+/* Room is checked once per compound (it pushes the table, then a key and a value), not per
+ * scalar: scn_push_term checked for the first value. */
+static void push_term(lua_State *L, ac_term t);
+
 void scn_push_term(lua_State *L, ac_term t) {
   luaL_checkstack(L, 4, "term nested too deep");
+  push_term(L, t);
+}
+
+static void push_term(lua_State *L, ac_term t) {
   switch (ac_term_type(t)) {
     case AC_T_INT: {
       int64_t v;
@@ -488,17 +496,18 @@ void scn_push_term(lua_State *L, ac_term t) {
       return;
     case AC_T_TUPLE:
     case AC_T_LIST: {
+      luaL_checkstack(L, 4, "term nested too deep");
       uint32_t n = ac_term_count(t);
       lua_createtable(L, (int)n, 0);
       ac_term e = ac_term_first(t);
       for (uint32_t i = 0; i < n; i++, e = ac_term_next(e)) {
-        scn_push_term(L, e);
+        push_term(L, e);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
       }
       if (ac_term_type(t) == AC_T_LIST) {
         ac_term tail;
         if (ac_term_list_tail(t, &tail) == AC_OK && ac_term_type(tail) != AC_T_NIL) {
-          scn_push_term(L, tail);
+          push_term(L, tail);
           lua_setfield(L, -2, "tail");
         }
         luaL_setmetatable(L, SCN_LIST_MT);
@@ -506,13 +515,14 @@ void scn_push_term(lua_State *L, ac_term t) {
       return;
     }
     case AC_T_MAP: {
+      luaL_checkstack(L, 4, "term nested too deep");
       uint32_t n = ac_term_count(t);
       lua_createtable(L, 0, (int)n);
       ac_term k = ac_term_first(t);
       for (uint32_t i = 0; i < n; i++) {
         ac_term v = ac_term_next(k);
-        scn_push_term(L, k);
-        scn_push_term(L, v);
+        push_term(L, k);
+        push_term(L, v);
         lua_rawset(L, -3);
         k = ac_term_next(v);
       }
