@@ -29,6 +29,7 @@ enum {
   AC__F_ACK = 1u << 13,      /* spawned with AC_SPAWN_ACK, not yet acknowledged: init_arg
                                 stays (its sender is who to tell) until then */
   AC__F_ACK_DEFER = 1u << 14, /* the process acknowledges itself (ac_ack), not its init */
+  AC__F_TIMER = 1u << 15,     /* recv_timer holds the handle of its receive's timeout timer */
 };
 
 struct ac_proc {
@@ -43,12 +44,14 @@ struct ac_proc {
   const void *match_arg;
   ac_msg *init_arg;         /* argument for init, until it runs */
   ac_msg *exit_reason;      /* set when doomed */
-  int64_t recv_timeout_ns;  /* of the receive being declared */
+  union {
+    int64_t recv_timeout_ns; /* of the receive being declared, until it begins... */
+    uint64_t recv_timer;     /* ...then the host handle of its timeout timer (AC__F_TIMER) */
+  };
   uint32_t mbox_len;        /* messages in the mailbox */
   uint32_t rels;            /* first link/monitor record, index + 1 (0: none) */
   uint32_t name_entry;      /* registry entry + 1 (0: no name); free list link when dead */
   uint32_t recv_gen;        /* bumped per receive; a timer of an older receive is stale */
-  uint64_t recv_timer;      /* host handle of the receive's timeout timer, 0 when none */
 };
 
 /* A link or monitor record; each relation has one record at each local end. */

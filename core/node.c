@@ -194,7 +194,7 @@ void ac_node_timer(ac_node *node, const ac_timer *t) {
   if (t->kind == AC__TIMER_RECV) {
     ac_proc *p = ac__proc_get(node, t->owner);
     if (!p || p->recv_gen != (uint32_t)t->arg || !(p->head.flags & AC__F_WAITING)) return;
-    p->recv_timer = 0; /* fired: the host has forgotten it */
+    p->head.flags &= ~(uint32_t)AC__F_TIMER; /* fired: the host has forgotten it */
     p->head.flags = (p->head.flags & ~(uint32_t)AC__F_WAITING) | AC__F_TIMED_OUT;
     ac__make_runnable(node, p);
     return;
@@ -238,12 +238,19 @@ void ac_node_timer_drop(ac_node *node, const ac_timer *t) {
 
 int ac__timer_recv_arm(ac_node *node, ac_proc *p, uint64_t delay_ns) {
   ac_timer t = {AC__TIMER_RECV, node->index, p->head.pid, AC_PID_NONE, p->recv_gen, NULL};
-  return node->host.timer_start(node->host.ctx, delay_ns, &t, &p->recv_timer);
+  uint64_t handle = 0;
+  int rc = node->host.timer_start(node->host.ctx, delay_ns, &t, &handle);
+  if (rc == AC_OK) {
+    p->recv_timer = handle; /* the timeout was read: the union now holds the handle */
+    p->head.flags |= AC__F_TIMER;
+  }
+  return rc;
 }
 
 void ac__timer_recv_cancel(ac_node *node, ac_proc *p) {
-  if (p->recv_timer && node->host.timer_cancel) node->host.timer_cancel(node->host.ctx, p->recv_timer);
-  p->recv_timer = 0;
+  if (!(p->head.flags & AC__F_TIMER)) return;
+  p->head.flags &= ~(uint32_t)AC__F_TIMER;
+  if (node->host.timer_cancel) node->host.timer_cancel(node->host.ctx, p->recv_timer);
 }
 
 int ac_send_after(ac_proc *self, uint64_t delay_ns, ac_pid to, ac_term msg, ac_ref *timer_out) {

@@ -220,7 +220,7 @@ int ac_node_send_name(ac_node *node, const char *name, ac_term msg) {
 /* ---- Receive ----------------------------------------------------------------------------- */
 
 static void receive_clear(ac_node *node, ac_proc *p) {
-  if (p->recv_timer) ac__timer_recv_cancel(node, p);
+  ac__timer_recv_cancel(node, p);
   if (p->head.flags & AC__F_PATTERN) ac__msg_free(node, (ac_msg *)p->match_arg);
   p->head.flags &= ~(uint32_t)(AC__F_PATTERN | AC__F_TIMED_OUT | AC__F_WAITING);
   p->match = NULL;

@@ -114,7 +114,7 @@ void ac__doom(ac_node *node, ac_proc *p, ac_term reason) {
   if (p->head.flags & AC__F_EXITING) return;
   p->exit_reason = ac__msg_new(node, p->head.pid, reason);
   p->head.flags |= AC__F_EXITING;
-  if (p->recv_timer) ac__timer_recv_cancel(node, p); /* its receive will never end now */
+  ac__timer_recv_cancel(node, p); /* its receive will never end now */
   if (!(p->head.flags & AC__F_RUNNING)) ac__doomed_push(node, p);
 }
 

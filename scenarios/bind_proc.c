@@ -28,17 +28,18 @@ typedef struct lproc {
   void *hot[3];         /* its stack and first two call frames, prefetched by a send to it
                            (addresses only: never read, so a stale one costs nothing); in the
                            same cache line as co */
-  unsigned hot_n;       /* how many of hot[] are recorded */
   int thread_ref;       /* its registry anchor (LUA_NOREF once released) */
-  int op;               /* why it last yielded */
-  long long slice;      /* instructions in the current slice */
-  long long busy;       /* instructions since virtual time last moved on for it */
-  uint64_t busy_at;     /* the virtual time its busy count belongs to */
   int pred_ref;         /* registry ref of the receive's predicate function, or 0 */
   int pred_err_ref;     /* registry ref of the error the predicate raised, or 0 */
   int match_ref;        /* registry ref of the Lua value the predicate accepted, or 0... */
+  int32_t slice;        /* instructions in the current slice (< 2 slices) */
+  uint8_t op;           /* why it last yielded */
+  uint8_t hot_n;        /* how many of hot[] are recorded */
+  long long busy;       /* instructions since virtual time last moved on for it */
+  uint64_t busy_at;     /* the virtual time its busy count belongs to */
   const ac_msg *match_msg; /* ...made from this message: handed over as it is, not again */
-} lproc;
+} lproc; /* 80 bytes: a Lua process's share of the node allocator (docs/benchmarks.md) */
+_Static_assert(sizeof(lproc) <= 80, "lproc grew: check spawn_lua_bytes");
 
 static int lproc_init(ac_proc *self, ac_term arg);
 static int lproc_handle(ac_proc *self, const ac_msg *msg);
