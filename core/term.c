@@ -549,16 +549,6 @@ void ac_tb_reset(ac_tbuf *b) {
   b->top_count = 0;
 }
 
-ac_tb_mark_t ac_tb_mark(const ac_tbuf *b) { return (ac_tb_mark_t){b->size, b->depth}; }
-
-void ac_tb_rewind(ac_tbuf *b, ac_tb_mark_t m) {
-  /* The compounds opened since the mark are dropped with their bytes; the one that was open
-   * at the mark counts a term only when one ends inside it, so its count is as it was. */
-  TERM_ASSERT(m.size <= b->size && m.depth <= b->depth);
-  b->size = m.size;
-  b->depth = m.depth;
-}
-
 void ac_tb_free(ac_tbuf *b) {
   if (b->data != b->inline_data) free(b->data);
   if (b->open != b->open_inline) free(b->open);

@@ -32,7 +32,7 @@ typedef struct lproc {
   int pred_ref;         /* registry ref of the receive's predicate function, or 0 */
   int pred_err_ref;     /* registry ref of the error the predicate raised, or 0 */
   int match_ref;        /* registry ref of the Lua value the predicate accepted, or 0... */
-  int32_t slice;        /* instructions in the current slice (< 2 slices) */
+  int32_t slice;        /* instructions in the current slice (at most one slice) */
   uint8_t op;           /* why it last yielded */
   uint8_t hot_n;        /* how many of hot[] are recorded */
   long long busy;       /* instructions since virtual time last moved on for it */
@@ -207,7 +207,10 @@ static int lproc_handle(ac_proc *self, const ac_msg *msg) {
     lp->busy_at = now;
   }
   if (msg) {
-    if (!lua_checkstack(lp->co, 4)) return ac_stop_atom(self, "system_limit");
+    if (!lua_checkstack(lp->co, 4)) {
+      if (match_ref > 0) luaL_unref(lp->co, LUA_REGISTRYINDEX, match_ref);
+      return ac_stop_atom(self, "system_limit");
+    }
     if (match_ref > 0 && lp->match_msg == msg) /* the predicate's copy */
       lua_rawgeti(lp->co, LUA_REGISTRYINDEX, match_ref);
     else
@@ -766,7 +769,7 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
               run->instr_text);
     return;
   }
-  lp->slice += HOOK_EVERY;
+  if (lp->slice < SLICE_INSTRUCTIONS) lp->slice += HOOK_EVERY; /* stays small where it cannot yield */
   lp->busy += HOOK_EVERY + charge;
   if (lp->busy >= run->instr_max)
     runaway(L, ar, "runaway process: %s Lua instructions without virtual time passing",

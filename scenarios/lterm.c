@@ -149,9 +149,12 @@ static void path_prepend(conv *c, int key_idx) {
   memcpy(c->path, step, sl);
 }
 
-/* Whether the table at idx has exactly the keys 1..n; *n gets n. */
+/* Whether the table at idx has exactly the keys 1..n; *n gets n. Keys only: no value is
+ * converted before the table's shape is known (converting first and redoing it on a surprise
+ * would cost twice per nesting level, exponential in the depth). */
 static int is_sequence(lua_State *L, int idx, lua_Integer *n) {
   lua_Integer count = 0;
+  bool in_order = true; /* a table built as {a, b, c} yields 1, 2, 3 in this order */
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
@@ -160,8 +163,10 @@ static int is_sequence(lua_State *L, int idx, lua_Integer *n) {
       lua_pop(L, 1);
       return 0;
     }
+    if (in_order && lua_tointeger(L, -1) != count) in_order = false;
   }
   *n = count;
+  if (in_order) return 1; /* count distinct keys 1..count: nothing to look up */
   for (lua_Integer i = 1; i <= count; i++) {
     int t = lua_rawgeti(L, idx, i);
     lua_pop(L, 1);
@@ -333,29 +338,6 @@ static int conv_table(conv *c, int idx, unsigned depth) {
       return rc ? rc : ac_tb_end(c->b);
     }
   }
-  /* Most messages are built as {a, b, c}: their traversal yields the keys 1, 2, ..., n in
-   * order, and one pass converts them. Any other key rewinds the builder to the slow path. */
-  ac_tb_mark_t mark = ac_tb_mark(c->b);
-  ac_tb_tuple_begin(c->b);
-  lua_Integer expect = 1;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    if (!lua_isinteger(L, -2) || lua_tointeger(L, -2) != expect) {
-      lua_pop(L, 2);
-      ac_tb_rewind(c->b, mark);
-      expect = 0;
-      break;
-    }
-    int rc = conv_value(c, lua_gettop(L), depth + 1);
-    lua_pop(L, 1);
-    if (rc) {
-      path_prepend(c, -1);
-      lua_pop(L, 1);
-      return rc;
-    }
-    expect++;
-  }
-  if (expect) return ac_tb_end(c->b);
   lua_Integer n;
   if (is_sequence(L, idx, &n)) {
     ac_tb_tuple_begin(c->b);
@@ -415,6 +397,10 @@ int scn_lua_to_term(lua_State *L, int idx, ac_tbuf *b, const char *what, char *e
                     size_t err_cap) {
   conv c = {L, b, err, err_cap, {0}, false};
   err[0] = 0;
+  if (!lua_checkstack(L, 4)) { /* a reference's check pushes two; tables check for themselves */
+    snprintf(err, err_cap, "%s: Lua stack exhausted", what);
+    return AC_ENOMEM;
+  }
   int top = lua_gettop(L);
   int rc = conv_value(&c, lua_absindex(L, idx), 0);
   lua_settop(L, top);
@@ -515,7 +501,7 @@ static void push_term(lua_State *L, ac_term t) {
       return;
     }
     case AC_T_MAP: {
-      luaL_checkstack(L, 4, "term nested too deep");
+      luaL_checkstack(L, 5, "term nested too deep"); /* the table, a key, a value (3 for a ref) */
       uint32_t n = ac_term_count(t);
       lua_createtable(L, 0, (int)n);
       ac_term k = ac_term_first(t);

@@ -727,6 +727,15 @@ static void make_exits_view(lua_State *L) {
   lua_setfield(L, LUA_REGISTRYINDEX, EXITS_VIEW_KEY);
 }
 
+/* The runtime's memory against the run's limit: checked as events pass (on_event) and once
+ * more when the run ends, so an overrun in the last events is caught too. */
+static void check_runtime_memory(scn_run *run) {
+  run->mem_unchecked = 0;
+  if (runtime_bytes(run) > run->mem_max && !run->error)
+    scn_error(run, "memory limit of %" PRIu64 " MiB exceeded by the runtime (messages waiting "
+                   "in mailboxes, process states)", run->mem_max >> 20);
+}
+
 /* Every exit is kept for cl.exits() (the first EXITS_MAX of them). */
 static void on_event(const sim_record *rec, void *arg) {
   scn_run *run = arg;
@@ -747,12 +756,7 @@ static void on_event(const sim_record *rec, void *arg) {
    * nodes is taken after every 64 KiB of message payload or 256 events, whichever comes first:
    * the limit is overshot by at most that much, and the check costs nothing on the hot path. */
   run->mem_unchecked += rec->payload_size + 256u;
-  if (run->mem_unchecked >= (1u << 16)) {
-    run->mem_unchecked = 0;
-    if (runtime_bytes(run) > run->mem_max && !run->error)
-      scn_error(run, "memory limit of %" PRIu64 " MiB exceeded by the runtime (messages waiting "
-                     "in mailboxes, process states)", run->mem_max >> 20);
-  }
+  if (run->mem_unchecked >= (1u << 16)) check_runtime_memory(run);
   if (rec->kind != AC_EV_EXIT || run->exits_seen++ >= EXITS_MAX) return;
   lua_State *T = run->pred_thread;
   int top = lua_gettop(T);
@@ -1437,6 +1441,7 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
     if (opts->max_time_ns && opts->max_time_ns < limit) limit = opts->max_time_ns;
     sim_limits lim = {limit, 0};
     if (!run->failed) sim_run(run->w, &lim);
+    if (!run->failed) check_runtime_memory(run);
     if (!run->failed && !run->error) check_at_end(run);
   }
   if (run->mem_exceeded) /* even when a pcall caught it: the limit is the run's */
