@@ -549,6 +549,20 @@ void ac_tb_reset(ac_tbuf *b) {
   b->top_count = 0;
 }
 
+ac_tb_mark_t ac_tb_mark(const ac_tbuf *b) {
+  TERM_ASSERT(b->err == 0);
+  return (ac_tb_mark_t){b->size, b->depth};
+}
+
+void ac_tb_rewind(ac_tbuf *b, ac_tb_mark_t m) {
+  /* A compound counts in its parent only when it ends, and the top-level count only when a
+   * whole term ends: the compounds opened since the mark left no count behind. */
+  TERM_ASSERT(m.size <= b->size && m.depth <= b->depth);
+  b->size = m.size;
+  b->depth = m.depth;
+  b->err = 0;
+}
+
 void ac_tb_free(ac_tbuf *b) {
   if (b->data != b->inline_data) free(b->data);
   if (b->open != b->open_inline) free(b->open);

@@ -139,6 +139,15 @@ typedef struct ac_tbuf {
 void ac_tb_init(ac_tbuf *b);
 /* Forgets everything written and the sticky error; keeps any heap buffer for reuse. */
 void ac_tb_reset(ac_tbuf *b);
+/* A place in a builder to come back to. ac_tb_rewind(b, m) forgets everything written since
+ * ac_tb_mark(b) (bytes, compounds opened, and any error), which must have been taken where a
+ * term could start and with no error recorded. */
+typedef struct ac_tb_mark_t {
+  size_t size;
+  uint32_t depth;
+} ac_tb_mark_t;
+ac_tb_mark_t ac_tb_mark(const ac_tbuf *b);
+void ac_tb_rewind(ac_tbuf *b, ac_tb_mark_t m);
 /* Frees heap memory; the builder must be ac_tb_init'ed again before reuse. Safe to call twice. */
 void ac_tb_free(ac_tbuf *b);
 

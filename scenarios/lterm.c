@@ -313,6 +313,54 @@ static int first_failure(conv *c, int idx, unsigned depth, int rc0) {
   return rc;
 }
 
+/* The common message, {a, b, c} of scalars, in one traversal: true with the tuple open and
+ * filled when the keys come as 1, 2, ..., n in order and every value is a number, a string, a
+ * boolean or a pid. Otherwise the builder is rewound and false returned, having converted no
+ * table (so nothing nested is ever converted twice) and reported no error (the general path
+ * finds the canonical one). */
+static bool flat_tuple(conv *c, int idx) {
+  lua_State *L = c->L;
+  ac_tb_mark_t mark = ac_tb_mark(c->b);
+  if (ac_tb_tuple_begin(c->b)) { /* the general path meets it again and reports it */
+    ac_tb_rewind(c->b, mark);
+    return false;
+  }
+  lua_Integer expect = 1;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    int rc = -1;
+    if (lua_isinteger(L, -2) && lua_tointeger(L, -2) == expect) {
+      switch (lua_type(L, -1)) {
+        case LUA_TNUMBER:
+          if (lua_isinteger(L, -1)) rc = ac_tb_int(c->b, lua_tointeger(L, -1));
+          else if (isfinite(lua_tonumber(L, -1))) rc = ac_tb_float(c->b, lua_tonumber(L, -1));
+          break;
+        case LUA_TSTRING: {
+          size_t len;
+          const char *s = lua_tolstring(L, -1, &len);
+          rc = len <= AC_ATOM_LEN_MAX ? ac_tb_atom_n(c->b, s, len) : ac_tb_binary(c->b, s, len);
+          break;
+        }
+        case LUA_TBOOLEAN: rc = ac_tb_atom(c->b, lua_toboolean(L, -1) ? "true" : "false"); break;
+        case LUA_TLIGHTUSERDATA: {
+          uintptr_t bits = (uintptr_t)lua_touserdata(L, -1);
+          rc = bits ? ac_tb_pid(c->b, (ac_pid){(uint64_t)bits}) : ac_tb_atom(c->b, "_");
+          break;
+        }
+        default: break; /* tables, references...: the general path */
+      }
+    }
+    lua_pop(L, 1);
+    if (rc != 0) {
+      lua_pop(L, 1);
+      ac_tb_rewind(c->b, mark); /* an error (too large) is met again by the general path */
+      return false;
+    }
+    expect++;
+  }
+  return true;
+}
+
 static int conv_table(conv *c, int idx, unsigned depth) {
   lua_State *L = c->L;
   if (!lua_checkstack(L, 8)) return conv_fail(c, AC_ENOMEM, "Lua stack exhausted");
@@ -338,6 +386,7 @@ static int conv_table(conv *c, int idx, unsigned depth) {
       return rc ? rc : ac_tb_end(c->b);
     }
   }
+  if (flat_tuple(c, idx)) return ac_tb_end(c->b);
   lua_Integer n;
   if (is_sequence(L, idx, &n)) {
     ac_tb_tuple_begin(c->b);
