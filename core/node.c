@@ -194,8 +194,8 @@ void ac_node_timer(ac_node *node, const ac_timer *t) {
   if (t->kind == AC__TIMER_RECV) {
     ac_proc *p = ac__proc_get(node, t->owner);
     if (!p || p->recv_gen != (uint32_t)t->arg || !(p->head.flags & AC__F_WAITING)) return;
-    p->head.flags &= ~(uint32_t)AC__F_TIMER; /* fired: the host has forgotten it */
-    p->head.flags = (p->head.flags & ~(uint32_t)AC__F_WAITING) | AC__F_TIMED_OUT;
+    /* Fired: the host has forgotten it (AC__F_TIMER goes). */
+    p->head.flags = (p->head.flags & ~(uint32_t)(AC__F_WAITING | AC__F_TIMER)) | AC__F_TIMED_OUT;
     ac__make_runnable(node, p);
     return;
   }

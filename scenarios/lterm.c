@@ -313,6 +313,31 @@ static int first_failure(conv *c, int idx, unsigned depth, int rc0) {
   return rc;
 }
 
+/* A number, boolean, string or light userdata (pid, wildcard) appended to the term; anything
+ * else is left alone: NOT_SCALAR. */
+enum { NOT_SCALAR = 1 };
+static int conv_scalar(conv *c, int idx) {
+  lua_State *L = c->L;
+  switch (lua_type(L, idx)) {
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx)) return ac_tb_int(c->b, lua_tointeger(L, idx));
+      if (!isfinite(lua_tonumber(L, idx))) return conv_fail(c, AC_EINVAL, "cannot send NaN or infinity");
+      return ac_tb_float(c->b, lua_tonumber(L, idx));
+    case LUA_TBOOLEAN: return ac_tb_atom(c->b, lua_toboolean(L, idx) ? "true" : "false");
+    case LUA_TSTRING: {
+      size_t len;
+      const char *s = lua_tolstring(L, idx, &len);
+      return len <= AC_ATOM_LEN_MAX ? ac_tb_atom_n(c->b, s, len) : ac_tb_binary(c->b, s, len);
+    }
+    case LUA_TLIGHTUSERDATA: {
+      uintptr_t bits = (uintptr_t)lua_touserdata(L, idx);
+      if (bits == 0) return ac_tb_atom(c->b, "_");
+      return ac_tb_pid(c->b, (ac_pid){(uint64_t)bits});
+    }
+    default: return NOT_SCALAR;
+  }
+}
+
 /* The common message, {a, b, c} of scalars, in one traversal: true with the tuple open and
  * filled when the keys come as 1, 2, ..., n in order and every value is a number, a string, a
  * boolean or a pid. Otherwise the builder is rewound and false returned, having converted no
@@ -328,28 +353,8 @@ static bool flat_tuple(conv *c, int idx) {
   lua_Integer expect = 1;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    int rc = -1;
-    if (lua_isinteger(L, -2) && lua_tointeger(L, -2) == expect) {
-      switch (lua_type(L, -1)) {
-        case LUA_TNUMBER:
-          if (lua_isinteger(L, -1)) rc = ac_tb_int(c->b, lua_tointeger(L, -1));
-          else if (isfinite(lua_tonumber(L, -1))) rc = ac_tb_float(c->b, lua_tonumber(L, -1));
-          break;
-        case LUA_TSTRING: {
-          size_t len;
-          const char *s = lua_tolstring(L, -1, &len);
-          rc = len <= AC_ATOM_LEN_MAX ? ac_tb_atom_n(c->b, s, len) : ac_tb_binary(c->b, s, len);
-          break;
-        }
-        case LUA_TBOOLEAN: rc = ac_tb_atom(c->b, lua_toboolean(L, -1) ? "true" : "false"); break;
-        case LUA_TLIGHTUSERDATA: {
-          uintptr_t bits = (uintptr_t)lua_touserdata(L, -1);
-          rc = bits ? ac_tb_pid(c->b, (ac_pid){(uint64_t)bits}) : ac_tb_atom(c->b, "_");
-          break;
-        }
-        default: break; /* tables, references...: the general path */
-      }
-    }
+    /* Tables, references, anything that fails: the general path. */
+    int rc = lua_isinteger(L, -2) && lua_tointeger(L, -2) == expect ? conv_scalar(c, -1) : -1;
     lua_pop(L, 1);
     if (rc != 0) {
       lua_pop(L, 1);
@@ -413,22 +418,9 @@ static int conv_table(conv *c, int idx, unsigned depth) {
 static int conv_value(conv *c, int idx, unsigned depth) {
   lua_State *L = c->L;
   if (depth > AC_TERM_DEPTH_MAX) return conv_fail(c, AC_ETOODEEP, "nested too deep (or a table contains itself)");
+  int rc = conv_scalar(c, idx);
+  if (rc != NOT_SCALAR) return rc;
   switch (lua_type(L, idx)) {
-    case LUA_TNUMBER:
-      if (lua_isinteger(L, idx)) return ac_tb_int(c->b, lua_tointeger(L, idx));
-      if (!isfinite(lua_tonumber(L, idx))) return conv_fail(c, AC_EINVAL, "cannot send NaN or infinity");
-      return ac_tb_float(c->b, lua_tonumber(L, idx));
-    case LUA_TBOOLEAN: return ac_tb_atom(c->b, lua_toboolean(L, idx) ? "true" : "false");
-    case LUA_TSTRING: {
-      size_t len;
-      const char *s = lua_tolstring(L, idx, &len);
-      return len <= AC_ATOM_LEN_MAX ? ac_tb_atom_n(c->b, s, len) : ac_tb_binary(c->b, s, len);
-    }
-    case LUA_TLIGHTUSERDATA: {
-      uintptr_t bits = (uintptr_t)lua_touserdata(L, idx);
-      if (bits == 0) return ac_tb_atom(c->b, "_");
-      return ac_tb_pid(c->b, (ac_pid){(uint64_t)bits});
-    }
     case LUA_TUSERDATA: {
       ac_ref ref;
       if (scn_to_ref(L, idx, &ref)) return ac_tb_ref(c->b, ref);

@@ -126,12 +126,11 @@ int scn_parse_duration(lua_State *L, int idx, uint64_t *ns, const char **why) {
   uint64_t whole = 0;
   const char *p = s;
   while (*p >= '0' && *p <= '9' && p - s < 15) whole = whole * 10 + (uint64_t)(*p++ - '0');
+  errno = 0;
   if (p > s && ((*p >= 'a' && *p <= 'z' && *p != 'e' && *p != 'x') || *p == 0)) {
     v = (double)whole;
     end = (char *)p;
-    errno = 0;
   } else {
-    errno = 0;
     v = strtod(s, &end);
   }
   static const struct {

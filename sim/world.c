@@ -73,7 +73,6 @@ typedef struct sim_machine {
 
 typedef struct sim_item {
   uint64_t at_ns;
-  uint64_t seq;  /* insertion order: ties in time keep a deterministic heap order */
   uint16_t kind;
   uint16_t cancellable; /* a timer the core cancels when it dies: live until then */
   uint32_t node;
@@ -99,7 +98,8 @@ typedef struct sim_item {
  * of the heap when it is cancelled (a receive that got its message), through its handle:
  * slot | generation << 32. */
 typedef struct heap_entry {
-  uint64_t at_ns, seq;
+  uint64_t at_ns;
+  uint64_t seq;  /* insertion order: ties in time keep a deterministic heap order */
   uint32_t slot;
 } heap_entry;
 
@@ -226,11 +226,10 @@ static int heap_push_h(sim_world *w, sim_item *item, uint64_t *handle) {
   uint32_t slot = w->slot_free - 1;
   heap_slot *hs = &w->slots[slot];
   w->slot_free = hs->pos;
-  item->seq = w->seq++;
   w->items[slot] = *item;
   hs->gen++;
   if (handle) *handle = (uint64_t)hs->gen << 32 | slot;
-  heap_entry e = {item->at_ns, item->seq, slot};
+  heap_entry e = {item->at_ns, w->seq++, slot};
   sift_up(w, w->heap_len++, e);
   return AC_OK;
 }
