@@ -2,8 +2,8 @@
  * Terms: building, validating, reading, ordering, hashing, matching and printing the encoded
  * values described in term.h.
  *
- * Every multi-byte field is read and written one byte at a time in little-endian order, so no
- * access is ever unaligned and a block means the same thing on every host; doubles travel as
+ * Every multi-byte field is little-endian and read or written through bytes.h, which works at any
+ * alignment, so a block means the same thing on every host; doubles travel as
  * their IEEE-754 bits (memcpy to a uint64_t).
  *
  * Canonical form. Two terms are exactly equal iff their bytes are equal, which needs one encoding
@@ -33,6 +33,8 @@
  */
 #include "term.h"
 
+#include "bytes.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -59,21 +61,10 @@ enum { TAIL_NONE = 0, TAIL_WANTED = 1, TAIL_DONE = 2 };
 
 /* ---- Bytes -------------------------------------------------------------------------------- */
 
-static uint32_t rd_u32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd_u64(const uint8_t *p) {
-  return (uint64_t)rd_u32(p) | (uint64_t)rd_u32(p + 4) << 32;
-}
-
-static void wr_u32(uint8_t *p, uint32_t v) {
-  for (unsigned i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void wr_u64(uint8_t *p, uint64_t v) {
-  for (unsigned i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
+static uint32_t rd_u32(const uint8_t *p) { return ac_le32_get(p); }
+static uint64_t rd_u64(const uint8_t *p) { return ac_le64_get(p); }
+static void wr_u32(uint8_t *p, uint32_t v) { ac_le32_put(p, v); }
+static void wr_u64(uint8_t *p, uint64_t v) { ac_le64_put(p, v); }
 
 /* int64_t is two's complement by definition, so the bits carry over unchanged; memcpy avoids the
  * implementation-defined conversion of out-of-range unsigned values. */

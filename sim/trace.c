@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "term.h"
 
 #define K0 UINT64_C(0x9e3779b97f4a7c15)
@@ -38,27 +39,12 @@ uint64_t sim_hash_record(uint64_t h, const sim_record *r) {
   return h ^ (h >> 32);
 }
 
-static void put16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-static void put32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static uint32_t get32(const uint8_t *p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
-  return v;
-}
-static uint64_t get64(const uint8_t *p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-  return v;
-}
+static void put16(uint8_t *p, uint16_t v) { ac_le16_put(p, v); }
+static void put32(uint8_t *p, uint32_t v) { ac_le32_put(p, v); }
+static void put64(uint8_t *p, uint64_t v) { ac_le64_put(p, v); }
+static uint16_t get16(const uint8_t *p) { return ac_le16_get(p); }
+static uint32_t get32(const uint8_t *p) { return ac_le32_get(p); }
+static uint64_t get64(const uint8_t *p) { return ac_le64_get(p); }
 
 /* ---- Writer ------------------------------------------------------------------------------ */
 
