@@ -1230,30 +1230,51 @@ static void build_env(lua_State *L) {
 
 /* ---- Process random streams -------------------------------------------------------------- */
 
-/* Each process has its own stream, created on first use and kept until the run ends. */
+/* Each process has its own stream, created on first use and kept until the run ends, found by
+ * its pid in an open-addressing index (a draw is on the hot path of many scenarios). */
 typedef struct proc_rng {
   uint64_t pid_bits;
   sim_rng rng;
 } proc_rng;
 static proc_rng *proc_rngs;
 static size_t proc_rng_count, proc_rng_cap;
+static uint32_t *proc_rng_index; /* 1 + position in proc_rngs, 0 = empty; 2 * proc_rng_cap slots */
+
+static size_t rng_home(uint64_t pid_bits, size_t mask) {
+  return (size_t)((pid_bits * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & mask;
+}
 
 static sim_rng *current_rng(lua_State *L) {
   scn_run *run = scn_world_run(L);
   if (!run->current) return &run->top_rng;
   ac_pid pid = ac_self(run->current);
-  for (size_t i = proc_rng_count; i > 0; i--)
-    if (proc_rngs[i - 1].pid_bits == pid.bits) return &proc_rngs[i - 1].rng;
-  if (proc_rng_count == proc_rng_cap) {
+  size_t mask = 2 * proc_rng_cap - 1, i = rng_home(pid.bits, mask);
+  if (proc_rng_cap) {
+    for (; proc_rng_index[i]; i = (i + 1) & mask)
+      if (proc_rngs[proc_rng_index[i] - 1].pid_bits == pid.bits) return &proc_rngs[proc_rng_index[i] - 1].rng;
+  }
+  if (proc_rng_count == proc_rng_cap) { /* grow both, and index every stream again */
     size_t cap = proc_rng_cap ? proc_rng_cap * 2 : 64;
     proc_rng *p = realloc(proc_rngs, cap * sizeof *p);
     if (!p) luaL_error(L, "out of memory");
     proc_rngs = p;
+    uint32_t *index = cap <= UINT32_MAX / 2 ? calloc(2 * cap, sizeof *index) : NULL;
+    if (!index) luaL_error(L, "out of memory");
+    free(proc_rng_index);
+    proc_rng_index = index;
     proc_rng_cap = cap;
+    mask = 2 * cap - 1;
+    for (size_t k = 0; k < proc_rng_count; k++) {
+      size_t j = rng_home(proc_rngs[k].pid_bits, mask);
+      while (index[j]) j = (j + 1) & mask;
+      index[j] = (uint32_t)(k + 1);
+    }
+    for (i = rng_home(pid.bits, mask); index[i];) i = (i + 1) & mask;
   }
   proc_rngs[proc_rng_count].pid_bits = pid.bits;
   sim_process_rng(run->w, pid, &proc_rngs[proc_rng_count].rng);
-  return &proc_rngs[proc_rng_count++].rng;
+  proc_rng_index[i] = (uint32_t)(++proc_rng_count);
+  return &proc_rngs[proc_rng_count - 1].rng;
 }
 
 /* ---- The run ----------------------------------------------------------------------------- */
@@ -1338,7 +1359,9 @@ static void run_free(scn_run *run) {
   free(run->props);
   run->props = NULL;
   free(proc_rngs);
+  free(proc_rng_index);
   proc_rngs = NULL;
+  proc_rng_index = NULL;
   proc_rng_count = proc_rng_cap = 0;
 }
 
