@@ -57,7 +57,7 @@ static ac_proc *need_process(lua_State *L, const char *fn) {
 
 /* Converts the value at idx to a term in b, or raises (b is freed first). */
 static ac_term to_term(lua_State *L, int idx, ac_tbuf *b, const char *what) {
-  char err[320] = "";
+  char err[320]; /* scn_lua_to_term sets it: not cleared here, on every message */
   ac_tb_init(b);
   int rc = scn_lua_to_term(L, idx, b, what, err, sizeof err);
   ac_term t = {NULL};

@@ -351,13 +351,15 @@ static bool flat_tuple(conv *c, int idx) {
     return false;
   }
   lua_Integer expect = 1;
+  int top = lua_gettop(L);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    /* Tables, references, anything that fails: the general path. */
-    int rc = lua_isinteger(L, -2) && lua_tointeger(L, -2) == expect ? conv_scalar(c, -1) : -1;
-    lua_pop(L, 1);
+    /* Tables, references, anything that fails: the general path. A key that is not an integer
+     * reads as 0 (never expected), without asking for its type first. */
+    int rc = lua_tointegerx(L, -2, NULL) == expect && lua_isinteger(L, -2) ? conv_scalar(c, -1) : -1;
+    lua_settop(L, top + 1);
     if (rc != 0) {
-      lua_pop(L, 1);
+      lua_settop(L, top);
       ac_tb_rewind(c->b, mark); /* an error (too large) is met again by the general path */
       return false;
     }
