@@ -308,29 +308,23 @@ void sim_trace_reader_close(sim_trace_reader *r) {
 /* ---- Text -------------------------------------------------------------------------------- */
 
 void sim_format_duration(uint64_t ns, char *buf, size_t cap) {
-  /* Every unit the value reaches gives an exact decimal; the shortest wins, ties go to the
-   * larger unit. */
   static const struct {
     uint64_t ns;
     int digits;
     const char *unit;
   } units[] = {{UINT64_C(1000000000), 9, "s"}, {1000000, 6, "ms"}, {1000, 3, "us"}, {1, 0, "ns"}};
-  char best[48] = "", text[48];
-  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-    if (ns < units[i].ns && units[i].ns > 1) continue;
-    uint64_t whole = ns / units[i].ns, frac = ns % units[i].ns;
-    if (frac == 0) {
-      snprintf(text, sizeof text, "%" PRIu64 "%s", whole, units[i].unit);
-    } else {
-      char digits[16];
-      snprintf(digits, sizeof digits, "%0*" PRIu64, units[i].digits, frac);
-      size_t n = strlen(digits);
-      while (n > 1 && digits[n - 1] == '0') digits[--n] = 0;
-      snprintf(text, sizeof text, "%" PRIu64 ".%s%s", whole, digits, units[i].unit);
-    }
-    if (best[0] == 0 || strlen(text) < strlen(best)) memcpy(best, text, sizeof text);
+  size_t i = 0;
+  while (ns < units[i].ns && units[i].ns > 1) i++; /* the largest unit it reaches (0: ns) */
+  uint64_t whole = ns / units[i].ns, frac = ns % units[i].ns;
+  if (frac == 0) {
+    snprintf(buf, cap, "%" PRIu64 "%s", whole, units[i].unit);
+    return;
   }
-  snprintf(buf, cap, "%s", best);
+  char digits[16];
+  snprintf(digits, sizeof digits, "%0*" PRIu64, units[i].digits, frac);
+  size_t n = strlen(digits);
+  while (n > 1 && digits[n - 1] == '0') digits[--n] = 0;
+  snprintf(buf, cap, "%" PRIu64 ".%s%s", whole, digits, units[i].unit);
 }
 
 static size_t fmt_pid(uint64_t bits, char *buf, size_t cap) {

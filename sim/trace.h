@@ -127,7 +127,8 @@ void sim_trace_reader_close(sim_trace_reader *r);
 
 /* ---- Text -------------------------------------------------------------------------------- */
 
-/* "1.5s", "250ms", "12us", "7ns": the shortest exact form with a unit. */
+/* "1.5s", "250ms", "12us", "7ns", "666.666666ms": exact, in the largest unit the value reaches
+ * (trailing zeros dropped), so a time reads the same way however many digits it has. */
 void sim_format_duration(uint64_t ns, char *buf, size_t cap);
 /* One readable line for a record (no newline), snprintf semantics. */
 size_t sim_format_record(const sim_record *rec, char *buf, size_t cap);

@@ -536,12 +536,16 @@ static void test_format_duration_uses_the_largest_whole_unit(void **state) {
   assert_duration(UINT64_C(18446744073709551615), "18446744073.709551615s");
 }
 
-static void test_format_duration_gives_the_shortest_exact_form(void **state) {
+static void test_format_duration_keeps_the_largest_unit_for_fractions(void **state) {
   (void)state;
-  /* The contract's own example: one and a half seconds is "1.5s" (4 characters), shorter than
-   * "1500ms" (6) and exact. */
+  /* One and a half seconds is "1.5s", not "1500ms"; a fraction of a unit stays in that unit
+   * with its exact digits, even where a smaller unit would be shorter ("666666666ns"). */
   assert_duration(UINT64_C(1500000000), "1.5s");
   assert_duration(UINT64_C(2250000000), "2.25s");
+  assert_duration(UINT64_C(666666666), "666.666666ms");
+  assert_duration(UINT64_C(1234567), "1.234567ms");
+  assert_duration(UINT64_C(1001), "1.001us");
+  assert_duration(UINT64_C(1000000001), "1.000000001s");
 }
 
 static void test_format_duration_truncates_like_snprintf(void **state) {
@@ -620,7 +624,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_other_files_are_not_crashlab_traces, scratch_setup,
                                       scratch_teardown),
       cmocka_unit_test(test_format_duration_uses_the_largest_whole_unit),
-      cmocka_unit_test(test_format_duration_gives_the_shortest_exact_form),
+      cmocka_unit_test(test_format_duration_keeps_the_largest_unit_for_fractions),
       cmocka_unit_test(test_format_duration_truncates_like_snprintf),
       cmocka_unit_test(test_format_record_of_send_shows_pids_and_message),
       cmocka_unit_test(test_format_record_of_signal_and_end),
