@@ -5,6 +5,7 @@
  * AC_EV_FAULT record, so a run's trace says what was done to it and when.
  */
 #include <lauxlib.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,7 +183,14 @@ static int l_node(lua_State *L) {
     return 1;
   }
   if (lua_type(L, 1) != LUA_TSTRING) return luaL_argerror(L, 1, "a node name (a string) or a pid expected");
-  const char *name = lua_tostring(L, 1);
+  size_t len;
+  const char *name = lua_tolstring(L, 1, &len);
+  bool ok = len >= 1 && len <= AC_ATOM_LEN_MAX;
+  for (size_t i = 0; ok && i < len; i++) /* letters, digits and _ - . @, as in name@host */
+    ok = isalnum((unsigned char)name[i]) || (name[i] && strchr("_-.@", name[i]) != NULL);
+  if (!ok)
+    return luaL_argerror(L, 1, lua_pushfstring(L, "'%s' is not a node name (1 to 255 letters, digits, "
+                                                  "'_', '-', '.' or '@', as in \"b\" or \"db@host2\")", name));
   if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
   static const char *const fields[] = {"boot", "skew", "drift", NULL};
   if (!lua_isnoneornil(L, 2)) scn_check_fields(L, 2, fields, "node");
@@ -202,8 +210,7 @@ static int l_node(lua_State *L) {
   ac_node *node;
   if (m < 0) {
     int rc = sim_node_add(run->w, name, NULL, &node);
-    if (rc) return luaL_error(L, "node: cannot add '%s': %s", name,
-                              rc == AC_EINVAL ? "a node name is an atom of 1 to 255 bytes" : ac_strerror(rc));
+    if (rc) return luaL_error(L, "node: cannot add '%s': %s", name, ac_strerror(rc));
     m = (int)sim_node_count(run->w) - 1;
     scn_node_setup(run, node);
   } else {
