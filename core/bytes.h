@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#if !defined(__BYTE_ORDER__)
+#error "core/bytes.h needs __BYTE_ORDER__ (GCC or Clang) to know the host's byte order"
+#elif __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define AC__LE16(v) __builtin_bswap16(v)
 #define AC__LE32(v) __builtin_bswap32(v)
 #define AC__LE64(v) __builtin_bswap64(v)

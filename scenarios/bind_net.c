@@ -188,9 +188,13 @@ static int l_node(lua_State *L) {
   bool ok = len >= 1 && len <= AC_ATOM_LEN_MAX;
   for (size_t i = 0; ok && i < len; i++) /* letters, digits and _ - . @, as in name@host */
     ok = isalnum((unsigned char)name[i]) || (name[i] && strchr("_-.@", name[i]) != NULL);
-  if (!ok)
-    return luaL_argerror(L, 1, lua_pushfstring(L, "'%s' is not a node name (1 to 255 letters, digits, "
-                                                  "'_', '-', '.' or '@', as in \"b\" or \"db@host2\")", name));
+  if (!ok) {
+    char shown[80]; /* at most 64 bytes of it, and what a NUL byte hides said so */
+    snprintf(shown, sizeof shown, "'%.64s'%s%s", name, strlen(name) > 64 ? "..." : "",
+             strlen(name) < len ? " (with a NUL byte)" : "");
+    return luaL_argerror(L, 1, lua_pushfstring(L, "%s is not a node name (1 to 255 letters, digits, "
+                                                  "'_', '-', '.' or '@', as in \"b\" or \"db@host2\")", shown));
+  }
   if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
   static const char *const fields[] = {"boot", "skew", "drift", NULL};
   if (!lua_isnoneornil(L, 2)) scn_check_fields(L, 2, fields, "node");

@@ -354,8 +354,9 @@ static bool flat_tuple(conv *c, int idx) {
   int top = lua_gettop(L);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    /* Tables, references, anything that fails: the general path. A key that is not an integer
-     * reads as 0 (never expected), without asking for its type first. */
+    /* Tables, references, anything that fails: the general path. The key's value is compared
+     * first (one call; a key that is no number reads as 0, never expected), then its type (a
+     * string "2" would have read as 2). */
     int rc = lua_tointegerx(L, -2, NULL) == expect && lua_isinteger(L, -2) ? conv_scalar(c, -1) : -1;
     lua_settop(L, top + 1);
     if (rc != 0) {

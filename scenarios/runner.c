@@ -1241,7 +1241,10 @@ static size_t proc_rng_count, proc_rng_cap;
 static uint32_t *proc_rng_index; /* 1 + position in proc_rngs, 0 = empty; 2 * proc_rng_cap slots */
 
 static size_t rng_home(uint64_t pid_bits, size_t mask) {
-  return (size_t)((pid_bits * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & mask;
+  uint64_t h = pid_bits; /* splitmix64's finaliser: every bit (node, slot, generation) counts */
+  h = (h ^ (h >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+  h = (h ^ (h >> 27)) * UINT64_C(0x94d049bb133111eb);
+  return (size_t)(h ^ (h >> 31)) & mask;
 }
 
 static sim_rng *current_rng(lua_State *L) {

@@ -553,6 +553,12 @@ static void test_format_duration_truncates_like_snprintf(void **state) {
   char buf[3];
   sim_format_duration(250000000, buf, sizeof buf);
   assert_string_equal(buf, "25");
+  char frac[6];
+  sim_format_duration(UINT64_C(666666666), frac, sizeof frac); /* "666.666666ms", cut */
+  assert_string_equal(frac, "666.6");
+  char none[1] = {'x'};
+  sim_format_duration(UINT64_C(1500000000), none, 0); /* no room: nothing written */
+  assert_int_equal(none[0], 'x');
 }
 
 static void test_format_record_of_send_shows_pids_and_message(void **state) {
