@@ -249,6 +249,8 @@ typedef struct viz_model {
   /* Supervisor children: (supervisor, child id) and their restarts. */
   viz_child *children;
   uint32_t nchildren, children_cap;
+  uint32_t *child_index; /* children by (supervisor, Id) hash (open addressing) */
+  uint32_t child_index_cap;
   /* Marks for the timeline, and the links records and partition faults in order. */
   uint32_t *marks[VIZ_MARK_KINDS];
   uint32_t nmarks[VIZ_MARK_KINDS], marks_cap[VIZ_MARK_KINDS];
