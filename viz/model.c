@@ -450,15 +450,22 @@ static void finish(viz_state *s, uint32_t slot, uint32_t state, uint32_t ev) {
   s->nfinished++;
 }
 
-/* Removes a message slot from the in-flight list, keeping the order; true if it was there. */
+/* Removes a message slot from the in-flight list, keeping the order; true if it was there.
+ * Slots are numbered in send order and pushed in that order, so the list is sorted: a binary
+ * search finds it (a trace may have thousands of messages in flight). */
 static bool unfly(viz_state *s, uint32_t slot) {
-  for (uint32_t k = 0; k < s->nflying; k++) {
-    if (s->flying[k] != slot) continue;
-    memmove(&s->flying[k], &s->flying[k + 1], (size_t)(s->nflying - k - 1) * sizeof *s->flying);
-    s->nflying--;
-    return true;
+  uint32_t lo = 0, hi = s->nflying;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (s->flying[mid] < slot)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
-  return false;
+  if (lo == s->nflying || s->flying[lo] != slot) return false;
+  memmove(&s->flying[lo], &s->flying[lo + 1], (size_t)(s->nflying - lo - 1) * sizeof *s->flying);
+  s->nflying--;
+  return true;
 }
 
 static bool edge_find(const viz_state *s, uint32_t kind, uint32_t from, uint32_t to,
