@@ -472,7 +472,8 @@ static bool edge_find(const viz_state *s, uint32_t kind, uint32_t from, uint32_t
                       uint64_t ref, uint32_t *at) {
   for (uint32_t k = 0; k < s->nedges; k++) {
     const viz_edge *d = &s->edges[k];
-    if (d->kind == kind && d->from == from && d->to == to && (kind == VIZ_EDGE_LINK || d->ref == ref)) {
+    if (d->kind == kind && d->from == from && d->to == to &&
+        (kind == VIZ_EDGE_LINK || d->ref == ref)) {
       *at = k;
       return true;
     }
