@@ -113,6 +113,7 @@ typedef struct message {
   uint32_t flow_id; /* dense, from 1, given at the send; 0: not sent in this trace */
   uint32_t steps;   /* records after the send that carry the id */
   bool started;     /* pass 2: the flow's "s" was written */
+  uint64_t last_ns; /* pass 2: the time of its last flow event (an arrow never goes back) */
 } message;
 
 typedef struct exporter {
@@ -224,7 +225,7 @@ static int learn_message(exporter *x, const sim_record *rec) {
       x->msgs = grown;
       x->msg_cap = cap;
     }
-    x->msgs[x->msg_count] = (message){x->msg_count + 1, 0, false};
+    x->msgs[x->msg_count] = (message){x->msg_count + 1, 0, false, 0};
     return map_put(&x->msg_by_id, rec->c, x->msg_count++);
   }
   if (found) x->msgs[*found].steps++;
@@ -390,7 +391,8 @@ static void args_record(exporter *x, const sim_record *rec) {
 
 /* A short slice named `name` on track ti, with the flow event of message m inside it. */
 static void marker(exporter *x, uint32_t ti, const sim_record *rec, const char *name, message *m) {
-  event_begin(x, ti, "X", rec->time_ns, STEP_NS);
+  uint64_t time_ns = m && m->started && m->last_ns > rec->time_ns ? m->last_ns : rec->time_ns;
+  event_begin(x, ti, "X", time_ns, STEP_NS);
   uint64_t ts = x->tracks[ti].cursor_ns - STEP_NS;
   fputs(",\"dur\":0.001,\"cat\":\"msg\",\"name\":", x->out);
   jcstr(x->out, name);
@@ -404,6 +406,7 @@ static void marker(exporter *x, uint32_t ti, const sim_record *rec, const char *
     ph = --m->steps ? "t" : "f";
   }
   if (!ph) return;
+  m->last_ns = ts;
   elem(x);
   fprintf(x->out, "{\"ph\":\"%s\",\"pid\":%u,\"tid\":%u,\"ts\":", ph, x->tracks[ti].node + 1, ti + 1);
   jts(x->out, ts);

@@ -18,7 +18,8 @@
  *     every other record is an instant on the track of its process, with its readable line.
  * Timestamps are virtual time in microseconds with nanosecond decimals. Events of one track
  * that share a virtual time are laid out 2 ns apart in record order, so slices never overlap
- * and every track's timestamps increase; each event's args carry its exact virtual time.
+ * and every track's timestamps increase, and a flow's later events are never placed before
+ * its send (a drop at the send's instant); each event's args carry its exact virtual time.
  */
 #ifndef CRASHLAB_VIZ_EXPORT_PERFETTO_H
 #define CRASHLAB_VIZ_EXPORT_PERFETTO_H
