@@ -28,12 +28,12 @@
 
 /* ---- Small helpers -------------------------------------------------------------------------- */
 
-bool viz_rect_contains(viz_rect r, float x, float y) {
+bool viz_rect_contains(viz_box r, float x, float y) {
   return x >= r.x && y >= r.y && x < r.x + r.w && y < r.y + r.h;
 }
 
-viz_rect viz_xform_rect(const viz_xform *t, viz_rect w) {
-  return (viz_rect){w.x * t->zoom + t->off_x, w.y * t->zoom + t->off_y, w.w * t->zoom,
+viz_box viz_xform_rect(const viz_xform *t, viz_box w) {
+  return (viz_box){w.x * t->zoom + t->off_x, w.y * t->zoom + t->off_y, w.w * t->zoom,
                     w.h * t->zoom};
 }
 
@@ -136,7 +136,7 @@ int viz_tidy_layout(viz_tidy_node *nodes, uint32_t count, int32_t root, float bo
 
 /* ---- Grids --------------------------------------------------------------------------------- */
 
-uint32_t viz_grid_fit(viz_rect area, uint32_t count, float cell_aspect, float gap, uint32_t *rows) {
+uint32_t viz_grid_fit(viz_box area, uint32_t count, float cell_aspect, float gap, uint32_t *rows) {
   uint32_t best = 1;
   float best_score = -1.0f;
   if (count == 0) count = 1;
@@ -156,11 +156,11 @@ uint32_t viz_grid_fit(viz_rect area, uint32_t count, float cell_aspect, float ga
   return best;
 }
 
-viz_rect viz_grid_cell(viz_rect area, uint32_t cols, uint32_t rows, float gap, uint32_t index) {
+viz_box viz_grid_cell(viz_box area, uint32_t cols, uint32_t rows, float gap, uint32_t index) {
   float w = (area.w - gap * (float)(cols - 1)) / (float)cols;
   float h = (area.h - gap * (float)(rows - 1)) / (float)rows;
   uint32_t c = index % cols, r = index / cols;
-  return (viz_rect){area.x + (float)c * (w + gap), area.y + (float)r * (h + gap), w, h};
+  return (viz_box){area.x + (float)c * (w + gap), area.y + (float)r * (h + gap), w, h};
 }
 
 /* ---- The layout's tables ------------------------------------------------------------------- */
@@ -178,7 +178,7 @@ typedef struct place {
 
 typedef struct panel {
   uint32_t machine;
-  viz_rect rect, content; /* world */
+  viz_box rect, content; /* world */
   float scale;            /* world units per content unit */
   float org_x, org_y;     /* world position of content 0, 0 */
   float res_w, res_h;     /* reserved content size: the scale is planned for it */
@@ -214,7 +214,7 @@ struct viz_layout {
   uint32_t stack_cap;
   child_entry *children;     /* (parent node, key) -> node, open addressing */
   uint32_t child_count, child_cap;
-  viz_rect canvas;
+  viz_box canvas;
   uint32_t synced;           /* processes considered by viz_layout_update so far */
   uint32_t *incarnation;     /* per panel: the node index last seen on its machine */
 };
@@ -620,12 +620,12 @@ static void plan_panel(viz_layout *l, panel *pn) {
   pn->replan = false;
 }
 
-static void place_panels(viz_layout *l, viz_rect canvas) {
+static void place_panels(viz_layout *l, viz_box canvas) {
   uint32_t rows, cols = viz_grid_fit(canvas, l->panel_count, 1.6f, PANEL_GAP, &rows);
   for (uint32_t i = 0; i < l->panel_count; i++) {
     panel *pn = &l->panels[i];
     pn->rect = viz_grid_cell(canvas, cols, rows, PANEL_GAP, i);
-    pn->content = (viz_rect){pn->rect.x + PANEL_PAD, pn->rect.y + VIZ_PANEL_HEAD_H,
+    pn->content = (viz_box){pn->rect.x + PANEL_PAD, pn->rect.y + VIZ_PANEL_HEAD_H,
                              pn->rect.w - 2 * PANEL_PAD, pn->rect.h - VIZ_PANEL_HEAD_H - PANEL_PAD};
     if (pn->content.w < 1.0f) pn->content.w = 1.0f;
     if (pn->content.h < 1.0f) pn->content.h = 1.0f;
@@ -633,7 +633,7 @@ static void place_panels(viz_layout *l, viz_rect canvas) {
   }
 }
 
-int viz_layout_arrange(viz_layout *l, viz_rect canvas) {
+int viz_layout_arrange(viz_layout *l, viz_box canvas) {
   if (canvas.x != l->canvas.x || canvas.y != l->canvas.y || canvas.w != l->canvas.w ||
       canvas.h != l->canvas.h) {
     l->canvas = canvas;
@@ -664,7 +664,7 @@ int viz_layout_arrange(viz_layout *l, viz_rect canvas) {
   return 0;
 }
 
-int viz_layout_update(viz_layout *l, const viz_model *m, viz_rect canvas) {
+int viz_layout_update(viz_layout *l, const viz_model *m, viz_box canvas) {
   int err;
   /* Panels: one per machine seen; a new incarnation on a machine re-plans its panel. */
   uint32_t nodes = viz_model_node_count(m);
@@ -706,8 +706,8 @@ int viz_layout_update(viz_layout *l, const viz_model *m, viz_rect canvas) {
 /* ---- Queries ------------------------------------------------------------------------------- */
 
 uint32_t viz_layout_panel_count(const viz_layout *l) { return l->panel_count; }
-viz_rect viz_layout_panel_rect(const viz_layout *l, uint32_t i) { return l->panels[i].rect; }
-viz_rect viz_layout_panel_content(const viz_layout *l, uint32_t i) {
+viz_box viz_layout_panel_rect(const viz_layout *l, uint32_t i) { return l->panels[i].rect; }
+viz_box viz_layout_panel_content(const viz_layout *l, uint32_t i) {
   return l->panels[i].content;
 }
 uint32_t viz_layout_panel_machine(const viz_layout *l, uint32_t i) {
@@ -716,7 +716,7 @@ uint32_t viz_layout_panel_machine(const viz_layout *l, uint32_t i) {
 float viz_layout_panel_scale(const viz_layout *l, uint32_t i) { return l->panels[i].scale; }
 uint32_t viz_layout_panel_places(const viz_layout *l, uint32_t i) { return l->panels[i].places; }
 uint32_t viz_layout_panel_alive(const viz_layout *l, uint32_t i) { return l->panels[i].alive; }
-viz_rect viz_layout_bounds(const viz_layout *l) { return l->canvas; }
+viz_box viz_layout_bounds(const viz_layout *l) { return l->canvas; }
 
 int viz_layout_panel_of_machine(const viz_layout *l, uint32_t machine) {
   for (uint32_t i = 0; i < l->panel_count; i++)
@@ -729,7 +729,7 @@ bool viz_layout_panel_aggregated(const viz_layout *l, uint32_t i, const viz_xfor
   return pn->places > VIZ_PANEL_BOXES_MAX || VIZ_BOX_H * pn->scale * t->zoom < VIZ_BOX_H_MIN_PX;
 }
 
-static viz_rect box_of(const viz_layout *l, const panel *pn, const place *pl) {
+static viz_box box_of(const viz_layout *l, const panel *pn, const place *pl) {
   float cx, cy;
   if (pl->where == PLACE_GRID) {
     uint32_t cols = pn->grid_cols ? pn->grid_cols : 1;
@@ -739,7 +739,7 @@ static viz_rect box_of(const viz_layout *l, const panel *pn, const place *pl) {
     cx = l->tn_x[pl->index];
     cy = l->tn_y[pl->index];
   }
-  return (viz_rect){pn->org_x + cx * pn->scale, pn->org_y + cy * pn->scale,
+  return (viz_box){pn->org_x + cx * pn->scale, pn->org_y + cy * pn->scale,
                     VIZ_BOX_W * pn->scale, VIZ_BOX_H * pn->scale};
 }
 
@@ -750,7 +750,7 @@ int viz_layout_proc_panel(const viz_layout *l, uint32_t proc) {
   return viz_layout_panel_of_machine(l, pl->machine);
 }
 
-bool viz_layout_proc_rect(const viz_layout *l, uint32_t proc, viz_rect *out) {
+bool viz_layout_proc_rect(const viz_layout *l, uint32_t proc, viz_box *out) {
   int pi = viz_layout_proc_panel(l, proc);
   if (pi < 0) return false;
   *out = box_of(l, &l->panels[pi], &l->places[proc]);
@@ -758,7 +758,7 @@ bool viz_layout_proc_rect(const viz_layout *l, uint32_t proc, viz_rect *out) {
 }
 
 bool viz_layout_panel_next(const viz_layout *l, uint32_t i, uint32_t *cursor, uint32_t *proc,
-                           viz_rect *world, uint32_t *parent) {
+                           viz_box *world, uint32_t *parent) {
   const panel *pn = &l->panels[i];
   while (*cursor < pn->grid_count) {
     uint32_t p = pn->grid[(*cursor)++];

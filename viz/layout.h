@@ -39,11 +39,11 @@
 #include "model.h"
 
 /* A rectangle: top-left corner and size, in pixels or world units as the name says. */
-typedef struct viz_rect {
+typedef struct viz_box {
   float x, y, w, h;
-} viz_rect;
+} viz_box;
 
-bool viz_rect_contains(viz_rect r, float x, float y);
+bool viz_rect_contains(viz_box r, float x, float y);
 
 /* ---- The view transform ------------------------------------------------------------------ */
 
@@ -57,7 +57,7 @@ typedef struct viz_xform {
 #define VIZ_ZOOM_MAX 40.0f
 
 static inline viz_xform viz_xform_fit(void) { return (viz_xform){1.0f, 0.0f, 0.0f}; }
-viz_rect viz_xform_rect(const viz_xform *t, viz_rect world);
+viz_box viz_xform_rect(const viz_xform *t, viz_box world);
 void viz_xform_to_world(const viz_xform *t, float sx, float sy, float *wx, float *wy);
 /* Multiplies the zoom by `factor` (clamped to the bounds) keeping the world point under the
  * screen point sx, sy where it is (zoom about the mouse, or the canvas centre for z/x keys). */
@@ -90,9 +90,9 @@ int viz_tidy_layout(viz_tidy_node *nodes, uint32_t count, int32_t root, float bo
 /* The grid of `count` equal cells that fits `area` best (cells closest to aspect w/h =
  * cell_aspect, then fewer rows); gap pixels between cells. Returns the column count (>= 1)
  * and writes the row count. */
-uint32_t viz_grid_fit(viz_rect area, uint32_t count, float cell_aspect, float gap, uint32_t *rows);
+uint32_t viz_grid_fit(viz_box area, uint32_t count, float cell_aspect, float gap, uint32_t *rows);
 /* The rectangle of cell `index` (row-major) of a cols x rows grid filling area. */
-viz_rect viz_grid_cell(viz_rect area, uint32_t cols, uint32_t rows, float gap, uint32_t index);
+viz_box viz_grid_cell(viz_box area, uint32_t cols, uint32_t rows, float gap, uint32_t index);
 
 /* ---- The layout ---------------------------------------------------------------------------- */
 
@@ -151,19 +151,19 @@ void viz_layout_set_alive(viz_layout *l, uint32_t proc, bool alive);
  * canvas changed. Cost: O(processes placed) cheap checks plus O(tree size) for trees whose
  * shape changed. Call once per frame before drawing. Returns 0 or AC_ENOMEM.
  */
-int viz_layout_update(viz_layout *l, const viz_model *m, viz_rect canvas);
+int viz_layout_update(viz_layout *l, const viz_model *m, viz_box canvas);
 
 /* Lays out the panels and their contents for `canvas` (viz_layout_update calls it; the tests
  * call it after viz_layout_place). Returns 0 or AC_ENOMEM. */
-int viz_layout_arrange(viz_layout *l, viz_rect canvas);
+int viz_layout_arrange(viz_layout *l, viz_box canvas);
 
 /* ---- Queries (world coordinates; viz_xform_rect maps them to the screen) ------------------ */
 
 uint32_t viz_layout_panel_count(const viz_layout *l);
 /* Panel i (0 .. count - 1, in machine order): its rectangle (title strip included), the area
  * its content is scaled into, its machine. */
-viz_rect viz_layout_panel_rect(const viz_layout *l, uint32_t i);
-viz_rect viz_layout_panel_content(const viz_layout *l, uint32_t i);
+viz_box viz_layout_panel_rect(const viz_layout *l, uint32_t i);
+viz_box viz_layout_panel_content(const viz_layout *l, uint32_t i);
 uint32_t viz_layout_panel_machine(const viz_layout *l, uint32_t i);
 /* The panel of a machine, or -1. */
 int viz_layout_panel_of_machine(const viz_layout *l, uint32_t machine);
@@ -181,7 +181,7 @@ bool viz_layout_panel_aggregated(const viz_layout *l, uint32_t i, const viz_xfor
 
 /* The world rectangle of a process's box (a replaced child: its successor's box). false when
  * the process has no place (never placed, or dropped when its panel was re-planned). */
-bool viz_layout_proc_rect(const viz_layout *l, uint32_t proc, viz_rect *out);
+bool viz_layout_proc_rect(const viz_layout *l, uint32_t proc, viz_box *out);
 /* The panel index of a process's place, or -1. */
 int viz_layout_proc_panel(const viz_layout *l, uint32_t proc);
 
@@ -195,9 +195,9 @@ uint32_t viz_layout_hit(const viz_layout *l, const viz_xform *t, float sx, float
  * grid and tree roots). Start with *cursor = 0; returns false after the last place.
  */
 bool viz_layout_panel_next(const viz_layout *l, uint32_t i, uint32_t *cursor, uint32_t *proc,
-                           viz_rect *world, uint32_t *parent);
+                           viz_box *world, uint32_t *parent);
 
 /* The world rectangle holding every panel: the canvas of the last arrange. */
-viz_rect viz_layout_bounds(const viz_layout *l);
+viz_box viz_layout_bounds(const viz_layout *l);
 
 #endif

@@ -1,0 +1,995 @@
+/*
+ * Drawing (draw.h): the model at its cursor and the layout, as one frame of draw commands.
+ *
+ * Order (painter's): background regions, panels (fill, title strip, tree edges, boxes, counts
+ * when aggregated), links and monitors, network cuts, messages, crash flashes, the legend, the
+ * timeline, the inspector, then overlays (search box, tooltip, key help). The canvas and each
+ * panel are clipped, so nothing drawn for a panel spills into the timeline or the inspector.
+ *
+ * Invariant checked by the tests: every text command is cut to the width it has (text_fit) and
+ * lies on a filled rectangle drawn before it. States are told apart by shape as well as colour:
+ * a supervisor's box has notched corners, a process trapping exits a double border, a paused or
+ * slowed one is hatched with "||" or "~", a crash flashes a thick ring with its reason.
+ *
+ * Fades (dead processes, crash flashes, dropped messages) last VIZ fade windows of 1/40 of the
+ * trace's span, so they read the same on a 10 ms run and on a 10 minute one. Cost: O(places
+ * drawn + messages in flight + edges) per frame, plus the layout's update.
+ */
+#include "draw.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "status.h"
+
+const viz_color viz_background = {24, 26, 31, 255};
+
+const viz_palette viz_colors = {
+    .running = {46, 140, 70, 255},
+    .waiting = {44, 86, 140, 255},
+    .supervisor = {112, 78, 160, 255},
+    .paused = {140, 110, 36, 255},
+    .crash = {214, 48, 48, 255},
+    .dead = {80, 82, 88, 255},
+    .text = {228, 230, 235, 255},
+    .text_dim = {150, 155, 166, 255},
+    .panel = {36, 39, 46, 255},
+    .panel_down = {52, 52, 54, 255},
+    .message = {250, 222, 110, 255},
+    .dropped = {255, 90, 90, 255},
+    .cut = {235, 60, 60, 255},
+    .flaky = {235, 160, 40, 255},
+    .link = {150, 160, 176, 255},
+    .monitor = {96, 176, 210, 255},
+    .cursor = {255, 255, 255, 255},
+    .fault = {235, 160, 40, 255},
+    .property = {225, 80, 205, 255},
+    .match = {255, 230, 0, 255},
+};
+
+static const viz_color c_bar = {32, 35, 42, 255};
+static const viz_color c_border = {72, 78, 90, 255};
+static const viz_color c_dark = {16, 17, 20, 255};
+static const viz_color c_banner = {110, 28, 36, 255};
+
+const viz_key_help viz_draw_keys[] = {
+    {"space", "pause / play"},
+    {".  ,", "step one event forward / back"},
+    {"right  left", "seek forward / back"},
+    {"+  -", "faster / slower"},
+    {"]  [", "next / previous fault or crash"},
+    {"l", "show links"},
+    {"m", "show monitors"},
+    {"/", "search by name or pid"},
+    {"z  x", "zoom in / out"},
+    {"arrows, drag", "pan"},
+    {"0", "fit the view"},
+    {"click", "select a process (inspector)"},
+    {"?", "this help"},
+    {"Esc", "close overlay / deselect"},
+    {"q", "quit"},
+    {NULL, NULL},
+};
+
+void viz_view_init(viz_view *v, float width_px, float height_px) {
+  memset(v, 0, sizeof *v);
+  v->width_px = width_px;
+  v->height_px = height_px;
+  v->metrics = &viz_metrics_default;
+  v->xf = viz_xform_fit();
+  v->flags = VIZ_VIEW_LINKS;
+  v->selected = VIZ_NONE;
+  v->hover = VIZ_NONE;
+  v->speed = 1.0;
+}
+
+/* ---- Small helpers -------------------------------------------------------------------------- */
+
+static viz_color fade(viz_color c, float k) {
+  if (k < 0.0f) k = 0.0f;
+  if (k > 1.0f) k = 1.0f;
+  c.a = (uint8_t)((float)c.a * k);
+  return c;
+}
+
+/* Draws s at x, y cut to max_w pixels (a cut string ends in '~'); nothing if not one character
+ * fits. Returns the width drawn. */
+static float text_fit(viz_cmds *c, const viz_metrics *mt, float x, float y, float max_w,
+                      viz_font_size size, viz_color col, const char *s) {
+  float adv = mt->advance[size];
+  int fit = max_w > 0.0f ? (int)floorf(max_w / adv + 1e-3f) : 0;
+  int n = (int)strlen(s);
+  if (fit <= 0 || n == 0) return 0.0f;
+  if (n <= fit) {
+    viz_text(c, x, y, size, col, s, n);
+    return viz_text_width(mt, size, n);
+  }
+  char buf[512];
+  if (fit > (int)sizeof buf - 1) fit = (int)sizeof buf - 1;
+  memcpy(buf, s, (size_t)fit);
+  if (fit >= 3) buf[fit - 1] = '~';
+  viz_text(c, x, y, size, col, buf, fit);
+  return viz_text_width(mt, size, fit);
+}
+
+/* A line of text on its own filled background, cut to max_w; returns the box width. */
+static float label_box(viz_cmds *c, const viz_metrics *mt, float x, float y, float max_w,
+                       viz_font_size size, viz_color bg, viz_color fg, const char *s) {
+  float adv = mt->advance[size], pad = 3.0f;
+  int n = (int)strlen(s), fit = (int)floorf((max_w - 2 * pad) / adv + 1e-3f);
+  if (fit <= 0 || n == 0) return 0.0f;
+  float w = (float)(n < fit ? n : fit) * adv + 2 * pad;
+  viz_fill(c, x, y, w, mt->line_height[size], bg);
+  text_fit(c, mt, x + pad, y, w - 2 * pad, size, fg, s);
+  return w;
+}
+
+static void pid_text(uint64_t bits, char *buf, size_t cap) {
+  ac_pid p = {bits};
+  snprintf(buf, cap, "<%u.%u.%u>", ac_pid_node(p), ac_pid_slot(p), ac_pid_gen(p));
+}
+
+static uint64_t span_t0(const viz_model *m) { return viz_model_first_ns(m); }
+static uint64_t span_t1(const viz_model *m) {
+  uint64_t t0 = viz_model_first_ns(m), t1 = viz_model_last_ns(m);
+  return t1 > t0 ? t1 : t0 + 1;
+}
+/* The window over which marks fade: 1/40 of the trace's span. */
+static uint64_t fade_ns(const viz_model *m) {
+  uint64_t w = (span_t1(m) - span_t0(m)) / 40;
+  return w ? w : 1;
+}
+
+static float cx_of(viz_box r) { return r.x + r.w / 2.0f; }
+static float cy_of(viz_box r) { return r.y + r.h / 2.0f; }
+
+static viz_box intersect(viz_box a, viz_box b) {
+  float x0 = fmaxf(a.x, b.x), y0 = fmaxf(a.y, b.y);
+  float x1 = fminf(a.x + a.w, b.x + b.w), y1 = fminf(a.y + a.h, b.y + b.h);
+  return (viz_box){x0, y0, x1 > x0 ? x1 - x0 : 0.0f, y1 > y0 ? y1 - y0 : 0.0f};
+}
+
+/* ---- Regions, title ------------------------------------------------------------------------- */
+
+static uint32_t failed_property(const viz_model *m) {
+  uint32_t n;
+  const uint32_t *marks = viz_model_marks(m, VIZ_MARK_PROPERTY, &n);
+  return n ? marks[0] : VIZ_NONE;
+}
+
+void viz_draw_regions(const viz_model *m, const viz_view *v, viz_regions *out) {
+  const viz_metrics *mt = v->metrics;
+  float W = v->width_px, H = v->height_px, y = 0.0f;
+  memset(out, 0, sizeof *out);
+  viz_font_size ts = W >= 1000.0f ? VIZ_FONT_LARGE : VIZ_FONT_NORMAL;
+  out->title = (viz_box){0, 0, W, mt->line_height[ts] + 8.0f};
+  y = out->title.h;
+  if (failed_property(m) != VIZ_NONE) {
+    out->banner = (viz_box){0, y, W, mt->line_height[VIZ_FONT_NORMAL] + 6.0f};
+    y += out->banner.h;
+  }
+  float tl_h = H >= 600.0f ? 72.0f : 54.0f;
+  out->timeline = (viz_box){0, H - tl_h, W, tl_h};
+  float bottom = out->timeline.y;
+  if (!(v->flags & VIZ_VIEW_NO_LEGEND)) {
+    float lh = mt->line_height[VIZ_FONT_SMALL] + 6.0f;
+    out->legend = (viz_box){0, bottom - lh, W, lh};
+    bottom -= lh;
+  }
+  float cw = W;
+  if (v->selected != VIZ_NONE) {
+    float iw = W * 0.3f;
+    if (iw < 220.0f) iw = W < 500.0f ? W * 0.45f : 220.0f;
+    if (iw > 360.0f) iw = 360.0f;
+    out->inspector = (viz_box){W - iw, y, iw, bottom - y};
+    cw = W - iw;
+  }
+  out->canvas = (viz_box){0, y, cw, bottom - y > 1.0f ? bottom - y : 1.0f};
+}
+
+static const char *verdict(const viz_model *m, const viz_view *v) {
+  uint32_t n;
+  const uint32_t *ends = viz_model_marks(m, VIZ_MARK_RUN_END, &n);
+  if (n) {
+    const viz_event *e = viz_model_event(m, ends[n - 1]);
+    return e->a == 0 ? "PASS" : e->a == 1 ? "FAIL" : "ERROR";
+  }
+  if (failed_property(m) != VIZ_NONE) return "FAIL";
+  return (v->flags & VIZ_VIEW_LIVE) ? "running" : "no verdict";
+}
+
+size_t viz_draw_title(const viz_model *m, const viz_view *v, char *buf, size_t cap) {
+  char t[64];
+  sim_format_duration(v->time_ns, t, sizeof t);
+  int n = snprintf(buf, cap, "crashlab - %s - seed %llu - t=%s - %s",
+                   v->scenario && v->scenario[0] ? v->scenario : "trace",
+                   (unsigned long long)v->seed, t, verdict(m, v));
+  return n < 0 ? 0 : (size_t)n;
+}
+
+static void draw_title(viz_cmds *c, const viz_model *m, const viz_view *v, const viz_regions *g) {
+  const viz_metrics *mt = v->metrics;
+  viz_font_size ts = v->width_px >= 1000.0f ? VIZ_FONT_LARGE : VIZ_FONT_NORMAL;
+  viz_fill(c, g->title.x, g->title.y, g->title.w, g->title.h, c_bar);
+  char line[512], t[64], speed[48];
+  sim_format_duration(v->time_ns, t, sizeof t);
+  snprintf(speed, sizeof speed, "%s%gx", (v->flags & VIZ_VIEW_PAUSED) ? "paused " : "", v->speed);
+  const char *vd = verdict(m, v);
+  snprintf(line, sizeof line, "%s  seed %llu  t=%s", v->scenario && v->scenario[0] ? v->scenario : "trace",
+           (unsigned long long)v->seed, t);
+  /* The verdict and the speed on the right, the rest cut to the room left. */
+  float vw = viz_text_width(mt, ts, (int)strlen(vd)) + 16.0f;
+  float sw = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(speed)) + 12.0f;
+  float right = g->title.w - 8.0f;
+  viz_color vc = strcmp(vd, "PASS") == 0 ? viz_colors.running
+                 : strcmp(vd, "running") == 0 || strcmp(vd, "no verdict") == 0 ? c_border
+                                                                               : viz_colors.crash;
+  if (vw + sw + 40.0f < g->title.w) {
+    viz_fill(c, right - vw, g->title.y + 3.0f, vw, g->title.h - 6.0f, vc);
+    text_fit(c, mt, right - vw + 8.0f, g->title.y + 4.0f, vw - 16.0f, ts, viz_colors.text, vd);
+    right -= vw + 8.0f;
+    text_fit(c, mt, right - sw + 6.0f, g->title.y + (g->title.h - mt->line_height[0]) / 2.0f,
+             sw - 12.0f, VIZ_FONT_SMALL, viz_colors.text_dim, speed);
+    right -= sw;
+  }
+  text_fit(c, mt, 8.0f, g->title.y + 4.0f, right - 16.0f, ts, viz_colors.text, line);
+}
+
+static void draw_banner(viz_cmds *c, const viz_model *m, const viz_view *v, const viz_regions *g) {
+  uint32_t ev = failed_property(m);
+  if (ev == VIZ_NONE || g->banner.w <= 0.0f) return;
+  char name[128], msg[256], line[420];
+  viz_model_property_text(m, ev, name, sizeof name, msg, sizeof msg);
+  const viz_event *e = viz_model_event(m, ev);
+  char t[64];
+  sim_format_duration(e->time_ns, t, sizeof t);
+  snprintf(line, sizeof line, "property %.100s failed at %.40s: %.250s", name, t, msg);
+  viz_fill(c, g->banner.x, g->banner.y, g->banner.w, g->banner.h, c_banner);
+  text_fit(c, v->metrics, 8.0f, g->banner.y + 3.0f, g->banner.w - 16.0f, VIZ_FONT_NORMAL,
+           viz_colors.text, line);
+}
+
+/* ---- Panels and boxes ------------------------------------------------------------------------ */
+
+typedef struct frame {
+  viz_cmds *c;
+  const viz_model *m;
+  viz_layout *l;
+  const viz_view *v;
+  const viz_metrics *mt;
+  viz_regions g;
+  uint64_t t_ns, fade_ns;
+  uint32_t nprocs;
+  uint32_t *matches; /* sorted process indices matching the search */
+  uint32_t nmatches;
+} frame;
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static bool is_match(const frame *f, uint32_t proc) {
+  return f->nmatches &&
+         bsearch(&proc, f->matches, f->nmatches, sizeof *f->matches, cmp_u32) != NULL;
+}
+
+/* The latest node on a machine at the cursor, or NULL. */
+static const viz_node *machine_node(const viz_model *m, uint32_t machine) {
+  const viz_node *best = NULL;
+  for (uint32_t i = 0, n = viz_model_node_count(m); i < n; i++) {
+    const viz_node *nd = viz_model_node(m, i);
+    if (nd && nd->machine == machine && (!best || nd->index > best->index)) best = nd;
+  }
+  return best;
+}
+
+/* Diagonal hatching inside a box (paused, slowed), clipped to the box within the panel clip. */
+static void hatch(frame *f, viz_box b, viz_box clip, viz_color col) {
+  viz_box r = intersect(b, clip);
+  if (r.w <= 0.0f || r.h <= 0.0f) return;
+  viz_clip(f->c, r.x, r.y, r.w, r.h);
+  for (float x = b.x - b.h; x < b.x + b.w; x += 6.0f)
+    viz_line(f->c, x, b.y + b.h, x + b.h, b.y, 1, 0, col);
+  viz_clip(f->c, clip.x, clip.y, clip.w, clip.h);
+}
+
+static void draw_box(frame *f, uint32_t proc, viz_box b, viz_box clip, viz_color panel_bg) {
+  const viz_model *m = f->m;
+  const viz_proc *p = viz_model_proc(m, proc);
+  uint32_t flags = viz_model_proc_flags(m, proc);
+  uint64_t dead_ns = 0;
+  bool dead = viz_model_proc_dead(m, proc, &dead_ns);
+  float k = 1.0f;
+  viz_color fill = viz_colors.waiting;
+  if (dead) {
+    uint64_t age = f->t_ns > dead_ns ? f->t_ns - dead_ns : 0;
+    k = 1.0f - (float)age / (float)f->fade_ns;
+    if (k <= 0.05f) return; /* faded out: its place stays empty */
+    bool crashed = p->exit_abnormal && p->exit_event != VIZ_NONE && !(flags & VIZ_PROC_NODE_DOWN);
+    fill = crashed ? viz_colors.crash : viz_colors.dead;
+  } else if (p->is_supervisor) {
+    fill = viz_colors.supervisor;
+  } else if (flags & VIZ_PROC_PAUSED) {
+    fill = viz_colors.paused;
+  } else if (flags & VIZ_PROC_RUNNING) {
+    fill = viz_colors.running;
+  }
+  viz_fill(f->c, b.x, b.y, b.w, b.h, fade(fill, k));
+  float notch = fminf(5.0f, fminf(b.w, b.h) / 4.0f);
+  if (p->is_supervisor && notch >= 1.0f) { /* notched corners: a supervisor's shape */
+    viz_fill(f->c, b.x, b.y, notch, notch, panel_bg);
+    viz_fill(f->c, b.x + b.w - notch, b.y, notch, notch, panel_bg);
+    viz_fill(f->c, b.x, b.y + b.h - notch, notch, notch, panel_bg);
+    viz_fill(f->c, b.x + b.w - notch, b.y + b.h - notch, notch, notch, panel_bg);
+  }
+  if (!dead && (flags & VIZ_PROC_RUNNING) && p->is_supervisor)
+    viz_rect(f->c, b.x, b.y, b.w, b.h, 2, viz_colors.running); /* a running supervisor */
+  if (!dead && (flags & VIZ_PROC_TRAP)) { /* trapping exits: a double border */
+    viz_rect(f->c, b.x, b.y, b.w, b.h, 1, viz_colors.text);
+    if (b.w > 8.0f && b.h > 8.0f) viz_rect(f->c, b.x + 3, b.y + 3, b.w - 6, b.h - 6, 1, viz_colors.text);
+  }
+  const char *icon = NULL;
+  if (!dead && (flags & (VIZ_PROC_PAUSED | VIZ_PROC_SLOWED))) {
+    hatch(f, b, clip, (viz_color){255, 255, 255, 70});
+    icon = (flags & VIZ_PROC_PAUSED) ? "||" : "~";
+  }
+  if (is_match(f, proc)) viz_rect(f->c, b.x - 2, b.y - 2, b.w + 4, b.h + 4, 2, viz_colors.match);
+  if (proc == f->v->selected) viz_rect(f->c, b.x - 3, b.y - 3, b.w + 6, b.h + 6, 2, viz_colors.cursor);
+  /* Inside: the restart badge and the icon on the right, the label in what is left. */
+  const viz_metrics *mt = f->mt;
+  float lh = mt->line_height[VIZ_FONT_SMALL];
+  if (b.h < lh) return;
+  float ty = b.y + (b.h - lh) / 2.0f, right = b.x + b.w - 3.0f;
+  viz_restart_info ri;
+  if (!dead && p->child_slot != VIZ_NONE && viz_model_restart_info(m, proc, &ri) == 0 && ri.restarts) {
+    char badge[16];
+    snprintf(badge, sizeof badge, "%u", ri.restarts > 99 ? 99u : ri.restarts);
+    float bw = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(badge)) + 4.0f;
+    if (bw + 8.0f < b.w) {
+      viz_fill(f->c, right - bw, ty, bw, lh, viz_colors.fault);
+      text_fit(f->c, mt, right - bw + 2.0f, ty, bw - 4.0f, VIZ_FONT_SMALL, c_dark, badge);
+      right -= bw + 2.0f;
+    }
+  }
+  if (icon) {
+    float iw = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(icon));
+    if (iw + 8.0f < right - b.x) {
+      text_fit(f->c, mt, right - iw, ty, iw, VIZ_FONT_SMALL, fade(viz_colors.text, k), icon);
+      right -= iw + 2.0f;
+    }
+  }
+  char label[VIZ_NAME_MAX + 8];
+  viz_model_proc_display(m, proc, label, sizeof label);
+  text_fit(f->c, mt, b.x + 3.0f, ty, right - b.x - 3.0f, VIZ_FONT_SMALL, fade(viz_colors.text, k),
+           label);
+}
+
+/* Counts instead of boxes: the node's processes, then its supervisors' subtrees. */
+static void draw_counts(frame *f, uint32_t pi, viz_box body, const uint32_t *sizes,
+                        const uint32_t *per_node, uint32_t nnodes) {
+  const viz_metrics *mt = f->mt;
+  uint32_t machine = viz_layout_panel_machine(f->l, pi), alive = 0;
+  for (uint32_t i = 0; i < nnodes; i++) {
+    const viz_node *nd = viz_model_node(f->m, i);
+    if (nd && nd->machine == machine) alive += per_node[i];
+  }
+  char line[160];
+  float x = body.x + 6.0f, y = body.y + 4.0f, w = body.w - 12.0f;
+  viz_font_size big = body.h > 80.0f && body.w > 220.0f ? VIZ_FONT_LARGE : VIZ_FONT_NORMAL;
+  snprintf(line, sizeof line, "%u processes", alive);
+  if (y + mt->line_height[big] <= body.y + body.h)
+    text_fit(f->c, mt, x, y, w, big, viz_colors.text, line);
+  y += mt->line_height[big] + 2.0f;
+  for (uint32_t i = 0; sizes && i < f->nprocs; i++) {
+    if (y + mt->line_height[VIZ_FONT_SMALL] > body.y + body.h) break;
+    const viz_proc *p = viz_model_proc(f->m, i);
+    const viz_node *nd = viz_model_node(f->m, p->node);
+    if (!p->is_supervisor || !sizes[i] || !nd || nd->machine != machine) continue;
+    char name[VIZ_NAME_MAX + 8];
+    viz_model_proc_display(f->m, i, name, sizeof name);
+    snprintf(line, sizeof line, "%s: %u", name, sizes[i] - 1);
+    text_fit(f->c, mt, x + 8.0f, y, w - 8.0f, VIZ_FONT_SMALL, viz_colors.text_dim, line);
+    y += mt->line_height[VIZ_FONT_SMALL];
+  }
+}
+
+static void draw_panel(frame *f, uint32_t pi, const uint32_t *sizes, const uint32_t *per_node,
+                       uint32_t nnodes) {
+  const viz_metrics *mt = f->mt;
+  viz_box r = viz_xform_rect(&f->v->xf, viz_layout_panel_rect(f->l, pi));
+  viz_box clip = intersect(r, f->g.canvas);
+  if (clip.w <= 0.0f || clip.h <= 0.0f) return;
+  uint32_t machine = viz_layout_panel_machine(f->l, pi);
+  const viz_node *nd = machine_node(f->m, machine);
+  bool up = nd && viz_model_node_up(f->m, nd->index);
+  viz_color bg = up ? viz_colors.panel : viz_colors.panel_down;
+  viz_clip(f->c, clip.x, clip.y, clip.w, clip.h);
+  viz_fill(f->c, r.x, r.y, r.w, r.h, bg);
+  viz_rect(f->c, r.x, r.y, r.w, r.h, 1, c_border);
+  /* The title strip: name, then "crashed" or the incarnation. */
+  float head_h = VIZ_PANEL_HEAD_H * f->v->xf.zoom;
+  viz_font_size hs = head_h >= mt->line_height[VIZ_FONT_NORMAL] ? VIZ_FONT_NORMAL : VIZ_FONT_SMALL;
+  if (head_h >= mt->line_height[hs]) {
+    char head[160];
+    const char *state = !nd ? "" : !up ? "  crashed" : "";
+    char inc[32] = "";
+    if (nd && nd->incarnation > 0 && up) snprintf(inc, sizeof inc, "  incarnation %u", nd->incarnation + 1);
+    snprintf(head, sizeof head, "%s%s%s", nd ? nd->name : "?", state, inc);
+    viz_fill(f->c, r.x + 1, r.y + 1, r.w - 2, head_h - 1, up ? c_bar : viz_colors.panel_down);
+    text_fit(f->c, mt, r.x + 6.0f, r.y + (head_h - mt->line_height[hs]) / 2.0f, r.w - 12.0f, hs,
+             up ? viz_colors.text : viz_colors.text_dim, head);
+  }
+  viz_box body = viz_xform_rect(&f->v->xf, viz_layout_panel_content(f->l, pi));
+  if (viz_layout_panel_aggregated(f->l, pi, &f->v->xf)) {
+    draw_counts(f, pi, body, sizes, per_node, nnodes);
+    viz_unclip(f->c);
+    return;
+  }
+  /* Tree edges under the boxes, then the boxes. */
+  uint32_t cur = 0, proc, parent;
+  viz_box w;
+  while (viz_layout_panel_next(f->l, pi, &cur, &proc, &w, &parent)) {
+    if (parent == VIZ_NONE || proc >= f->nprocs || parent >= f->nprocs) continue;
+    viz_box a, b = viz_xform_rect(&f->v->xf, w);
+    if (!viz_layout_proc_rect(f->l, parent, &a)) continue;
+    a = viz_xform_rect(&f->v->xf, a);
+    viz_line(f->c, cx_of(a), a.y + a.h, cx_of(b), b.y, 1, 0, c_border);
+  }
+  cur = 0;
+  while (viz_layout_panel_next(f->l, pi, &cur, &proc, &w, &parent)) {
+    if (proc >= f->nprocs) continue; /* not spawned yet at the cursor */
+    viz_box b = viz_xform_rect(&f->v->xf, w);
+    if (b.x > clip.x + clip.w || b.y > clip.y + clip.h || b.x + b.w < clip.x || b.y + b.h < clip.y)
+      continue;
+    draw_box(f, proc, b, clip, bg);
+  }
+  viz_unclip(f->c);
+}
+
+/* ---- Lines between boxes and panels ---------------------------------------------------------- */
+
+/* A process's box on screen, when it is drawn as a box (its panel not aggregated). */
+static bool screen_box(const frame *f, uint32_t proc, viz_box *out) {
+  if (proc == VIZ_NONE || proc >= f->nprocs) return false;
+  int pi = viz_layout_proc_panel(f->l, proc);
+  if (pi < 0 || viz_layout_panel_aggregated(f->l, (uint32_t)pi, &f->v->xf)) return false;
+  viz_box w;
+  if (!viz_layout_proc_rect(f->l, proc, &w)) return false;
+  *out = viz_xform_rect(&f->v->xf, w);
+  return true;
+}
+
+static bool panel_centre(const frame *f, uint32_t machine, float *x, float *y) {
+  int pi = viz_layout_panel_of_machine(f->l, machine);
+  if (pi < 0) return false;
+  viz_box r = viz_xform_rect(&f->v->xf, viz_layout_panel_rect(f->l, (uint32_t)pi));
+  *x = cx_of(r);
+  *y = cy_of(r);
+  return true;
+}
+
+static void draw_edges(frame *f) {
+  uint32_t n;
+  const viz_edge *e = viz_model_edges(f->m, &n);
+  for (uint32_t i = 0; i < n; i++) {
+    bool link = e[i].kind == VIZ_EDGE_LINK;
+    if (!(f->v->flags & (link ? VIZ_VIEW_LINKS : VIZ_VIEW_MONITORS))) continue;
+    viz_box a, b;
+    if (!screen_box(f, e[i].from, &a) || !screen_box(f, e[i].to, &b)) continue;
+    viz_line(f->c, cx_of(a), cy_of(a), cx_of(b), cy_of(b), 1, !link,
+             link ? fade(viz_colors.link, 0.8f) : viz_colors.monitor);
+    if (!link) viz_circle(f->c, cx_of(b), b.y, 3.0f, 0, viz_colors.monitor); /* the watched end */
+  }
+}
+
+/* A dashed line between two panels for each down (or flaky) direction, offset to its side, with
+ * a cut mark half-way. */
+static void draw_network(frame *f) {
+  for (int flaky = 0; flaky <= 1; flaky++) {
+    viz_netpair pairs[64];
+    uint32_t n = viz_model_net_pairs(f->m, flaky, pairs, 64);
+    if (n > 64) n = 64;
+    viz_color col = flaky ? viz_colors.flaky : viz_colors.cut;
+    for (uint32_t i = 0; i < n; i++) {
+      float x0, y0, x1, y1;
+      if (pairs[i].from_machine == VIZ_NONE || pairs[i].to_machine == VIZ_NONE ||
+          !panel_centre(f, pairs[i].from_machine, &x0, &y0) ||
+          !panel_centre(f, pairs[i].to_machine, &x1, &y1))
+        continue;
+      float dx = x1 - x0, dy = y1 - y0, len = sqrtf(dx * dx + dy * dy);
+      if (len < 1.0f) continue;
+      float ox = -dy / len * 4.0f, oy = dx / len * 4.0f; /* each direction on its own side */
+      viz_line(f->c, x0 + ox, y0 + oy, x1 + ox, y1 + oy, 2, 1, col);
+      float mx = (x0 + x1) / 2.0f + ox, my = (y0 + y1) / 2.0f + oy;
+      if (!flaky) { /* the cut: a short bar across the line */
+        float px = -oy * 2.0f, py = ox * 2.0f;
+        (void)px;
+        viz_line(f->c, mx - ox * 2.0f, my - oy * 2.0f, mx + ox * 2.0f, my + oy * 2.0f, 3, 0, col);
+        (void)py;
+      }
+      /* An arrowhead near the receiving end says the direction. */
+      float ax = x0 + dx * 0.8f + ox, ay = y0 + dy * 0.8f + oy;
+      viz_circle(f->c, ax, ay, 3.0f, 0, col);
+    }
+  }
+}
+
+/* Messages between aggregated panels: one edge per pair of machines, as thick as the log of
+ * the sends in the last fade window, with the count. */
+static void draw_traffic(frame *f, uint32_t nnodes) {
+  if (nnodes == 0 || nnodes > 256) return;
+  uint32_t *mx = calloc((size_t)nnodes * nnodes, sizeof *mx);
+  if (!mx) {
+    f->c->err = AC_ENOMEM;
+    return;
+  }
+  viz_model_node_traffic(f->m, f->fade_ns, mx, nnodes);
+  for (uint32_t a = 0; a < nnodes; a++)
+    for (uint32_t b = 0; b < nnodes; b++) {
+      uint32_t k = mx[a * nnodes + b];
+      const viz_node *na = viz_model_node(f->m, a), *nb = viz_model_node(f->m, b);
+      if (!k || a == b || !na || !nb || na->machine == nb->machine) continue;
+      int pa = viz_layout_panel_of_machine(f->l, na->machine);
+      int pb = viz_layout_panel_of_machine(f->l, nb->machine);
+      if (pa < 0 || pb < 0) continue;
+      if (!viz_layout_panel_aggregated(f->l, (uint32_t)pa, &f->v->xf) &&
+          !viz_layout_panel_aggregated(f->l, (uint32_t)pb, &f->v->xf))
+        continue;
+      float x0, y0, x1, y1;
+      panel_centre(f, na->machine, &x0, &y0);
+      panel_centre(f, nb->machine, &x1, &y1);
+      int width = 1 + (int)log2f((float)k);
+      viz_line(f->c, x0, y0 + 10.0f, x1, y1 + 10.0f, width > 10 ? 10 : width, 0,
+               fade(viz_colors.message, 0.7f));
+      char count[24];
+      snprintf(count, sizeof count, "%u", k);
+      label_box(f->c, f->mt, (x0 + x1) / 2.0f, (y0 + y1) / 2.0f + 10.0f, 120.0f, VIZ_FONT_SMALL,
+                c_dark, viz_colors.message, count);
+    }
+  free(mx);
+}
+
+static void draw_x(viz_cmds *c, float x, float y, float r, viz_color col) {
+  viz_line(c, x - r, y - r, x + r, y + r, 2, 0, col);
+  viz_line(c, x - r, y + r, x + r, y - r, 2, 0, col);
+}
+
+/* Where a message is drawn: sender box centre, receiver box (or its node's panel) centre. */
+static bool flight_ends(const frame *f, const viz_flight *fl, float *x0, float *y0, float *x1,
+                        float *y1) {
+  viz_box a, b;
+  if (!screen_box(f, viz_model_find_pid(f->m, fl->from), &a)) return false;
+  *x0 = cx_of(a);
+  *y0 = cy_of(a);
+  if (fl->to && screen_box(f, viz_model_find_pid(f->m, fl->to), &b)) {
+    *x1 = cx_of(b);
+    *y1 = cy_of(b);
+    return true;
+  }
+  const viz_node *nd = fl->to_node != VIZ_NONE ? viz_model_node(f->m, fl->to_node) : NULL;
+  return nd && panel_centre(f, nd->machine, x1, y1);
+}
+
+static void draw_messages(frame *f) {
+  uint32_t cap = 2048;
+  viz_flight *fl = malloc(cap * sizeof *fl);
+  if (!fl) {
+    f->c->err = AC_ENOMEM;
+    return;
+  }
+  uint32_t n = viz_model_flights(f->m, f->fade_ns, fl, cap);
+  if (n > cap) n = cap;
+  for (uint32_t i = 0; i < n; i++) {
+    float x0, y0, x1, y1;
+    if (!flight_ends(f, &fl[i], &x0, &y0, &x1, &y1)) continue;
+    bool known = fl[i].arrive_ns != VIZ_TIME_UNKNOWN && fl[i].arrive_ns > fl[i].send_ns;
+    uint64_t at = fl[i].state == VIZ_FLIGHT_IN_FLIGHT || fl[i].end_ns == VIZ_TIME_UNKNOWN
+                      ? f->t_ns : fl[i].end_ns;
+    float k = known ? (float)((double)(at > fl[i].send_ns ? at - fl[i].send_ns : 0) /
+                              (double)(fl[i].arrive_ns - fl[i].send_ns))
+                    : 0.15f; /* arrival unknown (live): near the sender */
+    if (k > 1.0f) k = 1.0f;
+    float x = x0 + (x1 - x0) * k, y = y0 + (y1 - y0) * k;
+    float age = fl[i].end_ns != VIZ_TIME_UNKNOWN && f->t_ns > fl[i].end_ns
+                    ? (float)(f->t_ns - fl[i].end_ns) / (float)f->fade_ns : 0.0f;
+    switch (fl[i].state) {
+    case VIZ_FLIGHT_IN_FLIGHT:
+      viz_circle(f->c, x, y, 4.0f, 0, viz_colors.message);
+      viz_circle(f->c, x, y, 4.0f, 1, c_dark);
+      break;
+    case VIZ_FLIGHT_DUPLICATED: { /* two dots side by side */
+      viz_circle(f->c, x - 3.0f, y, 3.5f, 0, fade(viz_colors.message, 1.0f - age));
+      viz_circle(f->c, x + 3.0f, y, 3.5f, 0, fade(viz_colors.message, 1.0f - age));
+      break;
+    }
+    case VIZ_FLIGHT_DROPPED:
+      draw_x(f->c, known ? x : (x0 + x1) / 2.0f, known ? y : (y0 + y1) / 2.0f, 5.0f,
+             fade(viz_colors.dropped, 1.0f - age));
+      break;
+    case VIZ_FLIGHT_DEAD:
+      draw_x(f->c, x1, y1, 4.0f, fade(viz_colors.text_dim, 1.0f - age));
+      break;
+    default:
+      break;
+    }
+  }
+  free(fl);
+}
+
+/* A crash flashes: a thick ring round the box and its exit reason, fading over one window. */
+static void draw_crashes(frame *f) {
+  uint32_t ev[256];
+  uint32_t n = viz_model_recent_crashes(f->m, f->fade_ns, ev, 256);
+  if (n > 256) n = 256;
+  for (uint32_t i = 0; i < n; i++) {
+    const viz_event *e = viz_model_event(f->m, ev[i]);
+    uint32_t proc = viz_model_find_pid(f->m, e->a);
+    viz_box b;
+    if (!screen_box(f, proc, &b)) continue;
+    float k = 1.0f - (float)(f->t_ns - e->time_ns) / (float)f->fade_ns;
+    viz_rect(f->c, b.x - 4, b.y - 4, b.w + 8, b.h + 8, 3, fade(viz_colors.crash, k));
+    char reason[96];
+    viz_model_proc_reason(f->m, proc, reason, sizeof reason);
+    if (reason[0] && k > 0.2f)
+      label_box(f->c, f->mt, b.x, b.y + b.h + 5.0f, fmaxf(b.w, 160.0f), VIZ_FONT_SMALL,
+                fade(viz_colors.crash, k), fade(viz_colors.text, k), reason);
+  }
+}
+
+/* ---- Legend, timeline ------------------------------------------------------------------------ */
+
+static void draw_legend(frame *f) {
+  viz_box g = f->g.legend;
+  if (g.w <= 0.0f) return;
+  viz_fill(f->c, g.x, g.y, g.w, g.h, c_bar);
+  static const struct { const char *text; int shape; } items[] = {
+      {"running", 0}, {"waiting", 1}, {"supervisor", 2}, {"trapping", 3}, {"paused", 4},
+      {"crashed", 5}, {"dead", 6}, {"message", 7}, {"dropped", 8}, {"cut", 9}, {"flaky", 10},
+  };
+  const viz_metrics *mt = f->mt;
+  float x = g.x + 8.0f, lh = mt->line_height[VIZ_FONT_SMALL], y = g.y + (g.h - lh) / 2.0f;
+  for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+    float tw = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(items[i].text));
+    if (x + 16.0f + tw > g.x + g.w - 4.0f) break;
+    float sy = y + lh / 2.0f;
+    switch (items[i].shape) {
+    case 0: viz_fill(f->c, x, sy - 5, 12, 10, viz_colors.running); break;
+    case 1: viz_fill(f->c, x, sy - 5, 12, 10, viz_colors.waiting); break;
+    case 2: viz_fill(f->c, x, sy - 5, 12, 10, viz_colors.supervisor);
+            viz_fill(f->c, x, sy - 5, 3, 3, c_bar); viz_fill(f->c, x + 9, sy - 5, 3, 3, c_bar);
+            viz_fill(f->c, x, sy + 2, 3, 3, c_bar); viz_fill(f->c, x + 9, sy + 2, 3, 3, c_bar);
+            break;
+    case 3: viz_fill(f->c, x, sy - 5, 12, 10, viz_colors.waiting);
+            viz_rect(f->c, x, sy - 5, 12, 10, 1, viz_colors.text);
+            viz_rect(f->c, x + 3, sy - 2, 6, 4, 1, viz_colors.text); break;
+    case 4: viz_fill(f->c, x, sy - 5, 12, 10, viz_colors.paused);
+            viz_line(f->c, x + 2, sy + 5, x + 10, sy - 5, 1, 0, viz_colors.text); break;
+    case 5: viz_fill(f->c, x, sy - 5, 12, 10, viz_colors.crash); break;
+    case 6: viz_fill(f->c, x, sy - 5, 12, 10, fade(viz_colors.dead, 0.6f)); break;
+    case 7: viz_circle(f->c, x + 6, sy, 4, 0, viz_colors.message); break;
+    case 8: draw_x(f->c, x + 6, sy, 4, viz_colors.dropped); break;
+    case 9: viz_line(f->c, x, sy, x + 12, sy, 2, 1, viz_colors.cut); break;
+    default: viz_line(f->c, x, sy, x + 12, sy, 2, 1, viz_colors.flaky); break;
+    }
+    viz_text(f->c, x + 16.0f, y, VIZ_FONT_SMALL, viz_colors.text_dim, items[i].text, -1);
+    x += 16.0f + tw + 14.0f;
+  }
+}
+
+/* The timeline's strip for the histogram and the marks (inside the timeline region). */
+static viz_box timeline_track(const viz_view *v, const viz_regions *g) {
+  float lh = v->metrics->line_height[VIZ_FONT_SMALL];
+  return (viz_box){g->timeline.x + 10.0f, g->timeline.y + 6.0f, g->timeline.w - 20.0f,
+                    g->timeline.h - lh - 10.0f};
+}
+
+float viz_draw_timeline_x(const viz_model *m, const viz_view *v, uint64_t t_ns) {
+  viz_regions g;
+  viz_draw_regions(m, v, &g);
+  viz_box tr = timeline_track(v, &g);
+  uint64_t t0 = span_t0(m), t1 = span_t1(m);
+  if (t_ns < t0) t_ns = t0;
+  if (t_ns > t1) t_ns = t1;
+  return tr.x + (float)((double)(t_ns - t0) / (double)(t1 - t0)) * tr.w;
+}
+
+bool viz_draw_hit_timeline(const viz_model *m, const viz_view *v, float x, float y,
+                           uint64_t *time_ns) {
+  viz_regions g;
+  viz_draw_regions(m, v, &g);
+  if (!viz_rect_contains(g.timeline, x, y)) return false;
+  viz_box tr = timeline_track(v, &g);
+  double k = (x - tr.x) / tr.w;
+  if (k < 0.0) k = 0.0;
+  if (k > 1.0) k = 1.0;
+  uint64_t t0 = span_t0(m), t1 = span_t1(m);
+  *time_ns = t0 + (uint64_t)(k * (double)(t1 - t0) + 0.5);
+  return true;
+}
+
+static void draw_timeline(frame *f) {
+  const viz_model *m = f->m;
+  const viz_metrics *mt = f->mt;
+  viz_box g = f->g.timeline, tr = timeline_track(f->v, &f->g);
+  viz_fill(f->c, g.x, g.y, g.w, g.h, c_bar);
+  viz_fill(f->c, tr.x, tr.y, tr.w, tr.h, c_dark);
+  uint64_t t0 = span_t0(m), t1 = span_t1(m);
+  /* Event density: one bar per 3 pixels, heights relative to the busiest bucket. */
+  uint32_t buckets = tr.w > 3.0f ? (uint32_t)(tr.w / 3.0f) : 1;
+  if (buckets > 2048) buckets = 2048;
+  uint32_t counts[2048], top = 1;
+  viz_model_density(m, t0, t1 + 1, counts, buckets);
+  for (uint32_t k = 0; k < buckets; k++) top = counts[k] > top ? counts[k] : top;
+  for (uint32_t k = 0; k < buckets; k++) {
+    if (!counts[k]) continue;
+    float h = (tr.h - 10.0f) * sqrtf((float)counts[k] / (float)top);
+    if (h < 1.0f) h = 1.0f;
+    viz_fill(f->c, tr.x + (float)k * tr.w / (float)buckets, tr.y + tr.h - h, tr.w / (float)buckets,
+             h, (viz_color){70, 90, 120, 255});
+  }
+  /* Marks: faults amber at the top, crashes red, property failures magenta (full height). */
+  static const viz_mark_kind kinds[] = {VIZ_MARK_FAULT, VIZ_MARK_CRASH, VIZ_MARK_PROPERTY};
+  for (size_t k = 0; k < 3; k++) {
+    uint32_t n;
+    const uint32_t *ev = viz_model_marks(m, kinds[k], &n);
+    viz_color col = k == 0 ? viz_colors.fault : k == 1 ? viz_colors.crash : viz_colors.property;
+    float y0 = k == 2 ? tr.y : tr.y + (float)k * 5.0f, h = k == 2 ? tr.h : 8.0f;
+    float last_x = -10.0f;
+    for (uint32_t i = 0; i < n; i++) {
+      float x = viz_draw_timeline_x(m, f->v, viz_model_event(m, ev[i])->time_ns);
+      if (x - last_x < 1.0f) continue; /* one tick per pixel column is enough */
+      last_x = x;
+      viz_fill(f->c, x - 1.0f, y0, k == 2 ? 3.0f : 2.0f, h, col);
+    }
+  }
+  /* The cursor, and the time labels: start, cursor, end. */
+  float cx = viz_draw_timeline_x(m, f->v, f->t_ns);
+  viz_fill(f->c, cx - 1.0f, tr.y - 3.0f, 2.0f, tr.h + 6.0f, viz_colors.cursor);
+  char a[48], b[48], c[48];
+  sim_format_duration(t0, a, sizeof a);
+  sim_format_duration(t1, b, sizeof b);
+  sim_format_duration(f->t_ns, c, sizeof c);
+  float ly = tr.y + tr.h + 3.0f, aw = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(a));
+  float bw = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(b));
+  float cw = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(c));
+  float cxl = cx - cw / 2.0f;
+  if (cxl < tr.x) cxl = tr.x;
+  if (cxl + cw > tr.x + tr.w) cxl = tr.x + tr.w - cw;
+  if (tr.x + aw + 8.0f < cxl) text_fit(f->c, mt, tr.x, ly, aw, VIZ_FONT_SMALL, viz_colors.text_dim, a);
+  if (cxl + cw + 8.0f < tr.x + tr.w - bw)
+    text_fit(f->c, mt, tr.x + tr.w - bw, ly, bw, VIZ_FONT_SMALL, viz_colors.text_dim, b);
+  text_fit(f->c, mt, cxl, ly, tr.w, VIZ_FONT_SMALL, viz_colors.cursor, c);
+}
+
+/* ---- Inspector, overlays --------------------------------------------------------------------- */
+
+typedef struct lines {
+  frame *f;
+  float x, y, w, bottom;
+} lines;
+
+static void put(lines *ln, viz_font_size size, viz_color col, const char *s) {
+  float lh = ln->f->mt->line_height[size];
+  if (ln->y + lh > ln->bottom) return;
+  text_fit(ln->f->c, ln->f->mt, ln->x, ln->y, ln->w, size, col, s);
+  ln->y += lh;
+}
+
+static void put_msgs(lines *ln, uint32_t proc, bool out) {
+  viz_msg msgs[4];
+  uint32_t n = viz_model_proc_msgs(ln->f->m, proc, out, msgs, 4);
+  put(ln, VIZ_FONT_SMALL, viz_colors.text_dim, out ? "last messages out" : "last messages in");
+  if (!n) put(ln, VIZ_FONT_SMALL, viz_colors.text, "  none");
+  for (uint32_t i = 0; i < n; i++) {
+    char peer[32], t[48], body[96], line[200];
+    pid_text(msgs[i].peer, peer, sizeof peer);
+    sim_format_duration(msgs[i].time_ns, t, sizeof t);
+    viz_model_print_payload(ln->f->m, msgs[i].event, body, sizeof body);
+    snprintf(line, sizeof line, "  %s %s %s: %s", t, out ? "to" : "from", msgs[i].peer ? peer : "name", body);
+    put(ln, VIZ_FONT_SMALL, viz_colors.text, line);
+  }
+}
+
+static void draw_inspector(frame *f) {
+  viz_box g = f->g.inspector;
+  uint32_t proc = f->v->selected;
+  if (g.w <= 0.0f) return;
+  viz_fill(f->c, g.x, g.y, g.w, g.h, c_bar);
+  viz_fill(f->c, g.x, g.y, 1.0f, g.h, c_border);
+  lines ln = {f, g.x + 10.0f, g.y + 6.0f, g.w - 20.0f, g.y + g.h - 4.0f};
+  const viz_model *m = f->m;
+  const viz_proc *p = viz_model_proc(m, proc);
+  if (!p || proc >= f->nprocs) {
+    put(&ln, VIZ_FONT_NORMAL, viz_colors.text_dim, "not spawned yet");
+    return;
+  }
+  char line[256], buf[128], pid[32];
+  pid_text(p->pid, pid, sizeof pid);
+  viz_model_proc_display(m, proc, buf, sizeof buf);
+  snprintf(line, sizeof line, "%s %s", pid, buf);
+  put(&ln, VIZ_FONT_NORMAL, viz_colors.text, line);
+  viz_model_proc_name(m, proc, buf, sizeof buf);
+  snprintf(line, sizeof line, "name: %s", buf[0] ? buf : "-");
+  put(&ln, VIZ_FONT_SMALL, viz_colors.text, line);
+  snprintf(line, sizeof line, "label: %s  (%s)", p->label, p->behaviour);
+  put(&ln, VIZ_FONT_SMALL, viz_colors.text, line);
+  const viz_node *nd = viz_model_node(m, p->node);
+  snprintf(line, sizeof line, "node: %s", nd ? nd->name : "?");
+  put(&ln, VIZ_FONT_SMALL, viz_colors.text, line);
+  uint32_t fl = viz_model_proc_flags(m, proc);
+  snprintf(line, sizeof line, "state: %s%s%s%s%s",
+           !(fl & VIZ_PROC_ALIVE) ? "dead" : (fl & VIZ_PROC_RUNNING) ? "running" :
+           (fl & VIZ_PROC_PAUSED) ? "paused" : "waiting in receive",
+           (fl & VIZ_PROC_TRAP) ? ", trapping exits" : "", (fl & VIZ_PROC_SLOWED) ? ", slowed" : "",
+           p->is_supervisor ? ", supervisor" : "", (fl & VIZ_PROC_NODE_DOWN) ? ", node down" : "");
+  put(&ln, VIZ_FONT_SMALL, viz_colors.text, line);
+  const viz_proc_state *ps = viz_model_proc_state(m, proc);
+  snprintf(line, sizeof line, "mailbox: %u", ps ? ps->mailbox : 0);
+  put(&ln, VIZ_FONT_SMALL, viz_colors.text, line);
+  /* Links and monitors, as pid lists cut to the width. */
+  uint32_t ne;
+  const viz_edge *e = viz_model_edges(m, &ne);
+  for (int kind = VIZ_EDGE_LINK; kind <= VIZ_EDGE_MONITOR; kind++) {
+    size_t len = (size_t)snprintf(line, sizeof line, "%s:", kind == VIZ_EDGE_LINK ? "links" : "monitors");
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < ne && len < sizeof line - 32; i++) {
+      if (e[i].kind != (uint32_t)kind || (e[i].from != proc && e[i].to != proc)) continue;
+      const viz_proc *o = viz_model_proc(m, e[i].from == proc ? e[i].to : e[i].from);
+      if (!o) continue;
+      pid_text(o->pid, pid, sizeof pid);
+      len += (size_t)snprintf(line + len, sizeof line - len, " %s%s",
+                              kind == VIZ_EDGE_MONITOR && e[i].to == proc ? "by " : "", pid);
+      count++;
+    }
+    if (!count) snprintf(line + len, sizeof line - len, " none");
+    put(&ln, VIZ_FONT_SMALL, viz_colors.text, line);
+  }
+  viz_model_proc_reason(m, proc, buf, sizeof buf);
+  if (buf[0]) {
+    snprintf(line, sizeof line, "exit: %s", buf);
+    put(&ln, VIZ_FONT_SMALL, viz_colors.crash, line);
+  }
+  viz_restart_info ri;
+  if (viz_model_restart_info(m, proc, &ri) == 0) {
+    char period[48] = "?";
+    if (ri.period_ns) sim_format_duration(ri.period_ns, period, sizeof period);
+    if (ri.intensity >= 0)
+      snprintf(line, sizeof line, "restarts: %u of %lld in %s (%s %s)", ri.in_period,
+               (long long)ri.intensity, period, ri.strategy, ri.child_id);
+    else
+      snprintf(line, sizeof line, "restarts: %u (child %s)", ri.restarts, ri.child_id);
+    put(&ln, VIZ_FONT_SMALL, viz_colors.fault, line);
+  }
+  ln.y += 4.0f;
+  put_msgs(&ln, proc, false);
+  put_msgs(&ln, proc, true);
+}
+
+static void draw_search(frame *f, uint32_t total) {
+  if (!(f->v->flags & VIZ_VIEW_SEARCH) && !f->v->search[0]) return;
+  const viz_metrics *mt = f->mt;
+  char line[128];
+  snprintf(line, sizeof line, "/%s  %u match%s", f->v->search, total, total == 1 ? "" : "es");
+  float w = fminf(f->g.canvas.w - 16.0f, viz_text_width(mt, VIZ_FONT_NORMAL, 40) + 12.0f);
+  float h = mt->line_height[VIZ_FONT_NORMAL] + 6.0f;
+  float x = f->g.canvas.x + f->g.canvas.w - w - 8.0f, y = f->g.canvas.y + 6.0f;
+  if (w < 40.0f) return;
+  viz_fill(f->c, x, y, w, h, c_dark);
+  viz_rect(f->c, x, y, w, h, 1, viz_colors.match);
+  text_fit(f->c, mt, x + 6.0f, y + 3.0f, w - 12.0f, VIZ_FONT_NORMAL, viz_colors.text, line);
+}
+
+static void draw_tooltip(frame *f) {
+  uint32_t proc = f->v->hover;
+  const viz_proc *p = proc < f->nprocs ? viz_model_proc(f->m, proc) : NULL;
+  if (!p) return;
+  char pid[32], name[VIZ_NAME_MAX + 8], line[128];
+  pid_text(p->pid, pid, sizeof pid);
+  viz_model_proc_display(f->m, proc, name, sizeof name);
+  snprintf(line, sizeof line, "%s %s", pid, name);
+  float w = viz_text_width(f->mt, VIZ_FONT_SMALL, (int)strlen(line)) + 6.0f;
+  float x = f->v->mouse_x + 12.0f, y = f->v->mouse_y + 14.0f;
+  if (x + w > f->v->width_px) x = f->v->width_px - w;
+  if (x < 0.0f) x = 0.0f;
+  if (y + 16.0f > f->v->height_px) y = f->v->mouse_y - 20.0f;
+  label_box(f->c, f->mt, x, y, f->v->width_px - x, VIZ_FONT_SMALL, c_dark, viz_colors.text, line);
+}
+
+static void draw_help(frame *f) {
+  if (!(f->v->flags & VIZ_VIEW_HELP)) return;
+  const viz_metrics *mt = f->mt;
+  viz_font_size s = f->v->height_px >= 520.0f ? VIZ_FONT_NORMAL : VIZ_FONT_SMALL;
+  size_t n = 0, key_w = 0, what_w = 0;
+  for (; viz_draw_keys[n].key; n++) {
+    key_w = strlen(viz_draw_keys[n].key) > key_w ? strlen(viz_draw_keys[n].key) : key_w;
+    what_w = strlen(viz_draw_keys[n].what) > what_w ? strlen(viz_draw_keys[n].what) : what_w;
+  }
+  float lh = mt->line_height[s], kw = viz_text_width(mt, s, (int)key_w + 2);
+  float w = fminf(kw + viz_text_width(mt, s, (int)what_w) + 24.0f, f->v->width_px - 16.0f);
+  float h = fminf(lh * (float)(n + 1) + 16.0f, f->v->height_px - 16.0f);
+  float x = (f->v->width_px - w) / 2.0f, y = (f->v->height_px - h) / 2.0f;
+  viz_fill(f->c, x, y, w, h, (viz_color){20, 22, 27, 245});
+  viz_rect(f->c, x, y, w, h, 1, viz_colors.text_dim);
+  lines ln = {f, x + 12.0f, y + 8.0f, w - 24.0f, y + h - 8.0f};
+  put(&ln, s, viz_colors.text, "keys");
+  for (size_t i = 0; i < n && ln.y + lh <= ln.bottom; i++) {
+    text_fit(f->c, mt, ln.x, ln.y, fminf(kw, ln.w), s, viz_colors.match, viz_draw_keys[i].key);
+    text_fit(f->c, mt, ln.x + kw, ln.y, ln.w - kw, s, viz_colors.text, viz_draw_keys[i].what);
+    ln.y += lh;
+  }
+}
+
+/* ---- The frame ------------------------------------------------------------------------------- */
+
+int viz_draw_frame(viz_cmds *out, const viz_model *m, viz_layout *l, const viz_view *v) {
+  frame f = {.c = out, .m = m, .l = l, .v = v, .mt = v->metrics ? v->metrics : &viz_metrics_default};
+  viz_view vv;
+  if (!v->metrics) { /* tolerate a view without metrics: use the defaults */
+    vv = *v;
+    vv.metrics = f.mt;
+    f.v = v = &vv;
+  }
+  viz_cmds_clear(out);
+  viz_draw_regions(m, v, &f.g);
+  int err = viz_layout_update(l, m, f.g.canvas);
+  if (err) return err;
+  f.t_ns = viz_model_time(m);
+  f.fade_ns = fade_ns(m);
+  f.nprocs = viz_model_proc_count(m);
+  uint32_t matches[256], total = 0;
+  if (v->search[0]) {
+    total = viz_model_search(m, v->search, matches, 256);
+    f.nmatches = total < 256 ? total : 256;
+    qsort(matches, f.nmatches, sizeof *matches, cmp_u32);
+    f.matches = matches;
+  }
+  draw_title(out, m, v, &f.g);
+  draw_banner(out, m, v, &f.g);
+  viz_box cv = f.g.canvas;
+  viz_fill(out, cv.x, cv.y, cv.w, cv.h, viz_background);
+  /* Aggregates, only when some panel needs them. */
+  uint32_t np = viz_layout_panel_count(l), nnodes = viz_model_node_count(m);
+  bool any_agg = false;
+  for (uint32_t i = 0; i < np; i++) any_agg |= viz_layout_panel_aggregated(l, i, &v->xf);
+  uint32_t *sizes = NULL, *per_node = NULL;
+  if (any_agg) {
+    sizes = malloc(((size_t)f.nprocs + 1) * sizeof *sizes);
+    per_node = malloc(((size_t)nnodes + 1) * sizeof *per_node);
+    if (!sizes || !per_node) {
+      free(sizes);
+      free(per_node);
+      return AC_ENOMEM;
+    }
+    viz_model_subtree_sizes(m, sizes, f.nprocs);
+    viz_model_count_per_node(m, per_node, nnodes);
+  }
+  for (uint32_t i = 0; i < np; i++) draw_panel(&f, i, sizes, per_node, nnodes);
+  free(sizes);
+  free(per_node);
+  viz_clip(out, cv.x, cv.y, cv.w, cv.h);
+  draw_edges(&f);
+  draw_network(&f);
+  if (any_agg) draw_traffic(&f, nnodes);
+  draw_messages(&f);
+  draw_crashes(&f);
+  draw_search(&f, total);
+  viz_unclip(out);
+  draw_legend(&f);
+  draw_timeline(&f);
+  draw_inspector(&f);
+  draw_tooltip(&f);
+  draw_help(&f);
+  return out->err;
+}
+
+uint32_t viz_draw_hit_proc(const viz_model *m, const viz_layout *l, const viz_view *v, float x,
+                           float y) {
+  viz_regions g;
+  viz_draw_regions(m, v, &g);
+  if (!viz_rect_contains(g.canvas, x, y) || (v->flags & VIZ_VIEW_HELP)) return VIZ_NONE;
+  uint32_t proc = viz_layout_hit(l, &v->xf, x, y);
+  return proc < viz_model_proc_count(m) ? proc : VIZ_NONE;
+}
