@@ -25,8 +25,13 @@ static const ac_term ok_term = {ok_atom};
 
 int ac__dist(ac_node *node, uint32_t op, uint32_t dest, ac_pid from, ac_pid to, uint64_t ref,
              uint32_t flags, const char *name, ac_term term) {
+  return ac__dist_msg(node, op, dest, from, to, name, term, 0, ref, flags);
+}
+
+int ac__dist_msg(ac_node *node, uint32_t op, uint32_t dest, ac_pid from, ac_pid to,
+                 const char *name, ac_term term, uint64_t msg_id, uint64_t ref, uint32_t flags) {
   if (!node->host.route || dest == node->index) return AC_ENOCONN;
-  ac_dist d = {op, dest, from, to, ref, flags, name, term};
+  ac_dist d = {op, dest, from, to, ref, flags, name, term, msg_id};
   return node->host.route(node->host.ctx, node->index, &d);
 }
 
@@ -59,9 +64,16 @@ int ac_send_remote_name(ac_proc *self, uint32_t node_index, const char *name, ac
     if (ac_pid_is_none(to)) return AC_OK; /* {Name, node()} ! Msg to no one: dropped */
     return ac_send(self, to, msg);
   }
-  uint64_t id = ++node->msg_seq;
-  ac__emit(node, AC_EV_SEND, 0, self->head.pid.bits, 0, id, msg.p, size);
-  ac__dist(node, AC_DIST_REG_SEND, node_index, self->head.pid, AC_PID_NONE, 0, 0, name, msg);
+  uint64_t id = ac__msg_id(node);
+  /* The send record names the receiver as the scenario did: {Name, NodeName, Message}. */
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term t;
+  if (ac_tb_fmt(&b, "{a,a,t}", name, node_name(node, node_index), msg) == AC_OK &&
+      ac_tb_finish(&b, &t) == AC_OK)
+    ac__emit_term(node, AC_EV_SEND, AC_SEND_NAMED, self->head.pid.bits, 0, id, t);
+  ac_tb_free(&b);
+  ac__dist_msg(node, AC_DIST_REG_SEND, node_index, self->head.pid, AC_PID_NONE, name, msg, id, 0, 0);
   return AC_OK;
 }
 
@@ -229,7 +241,7 @@ int ac_node_arrive(ac_node *node, const ac_dist *d) {
         if (!d->name) return AC_EINVAL;
         p = ac__proc_get(node, ac__whereis(node, d->name, strlen(d->name)));
       }
-      uint64_t id = ++node->msg_seq;
+      uint64_t id = d->msg_id ? d->msg_id : ac__msg_id(node);
       if (alive(p))
         ac__deliver(node, p, d->from, d->term, id, false);
       else

@@ -13,9 +13,11 @@
 
 /* X(name, value, text): text is the short word used by the readable trace. */
 #define AC_EVENT_TABLE(X)                                                                    \
-  X(AC_EV_SPAWN, 1, "spawn")             /* a=parent b=child     payload=behaviour atom */   \
+  X(AC_EV_SPAWN, 1, "spawn")             /* a=parent b=child payload={Behaviour, Label}: atoms, \
+                                            Label what a person calls the process */         \
   X(AC_EV_EXIT, 2, "exit")               /* a=pid                payload=reason */           \
-  X(AC_EV_SEND, 3, "send")               /* a=from b=to c=msg id payload=message */          \
+  X(AC_EV_SEND, 3, "send")               /* a=from b=to c=msg id payload=message; flags     \
+                                            AC_SEND_NAMED: b=0 payload={Name, Node, Message} */ \
   X(AC_EV_DELIVER, 4, "deliver")         /* a=from b=to c=msg id: a message without a send   \
                                             event of this step reached a mailbox (EXIT, DOWN, \
                                             from another node); a local send delivers at once */ \
@@ -35,17 +37,23 @@
   X(AC_EV_TRAP_EXIT, 18, "trap_exit")    /* a=pid flags=1 on, 0 off */                       \
   X(AC_EV_SEND_DEAD, 19, "send_dead")    /* a=from b=to c=msg id (to was dead: dropped) */   \
   X(AC_EV_SUPERVISOR, 20, "supervisor")  /* a=supervisor b=child or 0 payload=report (sup.h) */ \
-  X(AC_EV_NET_DROP, 21, "net_drop")      /* a=from b=to flags=why (1 link down, 2 lost)       \
+  X(AC_EV_NET_DROP, 21, "net_drop")      /* a=from b=to c=msg id flags=why (1 link down, 2   \
+                                            lost, 3 no connection, 4 connection gone)          \
                                             payload=message: the network lost it */            \
-  X(AC_EV_NET_DUP, 22, "net_dup")        /* a=from b=to: the network delivers it twice */    \
+  X(AC_EV_NET_DUP, 22, "net_dup")        /* a=from b=to c=msg id: delivered twice */         \
   X(AC_EV_NODEUP, 23, "nodeup")          /* a=other node index payload=its name: this node  \
                                             connected to it */                               \
   X(AC_EV_NODEDOWN, 24, "nodedown")      /* a=other node index payload=its name: this node  \
                                             lost its connection to it */                     \
-  X(AC_EV_FAULT, 25, "fault")            /* node=0 flags=fault kind (sim/world.h)           \
-                                            payload=the fault as a term: an injected fault */ \
+  X(AC_EV_FAULT, 25, "fault")            /* node=0 flags=fault kind (sim/world.h) a=target   \
+                                            pid or 0 payload=the fault as a term */           \
   X(AC_EV_NODE, 32, "node")              /* a=node index payload=node name atom */           \
-  X(AC_EV_NOTE, 33, "note")              /* a=pid (or 0) payload=any term (user annotation) */
+  X(AC_EV_NOTE, 33, "note")              /* a=pid (or 0) payload=any term (user annotation) */ \
+  X(AC_EV_RUN_END, 34, "run_end")        /* flags=why it ended (SIM_END_*) a=verdict (0 pass \
+                                            1 fail 2 error) payload=detail binary; last */     \
+  X(AC_EV_PROPERTY, 35, "property")      /* flags=1 failed payload={Name, Message} binaries */ \
+  X(AC_EV_LINKS, 36, "links")            /* node=0 payload={Down, Flaky}: sorted lists of    \
+                                            {From, To} node-name pairs, after a link change */
 
 typedef enum ac_event_kind {
 #define AC__EV_ENUM(name, value, text) name = value,
@@ -59,6 +67,11 @@ enum {
   AC_SIG_TRAPPED = 1, /* became an {'EXIT', From, Reason} message */
   AC_SIG_KILLED = 2,  /* the receiver dies */
   AC_SIG_LINK = 0x10, /* flag: the signal came from a link (not from exit/2) */
+};
+
+/* AC_EV_SEND flags. */
+enum {
+  AC_SEND_NAMED = 0x1, /* a send to {Name, Node}: b = 0, payload {Name, NodeName, Message} */
 };
 
 /* Kinds of timers (AC_EV_TIMER_START flags). */

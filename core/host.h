@@ -64,6 +64,8 @@ typedef struct ac_dist {
   uint32_t flags;     /* spawn requests and replies: AC_SPAWN_LINK | AC_SPAWN_MONITOR */
   const char *name;   /* AC_DIST_REG_SEND: the registered name; else NULL */
   ac_term term;       /* see the op; a valid term for every op (the atom [] when unused) */
+  uint64_t msg_id;    /* AC_DIST_SEND, AC_DIST_REG_SEND: the id of the send record (the
+                         receiving node's deliver or send_dead record carries it too) */
 } ac_dist;
 
 typedef struct ac_host {

@@ -138,7 +138,8 @@ struct ac_node {
   uint32_t spawnreq_count, spawnreq_cap;
   ac_spawn_handler spawn_handler;
 
-  uint64_t msg_seq;         /* message ids */
+  uint64_t msg_seq;         /* message ids: this node's counter (see ac__msg_id) */
+  const char *spawn_label;  /* the next spawn's label (ac_node_set_spawn_label), or NULL */
   uint64_t ref_seq;         /* reference serials */
   ac_proc *running;         /* process whose callback is running, or NULL */
   void *user;               /* the embedder's pointer */
@@ -156,6 +157,12 @@ static inline void ac__emit_term(ac_node *node, uint16_t kind, uint16_t flags, u
 }
 void ac__emit_atom(ac_node *node, uint16_t kind, uint64_t a, uint64_t b, const char *atom);
 ac_ref ac__ref_new(ac_node *node);
+/* A new message id, unique in the whole run: the node index in the bits from 40 up, this
+ * node's counter (from 1) below, so a message keeps one id from its send to its receive
+ * across nodes (trace format version 2); 0 means no message. */
+static inline uint64_t ac__msg_id(ac_node *node) {
+  return ((uint64_t)node->index << 40) | ++node->msg_seq;
+}
 int ac__u64set_add(ac__u64set *s, uint64_t key);
 bool ac__u64set_remove(ac__u64set *s, uint64_t key);
 void ac__u64set_free(ac__u64set *s);
@@ -193,6 +200,9 @@ void ac__rel_free_all(ac_node *node, ac_proc *p);
 /* Sends a message or signal to node `dest`; AC_ENOCONN when it cannot be reached. */
 int ac__dist(ac_node *node, uint32_t op, uint32_t dest, ac_pid from, ac_pid to, uint64_t ref,
              uint32_t flags, const char *name, ac_term term);
+/* The same for a message, with the id of its send record (carried to the receiving node). */
+int ac__dist_msg(ac_node *node, uint32_t op, uint32_t dest, ac_pid from, ac_pid to,
+                 const char *name, ac_term term, uint64_t msg_id, uint64_t ref, uint32_t flags);
 /* A dying process's node monitors go. */
 void ac__nodemon_drop_proc(ac_node *node, ac_pid pid);
 extern const ac_term ac__noconnection, ac__noproc;

@@ -113,6 +113,8 @@ void ac__emit(ac_node *node, uint16_t kind, uint16_t flags, uint64_t a, uint64_t
   node->host.event(node->host.ctx, &ev);
 }
 
+void ac_node_set_spawn_label(ac_node *node, const char *label) { node->spawn_label = label; }
+
 void ac__emit_atom(ac_node *node, uint16_t kind, uint64_t a, uint64_t bpid, const char *atom) {
   ac_tbuf b;
   ac_tb_init(&b);

@@ -130,6 +130,11 @@ void ac_node_nodedown(ac_node *node, uint32_t index);
 typedef int (*ac_spawn_handler)(ac_node *node, ac_pid requester, ac_term arg, ac_pid *pid_out);
 void ac_node_set_spawn_handler(ac_node *node, ac_spawn_handler fn);
 
+/* What the next spawn on this node is called in its trace record ({Behaviour, Label}): an atom
+ * text that must stay valid until that spawn; used once, then the behaviour's name again.
+ * For bindings whose processes all share one behaviour (a Lua function's name). */
+void ac_node_set_spawn_label(ac_node *node, const char *label);
+
 /* A pointer the embedder keeps with the node (e.g. its scripting state); NULL until set. */
 void ac_node_set_user(ac_node *node, void *user);
 void *ac_node_user(const ac_node *node);

@@ -109,7 +109,15 @@ int ac__spawn(ac_node *node, ac_pid parent, const ac_behaviour *b, ac_term arg, 
   node->live_count++;
   ac_alloc_account(&node->alloc, (int64_t)sizeof(ac_proc), 0);
   ac_pid pid = p->head.pid;
-  ac__emit_atom(node, AC_EV_SPAWN, parent.bits, pid.bits, b->name);
+  /* {Behaviour, Label}: the label the embedder gave for this spawn, else the behaviour's name. */
+  const char *label = node->spawn_label ? node->spawn_label : b->name;
+  node->spawn_label = NULL;
+  ac_tbuf tb;
+  ac_tb_init(&tb);
+  ac_term spawn_term;
+  if (ac_tb_fmt(&tb, "{a,a}", b->name, label) == AC_OK && ac_tb_finish(&tb, &spawn_term) == AC_OK)
+    ac__emit_term(node, AC_EV_SPAWN, 0, parent.bits, pid.bits, 0, spawn_term);
+  ac_tb_free(&tb);
   *pid_out = pid;
   ac_proc *parent_proc = ac__proc_get(node, parent);
   int rc = AC_OK;
@@ -175,10 +183,10 @@ int ac__send(ac_node *node, ac_pid from, ac_pid to, ac_term msg) {
   uint32_t size = (uint32_t)ac_term_size(msg);
   if (size > node->cfg.message_size_max) return AC_ETOOBIG;
   if (ac_pid_is_none(to)) return AC_EINVAL;
-  uint64_t id = ++node->msg_seq;
+  uint64_t id = ac__msg_id(node);
   ac__emit(node, AC_EV_SEND, 0, from.bits, to.bits, id, msg.p, size);
   if (ac_pid_node(to) != node->index) { /* unreachable: dropped, and the host traced it */
-    ac__dist(node, AC_DIST_SEND, ac_pid_node(to), from, to, 0, 0, NULL, msg);
+    ac__dist_msg(node, AC_DIST_SEND, ac_pid_node(to), from, to, NULL, msg, id, 0, 0);
     return AC_OK;
   }
   ac_proc *p = ac__proc_get(node, to);

@@ -194,7 +194,7 @@ void ac__deliver_tuple(ac_node *node, ac_proc *to, ac_pid from, const char *fmt,
   va_end(ap);
   ac_term t;
   if (ac_tb_finish(&b, &t) == AC_OK) {
-    ac__deliver(node, to, from, t, ++node->msg_seq, false);
+    ac__deliver(node, to, from, t, ac__msg_id(node), false);
   } else {
     ac__doom_atom(node, to, "out_of_memory");
   }

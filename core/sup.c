@@ -769,6 +769,10 @@ static int sup_init(ac_proc *self, ac_term arg) {
   ac_defer_ack(self); /* started (for a parent) when every child is */
   job_reset(st);
   st->end = END_INIT;
+  static const char *const strategies[] = {"one_for_one", "one_for_all", "rest_for_one",
+                                           "simple_one_for_one"};
+  report(self, AC_PID_NONE, "{a,a,i,i}", "supervisor_started", strategies[st->flags.strategy],
+         (int64_t)st->flags.intensity, (int64_t)st->flags.period_ns);
   for (uint32_t i = 0; i < st->count; i++) {
     if (st->flags.strategy == AC_SIMPLE_ONE_FOR_ONE) break; /* the template is not started */
     int rc = push_step(st, STEP_START, i);

@@ -149,7 +149,8 @@ int ac_sup_children(const ac_node *node, ac_pid sup, ac_sup_child_info *out, siz
 int ac_sup_restart_count(const ac_node *node, ac_pid sup, uint32_t *out);
 
 /* Report kinds: the first element of the AC_EV_SUPERVISOR payload. */
-/*   {child_started, Id}                  b = the child
+/*   {supervisor_started, Strategy, Intensity, PeriodNs}  b = 0 (init, before any child)
+ *   {child_started, Id}                  b = the child
  *   {child_terminated, Id, Reason}       b = the child (it exited; Reason as its links saw)
  *   {restarting, Id}                     b = 0 (a restart is about to be attempted)
  *   {start_failed, Id, Reason}           b = 0

@@ -403,6 +403,21 @@ static void link_opts(lua_State *L, int idx, sim_link *l) {
   lua_pop(L, 1);
 }
 
+/* A link fault: {link, From, To, Settings}, Settings the proplist [{down, B}, {mode, M},
+ * {loss, F}, {dup, F}, {bandwidth, BytesPerS}] of the link now in force. */
+static void link_fault(scn_run *run, const char *from, const char *to, const sim_link *l) {
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term t;
+  if (ac_tb_fmt(&b, "{a,a,a,[{a,a},{a,a},{a,d},{a,d},{a,i}]}", "link", from, to, "down",
+                l->down ? "true" : "false", "mode", l->datagram ? "datagram" : "connection",
+                "loss", l->loss, "dup", l->dup, "bandwidth", (int64_t)l->bandwidth) == AC_OK &&
+      ac_tb_finish(&b, &t) == AC_OK)
+    sim_fault(run->w, SIM_FAULT_LINK, t);
+  ac_tb_free(&b);
+  sim_net_links_check(run->w);
+}
+
 /* net.default{...}: the link of every pair without settings of its own. */
 static int l_net_default(lua_State *L) {
   scn_run *run = scn_world_run(L);
@@ -410,7 +425,7 @@ static int l_net_default(lua_State *L) {
   sim_link l = sim_net_get(run->w, UINT32_MAX, UINT32_MAX);
   link_opts(L, 1, &l);
   sim_net_default(run->w, &l);
-  sim_faultf(run->w, SIM_FAULT_LINK, "{a,a}", "link", "default");
+  link_fault(run, "default", "default", &l);
   return 0;
 }
 
@@ -428,7 +443,7 @@ static int l_net_link(lua_State *L) {
     sim_link l = sim_net_get(run->w, from, to);
     link_opts(L, 3, &l);
     sim_net_link(run->w, from, to, &l);
-    sim_faultf(run->w, SIM_FAULT_LINK, "{a,a,a}", "link", sim_node_name(run->w, from), sim_node_name(run->w, to));
+    link_fault(run, sim_node_name(run->w, from), sim_node_name(run->w, to), &l);
   }
   return 0;
 }
@@ -477,6 +492,7 @@ static int l_partition(lua_State *L) {
   for (uint32_t x = 0; x < n; x++)
     for (uint32_t y = 0; y < n; y++)
       if (x != y && group[x] >= 0 && group[y] >= 0 && group[x] != group[y]) set_down(run, x, y, true);
+  sim_net_links_check(run->w);
   return 0;
 }
 
@@ -490,6 +506,7 @@ static int l_isolate(lua_State *L) {
       set_down(run, x, m, true);
       set_down(run, m, x, true);
     }
+  sim_net_links_check(run->w);
   return 0;
 }
 
@@ -500,14 +517,14 @@ static int l_cut(lua_State *L) {
   if (a == b) return luaL_error(L, "cut: a node has no link to itself");
   sim_faultf(run->w, SIM_FAULT_PARTITION, "{a,a,a}", "cut", sim_node_name(run->w, a), sim_node_name(run->w, b));
   set_down(run, a, b, true);
+  sim_net_links_check(run->w);
   return 0;
 }
 
 /* heal(): every link is up again (connections come back with the next message). */
 static int l_heal(lua_State *L) {
   scn_run *run = scn_world_run(L);
-  sim_faultf(run->w, SIM_FAULT_HEAL, "a", "heal");
-  sim_net_heal(run->w);
+  sim_net_heal(run->w); /* records the fault and the links */
   return 0;
 }
 
@@ -527,6 +544,11 @@ static void flaky_flip(sim_world *w, void *arg) {
         sim_node_name(w, f->a), sim_node_name(w, f->b));
   set_down(f->run, f->a, f->b, f->down);
   set_down(f->run, f->b, f->a, f->down);
+  if (ending) { /* its flaky setting ends with it */
+    sim_net_flaky(w, f->a, f->b, false);
+    sim_net_flaky(w, f->b, f->a, false);
+  }
+  sim_net_links_check(w);
   if (ending) return;
   uint64_t next = sim_now(w) + (f->down ? f->down_ns : f->up_ns);
   if (f->stop_ns && next > f->stop_ns) next = f->stop_ns;
@@ -555,6 +577,9 @@ static int l_net_flaky(lua_State *L) {
   if (!lua_isnil(L, -1)) f->stop_ns = field_duration(L, 3, "stop", "flaky");
   lua_pop(L, 1);
   if (sim_at(run->w, sim_now(run->w) + f->up_ns, flaky_flip, f)) return luaL_error(L, "out of memory");
+  sim_net_flaky(run->w, a, b, true);
+  sim_net_flaky(run->w, b, a, true);
+  sim_net_links_check(run->w);
   return 0;
 }
 
@@ -592,11 +617,8 @@ static int l_net_connected(lua_State *L) {
 static void proc_fault(lua_State *L, bool paused, uint64_t slow_ns, const char *what) {
   scn_run *run = scn_world_run(L);
   ac_pid pid = scn_check_pid(L, 1);
+  /* The world records the fault: {pause, Pid}, {slow, Pid, Ns} or {resume, Pid}. */
   if (sim_proc_fault_set(run->w, pid, paused, slow_ns)) luaL_error(L, "%s: out of memory", what);
-  if (slow_ns)
-    sim_faultf(run->w, SIM_FAULT_PROCESS, "{a,p,i}", what, pid, (int64_t)slow_ns);
-  else
-    sim_faultf(run->w, SIM_FAULT_PROCESS, "{a,p}", what, pid);
 }
 
 /* pause(pid): the process is not scheduled until resume(pid); its messages wait. */
@@ -681,8 +703,7 @@ static int l_kill_random(lua_State *L) {
     ac_tb_free(&b);
     return luaL_error(L, "kill_random: %s", err[0] ? err : ac_strerror(rc));
   }
-  sim_faultf(run->w, SIM_FAULT_KILL, "{a,p,t}", "kill", pid, reason);
-  ac_node_exit(scn_node_of_pid(run, pid), pid, reason);
+  sim_proc_kill(run->w, pid, reason); /* the fault record, then the exit signal */
   ac_tb_free(&b);
   scn_push_pid(L, pid);
   return scn_stop_if_doomed(L, 1);
@@ -707,7 +728,7 @@ static int l_default_latency(lua_State *L) {
   }
   l.latency = *(sim_dist *)lua_touserdata(L, 1);
   sim_net_default(run->w, &l);
-  sim_faultf(run->w, SIM_FAULT_LINK, "{a,a}", "link", "default");
+  link_fault(run, "default", "default", &l);
   return 0;
 }
 
@@ -718,10 +739,20 @@ static int l_prim_now(lua_State *L) {
   return 1;
 }
 
-/* fault(what, node): a fault record {What, Node}. */
+/* fault(what, node): a fault record {What, Node} (cl.chaos: {isolate, N}, {heal, N}). */
 static int l_prim_fault(lua_State *L) {
   scn_run *run = scn_world_run(L);
-  sim_faultf(run->w, SIM_FAULT_PARTITION, "{a,a}", luaL_checkstring(L, 1), luaL_checkstring(L, 2));
+  const char *what = luaL_checkstring(L, 1);
+  sim_faultf(run->w, strcmp(what, "heal") == 0 ? SIM_FAULT_HEAL : SIM_FAULT_PARTITION, "{a,a}",
+             what, luaL_checkstring(L, 2));
+  return 0;
+}
+
+/* set_down(from, to, down): a link goes down or up without a fault record of its own (cl.chaos
+ * records one fault for the whole isolation); the links record follows after the step. */
+static int l_prim_set_down(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  set_down(run, scn_check_node(L, 1), scn_check_node(L, 2), lua_toboolean(L, 3));
   return 0;
 }
 
@@ -793,6 +824,7 @@ void scn_bind_net(lua_State *L) {
                                    {"note", l_note},
                                    {"now", l_prim_now},
                                    {"fault", l_prim_fault},
+                                   {"set_down", l_prim_set_down},
                                    {NULL, NULL}};
   luaL_newlib(L, prims);
   int prim = lua_gettop(L);

@@ -226,8 +226,86 @@ static int lproc_handle(ac_proc *self, const ac_msg *msg) {
 
 /* ---- Spawning ---------------------------------------------------------------------------- */
 
+#define LABELS_KEY "crashlab.spawn_labels"
+
+/* Whether the value on top is the function at fidx; pops it. */
+static bool pop_is(lua_State *L, int fidx) {
+  bool same = lua_rawequal(L, -1, fidx);
+  lua_pop(L, 1);
+  return same;
+}
+
+/*
+ * What a person calls the function at fidx, for the spawn record's label (trace format
+ * version 2): the name of a local or an upvalue of the spawning code (the two Lua frames
+ * above the spawn call) that holds it, else of a global (the smallest such name, so that the
+ * choice does not depend on table order), else "FILE:LINE" of its definition. Looked up once
+ * per function: later spawns of it reuse the label, kept in a weak table.
+ */
+static const char *spawn_label(lua_State *L, int fidx, char *buf, size_t cap) {
+  fidx = lua_absindex(L, fidx);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LABELS_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, LABELS_KEY);
+  }
+  int labels = lua_gettop(L);
+  lua_pushvalue(L, fidx);
+  if (lua_rawget(L, labels) == LUA_TSTRING) {
+    snprintf(buf, cap, "%s", lua_tostring(L, -1));
+    lua_settop(L, labels - 1);
+    return buf;
+  }
+  lua_pop(L, 1);
+  buf[0] = 0;
+  lua_Debug ar;
+  for (int level = 1; level <= 3 && !buf[0] && lua_getstack(L, level, &ar); level++) {
+    const char *name;
+    for (int n = 1; !buf[0] && (name = lua_getlocal(L, &ar, n)) != NULL; n++)
+      if (pop_is(L, fidx) && name[0] != '(') snprintf(buf, cap, "%s", name);
+    if (buf[0] || !lua_getinfo(L, "f", &ar)) break;
+    for (int n = 1; !buf[0] && (name = lua_getupvalue(L, -1, n)) != NULL; n++)
+      if (pop_is(L, fidx) && name[0] && strcmp(name, "_ENV") != 0) snprintf(buf, cap, "%s", name);
+    lua_pop(L, 1);
+  }
+  if (!buf[0] && lua_getfield(L, LUA_REGISTRYINDEX, "crashlab.env") == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      if (lua_type(L, -2) == LUA_TSTRING && lua_rawequal(L, -1, fidx)) {
+        const char *k = lua_tostring(L, -2);
+        if (!buf[0] || strcmp(k, buf) < 0) snprintf(buf, cap, "%s", k);
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_settop(L, labels);
+  if (!buf[0]) {
+    lua_pushvalue(L, fidx);
+    if (lua_getinfo(L, ">S", &ar) && ar.linedefined > 0) {
+      const char *src = ar.source[0] == '@' || ar.source[0] == '=' ? ar.source + 1 : ar.short_src;
+      const char *slash = strrchr(src, '/');
+      snprintf(buf, cap, "%s:%d", slash ? slash + 1 : src, ar.linedefined);
+    } else {
+      snprintf(buf, cap, "function");
+    }
+  }
+  lua_pushvalue(L, fidx);
+  lua_pushstring(L, buf);
+  lua_rawset(L, labels);
+  lua_settop(L, labels - 1);
+  return buf;
+}
+
 int scn_spawn_function(scn_run *run, lua_State *L, ac_node *node, ac_proc *parent, ac_pid as,
                        unsigned opts, ac_term args, ac_pid *pid, ac_ref *mon) {
+  char label[AC_ATOM_LEN_MAX + 1];
+  ac_node *spawn_node = parent ? ac_proc_node(parent) : node;
+  if (lua_isfunction(L, -1)) ac_node_set_spawn_label(spawn_node, spawn_label(L, -1, label, sizeof label));
   void **hot = run->hot, *new_hot[2] = {NULL, NULL};
   unsigned hot_n = run->hot_n, hot_max = run->hot_max;
   run->hot = new_hot; /* record the thread and its stack */
@@ -257,6 +335,7 @@ int scn_spawn_function(scn_run *run, lua_State *L, ac_node *node, ac_proc *paren
       rc = ac_node_spawn(node, &lua_behaviour, arg, pid);
   }
   ac_tb_free(&full);
+  ac_node_set_spawn_label(spawn_node, NULL); /* used by the spawn, or not at all */
   if (rc) {
     luaL_unref(L, LUA_REGISTRYINDEX, ref);
     return rc;

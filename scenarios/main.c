@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -55,6 +56,8 @@ static void usage(FILE *out) {
           "  --max-time T          cap on virtual time, e.g. 10s, 5m (default 1h)\n"
           "  --unsafe              full Lua standard library (no sandbox)\n"
           "  --stats               print wall time, speed (virtual/wall) and peak memory\n"
+          "  --trace-limit SIZE    end the run (exit 2) when the trace passes SIZE bytes\n"
+          "                        (500K, 200M, 1G; default 1G); the trace stays complete\n"
           "\n"
           "demo options:\n"
           "  --seed N              the run's seed (default 1); same seed, same run\n"
@@ -62,10 +65,13 @@ static void usage(FILE *out) {
           "  --quiet               print only the verdict line\n"
           "  --check-determinism   also run twice in separate processes and compare hashes\n"
           "  --n N, --m M          the demo's size parameters (see --list)\n"
+          "  --trace-limit SIZE    as for run\n"
           "\n"
           "The last line is 'PASS|FAIL scenario=NAME seed=N events=E sim_time=T hash=H'\n"
           "(demo=NAME for demos). Exit status: 0 pass (or an expected failure seen),\n"
-          "1 a property or check failed, 2 a usage or scenario error.\n",
+          "1 a property or check failed, 2 a usage or scenario error (or the trace limit),\n"
+          "130 interrupted by SIGINT or SIGTERM (the verdict line then says INTERRUPTED and\n"
+          "the trace is complete up to the interruption).\n",
           CRASHLAB_VERSION);
 }
 
@@ -84,9 +90,32 @@ bad:
   return -1;
 }
 
+#define TRACE_LIMIT_DEFAULT (UINT64_C(1) << 30)
+#define EXIT_INTERRUPTED 130
+
+/* A byte count: digits, optionally followed by K, M or G (powers of 1024). */
+static int parse_size(const char *opt, const char *text, uint64_t *out) {
+  char *end;
+  errno = 0;
+  if (!text || *text < '0' || *text > '9') goto bad;
+  unsigned long long v = strtoull(text, &end, 10);
+  unsigned shift = 0;
+  if (*end == 'K') shift = 10;
+  else if (*end == 'M') shift = 20;
+  else if (*end == 'G') shift = 30;
+  if (errno || (shift && end[1]) || (!shift && *end) || v == 0 || v > (UINT64_MAX >> shift)) goto bad;
+  *out = (uint64_t)v << shift;
+  return 0;
+bad:
+  fprintf(stderr, "crashlab: %s needs a size in bytes, such as 500K, 200M or 1G, got '%s'\n", opt,
+          text ? text : "");
+  return -1;
+}
+
 typedef struct demo_opts {
   const char *name;
   const char *trace_path;
+  uint64_t trace_limit;
   uint64_t seed;
   uint64_t n, m;
   int quiet;
@@ -159,7 +188,7 @@ static int cmd_demo(const demo_opts *o) {
     fprintf(stderr, "crashlab: unknown demo '%s' (crashlab demo --list shows them)\n", o->name);
     return EXIT_USAGE;
   }
-  sim_config cfg = {o->seed, demo->name, o->trace_path};
+  sim_config cfg = {o->seed, demo->name, o->trace_path, -1, o->trace_limit};
   sim_world *w;
   int rc = sim_world_create(&w, &cfg);
   if (rc) {
@@ -179,9 +208,16 @@ static int cmd_demo(const demo_opts *o) {
     sim_world_destroy(w);
     return EXIT_USAGE;
   }
-  sim_run(w, NULL);
+  scn_watch_world(w);
+  sim_stop_reason stop = scn_signal_seen() ? SIM_STOP_REQUESTED : sim_run(w, NULL);
+  scn_watch_world(NULL);
   char why[512];
   bool pass = demo->check(w, why, sizeof why);
+  int interrupted = scn_signal_seen();
+  bool trace_full = stop == SIM_STOP_TRACE_LIMIT;
+  if (trace_full) sim_end(w, SIM_END_TRACE_LIMIT, 2, "the trace reached its size limit (--trace-limit)");
+  else if (interrupted) sim_end(w, SIM_END_INTERRUPTED, pass ? 0 : 1, interrupted == SIGTERM ? "SIGTERM" : "SIGINT");
+  else sim_end(w, SIM_END_FINISHED, pass ? 0 : 1, why);
   rc = sim_finish(w);
   if (rc) fprintf(stderr, "crashlab: writing the trace %s failed: %s\n", o->trace_path, ac_strerror(rc));
   if (!o->quiet) printf("%s: %s\n", demo->name, why);
@@ -189,47 +225,48 @@ static int cmd_demo(const demo_opts *o) {
   sim_format_duration(sim_now(w), sim_time, sizeof sim_time);
   char hash[17];
   snprintf(hash, sizeof hash, "%016" PRIx64, sim_hash(w));
-  int status = rc != 0 ? EXIT_USAGE : pass ? EXIT_PASS : EXIT_FAIL;
+  if (trace_full)
+    fprintf(stderr, "crashlab: the trace reached its limit of %" PRIu64 " bytes (--trace-limit); "
+                    "the run stopped at %s and the trace is complete up to there\n",
+            o->trace_limit, sim_time);
+  int status = rc != 0 || trace_full ? EXIT_USAGE : interrupted ? EXIT_INTERRUPTED : pass ? EXIT_PASS : EXIT_FAIL;
   if (o->check_determinism && status == EXIT_PASS && check_determinism(o, hash) != 0) status = EXIT_FAIL;
   printf("%s demo=%s seed=%" PRIu64 " events=%" PRIu64 " sim_time=%s hash=%s\n",
-         status == EXIT_PASS ? "PASS" : "FAIL", demo->name, o->seed, sim_event_count(w), sim_time,
+         status == EXIT_PASS ? "PASS" : status == EXIT_INTERRUPTED ? "INTERRUPTED" : "FAIL", demo->name, o->seed, sim_event_count(w), sim_time,
          hash);
   sim_world_destroy(w);
   return status;
 }
 
-/* Reads the whole trace once to verify it (sizes, terms, count, hash, header), and prints it
- * only if it is sound: a damaged trace gives one error and no output that looks complete. */
-static int read_trace(const char *path, bool print) {
+/* Prints the trace as it reads it: every good record, then, on a damaged file (truncated,
+ * a corrupt payload, a hash that does not match), one error line naming the offset, exit 2.
+ * Only a verified trace gets the closing "verified" line. */
+static int cmd_trace(const char *path) {
   sim_trace_reader r;
   sim_record rec;
   int rc = sim_trace_reader_open(&r, path);
-  if (rc == AC_OK && print)
+  if (rc == AC_OK) {
     printf("# trace of '%s' seed=%" PRIu64 " written by %s\n", r.name, r.seed, r.tool);
-  if (rc == AC_OK) rc = 1;
+    rc = 1;
+  }
   while (rc == 1 && (rc = sim_trace_reader_next(&r, &rec)) == 1) {
-    if (!print) continue;
     char line[512];
     sim_format_record(&rec, line, sizeof line);
     puts(line);
   }
   if (rc < 0) {
+    fflush(stdout);
     fprintf(stderr, "crashlab: %s\n", r.error);
     sim_trace_reader_close(&r);
     return EXIT_USAGE;
   }
-  if (print) printf("# %" PRIu64 " records, hash=%016" PRIx64 " verified\n", r.count, r.hash);
+  printf("# %" PRIu64 " records, hash=%016" PRIx64 " verified\n", r.count, r.hash);
   sim_trace_reader_close(&r);
   return EXIT_PASS;
 }
 
-static int cmd_trace(const char *path) {
-  int rc = read_trace(path, false);
-  return rc == EXIT_PASS ? read_trace(path, true) : rc;
-}
-
 static int demo_main(int argc, char **argv) {
-  demo_opts o = {.seed = 1};
+  demo_opts o = {.seed = 1, .trace_limit = TRACE_LIMIT_DEFAULT};
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -253,6 +290,9 @@ static int demo_main(int argc, char **argv) {
         return EXIT_USAGE;
       }
       o.trace_path = v;
+      i++;
+    } else if (strcmp(a, "--trace-limit") == 0) {
+      if (parse_size(a, v, &o.trace_limit)) return EXIT_USAGE;
       i++;
     } else if (strcmp(a, "--quiet") == 0) {
       o.quiet = 1;
@@ -280,6 +320,7 @@ static int demo_main(int argc, char **argv) {
     fprintf(stderr, "crashlab: ties takes --n up to 64\n");
     return EXIT_USAGE;
   }
+  scn_install_signal_handlers();
   return cmd_demo(&o);
 }
 
@@ -324,6 +365,8 @@ static double monotonic_s(void) {
 
 static int run_main(int argc, char **argv) {
   scn_options o = {0};
+  o.trace_fd = -1;
+  o.trace_limit_bytes = TRACE_LIMIT_DEFAULT;
   int check = 0, stats = 0;
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
@@ -341,6 +384,9 @@ static int run_main(int argc, char **argv) {
       i++;
     } else if (strcmp(a, "--max-time") == 0) {
       if (parse_duration_opt(a, v, &o.max_time_ns)) return EXIT_USAGE;
+      i++;
+    } else if (strcmp(a, "--trace-limit") == 0) {
+      if (parse_size(a, v, &o.trace_limit_bytes)) return EXIT_USAGE;
       i++;
     } else if (strcmp(a, "--quiet") == 0) {
       o.quiet = true;
@@ -367,8 +413,13 @@ static int run_main(int argc, char **argv) {
   scn_result r;
   o.hold_verdict = check;
   double t0 = monotonic_s();
+  scn_install_signal_handlers();
   scn_verdict v = scn_run_file(&o, &r);
   if (v == SCN_ERROR) return EXIT_USAGE;
+  if (v == SCN_INTERRUPTED) {
+    if (check) scn_print_verdict(&r);
+    return EXIT_INTERRUPTED;
+  }
   if (stats) print_stats(&r, monotonic_s() - t0);
   if (check) {
     char seed[32], hash[17], max_time[32];

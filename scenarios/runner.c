@@ -5,9 +5,16 @@
  *
  * Errors: anything wrong with the scenario itself (syntax, a runtime error in setup or in a
  * callback, an error inside a property, a bad argument) is a scenario error: one message naming
- * FILE:LINE on stderr, exit status 2, and no trace file left behind. A Lua error inside a
- * process is not a scenario error: it ends that process, as in Erlang.
+ * FILE:LINE on stderr and exit status 2. The trace, if one was asked for, is still complete up
+ * to that point and ends with a run_end record that carries the error (a viewer shows where the
+ * run broke). A Lua error inside a process is not a scenario error: it ends that process, as in
+ * Erlang.
+ *
+ * Every run ends with one run_end record saying why: the stop time, quiescence, the time cap, a
+ * failed property, a scenario error, SIGINT/SIGTERM (the handlers only set a flag and ask the
+ * world to stop; the run then ends normally), the memory limit or the trace limit.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "runner.h"
 
 #include <errno.h>
@@ -15,6 +22,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,8 +405,7 @@ static int l_kill(lua_State *L) {
     ac_tb_free(&b);
     return luaL_error(L, "kill: %s", err[0] ? err : ac_strerror(rc));
   }
-  ac_node *node = scn_node_of_pid(run, pid);
-  rc = node ? ac_node_exit(node, pid, reason) : AC_ENOPROC;
+  rc = sim_proc_kill(run->w, pid, reason); /* one fault record, then the exit signal */
   ac_tb_free(&b);
   lua_pushboolean(L, rc == AC_OK);
   return scn_stop_if_doomed(L, 1); /* a process that killed itself runs no further */
@@ -450,7 +457,8 @@ static int l_at_end(lua_State *L) {
   return 0;
 }
 
-static void fail(scn_run *run, const char *fmt, ...) {
+/* A property failed: recorded in the trace (a property record) at the time it was found. */
+static void fail(scn_run *run, const scn_prop *p, const char *fmt, ...) {
   if (run->failed) return;
   run->failed = true;
   run->fail_ns = sim_now(run->w);
@@ -458,6 +466,7 @@ static void fail(scn_run *run, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(run->fail_what, sizeof run->fail_what, fmt, ap);
   va_end(ap);
+  sim_property_failed(run->w, p->name, run->fail_what);
   sim_request_stop(run->w);
 }
 
@@ -482,7 +491,7 @@ static void eventually_deadline(sim_world *w, void *arg) {
   if (ok == 1)
     p->satisfied = true;
   else if (ok == 0)
-    fail(run, "property '%s' (eventually, deadline %.3fs) did not become true", p->name,
+    fail(run, p, "property '%s' (eventually, deadline %.3fs) did not become true", p->name,
          (double)p->deadline_ns / 1e9);
 }
 
@@ -496,7 +505,7 @@ static void step_hook(sim_world *w, void *arg) {
   for (uint32_t i = 0; i < run->prop_count && !run->failed && !run->error; i++) {
     scn_prop *p = &run->props[i];
     if (p->kind == PROP_ALWAYS) {
-      if (eval_prop(run, p) == 0) fail(run, "property '%s' (always) is false", p->name);
+      if (eval_prop(run, p) == 0) fail(run, p, "property '%s' (always) is false", p->name);
     } else if (p->kind == PROP_EVENTUALLY && !p->satisfied) {
       if (eval_prop(run, p) == 1) p->satisfied = true;
     }
@@ -1282,9 +1291,38 @@ static sim_rng *current_rng(lua_State *L) {
 
 /* ---- The run ----------------------------------------------------------------------------- */
 
+/* SIGINT / SIGTERM: the handler only notes the signal and asks the world to stop after its
+ * current step (a store to a sig_atomic_t); the run then ends as any other, with a complete
+ * trace whose run_end says "interrupted". */
+static volatile sig_atomic_t signal_seen;
+static sim_world *volatile signal_world;
+
+static void on_signal(int sig) {
+  signal_seen = sig;
+  sim_world *w = signal_world;
+  if (w) sim_request_stop(w);
+}
+
+void scn_install_signal_handlers(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+}
+
+void scn_watch_world(sim_world *w) {
+  signal_world = w;
+  if (w && signal_seen) sim_request_stop(w);
+}
+
+int scn_signal_seen(void) { return signal_seen; }
+
 int scn_need_world(scn_run *run) {
   if (run->w) return 0;
-  sim_config cfg = {run->seed, run->name, run->opts->trace_path};
+  sim_config cfg = {run->seed, run->name, run->opts->trace_path, run->opts->trace_fd,
+                    run->opts->trace_limit_bytes};
   int rc = sim_world_create(&run->w, &cfg);
   if (rc == AC_OK) rc = sim_node_add(run->w, "a", NULL, &run->node);
   if (rc != AC_OK) {
@@ -1300,6 +1338,8 @@ int scn_need_world(scn_run *run) {
   sim_rng_seed(&run->top_rng, run->seed, sim_stream_id("scenario"));
   sim_set_step_hook(run->w, step_hook, run);
   sim_set_event_hook(run->w, on_event, run);
+  signal_world = run->w;
+  if (signal_seen) sim_request_stop(run->w);
   return 0;
 }
 
@@ -1348,6 +1388,7 @@ static void set_dir(const char *path) {
 }
 
 static void run_free(scn_run *run) {
+  signal_world = NULL;
   if (run->L) lua_close(run->L); /* before the world: no process callback may follow */
   run->L = NULL;
   scn_heap_destroy(&run->heap);
@@ -1401,10 +1442,10 @@ static void check_at_end(scn_run *run) {
   for (uint32_t i = 0; i < run->prop_count && !run->failed && !run->error; i++) {
     scn_prop *p = &run->props[i];
     if (p->kind == PROP_AT_END) {
-      if (eval_prop(run, p) == 0) fail(run, "property '%s' (at_end) is false", p->name);
+      if (eval_prop(run, p) == 0) fail(run, p, "property '%s' (at_end) is false", p->name);
     } else if (p->kind == PROP_EVENTUALLY && !p->satisfied && p->deadline_ns > sim_now(run->w)) {
       if (eval_prop(run, p) == 0)
-        fail(run, "property '%s' (eventually) never became true before the run ended", p->name);
+        fail(run, p, "property '%s' (eventually) never became true before the run ended", p->name);
     }
   }
 }
@@ -1413,7 +1454,7 @@ void scn_print_verdict(const scn_result *r) {
   char t[32];
   sim_format_duration(r->sim_time_ns, t, sizeof t);
   printf("%s scenario=%s seed=%" PRIu64 " events=%" PRIu64 " sim_time=%s hash=%016" PRIx64 "\n",
-         r->verdict == SCN_PASS ? "PASS" : "FAIL", r->name, r->seed, r->events, t, r->hash);
+         r->verdict == SCN_PASS ? "PASS" : r->verdict == SCN_INTERRUPTED ? "INTERRUPTED" : "FAIL", r->name, r->seed, r->events, t, r->hash);
   fflush(stdout);
 }
 
@@ -1461,29 +1502,76 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
   lua_setfield(run->L, LUA_REGISTRYINDEX, EXITS_KEY);
   make_exits_view(run->L);
 
+  sim_stop_reason stop = SIM_STOP_QUIESCENT;
+  uint64_t limit = 0;
   if (setup(run) == 0) {
-    uint64_t limit = run->stop_ns ? run->stop_ns : (opts->max_time_ns ? opts->max_time_ns : MAX_TIME_DEFAULT);
+    limit = run->stop_ns ? run->stop_ns : (opts->max_time_ns ? opts->max_time_ns : MAX_TIME_DEFAULT);
     if (opts->max_time_ns && opts->max_time_ns < limit) limit = opts->max_time_ns;
     sim_limits lim = {limit, 0};
-    if (!run->failed) sim_run(run->w, &lim);
+    if (!run->failed && !signal_seen) stop = sim_run(run->w, &lim);
     if (!run->failed) check_runtime_memory(run);
-    if (!run->failed && !run->error) check_at_end(run);
+    if (!run->failed && !run->error && !signal_seen && stop != SIM_STOP_TRACE_LIMIT) check_at_end(run);
   }
   if (run->mem_exceeded) /* even when a pcall caught it: the limit is the run's */
     scn_error(run, "memory limit of %" PRIu64 " MiB exceeded", run->mem_max >> 20);
-  if (run->error) {
-    fprintf(stderr, "crashlab: %s\n", run->error_msg);
-    run_free(run); /* removes a partial trace file */
+  /* A scenario error before the world existed still leaves a trace, if one was asked for:
+   * a header and the run_end that says what went wrong. */
+  if (run->error && !run->w && (opts->trace_path || opts->trace_fd > 0)) {
+    /* A bare world (no node, no Lua): nothing had happened yet, and the Lua state may be out
+     * of memory. If even this fails, there is no trace, as when the file cannot be created. */
+    sim_config cfg = {run->seed, run->name, opts->trace_path, opts->trace_fd, 0};
+    if (sim_world_create(&run->w, &cfg) != AC_OK) run->w = NULL;
+  }
+  bool trace_full = run->w && sim_trace_limit_reached(run->w) && !run->error;
+  int interrupted = signal_seen;
+  if (run->w) { /* why the run ended: its last record */
+    if (run->error)
+      sim_end(run->w, run->mem_exceeded || strncmp(run->error_msg, "memory limit of", 15) == 0
+                          ? SIM_END_MEMORY : SIM_END_ERROR, SCN_ERROR, run->error_msg);
+    else if (trace_full)
+      sim_end(run->w, SIM_END_TRACE_LIMIT, SCN_ERROR, "the trace reached its size limit (--trace-limit)");
+    else if (interrupted)
+      sim_end(run->w, SIM_END_INTERRUPTED, run->failed && !run->expect_fail ? SCN_FAIL : SCN_PASS,
+              interrupted == SIGTERM ? "SIGTERM" : "SIGINT");
+    else if (run->failed)
+      sim_end(run->w, SIM_END_PROPERTY, run->expect_fail ? SCN_PASS : SCN_FAIL, run->fail_what);
+    else if (stop == SIM_STOP_TIME_LIMIT)
+      sim_end(run->w, run->stop_ns && limit == run->stop_ns ? SIM_END_STOP_TIME : SIM_END_TIME_CAP,
+              run->expect_fail ? SCN_FAIL : SCN_PASS,
+              run->stop_ns && limit == run->stop_ns ? "stop time reached" : "time cap reached (--max-time)");
+    else
+      sim_end(run->w, SIM_END_QUIESCENT, run->expect_fail ? SCN_FAIL : SCN_PASS,
+              "nothing can happen any more");
+  }
+  int trace_rc = run->w ? sim_finish(run->w) : 0;
+  if (trace_rc) {
+    fprintf(stderr, "crashlab: writing the trace %s failed: %s\n",
+            opts->trace_path ? opts->trace_path : "(descriptor)", ac_strerror(trace_rc));
+    run_free(run);
     return SCN_ERROR;
   }
-  int trace_rc = sim_finish(run->w);
-  if (trace_rc) {
-    fprintf(stderr, "crashlab: writing the trace %s failed: %s\n", opts->trace_path, ac_strerror(trace_rc));
+  if (run->error) {
+    fprintf(stderr, "crashlab: %s\n", run->error_msg);
+    run_free(run);
+    return SCN_ERROR;
+  }
+  if (trace_full) {
+    char t[32];
+    sim_format_duration(sim_now(run->w), t, sizeof t);
+    fprintf(stderr, "crashlab: the trace reached its limit of %" PRIu64 " bytes (--trace-limit); "
+                    "the run stopped at %s and the trace%s%s is complete up to there\n",
+            opts->trace_limit_bytes, t, opts->trace_path ? " " : "", opts->trace_path ? opts->trace_path : "");
     run_free(run);
     return SCN_ERROR;
   }
   scn_verdict v;
-  if (run->failed) {
+  if (interrupted) {
+    printf("interrupted by %s at virtual time ", interrupted == SIGTERM ? "SIGTERM" : "SIGINT");
+    char t[32];
+    sim_format_duration(sim_now(run->w), t, sizeof t);
+    printf("%s\n", t);
+    v = SCN_INTERRUPTED;
+  } else if (run->failed) {
     char t[32];
     sim_format_duration(run->fail_ns, t, sizeof t);
     printf("%s at %s%s\n", run->fail_what, t, run->expect_fail ? " (expected: the scenario says expect = \"fail\")" : "");

@@ -24,6 +24,10 @@ typedef struct scn_options {
   uint64_t seed;           /* used when seed_given */
   bool seed_given;
   const char *trace_path;  /* or NULL */
+  int trace_fd;            /* or stream the trace to this open descriptor (a live viewer's
+                              pipe): flushed every 64 KiB and at the end, not closed; -1 or 0
+                              for none (0 is standard input, never a trace) */
+  uint64_t trace_limit_bytes; /* the run ends (exit 2) once the trace passes it; 0: none */
   uint64_t max_time_ns;    /* cap on virtual time when the scenario sets no stop; 0: default */
   uint64_t memory_max;     /* bytes the Lua state may use; 0: default (256 MiB) */
   bool quiet;
@@ -34,7 +38,9 @@ typedef struct scn_options {
 typedef enum scn_verdict {
   SCN_PASS = 0,  /* the properties held (or an expected failure was seen) */
   SCN_FAIL = 1,  /* a property failed (or an expected failure was not seen) */
-  SCN_ERROR = 2, /* the scenario itself is broken: the message says where */
+  SCN_ERROR = 2, /* the scenario itself is broken: the message says where (also: the trace
+                    reached its limit) */
+  SCN_INTERRUPTED = 3, /* SIGINT or SIGTERM ended the run early (its trace is complete) */
 } scn_verdict;
 
 typedef struct scn_result {
@@ -57,6 +63,14 @@ void scn_print_verdict(const scn_result *r);
  * scenario errors to stderr as "crashlab: FILE:LINE: message". Returns the verdict.
  */
 scn_verdict scn_run_file(const scn_options *opts, scn_result *out);
+/* Installs the SIGINT and SIGTERM handlers of a run: they only note the signal and ask the
+ * running world to stop (the run then ends normally, verdict SCN_INTERRUPTED).
+ */
+void scn_install_signal_handlers(void);
+/* The world a handler asks to stop (NULL: none), for runs outside scn_run_file (demos). */
+void scn_watch_world(sim_world *w);
+/* The signal seen so far (SIGINT, SIGTERM), or 0. */
+int scn_signal_seen(void);
 
 /* ---- Shared by the binding files ---------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 #include "world.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ typedef struct sim_packet {
   uint64_t epoch;       /* connection it travels on (0: datagram) */
   ac_pid from, to;
   uint64_t ref;
+  uint64_t msg_id;      /* the message's id (its send record's c), 0 for other signals */
   uint32_t size;        /* bytes of the term */
   uint32_t name_len;    /* bytes of the name after it (REG_SEND), 0 else */
   uint8_t data[];       /* term, then name and its NUL */
@@ -58,6 +60,7 @@ typedef struct sim_pair {
   uint32_t peer;       /* the incarnation of `to` it is connected to */
   uint64_t epoch;      /* the connection's serial, unique in the run */
   uint64_t last_heard; /* last arrival from `to` on this connection */
+  bool flaky;          /* a flaky setting covers this direction (sim_net_flaky) */
 } sim_pair;
 
 /* A named node: its current incarnation (a core node), its clock and its settings. */
@@ -146,7 +149,7 @@ struct sim_world {
   void *step_hook_arg;
   sim_event_fn event_hook;
   void *event_hook_arg;
-  bool stop_requested;
+  volatile sig_atomic_t stop_requested; /* set from a signal handler too */
   bool finished;
   sim_trace trace;
 
@@ -159,6 +162,10 @@ struct sim_world {
   sim_proc_fault *faults;   /* paused or slowed processes (a handful: a scan is enough) */
   uint32_t fault_count, fault_cap;
   uint64_t epoch_seq;
+  bool links_dirty;         /* a link setting changed since the last links check */
+  uint8_t *links_last;      /* payload of the last links record (NULL: none yet) */
+  size_t links_last_size;
+  bool ended;               /* the run_end record was written */
 };
 
 /* ---- Timer heap -------------------------------------------------------------------------- */
@@ -341,6 +348,14 @@ static void wake_fire(sim_world *w, ac_pid pid, uint64_t seq) {
 }
 
 int sim_proc_fault_set(sim_world *w, ac_pid pid, bool paused, uint64_t slow_ns) {
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term t;
+  int rc = paused    ? ac_tb_fmt(&b, "{a,p}", "pause", pid)
+           : slow_ns ? ac_tb_fmt(&b, "{a,p,i}", "slow", pid, (int64_t)slow_ns)
+                     : ac_tb_fmt(&b, "{a,p}", "resume", pid);
+  if (rc == AC_OK && ac_tb_finish(&b, &t) == AC_OK) sim_fault_on(w, SIM_FAULT_PROCESS, pid, t);
+  ac_tb_free(&b);
   sim_proc_fault *f = proc_fault(w, pid);
   if (!f) {
     if (!paused && !slow_ns) return AC_OK;
@@ -450,6 +465,7 @@ static int link_check(const sim_link *l) {
 int sim_net_default(sim_world *w, const sim_link *link) {
   if (link_check(link)) return AC_EINVAL;
   w->net_default = *link;
+  w->links_dirty = true;
   return AC_OK;
 }
 
@@ -459,6 +475,7 @@ int sim_net_link(sim_world *w, uint32_t from, uint32_t to, const sim_link *link)
   sim_pair *p = pair_at(w, from, to);
   p->link = *link;
   p->has_link = true;
+  w->links_dirty = true;
   return AC_OK;
 }
 
@@ -466,6 +483,7 @@ int sim_net_reset(sim_world *w, uint32_t from, uint32_t to) {
   sim_pair *p = pair_at(w, from, to);
   if (!p || from >= w->machine_count || to >= w->machine_count) return AC_EINVAL;
   p->has_link = false;
+  w->links_dirty = true;
   return AC_OK;
 }
 
@@ -476,6 +494,26 @@ sim_link sim_net_get(const sim_world *w, uint32_t from, uint32_t to) {
 
 int sim_net_partition(sim_world *w, const uint32_t *group, uint32_t node_count) {
   if (!group || node_count > w->machine_count) return AC_EINVAL;
+  /* The fault record: {partition, [[Name...], ...]}, groups in order of their first node. */
+  ac_tbuf tb;
+  ac_tb_init(&tb);
+  ac_tb_tuple_begin(&tb);
+  ac_tb_atom(&tb, "partition");
+  ac_tb_list_begin(&tb);
+  for (uint32_t a = 0; a < node_count; a++) {
+    bool first = true;
+    for (uint32_t b = 0; b < a && first; b++) first = group[b] != group[a];
+    if (!first) continue;
+    ac_tb_list_begin(&tb);
+    for (uint32_t b = a; b < node_count; b++)
+      if (group[b] == group[a]) ac_tb_atom(&tb, w->machines[b].name);
+    ac_tb_end(&tb);
+  }
+  ac_tb_end(&tb);
+  ac_tb_end(&tb);
+  ac_term t;
+  if (ac_tb_finish(&tb, &t) == AC_OK) sim_fault(w, SIM_FAULT_PARTITION, t);
+  ac_tb_free(&tb);
   for (uint32_t a = 0; a < node_count; a++)
     for (uint32_t b = 0; b < node_count; b++) {
       if (a == b || group[a] == group[b]) continue;
@@ -484,12 +522,84 @@ int sim_net_partition(sim_world *w, const uint32_t *group, uint32_t node_count) 
       int rc = sim_net_link(w, a, b, &l);
       if (rc) return rc;
     }
+  sim_net_links_check(w);
   return AC_OK;
 }
 
 void sim_net_heal(sim_world *w) {
+  sim_faultf(w, SIM_FAULT_HEAL, "a", "heal");
+  w->links_dirty = true;
   w->net_default.down = false;
   for (size_t i = 0; i < (size_t)w->pair_dim * w->pair_dim; i++) w->pairs[i].link.down = false;
+  sim_net_links_check(w);
+}
+
+int sim_net_flaky(sim_world *w, uint32_t from, uint32_t to, bool flaky) {
+  sim_pair *p = pair_at(w, from, to);
+  if (!p || from >= w->machine_count || to >= w->machine_count || from == to) return AC_EINVAL;
+  if (p->flaky != flaky) w->links_dirty = true;
+  p->flaky = flaky;
+  return AC_OK;
+}
+
+/* Orders directed pairs of machines by their names (from, then to). */
+static const sim_world *pair_sort_world;
+static int pair_cmp(const void *x, const void *y) {
+  const uint32_t *p = x, *q = y;
+  int c = strcmp(pair_sort_world->machines[p[0]].name, pair_sort_world->machines[q[0]].name);
+  return c ? c : strcmp(pair_sort_world->machines[p[1]].name, pair_sort_world->machines[q[1]].name);
+}
+
+/* Appends the sorted list [{From, To}, ...] of the pairs whose link is down (flaky false) or
+ * that have a flaky setting (flaky true); adds how many to *count_out. */
+static int links_list(sim_world *w, ac_tbuf *b, bool flaky, uint32_t *count_out) {
+  uint32_t n = w->machine_count, count = 0;
+  uint32_t *pairs = malloc((size_t)(n ? n : 1) * (n ? n : 1) * 2 * sizeof *pairs);
+  if (!pairs) return AC_ENOMEM;
+  for (uint32_t a = 0; a < n; a++)
+    for (uint32_t c = 0; c < n; c++) {
+      if (a == c) continue;
+      bool on = flaky ? pair_at(w, a, c)->flaky : sim_net_get(w, a, c).down;
+      if (!on) continue;
+      pairs[2 * count] = a;
+      pairs[2 * count + 1] = c;
+      count++;
+    }
+  pair_sort_world = w;
+  qsort(pairs, count, 2 * sizeof *pairs, pair_cmp);
+  ac_tb_list_begin(b);
+  for (uint32_t i = 0; i < count; i++)
+    ac_tb_fmt(b, "{a,a}", w->machines[pairs[2 * i]].name, w->machines[pairs[2 * i + 1]].name);
+  ac_tb_end(b);
+  free(pairs);
+  *count_out += count;
+  return AC_OK;
+}
+
+void sim_net_links_check(sim_world *w) {
+  if (!w->links_dirty) return;
+  w->links_dirty = false;
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_tb_tuple_begin(&b);
+  ac_term t;
+  uint32_t count = 0;
+  if (links_list(w, &b, false, &count) == AC_OK && links_list(w, &b, true, &count) == AC_OK &&
+      ac_tb_end(&b) == AC_OK && ac_tb_finish(&b, &t) == AC_OK) {
+    size_t size = ac_term_size(t);
+    bool same = w->links_last ? size == w->links_last_size && memcmp(t.p, w->links_last, size) == 0
+                              : count == 0; /* no record for "all up" at the start */
+    uint8_t *copy = same ? NULL : malloc(size);
+    if (copy) {
+      memcpy(copy, t.p, size);
+      free(w->links_last);
+      w->links_last = copy;
+      w->links_last_size = size;
+      ac_event ev = {AC_EV_LINKS, 0, 0, 0, 0, 0, t.p, (uint32_t)size};
+      host_event(w, &ev);
+    }
+  }
+  ac_tb_free(&b);
 }
 
 int sim_net_tick(sim_world *w, uint64_t tick_ns) {
@@ -511,7 +621,7 @@ uint64_t sim_net_in_flight(const sim_world *w) { return w->net_in_flight; }
 static void net_drop(sim_world *w, uint32_t why, const ac_dist *d, uint32_t node) {
   w->net_lost++;
   ac_event ev = {AC_EV_NET_DROP, (uint16_t)(why | d->op << 8), node, d->from.bits, d->to.bits,
-                 0, d->term.p, (uint32_t)ac_term_size(d->term)};
+                 d->msg_id, d->term.p, (uint32_t)ac_term_size(d->term)};
   host_event(w, &ev);
 }
 
@@ -530,6 +640,7 @@ static sim_packet *packet_new(uint32_t op, uint32_t src, const ac_dist *d, uint6
     pk->from = d->from;
     pk->to = d->to;
     pk->ref = d->ref;
+    pk->msg_id = d->msg_id;
     pk->size = (uint32_t)size;
     pk->name_len = (uint32_t)name_len;
     memcpy(pk->data, d->term.p, size);
@@ -652,8 +763,8 @@ static int host_route(void *ctx, uint32_t from_node, const ac_dist *d) {
     if (!pk) return AC_ENOMEM;
     int rc = packet_push(w, arrival(w, p, &link, pk->size), pk);
     if (rc == AC_OK && link.dup > 0 && sim_rng_unit(w->net_rng) < link.dup) {
-      ac_event ev = {AC_EV_NET_DUP, (uint16_t)(d->op << 8), from_node, d->from.bits, d->to.bits, 0,
-                     NULL, 0};
+      ac_event ev = {AC_EV_NET_DUP, (uint16_t)(d->op << 8), from_node, d->from.bits, d->to.bits,
+                     d->msg_id, NULL, 0};
       host_event(w, &ev);
       pk = packet_new(d->op, a, &out, 0);
       rc = pk ? packet_push(w, arrival(w, p, &link, pk->size), pk) : AC_ENOMEM;
@@ -707,7 +818,7 @@ static void packet_arrive(sim_world *w, sim_packet *pk) {
   sim_machine *md = machine_of_index(w, pk->dest);
   uint32_t b = md ? (uint32_t)(md - w->machines) : 0;
   ac_dist d = {pk->op, pk->dest, pk->from, pk->to, pk->ref, pk->flags,
-               pk->name_len ? (const char *)pk->data + pk->size : NULL, {pk->data}};
+               pk->name_len ? (const char *)pk->data + pk->size : NULL, {pk->data}, pk->msg_id};
   static const uint8_t nil[] = {AC_T_NIL};
   if (pk->op >= PK_TICK) d.term.p = nil;
   bool alive = md && md->node && md->index == pk->dest;
@@ -847,9 +958,23 @@ static void purge_node(sim_world *w, uint32_t index, ac_node *node) {
   }
 }
 
-void sim_fault(sim_world *w, uint16_t kind, ac_term what) {
-  ac_event ev = {AC_EV_FAULT, kind, 0, 0, 0, 0, what.p, (uint32_t)ac_term_size(what)};
+void sim_fault(sim_world *w, uint16_t kind, ac_term what) { sim_fault_on(w, kind, AC_PID_NONE, what); }
+
+void sim_fault_on(sim_world *w, uint16_t kind, ac_pid target, ac_term what) {
+  ac_event ev = {AC_EV_FAULT, kind, 0, target.bits, 0, 0, what.p, (uint32_t)ac_term_size(what)};
   host_event(w, &ev);
+}
+
+int sim_proc_kill(sim_world *w, ac_pid pid, ac_term reason) {
+  int m = sim_node_of_index(w, ac_pid_node(pid));
+  ac_node *node = m >= 0 && w->machines[m].index == ac_pid_node(pid) ? w->machines[m].node : NULL;
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term t;
+  if (ac_tb_fmt(&b, "{a,p,t}", "kill", pid, reason) == AC_OK && ac_tb_finish(&b, &t) == AC_OK)
+    sim_fault_on(w, SIM_FAULT_KILL, pid, t);
+  ac_tb_free(&b);
+  return node ? ac_node_exit(node, pid, reason) : AC_ENOPROC;
 }
 
 void sim_faultf(sim_world *w, uint16_t kind, const char *fmt, ...) {
@@ -926,14 +1051,16 @@ int sim_world_create(sim_world **out, const sim_config *cfg) {
   w->tick_ns = SIM_NET_TICK_DEFAULT;
   sim_rng_seed(&w->sched, cfg->seed, sim_stream_id("sched"));
   sim_trace_init(&w->trace);
-  if (cfg->trace_path) {
-    int rc = sim_trace_open(&w->trace, cfg->trace_path, cfg->seed, name);
+  if (cfg->trace_path || cfg->trace_fd > 0) {
+    int rc = cfg->trace_fd > 0 ? sim_trace_open_fd(&w->trace, cfg->trace_fd, cfg->seed, name)
+                               : sim_trace_open(&w->trace, cfg->trace_path, cfg->seed, name);
     if (rc) {
       free(w->name);
       free(w);
       return rc;
     }
   }
+  w->trace.limit_bytes = cfg->trace_limit_bytes;
   *out = w;
   return AC_OK;
 }
@@ -960,6 +1087,7 @@ void sim_world_destroy(sim_world *w) {
   free(w->node_machine);
   free(w->machines);
   free(w->faults);
+  free(w->links_last);
   free(w->runq);
   free(w->heap);
   free(w->items);
@@ -982,7 +1110,7 @@ void sim_set_step_hook(sim_world *w, sim_callback fn, void *arg) {
   w->step_hook_arg = arg;
 }
 
-void sim_request_stop(sim_world *w) { w->stop_requested = true; }
+void sim_request_stop(sim_world *w) { w->stop_requested = 1; }
 
 void sim_set_event_hook(sim_world *w, sim_event_fn fn, void *arg) {
   w->event_hook = fn;
@@ -1053,7 +1181,7 @@ static bool only_background(const sim_world *w) {
 sim_stop_reason sim_run(sim_world *w, const sim_limits *limits) {
   uint64_t time_max = limits ? limits->time_ns_max : 0;
   uint64_t steps_max = limits ? limits->step_count_max : 0;
-  w->stop_requested = false;
+  sim_net_links_check(w); /* what the setup changed */
   for (;;) {
     if (steps_max && w->steps >= steps_max) return SIM_STOP_STEP_LIMIT;
     collect_due(w);
@@ -1080,13 +1208,49 @@ sim_stop_reason sim_run(sim_world *w, const sim_limits *limits) {
       fire(w, &item);
     }
     w->steps++;
+    if (w->links_dirty) sim_net_links_check(w);
     if (w->step_hook) w->step_hook(w, w->step_hook_arg);
-    if (w->stop_requested) return SIM_STOP_REQUESTED;
+    if (w->stop_requested) {
+      w->stop_requested = 0; /* cleared here, not on entry: a request made before the run
+                                (a signal during setup) still stops it */
+      return SIM_STOP_REQUESTED;
+    }
+    if (w->trace.over_limit) return SIM_STOP_TRACE_LIMIT;
   }
 }
 
+void sim_end(sim_world *w, uint16_t why, uint32_t verdict, const char *detail) {
+  if (w->ended) return;
+  w->ended = true;
+  sim_net_links_check(w);
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term t;
+  const char *text = detail ? detail : "";
+  if (ac_tb_binary(&b, text, strlen(text)) == AC_OK && ac_tb_finish(&b, &t) == AC_OK) {
+    ac_event ev = {AC_EV_RUN_END, why, 0, verdict, 0, 0, t.p, (uint32_t)ac_term_size(t)};
+    host_event(w, &ev);
+  }
+  ac_tb_free(&b);
+}
+
+void sim_property_failed(sim_world *w, const char *name, const char *message) {
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term t;
+  if (ac_tb_fmt(&b, "{b,b}", name, strlen(name), message, strlen(message)) == AC_OK &&
+      ac_tb_finish(&b, &t) == AC_OK) {
+    ac_event ev = {AC_EV_PROPERTY, 1, 0, 0, 0, 0, t.p, (uint32_t)ac_term_size(t)};
+    host_event(w, &ev);
+  }
+  ac_tb_free(&b);
+}
+
+bool sim_trace_limit_reached(const sim_world *w) { return w->trace.over_limit; }
+
 int sim_finish(sim_world *w) {
   if (w->finished) return w->trace.err;
+  sim_end(w, SIM_END_FINISHED, 0, "finished"); /* when the host has not said why */
   w->finished = true;
   return sim_trace_close(&w->trace, true);
 }

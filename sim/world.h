@@ -26,6 +26,13 @@ typedef struct sim_config {
   uint64_t seed;          /* the run's seed */
   const char *name;       /* scenario name, recorded in the trace header */
   const char *trace_path; /* write the trace here, or NULL to only hash it */
+  /* Or stream the trace to this open descriptor (a pipe to a live viewer): flushed every
+   * 64 KiB and at the end, never renamed nor closed. -1 for none; 0 counts as none too, so
+   * that a zero-initialised config never writes to standard input. Wins over trace_path. */
+  int trace_fd;
+  /* The run stops (SIM_STOP_TRACE_LIMIT) after the step in which the trace written passes
+   * this many bytes; 0 for no limit. */
+  uint64_t trace_limit_bytes;
 } sim_config;
 
 /* Why sim_run returned. */
@@ -34,7 +41,21 @@ typedef enum sim_stop_reason {
   SIM_STOP_TIME_LIMIT,    /* the next event lies past the time limit */
   SIM_STOP_STEP_LIMIT,    /* the step limit was reached */
   SIM_STOP_REQUESTED,     /* sim_request_stop was called */
+  SIM_STOP_TRACE_LIMIT,   /* the trace written passed sim_config.trace_limit_bytes */
 } sim_stop_reason;
+
+/* Why a run ended: the flags of its run_end record (trace format version 2). */
+enum {
+  SIM_END_STOP_TIME = 1,   /* the scenario's stop time was reached */
+  SIM_END_QUIESCENT = 2,   /* nothing can happen any more */
+  SIM_END_TIME_CAP = 3,    /* the --max-time cap (or the default one) */
+  SIM_END_PROPERTY = 4,    /* a property failed */
+  SIM_END_ERROR = 5,       /* a scenario error */
+  SIM_END_INTERRUPTED = 6, /* SIGINT or SIGTERM */
+  SIM_END_MEMORY = 7,      /* the memory limit */
+  SIM_END_TRACE_LIMIT = 8, /* the --trace-limit */
+  SIM_END_FINISHED = 9,    /* a program or demo finished */
+};
 
 typedef struct sim_limits {
   uint64_t time_ns_max;   /* 0: none. Events at exactly this time still run. */
@@ -89,7 +110,8 @@ int sim_node_restart(sim_world *w, uint32_t machine);
 int sim_clock_set(sim_world *w, uint32_t machine, int64_t jump_ns, double drift);
 uint64_t sim_node_now(const sim_world *w, uint32_t machine);
 
-/* Process faults: a paused process is not scheduled (messages wait in its mailbox) until it
+/* Process faults (each call is one fault record {pause, Pid}, {slow, Pid, ExtraNs} or
+ * {resume, Pid} when both are off, with a = the pid): a paused process is not scheduled (messages wait in its mailbox) until it
  * is resumed; a slowed one runs each step slow_ns after it became runnable (extra virtual CPU
  * time per message). paused false and slow_ns 0 make it normal again. AC_ENOMEM. */
 int sim_proc_fault_set(sim_world *w, ac_pid pid, bool paused, uint64_t slow_ns);
@@ -108,6 +130,11 @@ enum {
 };
 /* Records an injected fault in the trace (an AC_EV_FAULT record with the term as payload). */
 void sim_fault(sim_world *w, uint16_t kind, ac_term what);
+/* The same for a fault aimed at a process: the record's a is its pid. */
+void sim_fault_on(sim_world *w, uint16_t kind, ac_pid target, ac_term what);
+/* Kills a process from outside: one fault record {kill, Pid, Reason}, then exit(Pid, Reason)
+ * from its node (whose effects follow as usual records). AC_ENOPROC if its node is gone. */
+int sim_proc_kill(sim_world *w, ac_pid pid, ac_term reason);
 /* The same with the term built from a format (ac_tb_fmt); nothing is recorded if it fails. */
 void sim_faultf(sim_world *w, uint16_t kind, const char *fmt, ...);
 
@@ -124,7 +151,16 @@ void sim_request_stop(sim_world *w);
 
 /* Runs steps until a stop condition; may be called again to continue. */
 sim_stop_reason sim_run(sim_world *w, const sim_limits *limits);
-/* Completes the trace file (trailer, rename). Returns AC_EIO on a write error. Idempotent. */
+/* Records why the run ended: the run_end record (flags = why, a SIM_END_*; a = verdict, 0 pass
+ * 1 fail 2 error; payload = detail as a binary). Only the first call records; sim_finish
+ * records SIM_END_FINISHED if no one did. */
+void sim_end(sim_world *w, uint16_t why, uint32_t verdict, const char *detail);
+/* Records a failed property: a property record {Name, Message} (binaries), flags 1. */
+void sim_property_failed(sim_world *w, const char *name, const char *message);
+/* Whether the trace written has passed its limit (the run then stops). */
+bool sim_trace_limit_reached(const sim_world *w);
+/* Completes the trace (run_end if not recorded yet, trailer, rename). Returns AC_EIO on a
+ * write error. Idempotent. */
 int sim_finish(sim_world *w);
 
 uint64_t sim_now(const sim_world *w);
@@ -194,6 +230,15 @@ bool sim_net_connected(const sim_world *w, uint32_t from, uint32_t to);
  * up again. Both keep each link's other settings. */
 int sim_net_partition(sim_world *w, const uint32_t *group, uint32_t node_count);
 void sim_net_heal(sim_world *w);
+/* Both are faults: sim_net_partition records {partition, [[Name...], ...]} and heal `heal`,
+ * each followed by a links record. */
+/* Marks the direction from -> to as covered by a flaky setting (for the links record). */
+int sim_net_flaky(sim_world *w, uint32_t from, uint32_t to, bool flaky);
+/* If the set of links that are down, or that are flaky, changed since the last links record,
+ * records a new one: {Down, Flaky}, sorted lists of {From, To} node-name pairs. The world
+ * calls it after each step and at the start of sim_run; a caller that has just recorded a
+ * fault calls it at once so that the links record follows its fault. */
+void sim_net_links_check(sim_world *w);
 /* Messages the network lost so far (links down, losses), and messages in flight now. */
 uint64_t sim_net_lost(const sim_world *w);
 uint64_t sim_net_in_flight(const sim_world *w);

@@ -126,7 +126,7 @@ __attribute__((unused)) static uint64_t test_seed(void) {
 }
 
 __attribute__((unused)) static sim_world *world_new(ac_node **node) {
-  sim_config cfg = {test_seed(), "test", NULL};
+  sim_config cfg = {test_seed(), "test", NULL, -1, 0};
   sim_world *w = NULL;
   if (sim_world_create(&w, &cfg) != AC_OK) abort();
   if (sim_node_add(w, "a", NULL, node) != AC_OK) abort();

@@ -35,12 +35,12 @@ local function cut(from, to)
   local key = from .. ">" .. to
   if (cut_count[key] or 0) == 0 then cut_before[key] = cl.net.get(from, to).down end
   cut_count[key] = (cut_count[key] or 0) + 1
-  cl.net.link(from, to, { down = true })
+  prim.set_down(from, to, true) -- one fault record for the isolation, not one per link
 end
 local function uncut(from, to)
   local key = from .. ">" .. to
   cut_count[key] = cut_count[key] - 1
-  if cut_count[key] == 0 then cl.net.link(from, to, { down = cut_before[key] }) end
+  if cut_count[key] == 0 then prim.set_down(from, to, cut_before[key]) end
 end
 
 local function fail(msg) error("chaos: " .. msg, 3) end

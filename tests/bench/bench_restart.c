@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_restart: N in 1..1000000, KILLS in 1..100000000\n");
     return 2;
   }
-  sim_config cfg = {1, "bench_restart", NULL};
+  sim_config cfg = {1, "bench_restart", NULL, -1, 0};
   sim_world *w;
   ac_node *node;
   if (sim_world_create(&w, &cfg) || sim_node_add(w, "a", NULL, &node)) return 1;

@@ -20,7 +20,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_ring: N must be >= 2 and M >= 1\n");
     return 2;
   }
-  sim_config cfg = {1, "bench_ring", NULL};
+  sim_config cfg = {1, "bench_ring", NULL, -1, 0};
   sim_world *w;
   ac_node *node;
   ac_pid first;

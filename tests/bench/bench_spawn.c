@@ -20,7 +20,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_spawn: COUNT must be >= 1\n");
     return 2;
   }
-  sim_config cfg = {1, "bench_spawn", NULL};
+  sim_config cfg = {1, "bench_spawn", NULL, -1, 0};
   sim_world *w;
   ac_node *node;
   if (sim_world_create(&w, &cfg) || sim_node_add(w, "a", NULL, &node)) return 1;

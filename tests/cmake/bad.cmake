@@ -2,7 +2,9 @@
 #   -- expect-exit: N          the exit status
 #   -- expect-stderr: TEXT     a line of stderr must contain TEXT (file:line and message)
 #   -- expect-stdout: TEXT     (optional) stdout must contain TEXT
-# A scenario error must print exactly one line on stderr and leave no trace file behind.
+# A scenario error must print exactly one line on stderr and leave a complete, valid trace up to
+# that point (trace format version 2), whose last record is run_end saying "scenario error"
+# (or "memory limit"), and no .partial file.
 file(STRINGS "${FILE}" header REGEX "^-- expect-")
 set(want_exit "")
 set(want_err "")
@@ -47,7 +49,19 @@ if(rc EQUAL 2)
   if(NOT n EQUAL 1)
     message(FATAL_ERROR "${name}: a scenario error must be one line on stderr, got ${n}:\n${err}")
   endif()
-  if(EXISTS "${trace}" OR EXISTS "${trace}.partial")
-    message(FATAL_ERROR "${name}: a scenario error left a trace file behind")
+  if(EXISTS "${trace}.partial")
+    message(FATAL_ERROR "${name}: a scenario error left a partial trace file behind")
+  endif()
+  if(NOT EXISTS "${trace}")
+    message(FATAL_ERROR "${name}: a scenario error left no trace")
+  endif()
+  execute_process(COMMAND "${CRASHLAB}" trace "${trace}" RESULT_VARIABLE trc OUTPUT_VARIABLE tout
+    ERROR_VARIABLE terr TIMEOUT 120)
+  if(NOT trc EQUAL 0)
+    message(FATAL_ERROR "${name}: the trace of a scenario error is not valid (exit ${trc}):\n${terr}")
+  endif()
+  string(REGEX MATCH "[^\n]*\n# [0-9]+ records, hash=[0-9a-f]+ verified\n$" last "${tout}")
+  if(NOT last MATCHES "run_end +(scenario error|memory limit), error ")
+    message(FATAL_ERROR "${name}: the trace does not end in run_end with the error:\n${last}")
   endif()
 endif()

@@ -326,7 +326,7 @@ static void test_oversized_and_too_deep_terms_are_refused(void **state) {
   ac_node *node;
   ac_node_config cfg = ac_node_config_default();
   cfg.message_size_max = 1024;
-  sim_config wc = {1, "t", NULL};
+  sim_config wc = {1, "t", NULL, -1, 0};
   sim_world *w;
   assert_int_equal(sim_world_create(&w, &wc), AC_OK);
   assert_int_equal(sim_node_add(w, "a", &cfg, &node), AC_OK);
@@ -354,7 +354,7 @@ static void test_mailbox_limit_kills_receiver(void **state) {
   ac_node *node;
   ac_node_config cfg = ac_node_config_default();
   cfg.mailbox_len_max = 3;
-  sim_config wc = {1, "t", NULL};
+  sim_config wc = {1, "t", NULL, -1, 0};
   sim_world *w;
   assert_int_equal(sim_world_create(&w, &wc), AC_OK);
   assert_int_equal(sim_node_add(w, "a", &cfg, &node), AC_OK);
@@ -373,7 +373,7 @@ static void test_process_limit_is_an_error(void **state) {
   ac_node *node;
   ac_node_config cfg = ac_node_config_default();
   cfg.process_count_max = 2;
-  sim_config wc = {1, "t", NULL};
+  sim_config wc = {1, "t", NULL, -1, 0};
   sim_world *w;
   assert_int_equal(sim_world_create(&w, &wc), AC_OK);
   assert_int_equal(sim_node_add(w, "a", &cfg, &node), AC_OK);
@@ -462,7 +462,7 @@ static void test_message_order_is_kept_per_sender_receiver_pair(void **state) {
   static const ac_behaviour order_b = {"order", 0, NULL, order_handle, NULL};
   int interleaved = 0;
   for (uint64_t seed = 1; seed <= 5; seed++) {
-    sim_config cfg = {seed, "order", NULL};
+    sim_config cfg = {seed, "order", NULL, -1, 0};
     sim_world *w;
     ac_node *node;
     assert_int_equal(sim_world_create(&w, &cfg), AC_OK);

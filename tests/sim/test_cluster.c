@@ -111,7 +111,7 @@ static int spawn_handler(ac_node *node, ac_pid requester, ac_term arg, ac_pid *p
 static ac_node *na, *nb;
 
 static void cluster(uint64_t tick_ns) {
-  sim_config cfg = {test_seed(), "cluster", NULL};
+  sim_config cfg = {test_seed(), "cluster", NULL, -1, 0};
   assert_int_equal(sim_world_create(&world, &cfg), AC_OK);
   assert_int_equal(sim_node_add(world, "a", NULL, &na), AC_OK);
   assert_int_equal(sim_node_add(world, "b", NULL, &nb), AC_OK);

@@ -52,7 +52,7 @@ const probe_script probe_scripts[] = {
 
 /* Runs the 200 messages from a to b over `link`; returns the world's lost count. */
 static uint64_t run(const sim_link *link, uint64_t seed) {
-  sim_config cfg = {seed, "net", NULL};
+  sim_config cfg = {seed, "net", NULL, -1, 0};
   ac_node *a, *b;
   assert_int_equal(sim_world_create(&world, &cfg), AC_OK);
   assert_int_equal(sim_node_add(world, "a", NULL, &a), AC_OK);
@@ -162,7 +162,7 @@ static void test_bandwidth_queues_messages(void **state) {
  * heal() brings everything back. */
 static void test_partition_and_heal(void **state) {
   (void)state;
-  sim_config cfg = {1, "net", NULL};
+  sim_config cfg = {1, "net", NULL, -1, 0};
   sim_world *w;
   ac_node *n;
   assert_int_equal(sim_world_create(&w, &cfg), AC_OK);
@@ -186,7 +186,7 @@ static void test_partition_and_heal(void **state) {
 
 static void test_bad_links(void **state) {
   (void)state;
-  sim_config cfg = {1, "net", NULL};
+  sim_config cfg = {1, "net", NULL, -1, 0};
   sim_world *w;
   assert_int_equal(sim_world_create(&w, &cfg), AC_OK);
   sim_link l = {{SIM_DIST_UNIFORM, 10, 5, 0, 0}, 0, 0, false, false, 0};

@@ -30,7 +30,7 @@ static void record(sim_world *w, void *arg) {
 }
 
 static sim_world *world(uint64_t seed) {
-  sim_config cfg = {seed, "test", NULL};
+  sim_config cfg = {seed, "test", NULL, -1, 0};
   sim_world *w;
   assert_int_equal(sim_world_create(&w, &cfg), AC_OK);
   return w;
