@@ -307,7 +307,22 @@ size_t sim_format_record(const sim_record *rec, char *buf, size_t cap) {
   char *out = cap > used ? buf + used : NULL;
   int m = 0;
   switch (rec->kind) {
-    case AC_EV_SPAWN: m = snprintf(out, room, "%s -> %s %s", pa, pb, term); break;
+    case AC_EV_SPAWN: { /* {Behaviour, Label}: "worker", or "pool.lua:12 (lua)" */
+      ac_term t = {rec->payload}, beh, label;
+      const char *bn, *ln;
+      size_t bl, ll;
+      if (rec->payload_size && ac_term_count(t) == 2 && ac_term_type(t) == AC_T_TUPLE &&
+          ac_term_elem(t, 0, &beh) == AC_OK && ac_term_elem(t, 1, &label) == AC_OK &&
+          ac_term_get_atom(beh, &bn, &bl) == AC_OK && ac_term_get_atom(label, &ln, &ll) == AC_OK) {
+        if (bl == ll && memcmp(bn, ln, bl) == 0)
+          m = snprintf(out, room, "%s -> %s %.*s", pa, pb, (int)ll, ln);
+        else
+          m = snprintf(out, room, "%s -> %s %.*s (%.*s)", pa, pb, (int)ll, ln, (int)bl, bn);
+      } else {
+        m = snprintf(out, room, "%s -> %s %s", pa, pb, term);
+      }
+      break;
+    }
     case AC_EV_SEND:
       m = (rec->flags & AC_SEND_NAMED) /* {Name, Node, Message} */
               ? snprintf(out, room, "%s -> {name} #%s %s", pa, msg_id(rec->c, mid, sizeof mid), term)
