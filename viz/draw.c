@@ -700,7 +700,7 @@ bool viz_draw_hit_timeline(const viz_model *m, const viz_view *v, float x, float
                            uint64_t *time_ns) {
   viz_regions g;
   viz_draw_regions(m, v, &g);
-  if (!viz_rect_contains(g.timeline, x, y)) return false;
+  if (!viz_box_contains(g.timeline, x, y)) return false;
   viz_box tr = timeline_track(v, &g);
   double k = (x - tr.x) / tr.w;
   if (k < 0.0) k = 0.0;
@@ -989,7 +989,7 @@ uint32_t viz_draw_hit_proc(const viz_model *m, const viz_layout *l, const viz_vi
                            float y) {
   viz_regions g;
   viz_draw_regions(m, v, &g);
-  if (!viz_rect_contains(g.canvas, x, y) || (v->flags & VIZ_VIEW_HELP)) return VIZ_NONE;
+  if (!viz_box_contains(g.canvas, x, y) || (v->flags & VIZ_VIEW_HELP)) return VIZ_NONE;
   uint32_t proc = viz_layout_hit(l, &v->xf, x, y);
   return proc < viz_model_proc_count(m) ? proc : VIZ_NONE;
 }

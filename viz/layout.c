@@ -28,7 +28,7 @@
 
 /* ---- Small helpers -------------------------------------------------------------------------- */
 
-bool viz_rect_contains(viz_box r, float x, float y) {
+bool viz_box_contains(viz_box r, float x, float y) {
   return x >= r.x && y >= r.y && x < r.x + r.w && y < r.y + r.h;
 }
 
@@ -784,7 +784,7 @@ uint32_t viz_layout_hit(const viz_layout *l, const viz_xform *t, float sx, float
   viz_xform_to_world(t, sx, sy, &wx, &wy);
   for (uint32_t i = 0; i < l->panel_count; i++) {
     const panel *pn = &l->panels[i];
-    if (!viz_rect_contains(pn->content, wx, wy) || viz_layout_panel_aggregated(l, i, t)) continue;
+    if (!viz_box_contains(pn->content, wx, wy) || viz_layout_panel_aggregated(l, i, t)) continue;
     float cx = (wx - pn->org_x) / pn->scale, cy = (wy - pn->org_y) / pn->scale;
     if (cx >= 0.0f && cy >= 0.0f && cx < pn->grid_w && pn->grid_cols) {
       uint32_t col = (uint32_t)(cx / (VIZ_BOX_W + VIZ_GAP_X));

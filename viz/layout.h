@@ -43,7 +43,7 @@ typedef struct viz_box {
   float x, y, w, h;
 } viz_box;
 
-bool viz_rect_contains(viz_box r, float x, float y);
+bool viz_box_contains(viz_box r, float x, float y);
 
 /* ---- The view transform ------------------------------------------------------------------ */
 

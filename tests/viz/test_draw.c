@@ -1,0 +1,296 @@
+/*
+ * Drawing (viz/draw.h): what a frame's command list shows.
+ *
+ * Goal: a crash is drawn in the crash colour just after it and not before; a message half-way
+ * through its latency is a disc between its sender and its receiver; a cut between two
+ * partitioned panels is drawn; the timeline cursor stands at the x of T; the help overlay lists
+ * the keys; and no text ever runs out of the filled box it sits on, at 640x400, 1280x800 and
+ * 1920x1080.
+ * Method: small traces are built as sim_records and appended to the real model; a frame is
+ * drawn with the default metrics and its commands are read (no SDL).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "draw.h"
+#include "term.h"
+
+#define I(x) ((int64_t)(x))
+#define MS UINT64_C(1000000)
+
+static viz_model model;
+
+static void add(uint16_t kind, uint16_t flags, uint64_t time_ns, uint32_t node, uint64_t a,
+                uint64_t b, uint64_t c, const char *fmt, ...) {
+  sim_record r = {.kind = kind, .flags = flags, .time_ns = time_ns, .node = node, .a = a, .b = b,
+                  .c = c};
+  ac_tbuf tb;
+  ac_tb_init(&tb);
+  if (fmt) {
+    va_list ap;
+    ac_term term;
+    va_start(ap, fmt);
+    ac_tb_vfmt(&tb, fmt, ap);
+    va_end(ap);
+    assert_int_equal(ac_tb_finish(&tb, &term), 0);
+    r.payload = tb.data;
+    r.payload_size = (uint32_t)tb.size;
+  }
+  assert_int_equal(viz_model_append(&model, &r), 0);
+  ac_tb_free(&tb);
+}
+
+static uint64_t pid(uint32_t node, uint32_t slot) { return ac_pid_make(node, slot, 1).bits; }
+
+/* Two nodes; on a: a supervisor with a worker "db" (crashes at 50 ms); on b: "store". The
+ * worker sends to store at 20 ms, arriving at 40 ms; a cuts b at 60 ms; the run ends at 100 ms
+ * with a failed property. */
+static void build(void) {
+  viz_model_init(&model);
+  add(AC_EV_NODE, 0, 0, 0, 0, 0, 0, "a", "a@h");
+  add(AC_EV_NODE, 0, 0, 1, 1, 1, 0, "a", "b@h");
+  add(AC_EV_SPAWN, 0, 1 * MS, 0, pid(0, 0), pid(0, 1), 0, "{a, a}", "supervisor", "top_sup");
+  add(AC_EV_SUPERVISOR, 0, 1 * MS, 0, pid(0, 1), 0, 0, "{a, a, i, i}", "supervisor_started",
+      "one_for_one", I(3), I(5000 * MS));
+  add(AC_EV_SPAWN, 0, 2 * MS, 0, pid(0, 1), pid(0, 2), 0, "{a, a}", "lua", "db_worker_with_a_long_label");
+  add(AC_EV_SUPERVISOR, 0, 2 * MS, 0, pid(0, 1), pid(0, 2), 0, "{a, a}", "child_started", "db");
+  add(AC_EV_SPAWN, 0, 3 * MS, 1, pid(1, 0), pid(1, 1), 0, "{a, a}", "lua", "store");
+  add(AC_EV_SEND, 0, 20 * MS, 0, pid(0, 2), pid(1, 1), (UINT64_C(0) << 40) | 1, "a", "hello");
+  add(AC_EV_DELIVER, 0, 40 * MS, 1, pid(0, 2), pid(1, 1), 1, NULL);
+  add(AC_EV_EXIT, 0, 50 * MS, 0, pid(0, 2), 0, 0, "a", "boom");
+  add(AC_EV_FAULT, 1, 60 * MS, 0, 0, 0, 0, "{a, a, a}", "cut", "a@h", "b@h");
+  add(VIZ_EV_LINKS, 0, 60 * MS, 0, 0, 0, 0, "{[{a, a}], []}", "a@h", "b@h");
+  add(VIZ_EV_PROPERTY, 1, 90 * MS, 0, 0, 0, 0, "{b, b}", "no_crash", 8, "db crashed", 10);
+  add(VIZ_EV_RUN_END, 4, 100 * MS, 0, 1, 0, 0, "b", "property no_crash failed", 24);
+}
+
+static int setup(void **state) {
+  (void)state;
+  build();
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  viz_model_free(&model);
+  return 0;
+}
+
+typedef struct drawn {
+  viz_cmds cmds;
+  viz_layout *layout;
+  viz_view view;
+} drawn;
+
+static void draw_at(drawn *d, uint64_t t_ns, float w, float h) {
+  viz_cmds_init(&d->cmds);
+  assert_int_equal(viz_layout_new(&d->layout), 0);
+  viz_view_init(&d->view, w, h);
+  d->view.time_ns = t_ns;
+  d->view.scenario = "test";
+  assert_int_equal(viz_model_seek_time(&model, t_ns), 0);
+  assert_int_equal(viz_draw_frame(&d->cmds, &model, d->layout, &d->view), 0);
+}
+
+static void drawn_free(drawn *d) {
+  viz_cmds_free(&d->cmds);
+  viz_layout_free(d->layout);
+}
+
+static bool same_rgb(viz_color a, viz_color b) { return a.r == b.r && a.g == b.g && a.b == b.b; }
+
+static viz_box box_of(const drawn *d, uint32_t proc) {
+  viz_box r;
+  assert_true(viz_layout_proc_rect(d->layout, proc, &r));
+  return viz_xform_rect(&d->view.xf, r);
+}
+
+/* The colour of the fill covering exactly box b, or alpha 0 if none. */
+static viz_color box_fill(const drawn *d, viz_box b) {
+  for (uint32_t i = 0; i < d->cmds.count; i++) {
+    const viz_cmd *c = &d->cmds.cmd[i];
+    if (c->kind == VIZ_CMD_FILL && c->x == b.x && c->y == b.y && c->w == b.w && c->h == b.h)
+      return c->color;
+  }
+  return (viz_color){0, 0, 0, 0};
+}
+
+static void test_crashed_box_has_the_crash_colour_just_after_and_not_before(void **state) {
+  (void)state;
+  drawn before, after;
+  draw_at(&before, 49 * MS, 1280, 800);
+  draw_at(&after, 51 * MS, 1280, 800);
+  uint32_t worker = viz_model_find_pid(&model, pid(0, 2));
+  viz_color cb = box_fill(&before, box_of(&before, worker));
+  viz_color ca = box_fill(&after, box_of(&after, worker));
+  assert_true(cb.a > 0 && ca.a > 0);
+  assert_false(same_rgb(cb, viz_colors.crash));
+  assert_true(same_rgb(ca, viz_colors.crash));
+  drawn_free(&before);
+  drawn_free(&after);
+}
+
+static void test_message_half_way_is_a_disc_between_sender_and_receiver(void **state) {
+  (void)state;
+  drawn d;
+  draw_at(&d, 30 * MS, 1280, 800);
+  viz_box s = box_of(&d, viz_model_find_pid(&model, pid(0, 2)));
+  viz_box r = box_of(&d, viz_model_find_pid(&model, pid(1, 1)));
+  float sx = s.x + s.w / 2, sy = s.y + s.h / 2, rx = r.x + r.w / 2, ry = r.y + r.h / 2;
+  bool found = false;
+  for (uint32_t i = 0; i < d.cmds.count; i++) {
+    const viz_cmd *c = &d.cmds.cmd[i];
+    if (c->kind != VIZ_CMD_CIRCLE || c->width != 0 || !same_rgb(c->color, viz_colors.message))
+      continue;
+    /* Half-way: at the midpoint of the two centres, within a pixel. */
+    if (fabsf(c->x - (sx + rx) / 2) < 1.0f && fabsf(c->y - (sy + ry) / 2) < 1.0f) found = true;
+    assert_true(c->x > fminf(sx, rx) && c->x < fmaxf(sx, rx));
+  }
+  assert_true(found);
+  drawn_free(&d);
+}
+
+static void test_cut_between_partitioned_panels_is_drawn(void **state) {
+  (void)state;
+  drawn d;
+  draw_at(&d, 70 * MS, 1280, 800);
+  viz_box a = viz_xform_rect(&d.view.xf, viz_layout_panel_rect(d.layout, 0));
+  viz_box b = viz_xform_rect(&d.view.xf, viz_layout_panel_rect(d.layout, 1));
+  int cuts = 0;
+  for (uint32_t i = 0; i < d.cmds.count; i++) {
+    const viz_cmd *c = &d.cmds.cmd[i];
+    if (c->kind != VIZ_CMD_LINE || !c->dashed || !same_rgb(c->color, viz_colors.cut)) continue;
+    bool from_a = viz_box_contains(a, c->x, c->y), to_b = viz_box_contains(b, c->x + c->w, c->y + c->h);
+    if (from_a && to_b) cuts++;
+  }
+  assert_int_equal(cuts, 1); /* one down direction, a -> b */
+  drawn_free(&d);
+  /* Before the cut, nothing of the kind on the canvas (the legend shows its sample). */
+  draw_at(&d, 30 * MS, 1280, 800);
+  viz_regions g;
+  viz_draw_regions(&model, &d.view, &g);
+  for (uint32_t i = 0; i < d.cmds.count; i++) {
+    const viz_cmd *c = &d.cmds.cmd[i];
+    assert_false(c->kind == VIZ_CMD_LINE && c->dashed && same_rgb(c->color, viz_colors.cut) &&
+                 viz_box_contains(g.canvas, c->x, c->y));
+  }
+  drawn_free(&d);
+}
+
+static void test_timeline_cursor_is_at_the_x_of_t(void **state) {
+  (void)state;
+  drawn d;
+  draw_at(&d, 25 * MS, 1280, 800);
+  viz_regions g;
+  viz_draw_regions(&model, &d.view, &g);
+  float x = viz_draw_timeline_x(&model, &d.view, 25 * MS);
+  float x0 = viz_draw_timeline_x(&model, &d.view, 0), x1 = viz_draw_timeline_x(&model, &d.view, 100 * MS);
+  assert_true(fabsf(x - (x0 + (x1 - x0) * 0.25f)) < 0.5f);
+  bool found = false;
+  for (uint32_t i = 0; i < d.cmds.count; i++) {
+    const viz_cmd *c = &d.cmds.cmd[i];
+    if (c->kind == VIZ_CMD_FILL && same_rgb(c->color, viz_colors.cursor) && c->y >= g.timeline.y - 4 &&
+        fabsf(c->x + c->w / 2 - x) < 1.0f)
+      found = true;
+  }
+  assert_true(found);
+  /* A click there seeks back to (about) T. */
+  uint64_t t;
+  assert_true(viz_draw_hit_timeline(&model, &d.view, x, g.timeline.y + 10, &t));
+  assert_true(t > 24 * MS && t < 26 * MS);
+  assert_false(viz_draw_hit_timeline(&model, &d.view, x, g.canvas.y + 10, &t));
+  drawn_free(&d);
+}
+
+static bool has_text(const viz_cmds *c, const char *s) {
+  for (uint32_t i = 0; i < c->count; i++)
+    if (c->cmd[i].kind == VIZ_CMD_TEXT && c->cmd[i].text_len == strlen(s) &&
+        memcmp(c->text + c->cmd[i].text_offset, s, strlen(s)) == 0)
+      return true;
+  return false;
+}
+
+static void test_help_overlay_lists_every_key(void **state) {
+  (void)state;
+  drawn d;
+  viz_cmds_init(&d.cmds);
+  assert_int_equal(viz_layout_new(&d.layout), 0);
+  viz_view_init(&d.view, 1280, 800);
+  d.view.flags |= VIZ_VIEW_HELP;
+  assert_int_equal(viz_draw_frame(&d.cmds, &model, d.layout, &d.view), 0);
+  for (size_t i = 0; viz_draw_keys[i].key; i++) {
+    assert_true(has_text(&d.cmds, viz_draw_keys[i].key));
+    assert_true(has_text(&d.cmds, viz_draw_keys[i].what));
+  }
+  assert_true(has_text(&d.cmds, "q") && has_text(&d.cmds, "?"));
+  drawn_free(&d);
+}
+
+/* Every text lies inside a fill drawn before it, and inside the frame. */
+static void check_text_on_fills(const drawn *d) {
+  const viz_metrics *mt = &viz_metrics_default;
+  for (uint32_t i = 0; i < d->cmds.count; i++) {
+    const viz_cmd *t = &d->cmds.cmd[i];
+    if (t->kind != VIZ_CMD_TEXT) continue;
+    float w = viz_text_width(mt, t->size, (int)t->text_len), h = mt->line_height[t->size];
+    assert_true(t->x >= 0 && t->x + w <= d->view.width_px + 0.01f);
+    bool on_fill = false;
+    for (uint32_t j = 0; j < i && !on_fill; j++) {
+      const viz_cmd *f = &d->cmds.cmd[j];
+      on_fill = f->kind == VIZ_CMD_FILL && t->x >= f->x - 0.01f && t->y >= f->y - 0.01f &&
+                t->x + w <= f->x + f->w + 0.01f && t->y + h <= f->y + f->h + 0.51f;
+    }
+    if (!on_fill)
+      fail_msg("text '%.*s' at %.1f,%.1f (%.0fx%.0f frame) is not inside a fill",
+               (int)t->text_len, d->cmds.text + t->text_offset, t->x, t->y, d->view.width_px,
+               d->view.height_px);
+  }
+}
+
+static void test_text_never_spills_out_of_its_box_at_three_sizes(void **state) {
+  (void)state;
+  static const float sizes[3][2] = {{640, 400}, {1280, 800}, {1920, 1080}};
+  for (int s = 0; s < 3; s++) {
+    drawn d;
+    viz_cmds_init(&d.cmds);
+    assert_int_equal(viz_layout_new(&d.layout), 0);
+    viz_view_init(&d.view, sizes[s][0], sizes[s][1]);
+    d.view.time_ns = 51 * MS;
+    d.view.selected = viz_model_find_pid(&model, pid(0, 2));
+    d.view.hover = 0;
+    d.view.mouse_x = sizes[s][0] - 5;
+    d.view.mouse_y = 100;
+    snprintf(d.view.search, sizeof d.view.search, "store");
+    d.view.scenario = "a_scenario_with_a_rather_long_name_that_will_not_fit_in_a_small_frame";
+    viz_model_seek_time(&model, 51 * MS);
+    assert_int_equal(viz_draw_frame(&d.cmds, &model, d.layout, &d.view), 0);
+    check_text_on_fills(&d);
+    d.view.flags |= VIZ_VIEW_HELP;
+    assert_int_equal(viz_draw_frame(&d.cmds, &model, d.layout, &d.view), 0);
+    check_text_on_fills(&d);
+    char title[256];
+    viz_draw_title(&model, &d.view, title, sizeof title);
+    assert_non_null(strstr(title, "FAIL"));
+    assert_non_null(strstr(title, "t=51ms"));
+    drawn_free(&d);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_crashed_box_has_the_crash_colour_just_after_and_not_before),
+      cmocka_unit_test(test_message_half_way_is_a_disc_between_sender_and_receiver),
+      cmocka_unit_test(test_cut_between_partitioned_panels_is_drawn),
+      cmocka_unit_test(test_timeline_cursor_is_at_the_x_of_t),
+      cmocka_unit_test(test_help_overlay_lists_every_key),
+      cmocka_unit_test(test_text_never_spills_out_of_its_box_at_three_sizes),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

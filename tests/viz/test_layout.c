@@ -1,0 +1,187 @@
+/*
+ * The layout (viz/layout.h): stable places, tidy trees, hit testing and aggregation.
+ *
+ * Goal: a process keeps its place while others start and die, a restarted child takes its
+ * predecessor's place, trees never overlap and keep start order, a point maps back to the right
+ * process, and a 100,000-process node draws counts instead of boxes.
+ * Method: processes are given to the layout directly (viz_layout_place / set_alive, as the
+ * model sync does), then its world rectangles are read; the tidy tree is checked on an
+ * abstract tree.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layout.h"
+
+static const viz_box canvas = {0, 30, 1280, 650};
+
+static void place(viz_layout *l, uint32_t proc, uint32_t machine, uint32_t sup, uint32_t key,
+                  bool supervisor) {
+  viz_layout_proc p = {proc, machine, sup, key, supervisor};
+  assert_int_equal(viz_layout_place(l, &p), 0);
+}
+
+static bool overlap(viz_box a, viz_box b) {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
+static viz_box rect_of(const viz_layout *l, uint32_t proc) {
+  viz_box r;
+  assert_true(viz_layout_proc_rect(l, proc, &r));
+  return r;
+}
+
+static void test_tidy_tree_has_no_overlap_and_children_in_start_order(void **state) {
+  (void)state;
+  /* 0 -> 1, 2, 3; 1 -> 4, 5; 3 -> 6 -> 7, 8, 9 */
+  enum { N = 10 };
+  viz_tidy_node n[N];
+  for (int i = 0; i < N; i++) n[i] = (viz_tidy_node){.first_child = -1, .next_sibling = -1};
+  n[0].first_child = 1, n[1].next_sibling = 2, n[2].next_sibling = 3;
+  n[1].first_child = 4, n[4].next_sibling = 5;
+  n[3].first_child = 6, n[6].first_child = 7, n[7].next_sibling = 8, n[8].next_sibling = 9;
+  int32_t stack[N];
+  float w, h;
+  assert_int_equal(viz_tidy_layout(n, N, 0, 100, 24, 12, 28, stack, &w, &h), 0);
+  for (int i = 0; i < N; i++)
+    for (int j = i + 1; j < N; j++)
+      assert_false(overlap((viz_box){n[i].x, n[i].y, 100, 24}, (viz_box){n[j].x, n[j].y, 100, 24}));
+  assert_true(n[1].x < n[2].x && n[2].x < n[3].x); /* start order, left to right */
+  assert_true(n[4].x < n[5].x && n[7].x < n[8].x && n[8].x < n[9].x);
+  assert_true(n[1].y > n[0].y && n[6].y > n[3].y && n[7].y > n[6].y); /* root on top */
+  assert_true(n[0].x >= n[1].x && n[0].x <= n[3].x); /* parent above its children */
+  assert_true(w >= 6 * 100.0f && h >= 4 * 24.0f);
+  /* A cycle is refused, not walked forever. */
+  n[9].first_child = 0;
+  assert_int_equal(viz_tidy_layout(n, N, 0, 100, 24, 12, 28, stack, &w, &h), AC_EINVAL);
+}
+
+static void test_process_keeps_its_place_when_a_sibling_dies_and_another_starts(void **state) {
+  (void)state;
+  viz_layout *l;
+  assert_int_equal(viz_layout_new(&l), 0);
+  for (uint32_t i = 0; i < 6; i++) place(l, i, 0, VIZ_NONE, 0, false);
+  place(l, 6, 0, VIZ_NONE, 0, true); /* a supervisor with two children */
+  place(l, 7, 0, 6, 1, false);
+  place(l, 8, 0, 6, 2, false);
+  assert_int_equal(viz_layout_arrange(l, canvas), 0);
+  viz_box grid3 = rect_of(l, 3), child8 = rect_of(l, 8), sup = rect_of(l, 6);
+  /* A grid sibling and a tree sibling die; a new process and a new child start. */
+  viz_layout_set_alive(l, 2, false);
+  viz_layout_set_alive(l, 7, false);
+  place(l, 9, 0, VIZ_NONE, 0, false);
+  place(l, 10, 0, 6, 3, false);
+  assert_int_equal(viz_layout_arrange(l, canvas), 0);
+  viz_box g = rect_of(l, 3), c = rect_of(l, 8);
+  assert_memory_equal(&g, &grid3, sizeof g);
+  assert_memory_equal(&c, &child8, sizeof c);
+  assert_true(rect_of(l, 6).y == sup.y);
+  assert_false(overlap(rect_of(l, 9), rect_of(l, 5)));
+  assert_false(overlap(rect_of(l, 10), rect_of(l, 8)));
+  viz_layout_free(l);
+}
+
+static void test_restarted_child_takes_its_predecessors_place(void **state) {
+  (void)state;
+  viz_layout *l;
+  assert_int_equal(viz_layout_new(&l), 0);
+  place(l, 0, 1, VIZ_NONE, 0, true);
+  place(l, 1, 1, 0, 11, false);
+  place(l, 2, 1, 0, 12, false);
+  assert_int_equal(viz_layout_arrange(l, canvas), 0);
+  viz_box before = rect_of(l, 1);
+  viz_layout_set_alive(l, 1, false);
+  place(l, 3, 1, 0, 11, false); /* same child id: a restart */
+  assert_int_equal(viz_layout_arrange(l, canvas), 0);
+  viz_box after = rect_of(l, 3);
+  assert_memory_equal(&after, &before, sizeof after);
+  /* A child first seen in the grid moves into its supervisor's tree once adopted. */
+  place(l, 4, 1, VIZ_NONE, 0, false);
+  place(l, 4, 1, 0, 13, false);
+  assert_int_equal(viz_layout_arrange(l, canvas), 0);
+  assert_true(rect_of(l, 4).y > rect_of(l, 0).y);
+  viz_layout_free(l);
+}
+
+static void test_hit_returns_the_process_under_the_point(void **state) {
+  (void)state;
+  viz_layout *l;
+  assert_int_equal(viz_layout_new(&l), 0);
+  place(l, 0, 0, VIZ_NONE, 0, false);
+  place(l, 1, 0, VIZ_NONE, 0, true);
+  place(l, 2, 0, 1, 7, false);
+  place(l, 3, 1, VIZ_NONE, 0, false);
+  assert_int_equal(viz_layout_arrange(l, canvas), 0);
+  viz_xform t = viz_xform_fit();
+  for (uint32_t p = 0; p < 4; p++) {
+    viz_box r = rect_of(l, p);
+    assert_int_equal(viz_layout_hit(l, &t, r.x + r.w / 2, r.y + r.h / 2), p);
+  }
+  /* Zoomed and panned: the same world point under its new screen position. */
+  viz_xform_zoom_at(&t, 300, 300, 2.0f);
+  viz_xform_pan(&t, -40, 25);
+  viz_box s = viz_xform_rect(&t, rect_of(l, 2));
+  assert_int_equal(viz_layout_hit(l, &t, s.x + 2, s.y + 2), 2);
+  assert_int_equal(viz_layout_hit(l, &t, s.x - 3, s.y - 3), VIZ_NONE);
+  viz_layout_free(l);
+}
+
+static void test_hundred_thousand_processes_aggregate_and_zoom_brings_boxes_back(void **state) {
+  (void)state;
+  viz_layout *l;
+  assert_int_equal(viz_layout_new(&l), 0);
+  place(l, 0, 0, VIZ_NONE, 0, false);
+  place(l, 1, 1, VIZ_NONE, 0, false);
+  for (uint32_t i = 2; i < 100002; i++) place(l, i, 1, VIZ_NONE, 0, false);
+  assert_int_equal(viz_layout_arrange(l, canvas), 0);
+  viz_xform t = viz_xform_fit();
+  assert_false(viz_layout_panel_aggregated(l, 0, &t));
+  assert_true(viz_layout_panel_aggregated(l, 1, &t));
+  assert_int_equal(viz_layout_panel_places(l, 1), 100001);
+  assert_int_equal(viz_layout_panel_alive(l, 1), 100001);
+  /* A smaller crowd comes back as boxes when zoomed in far enough. */
+  viz_layout *s;
+  assert_int_equal(viz_layout_new(&s), 0);
+  for (uint32_t i = 0; i < 3000; i++) place(s, i, 0, VIZ_NONE, 0, false);
+  assert_int_equal(viz_layout_arrange(s, canvas), 0);
+  assert_true(viz_layout_panel_aggregated(s, 0, &t));
+  viz_xform_zoom_at(&t, 0, 0, 8.0f);
+  assert_false(viz_layout_panel_aggregated(s, 0, &t));
+  viz_layout_free(s);
+  viz_layout_free(l);
+}
+
+static void test_panels_fill_the_canvas_without_overlap_in_machine_order(void **state) {
+  (void)state;
+  viz_layout *l;
+  assert_int_equal(viz_layout_new(&l), 0);
+  for (uint32_t m = 5; m > 0; m--) assert_int_equal(viz_layout_machine(l, m - 1), 0);
+  viz_box small = {0, 28, 640, 300};
+  assert_int_equal(viz_layout_arrange(l, small), 0);
+  assert_int_equal(viz_layout_panel_count(l), 5);
+  for (uint32_t i = 0; i < 5; i++) {
+    viz_box r = viz_layout_panel_rect(l, i);
+    assert_int_equal(viz_layout_panel_machine(l, i), i);
+    assert_true(r.x >= small.x && r.y >= small.y && r.x + r.w <= small.x + small.w + 0.01f &&
+                r.y + r.h <= small.y + small.h + 0.01f);
+    for (uint32_t j = i + 1; j < 5; j++) assert_false(overlap(r, viz_layout_panel_rect(l, j)));
+  }
+  viz_layout_free(l);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_tidy_tree_has_no_overlap_and_children_in_start_order),
+      cmocka_unit_test(test_process_keeps_its_place_when_a_sibling_dies_and_another_starts),
+      cmocka_unit_test(test_restarted_child_takes_its_predecessors_place),
+      cmocka_unit_test(test_hit_returns_the_process_under_the_point),
+      cmocka_unit_test(test_hundred_thousand_processes_aggregate_and_zoom_brings_boxes_back),
+      cmocka_unit_test(test_panels_fill_the_canvas_without_overlap_in_machine_order),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
