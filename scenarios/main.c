@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "app.h"
 #include "demos.h"
 #include "runner.h"
 
@@ -46,6 +47,8 @@ static void usage(FILE *out) {
           "  crashlab demo NAME [options]   run a built-in demo system\n"
           "  crashlab demo --list           list the demos\n"
           "  crashlab trace FILE            print a trace file and verify it\n"
+          "  crashlab viz TRACE [options]   watch a trace; --png, --perfetto, --dot exports\n"
+          "                                 (crashlab viz --help)\n"
           "  crashlab --help | --version\n"
           "\n"
           "run options:\n"
@@ -56,6 +59,7 @@ static void usage(FILE *out) {
           "  --max-time T          cap on virtual time, e.g. 10s, 5m (default 1h)\n"
           "  --unsafe              full Lua standard library (no sandbox)\n"
           "  --stats               print wall time, speed (virtual/wall) and peak memory\n"
+          "  --viz                 watch the run live in the visualiser's window\n"
           "  --trace-limit SIZE    end the run (exit 2) when the trace passes SIZE bytes\n"
           "                        (500K, 200M, 1G; default 1G); the trace stays complete\n"
           "\n"
@@ -363,11 +367,55 @@ static double monotonic_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static int run_scenario(scn_options *o, int check, int stats);
+
+/*
+ * run --viz: the simulation runs in a child process that writes its trace into a pipe, and
+ * this process shows it (viz_live). The child is the same run as without --viz (only where the
+ * trace goes differs), so its verdict and hash are the same; a full pipe holds it back until
+ * the viewer reads on. When the window closes first, the child ends at its next write
+ * (SIGPIPE). The exit status is the run's.
+ */
+static int run_live(scn_options *o, int stats, const viz_live_opts *live) {
+  int fds[2];
+  if (pipe(fds) != 0) {
+    fprintf(stderr, "crashlab: --viz: cannot make a pipe: %s\n", strerror(errno));
+    return EXIT_USAGE;
+  }
+  fflush(stdout);
+  fflush(stderr);
+  pid_t child = fork();
+  if (child < 0) {
+    fprintf(stderr, "crashlab: --viz: cannot start the run: %s\n", strerror(errno));
+    close(fds[0]);
+    close(fds[1]);
+    return EXIT_USAGE;
+  }
+  if (child == 0) {
+    close(fds[0]);
+    o->trace_fd = fds[1];
+    int code = run_scenario(o, 0, stats);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(code);
+  }
+  close(fds[1]);
+  int shown = viz_live(fds[0], live);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (shown != 0) return shown;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  /* The window was closed before the run ended: the run was cut short on purpose. */
+  return EXIT_PASS;
+}
+
 static int run_main(int argc, char **argv) {
   scn_options o = {0};
   o.trace_fd = -1;
   o.trace_limit_bytes = TRACE_LIMIT_DEFAULT;
-  int check = 0, stats = 0;
+  int check = 0, stats = 0, viz = 0;
+  viz_live_opts live = {0};
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -396,6 +444,16 @@ static int run_main(int argc, char **argv) {
       check = 1;
     } else if (strcmp(a, "--stats") == 0) {
       stats = 1;
+    } else if (strcmp(a, "--viz") == 0) {
+      viz = 1;
+    } else if (strcmp(a, "--viz-script") == 0) {
+      if (!v) {
+        fprintf(stderr, "crashlab: --viz-script needs a file name\n");
+        return EXIT_USAGE;
+      }
+      live.script = v;
+      viz = 1;
+      i++;
     } else if (a[0] == '-') { /* --help and --version are handled in main */
       fprintf(stderr, "crashlab: unknown option '%s' (crashlab --help)\n", a);
       return EXIT_USAGE;
@@ -410,6 +468,21 @@ static int run_main(int argc, char **argv) {
     fprintf(stderr, "crashlab: run needs a scenario file (crashlab run FILE.lua)\n");
     return EXIT_USAGE;
   }
+  if (viz) {
+    if (o.trace_path || check) {
+      fprintf(stderr, "crashlab: --viz cannot be combined with %s (record the trace with "
+                      "--trace, then watch it with crashlab viz TRACE)\n",
+              o.trace_path ? "--trace" : "--check-determinism");
+      return EXIT_USAGE;
+    }
+    return run_live(&o, stats, &live);
+  }
+  return run_scenario(&o, check, stats);
+}
+
+/* Runs the scenario of `o` and prints its verdict (and --stats, --check-determinism). */
+static int run_scenario(scn_options *o_in, int check, int stats) {
+  scn_options o = *o_in;
   scn_result r;
   o.hold_verdict = check;
   double t0 = monotonic_s();
@@ -443,6 +516,8 @@ int main(int argc, char **argv) {
     usage(stderr);
     return EXIT_USAGE;
   }
+  /* viz has a help text of its own. */
+  if (strcmp(argv[1], "viz") == 0) return viz_main(argc - 1, argv + 1);
   for (int i = 1; i < argc; i++) { /* anywhere: `crashlab run x.lua --help` helps too */
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       usage(stdout);
@@ -454,6 +529,7 @@ int main(int argc, char **argv) {
     }
   }
   if (strcmp(argv[1], "demo") == 0) return demo_main(argc, argv);
+  if (strcmp(argv[1], "viz") == 0) return viz_main(argc - 1, argv + 1);
   if (strcmp(argv[1], "run") == 0) return run_main(argc, argv);
   if (strcmp(argv[1], "trace") == 0) {
     if (argc != 3) {
