@@ -537,8 +537,8 @@ static void live_pump(app *a, bool block) {
       a->fd = -1;
       break;
     }
-    if (a->parser.have_header && !a->view.scenario) {
-      a->view.scenario = a->parser.name;
+    if (a->parser.have_header && !a->m.scenario[0]) {
+      viz_model_set_header(&a->m, a->parser.name, a->parser.seed);
       a->view.seed = a->parser.seed;
     }
   }
@@ -651,6 +651,7 @@ static void app_init(app *a, int width_px, int height_px) {
   memset(a, 0, sizeof *a);
   viz_model_init(&a->m);
   viz_view_init(&a->view, (float)width_px, (float)height_px);
+  a->view.scenario = a->m.scenario; /* filled when the header is read */
   a->fd = -1;
 }
 
@@ -733,6 +734,8 @@ static int headless_png(viz_model *m, const viz_args *o) {
   view.metrics = viz_render_metrics(r);
   view.time_ns = viz_model_time(m);
   view.flags |= VIZ_VIEW_PAUSED;
+  view.scenario = m->scenario;
+  view.seed = m->seed;
   if (viz_draw_frame(&cmds, m, layout, &view) != 0) goto oom;
   if (viz_render_frame(r, &cmds, viz_background) != 0) goto oom;
   if (viz_render_save_png(r, o->png, err, sizeof err) != 0) {
@@ -786,17 +789,7 @@ int viz_main(int argc, char **argv) {
     goto done;
   }
   if (open_script(a, o.script) != 0) goto done;
-  a->view.scenario = a->m.count ? NULL : NULL;
-  {
-    /* The header's scenario name and seed, for the title. */
-    sim_trace_reader r;
-    if (sim_trace_reader_open(&r, o.trace) == 0) {
-      snprintf(a->parser.name, sizeof a->parser.name, "%s", r.name);
-      a->view.scenario = a->parser.name;
-      a->view.seed = r.seed;
-    }
-    sim_trace_reader_close(&r);
-  }
+  a->view.seed = a->m.seed;
   set_rate(a);
   if (o.at_which >= 0) {
     if (seek_at(&a->m, o.at_which, o.at_ns, o.at_text) != 0) goto done;

@@ -767,6 +767,7 @@ int viz_model_load(viz_model *m, const char *path, char *err, size_t err_cap) {
   sim_trace_reader r;
   sim_record rec;
   int rc = sim_trace_reader_open(&r, path);
+  if (rc == 0) viz_model_set_header(m, r.name, r.seed);
   while (rc == 0) {
     rc = sim_trace_reader_next(&r, &rec);
     if (rc == 1) {
@@ -780,6 +781,11 @@ int viz_model_load(viz_model *m, const char *path, char *err, size_t err_cap) {
   sim_trace_reader_close(&r);
   int rs = viz_model_seek(m, 0);
   return rc ? rc : rs;
+}
+
+void viz_model_set_header(viz_model *m, const char *scenario, uint64_t seed) {
+  snprintf(m->scenario, sizeof m->scenario, "%s", scenario);
+  m->seed = seed;
 }
 
 /* ---- Time and the cursor ----------------------------------------------------------------- */

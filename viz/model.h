@@ -270,6 +270,9 @@ typedef struct viz_model {
   uint64_t unknown_kinds;   /* records of kinds the model does not know */
   uint64_t bad_payloads;    /* payloads that were not valid terms (dropped) */
   int err;                  /* first allocation failure (AC_ENOMEM), sticky */
+  /* The trace header's scenario name and seed ("" and 0 until known). */
+  char scenario[256];
+  uint64_t seed;
 } viz_model;
 
 /* ---- Building ---------------------------------------------------------------------------- */
@@ -291,6 +294,10 @@ int viz_model_append(viz_model *m, const sim_record *rec);
  * records read before a damaged part stay in the model (a viewer may show them).
  */
 int viz_model_load(viz_model *m, const char *path, char *err, size_t err_cap);
+
+/* Records the trace header's scenario name and seed (viz_model_load does it; a live viewer
+ * calls it once its parser has the header). */
+void viz_model_set_header(viz_model *m, const char *scenario, uint64_t seed);
 
 /* ---- Time and the cursor ----------------------------------------------------------------- */
 
