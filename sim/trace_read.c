@@ -324,9 +324,22 @@ size_t sim_format_record(const sim_record *rec, char *buf, size_t cap) {
       break;
     }
     case AC_EV_SEND:
-      m = (rec->flags & AC_SEND_NAMED) /* {Name, Node, Message} */
-              ? snprintf(out, room, "%s -> {name} #%s %s", pa, msg_id(rec->c, mid, sizeof mid), term)
-              : snprintf(out, room, "%s -> %s #%s %s", pa, pb, msg_id(rec->c, mid, sizeof mid), term);
+      if (rec->flags & AC_SEND_NAMED) { /* {Name, Node, Message}: "-> {echo,b} #0.2 Message" */
+        ac_term t = {rec->payload}, to_name, node, msg;
+        const char *nn, *dn;
+        size_t nl, dl;
+        if (rec->payload_size && ac_term_type(t) == AC_T_TUPLE && ac_term_count(t) == 3 &&
+            ac_term_elem(t, 0, &to_name) == AC_OK && ac_term_elem(t, 1, &node) == AC_OK &&
+            ac_term_elem(t, 2, &msg) == AC_OK && ac_term_get_atom(to_name, &nn, &nl) == AC_OK &&
+            ac_term_get_atom(node, &dn, &dl) == AC_OK) {
+          char text[256];
+          if (ac_term_print(msg, text, sizeof text) >= sizeof text) memcpy(text + sizeof text - 4, "...", 4);
+          m = snprintf(out, room, "%s -> {%.*s,%.*s} #%s %s", pa, (int)nl, nn, (int)dl, dn,
+                       msg_id(rec->c, mid, sizeof mid), text);
+          break;
+        }
+      }
+      m = snprintf(out, room, "%s -> %s #%s %s", pa, pb, msg_id(rec->c, mid, sizeof mid), term);
       break;
     case AC_EV_DELIVER:
     case AC_EV_SEND_DEAD: m = snprintf(out, room, "%s -> %s #%s", pa, pb, msg_id(rec->c, mid, sizeof mid)); break;

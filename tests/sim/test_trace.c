@@ -13,6 +13,14 @@
  * file's bytes, damage a copy at offsets computed from the documented layout (a header, then
  * 48-byte records each followed by its payload, then the trailer) and read the copy to its
  * end. The text functions are checked against the examples their contracts give.
+ *
+ * Format version 2 adds: the push parser (fed one byte at a time it must give exactly what the
+ * file reader gives, and report truncation only when told the input is over), the refusal of a
+ * version-1 file naming the version, streaming to a descriptor (no rename, the descriptor left
+ * open), and the world's records of faults made through the C API (a partition gives a fault
+ * and a links record, a kill one fault record), run_end as the last record, and the trace
+ * limit ending a run with a complete trace. These use a world with an event hook that keeps
+ * every record's kind, flags, a and readable payload.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -29,8 +37,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include "term.h"
 #include "trace.h"
+#include "world.h"
 
 #define I(x) ((int64_t)(x))
 
@@ -608,6 +619,278 @@ static void test_format_record_of_signal_and_end(void **state) {
   ac_tb_free(&b);
 }
 
+/* ---- Format version 2: the push parser ------------------------------------------------------ */
+
+/* Records as the file reader gives them, with copies of their payloads. */
+typedef struct kept {
+  sim_record rec[SAMPLE_MAX];
+  uint8_t payload[SAMPLE_MAX][256];
+  int count;
+} kept;
+
+static void keep(kept *k, const sim_record *r) {
+  assert_true(k->count < SAMPLE_MAX);
+  assert_true(r->payload_size <= sizeof k->payload[0]);
+  k->rec[k->count] = *r;
+  if (r->payload_size) memcpy(k->payload[k->count], r->payload, r->payload_size);
+  k->count++;
+}
+
+static void test_parser_fed_one_byte_at_a_time_matches_the_file_reader(void **state) {
+  scratch *sc = *state;
+  sample s;
+  sample_build(&s);
+  write_sample(sc, &s);
+  kept from_file = {0};
+  sim_trace_reader r;
+  sim_record rec;
+  assert_int_equal(sim_trace_reader_open(&r, sc->path), AC_OK);
+  int rc;
+  while ((rc = sim_trace_reader_next(&r, &rec)) == 1) keep(&from_file, &rec);
+  assert_int_equal(rc, 0);
+  uint64_t file_hash = r.hash;
+  sim_trace_reader_close(&r);
+
+  size_t size;
+  uint8_t *bytes = load(sc->path, &size);
+  sim_trace_parser p;
+  sim_trace_parser_init(&p);
+  int n = 0;
+  for (size_t i = 0; i < size; i++) {
+    assert_int_equal(sim_trace_parser_feed(&p, &bytes[i], 1), AC_OK);
+    while ((rc = sim_trace_parser_next(&p, &rec)) == 1) {
+      assert_true(n < from_file.count);
+      const sim_record *want = &from_file.rec[n];
+      assert_int_equal(rec.kind, want->kind);
+      assert_int_equal(rec.flags, want->flags);
+      assert_int_equal(rec.time_ns, want->time_ns);
+      assert_int_equal(rec.a, want->a);
+      assert_int_equal(rec.b, want->b);
+      assert_int_equal(rec.c, want->c);
+      assert_int_equal(rec.payload_size, want->payload_size);
+      if (rec.payload_size) assert_memory_equal(rec.payload, from_file.payload[n], rec.payload_size);
+      n++;
+    }
+    assert_int_equal(rc, 0);
+    if (i + 1 < size) assert_false(p.ended); /* the trailer is its last 48 bytes */
+  }
+  assert_int_equal(n, from_file.count);
+  assert_true(p.ended);
+  assert_int_equal(sim_trace_parser_finish(&p), AC_OK);
+  assert_int_equal(p.hash, file_hash);
+  assert_int_equal(p.hash, s.hash);
+  assert_string_equal(p.name, SAMPLE_NAME);
+  assert_int_equal(p.seed, SAMPLE_SEED);
+  sim_trace_parser_free(&p);
+  free(bytes);
+  sample_free(&s);
+}
+
+static void test_parser_reports_truncation_only_when_the_input_is_over(void **state) {
+  scratch *sc = *state;
+  sample s;
+  sample_build(&s);
+  write_sample(sc, &s);
+  size_t size;
+  uint8_t *bytes = load(sc->path, &size);
+  sim_trace_parser p;
+  sim_trace_parser_init(&p);
+  /* Cut in the middle of the third record: two records come out, then "more bytes needed". */
+  size_t cut = (size_t)s.offset[2] + 20;
+  assert_int_equal(sim_trace_parser_feed(&p, bytes, cut), AC_OK);
+  sim_record rec;
+  assert_int_equal(sim_trace_parser_next(&p, &rec), 1);
+  assert_int_equal(sim_trace_parser_next(&p, &rec), 1);
+  assert_int_equal(sim_trace_parser_next(&p, &rec), 0);
+  assert_int_equal(sim_trace_parser_finish(&p), AC_EBADTRACE);
+  char want[64];
+  snprintf(want, sizeof want, "offset %" PRIu64 ": truncated record", s.offset[2]);
+  if (!strstr(p.error, want)) fail_msg("error '%s' lacks '%s'", p.error, want);
+  sim_trace_parser_free(&p);
+  free(bytes);
+  sample_free(&s);
+}
+
+static void test_version_1_header_is_refused_naming_the_version(void **state) {
+  scratch *sc = *state;
+  sample s;
+  sample_build(&s);
+  write_sample(sc, &s);
+  size_t size;
+  uint8_t *bytes = load(sc->path, &size);
+  bytes[8] = 1; /* the version field, little-endian */
+  store(sc->copy, bytes, size);
+  sim_trace_reader r;
+  assert_int_equal(sim_trace_reader_open(&r, sc->copy), AC_EBADTRACE);
+  if (!strstr(r.error, sc->copy) || !strstr(r.error, "trace format version 1") ||
+      !strstr(r.error, "reads version 2"))
+    fail_msg("a version-1 file refused with '%s'", r.error);
+  sim_trace_reader_close(&r);
+  free(bytes);
+  sample_free(&s);
+}
+
+static void test_trace_streams_to_a_descriptor_left_open(void **state) {
+  scratch *sc = *state;
+  sample s;
+  sample_build(&s);
+  int fd = open(sc->copy, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  assert_true(fd > 0);
+  sim_trace t;
+  sim_trace_init(&t);
+  assert_int_equal(sim_trace_open_fd(&t, fd, SAMPLE_SEED, SAMPLE_NAME), AC_OK);
+  for (int i = 0; i < s.count; i++) sim_trace_record(&t, s.time_ns[i], &s.ev[i]);
+  assert_int_equal(sim_trace_close(&t, true), AC_OK);
+  char partial[340];
+  snprintf(partial, sizeof partial, "%s.partial", sc->copy);
+  assert_false(exists(partial));
+  assert_int_equal(fcntl(fd, F_GETFD), 0); /* still open: the caller owns it */
+  close(fd);
+  sim_trace_reader r;
+  sim_record rec;
+  assert_int_equal(sim_trace_reader_open(&r, sc->copy), AC_OK);
+  int rc, n = 0;
+  while ((rc = sim_trace_reader_next(&r, &rec)) == 1) n++;
+  assert_int_equal(rc, 0);
+  assert_int_equal(n, s.count);
+  assert_int_equal(r.hash, t.hash);
+  sim_trace_reader_close(&r);
+  sample_free(&s);
+}
+
+/* ---- Format version 2: what the world records ---------------------------------------------- */
+
+#define SEEN_MAX 64
+
+typedef struct seen {
+  uint16_t kind[SEEN_MAX], flags[SEEN_MAX];
+  uint64_t a[SEEN_MAX];
+  char text[SEEN_MAX][160]; /* the payload, printed */
+  int count;
+} seen;
+
+static void on_record(const sim_record *r, void *arg) {
+  seen *s = arg;
+  if (s->count == SEEN_MAX) return;
+  int i = s->count++;
+  s->kind[i] = r->kind;
+  s->flags[i] = r->flags;
+  s->a[i] = r->a;
+  s->text[i][0] = 0;
+  if (r->payload_size) ac_term_print((ac_term){r->payload}, s->text[i], sizeof s->text[i]);
+}
+
+static int seen_find(const seen *s, uint16_t kind, int from) {
+  for (int i = from; i < s->count; i++)
+    if (s->kind[i] == kind) return i;
+  return -1;
+}
+
+static sim_world *world_with(seen *s, const char *trace_path, uint64_t limit_bytes) {
+  sim_config cfg = {1, "v2", trace_path, -1, limit_bytes};
+  sim_world *w = NULL;
+  assert_int_equal(sim_world_create(&w, &cfg), AC_OK);
+  sim_set_event_hook(w, on_record, s);
+  assert_int_equal(sim_node_add(w, "a", NULL, NULL), AC_OK);
+  assert_int_equal(sim_node_add(w, "b", NULL, NULL), AC_OK);
+  assert_int_equal(sim_node_add(w, "c", NULL, NULL), AC_OK);
+  return w;
+}
+
+static void test_c_api_partition_records_one_fault_then_links(void **state) {
+  (void)state;
+  seen s = {0};
+  sim_world *w = world_with(&s, NULL, 0);
+  uint32_t group[] = {0, 1, 1}; /* {a} | {b, c} */
+  assert_int_equal(sim_net_partition(w, group, 3), AC_OK);
+  int f = seen_find(&s, AC_EV_FAULT, 0);
+  assert_true(f >= 0);
+  assert_int_equal(seen_find(&s, AC_EV_FAULT, f + 1), -1); /* exactly one */
+  assert_int_equal(s.flags[f], SIM_FAULT_PARTITION);
+  assert_string_equal(s.text[f], "{partition,[[a],[b,c]]}");
+  assert_int_equal(s.kind[f + 1], AC_EV_LINKS);
+  assert_string_equal(s.text[f + 1], "{[{a,b},{a,c},{b,a},{c,a}],[]}");
+  sim_net_heal(w);
+  int h = seen_find(&s, AC_EV_FAULT, f + 1);
+  assert_true(h >= 0);
+  assert_int_equal(s.flags[h], SIM_FAULT_HEAL);
+  assert_string_equal(s.text[h], "heal");
+  assert_int_equal(s.kind[h + 1], AC_EV_LINKS);
+  assert_string_equal(s.text[h + 1], "{[],[]}");
+  sim_world_destroy(w);
+}
+
+static void test_proc_kill_is_one_fault_record_aimed_at_the_pid(void **state) {
+  (void)state;
+  seen s = {0};
+  sim_world *w = world_with(&s, NULL, 0);
+  ac_pid gone = ac_pid_make(0, 7, 1); /* no such process: the fault is still what was injected */
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term reason;
+  assert_int_equal(ac_tb_fmt(&b, "a", "chaos"), AC_OK);
+  assert_int_equal(ac_tb_finish(&b, &reason), AC_OK);
+  int before = s.count;
+  sim_proc_kill(w, gone, reason);
+  int f = seen_find(&s, AC_EV_FAULT, before);
+  assert_true(f >= 0);
+  assert_int_equal(seen_find(&s, AC_EV_FAULT, f + 1), -1);
+  assert_int_equal(s.flags[f], SIM_FAULT_KILL);
+  assert_int_equal(s.a[f], gone.bits);
+  assert_string_equal(s.text[f], "{kill,<0.7.1>,chaos}");
+  ac_tb_free(&b);
+  sim_world_destroy(w);
+}
+
+static void note_forever(sim_world *w, void *arg) {
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term t;
+  if (ac_tb_fmt(&b, "{a,i}", "tick", (int64_t)sim_now(w)) == AC_OK && ac_tb_finish(&b, &t) == AC_OK)
+    sim_note(w, t);
+  ac_tb_free(&b);
+  sim_at(w, sim_now(w) + 1000000, note_forever, arg);
+}
+
+static void test_trace_limit_ends_the_run_with_a_complete_trace(void **state) {
+  scratch *sc = *state;
+  seen s = {0};
+  sim_world *w = world_with(&s, sc->path, 2000);
+  assert_int_equal(sim_at(w, 0, note_forever, NULL), AC_OK);
+  assert_int_equal(sim_run(w, NULL), SIM_STOP_TRACE_LIMIT);
+  assert_true(sim_trace_limit_reached(w));
+  sim_end(w, SIM_END_TRACE_LIMIT, 2, "trace limit");
+  assert_int_equal(sim_finish(w), AC_OK);
+  sim_world_destroy(w);
+  sim_trace_reader r;
+  sim_record rec, last = {0};
+  assert_int_equal(sim_trace_reader_open(&r, sc->path), AC_OK);
+  int rc;
+  while ((rc = sim_trace_reader_next(&r, &rec)) == 1) last = rec;
+  assert_int_equal(rc, 0);
+  assert_int_equal(last.kind, AC_EV_RUN_END);
+  assert_int_equal(last.flags, SIM_END_TRACE_LIMIT);
+  assert_int_equal(last.a, 2);
+  /* It stopped soon after the limit: one step's records (a note) plus run_end and trailer. */
+  assert_true(r.offset < 2000 + 3 * SIM_TRACE_RECORD_SIZE + 64);
+  sim_trace_reader_close(&r);
+}
+
+static void test_finish_records_run_end_once_as_the_last_record(void **state) {
+  (void)state;
+  seen s = {0};
+  sim_world *w = world_with(&s, NULL, 0);
+  sim_run(w, NULL);
+  sim_end(w, SIM_END_QUIESCENT, 0, "done");
+  sim_end(w, SIM_END_ERROR, 2, "ignored: only the first one counts");
+  assert_int_equal(sim_finish(w), AC_OK);
+  assert_int_equal(s.kind[s.count - 1], AC_EV_RUN_END);
+  assert_int_equal(s.flags[s.count - 1], SIM_END_QUIESCENT);
+  assert_string_equal(s.text[s.count - 1], "<<\"done\">>");
+  assert_int_equal(seen_find(&s, AC_EV_RUN_END, 0), s.count - 1);
+  sim_world_destroy(w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_written_trace_reads_back_equal, scratch_setup,
@@ -634,6 +917,19 @@ int main(void) {
       cmocka_unit_test(test_format_duration_truncates_like_snprintf),
       cmocka_unit_test(test_format_record_of_send_shows_pids_and_message),
       cmocka_unit_test(test_format_record_of_signal_and_end),
+      cmocka_unit_test_setup_teardown(test_parser_fed_one_byte_at_a_time_matches_the_file_reader,
+                                      scratch_setup, scratch_teardown),
+      cmocka_unit_test_setup_teardown(test_parser_reports_truncation_only_when_the_input_is_over,
+                                      scratch_setup, scratch_teardown),
+      cmocka_unit_test_setup_teardown(test_version_1_header_is_refused_naming_the_version,
+                                      scratch_setup, scratch_teardown),
+      cmocka_unit_test_setup_teardown(test_trace_streams_to_a_descriptor_left_open, scratch_setup,
+                                      scratch_teardown),
+      cmocka_unit_test(test_c_api_partition_records_one_fault_then_links),
+      cmocka_unit_test(test_proc_kill_is_one_fault_record_aimed_at_the_pid),
+      cmocka_unit_test_setup_teardown(test_trace_limit_ends_the_run_with_a_complete_trace,
+                                      scratch_setup, scratch_teardown),
+      cmocka_unit_test(test_finish_records_run_end_once_as_the_last_record),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
