@@ -1528,8 +1528,12 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
     if (run->error)
       sim_end(run->w, run->mem_exceeded || strncmp(run->error_msg, "memory limit of", 15) == 0
                           ? SIM_END_MEMORY : SIM_END_ERROR, SCN_ERROR, run->error_msg);
-    else if (trace_full)
-      sim_end(run->w, SIM_END_TRACE_LIMIT, SCN_ERROR, "the trace reached its size limit (--trace-limit)");
+    else if (trace_full) {
+      char detail[96];
+      snprintf(detail, sizeof detail, "the trace reached its limit of %" PRIu64 " bytes (--trace-limit)",
+               opts->trace_limit_bytes);
+      sim_end(run->w, SIM_END_TRACE_LIMIT, SCN_ERROR, detail);
+    }
     else if (interrupted)
       sim_end(run->w, SIM_END_INTERRUPTED, run->failed && !run->expect_fail ? SCN_FAIL : SCN_PASS,
               interrupted == SIGTERM ? "SIGTERM" : "SIGINT");
