@@ -2,7 +2,7 @@
  * The `crashlab` command line.
  *
  *   crashlab run FILE.lua [--seed N] [--trace FILE] [--quiet] [--check-determinism]
- *                         [--max-time T] [--unsafe] [--stats]
+ *                         [--max-time T] [--unsafe] [--stats] [--trace-limit SIZE]
  *   crashlab demo NAME [--seed N] [--trace FILE] [--quiet] [--check-determinism] [--n N] [--m M]
  *   crashlab demo --list
  *   crashlab trace FILE          print a trace file readably and verify its hash
@@ -10,7 +10,8 @@
  *
  * A demo prints its trace as readable lines (unless --quiet), then exactly one verdict line:
  *   PASS demo=NAME seed=N events=E sim_time=T hash=H
- * Exit status: 0 pass, 1 the demo's check failed, 2 usage or input error.
+ * Exit status: 0 pass, 1 the demo's check failed, 2 usage or input error (or the trace passed
+ * --trace-limit), 130 interrupted by SIGINT/SIGTERM (the trace is complete up to there).
  * --check-determinism runs the same command twice more in separate OS processes (so address
  * layouts differ) and compares their hashes with this one.
  */
