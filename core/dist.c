@@ -35,7 +35,7 @@ int ac__dist_msg(ac_node *node, uint32_t op, uint32_t dest, ac_pid from, ac_pid 
   return node->host.route(node->host.ctx, node->index, &d);
 }
 
-static const char *node_name(ac_node *node, uint32_t index) {
+const char *ac__node_name(ac_node *node, uint32_t index) {
   const char *name = node->host.node_name ? node->host.node_name(node->host.ctx, index) : NULL;
   return name ? name : "nonode@nohost";
 }
@@ -69,7 +69,7 @@ int ac_send_remote_name(ac_proc *self, uint32_t node_index, const char *name, ac
   ac_tbuf b;
   ac_tb_init(&b);
   ac_term t;
-  if (ac_tb_fmt(&b, "{a,a,t}", name, node_name(node, node_index), msg) == AC_OK &&
+  if (ac_tb_fmt(&b, "{a,a,t}", name, ac__node_name(node, node_index), msg) == AC_OK &&
       ac_tb_finish(&b, &t) == AC_OK)
     ac__emit_term(node, AC_EV_SEND, AC_SEND_NAMED, self->head.pid.bits, 0, id, t);
   ac_tb_free(&b);
@@ -101,7 +101,7 @@ int ac_spawn_request(ac_proc *self, uint32_t node_index, ac_term arg, unsigned o
 }
 
 static void nodedown_message(ac_node *node, ac_proc *p, uint32_t index) {
-  ac__deliver_tuple(node, p, ac_node_pid(node), "{a,a}", "nodedown", node_name(node, index));
+  ac__deliver_tuple(node, p, ac_node_pid(node), "{a,a}", "nodedown", ac__node_name(node, index));
 }
 
 /* Removes pid's first node monitor of `index` (keeping the others' order); whether there was
@@ -242,7 +242,8 @@ int ac_node_arrive(ac_node *node, const ac_dist *d) {
         p = ac__proc_get(node, ac__whereis(node, d->name, strlen(d->name)));
       }
       uint64_t id = d->msg_id ? d->msg_id : ac__msg_id(node);
-      if (alive(p))
+      /* ref: a send to an alias (ac_send_alias), dropped once the alias is inactive */
+      if (alive(p) && (!d->ref || ac__has_monitor(node, p, d->ref)))
         ac__deliver(node, p, d->from, d->term, id, false);
       else
         ac__emit(node, AC_EV_SEND_DEAD, 0, d->from.bits, d->to.bits, id, NULL, 0);
@@ -268,19 +269,21 @@ int ac_node_arrive(ac_node *node, const ac_dist *d) {
       ac__exit_signal(node, d->from, d->to, d->term, false);
       break;
     case AC_DIST_MONITOR:
+      if (d->name) p = ac__proc_get(node, ac__whereis(node, d->name, strlen(d->name)));
       if (!alive(p))
         ac__dist(node, AC_DIST_DOWN, src, d->to, d->from, d->ref, 0, NULL, ac__noproc);
       else
         ac__rel_add(node, p, AC__REL_MONITORED_BY, d->from, d->ref);
       break;
     case AC_DIST_DEMONITOR:
+      if (d->name) p = ac__proc_get(node, ac__whereis(node, d->name, strlen(d->name)));
       if (p) ac__rel_remove(node, p, AC__REL_MONITORED_BY, d->from, d->ref);
       break;
-    case AC_DIST_DOWN:
-      if (p && ac__rel_remove(node, p, AC__REL_MONITORS, d->from, d->ref)) {
-        ac_ref ref = {d->ref};
+    case AC_DIST_DOWN: /* a monitor of a name there holds that node's pid, not the target's */
+      if (p && (ac__rel_remove(node, p, AC__REL_MONITORS, d->from, d->ref) ||
+                ac__rel_remove(node, p, AC__REL_MONITORS, ac_pid_make(src, 0, 1), d->ref))) {
         ac__emit_term(node, AC_EV_DOWN, 0, d->to.bits, d->from.bits, d->ref, d->term);
-        ac__deliver_tuple(node, p, d->from, "{a,r,a,p,t}", "DOWN", ref, "process", d->from, d->term);
+        ac__deliver_down(node, p, d->ref, d->from, d->term);
       }
       break;
     case AC_DIST_SPAWN_REQUEST: arrive_spawn_request(node, d); break;
@@ -294,7 +297,7 @@ int ac_node_arrive(ac_node *node, const ac_dist *d) {
 /* ---- Connections ------------------------------------------------------------------------- */
 
 void ac_node_nodeup(ac_node *node, uint32_t index) {
-  const char *name = node_name(node, index);
+  const char *name = ac__node_name(node, index);
   ac__emit_atom(node, AC_EV_NODEUP, index, 0, name);
   for (uint32_t i = 0; i < node->nodemon_count; i++) {
     if (node->nodemons[i].index != AC__NODE_ANY) continue;
@@ -305,7 +308,7 @@ void ac_node_nodeup(ac_node *node, uint32_t index) {
 }
 
 void ac_node_nodedown(ac_node *node, uint32_t index) {
-  ac__emit_atom(node, AC_EV_NODEDOWN, index, 0, node_name(node, index));
+  ac__emit_atom(node, AC_EV_NODEDOWN, index, 0, ac__node_name(node, index));
   for (uint32_t slot = 1; slot < node->slot_count; slot++) {
     ac_proc *p = &node->chunks[slot >> AC__CHUNK_BITS][slot & (AC__CHUNK_SIZE - 1)];
     if (!(p->head.flags & AC__F_LIVE)) continue;
@@ -320,11 +323,9 @@ void ac_node_nodedown(ac_node *node, uint32_t index) {
       if (rec.kind == AC__REL_LINK) {
         ac__exit_signal(node, rec.other, p->head.pid, ac__noconnection, true);
       } else if (rec.kind == AC__REL_MONITORS && alive(p)) {
-        ac_ref ref = {rec.ref};
         ac__emit_term(node, AC_EV_DOWN, 0, p->head.pid.bits, rec.other.bits, rec.ref,
                       ac__noconnection);
-        ac__deliver_tuple(node, p, rec.other, "{a,r,a,p,t}", "DOWN", ref, "process", rec.other,
-                          ac__noconnection);
+        ac__deliver_down(node, p, rec.ref, rec.other, ac__noconnection);
       }
     }
   }

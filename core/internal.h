@@ -86,6 +86,17 @@ typedef struct ac__nodemon {
   uint32_t index; /* the node watched, or AC__NODE_ANY (nodeup and nodedown of all) */
 } ac__nodemon;
 
+/* A monitor of a registered name (monitor(process, Name | {Name, Node})), kept on the
+ * watcher's node until its DOWN is delivered, it is removed, or the watcher dies: its DOWN
+ * names {Name, Node} where a monitor of a pid names the pid, as Erlang's does. Rare, so a
+ * plain array searched by reference. */
+typedef struct ac__namemon {
+  uint64_t ref;
+  ac_pid watcher;
+  uint32_t node_index;               /* the node the name was looked up on */
+  char name[AC_ATOM_LEN_MAX + 1];
+} ac__namemon;
+
 /* A spawn request sent to another node, waiting for its reply. */
 typedef struct ac__spawnreq {
   ac_pid requester;
@@ -134,6 +145,8 @@ struct ac_node {
 
   ac__nodemon *nodemons;    /* node monitors, in the order they were set */
   uint32_t nodemon_count, nodemon_cap;
+  ac__namemon *namemons;    /* monitors of registered names (ac_monitor_name) */
+  uint32_t namemon_count, namemon_cap;
   ac__spawnreq *spawnreqs;  /* spawn requests in flight, oldest first */
   uint32_t spawnreq_count, spawnreq_cap;
   ac_spawn_handler spawn_handler;
@@ -195,8 +208,18 @@ int ac__timer_recv_arm(ac_node *node, ac_proc *p, uint64_t delay_ns);
 /* The receive no longer needs its timeout timer: tells the host (see ac_host.timer_cancel). */
 void ac__timer_recv_cancel(ac_node *node, ac_proc *p);
 void ac__rel_free_all(ac_node *node, ac_proc *p);
+/* Delivers {'DOWN', Ref, process, Target, Reason} to watcher, or {'DOWN', Ref, process,
+ * {Name, Node}, Reason} when ref is a monitor of a registered name (whose record it drops). */
+void ac__deliver_down(ac_node *node, ac_proc *watcher, uint64_t ref, ac_pid target, ac_term reason);
+/* The name monitor `ref`, or NULL. */
+ac__namemon *ac__namemon_find(ac_node *node, uint64_t ref);
+void ac__namemon_drop(ac_node *node, uint64_t ref);
+/* Whether p holds a monitor with reference ref (an active alias: ac_send_alias). */
+bool ac__has_monitor(const ac_node *node, const ac_proc *p, uint64_t ref);
 
 /* dist.c */
+/* The name of node `index` as the host knows it (nonode@nohost if it does not). */
+const char *ac__node_name(ac_node *node, uint32_t index);
 /* Sends a message or signal to node `dest`; AC_ENOCONN when it cannot be reached. */
 int ac__dist(ac_node *node, uint32_t op, uint32_t dest, ac_pid from, ac_pid to, uint64_t ref,
              uint32_t flags, const char *name, ac_term term);

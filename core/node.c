@@ -69,6 +69,7 @@ void ac_node_destroy(ac_node *node) {
   ac__u64set_free(&node->timers);
   free(node->doomed);
   free(node->nodemons);
+  free(node->namemons);
   free(node->spawnreqs);
   ac_alloc_destroy(&node->alloc);
   free(node);

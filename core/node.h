@@ -217,6 +217,13 @@ int ac_ack(ac_proc *self);
 /* Pid ! Msg. Sending to a dead pid succeeds and drops the message, as in Erlang.
  * AC_ETOOBIG over the message size limit. */
 int ac_send(ac_proc *self, ac_pid to, ac_term msg);
+/*
+ * Alias ! Msg (OTP 24's process aliases, for gen_server replies): the message reaches `to`
+ * only while `to` still holds the monitor whose reference is `alias` (a call's monitor is its
+ * alias); once `to` has removed it (demonitor after a timeout) or its DOWN came, the message is
+ * dropped, as a message to an inactive alias is, and traced as a send to the dead.
+ */
+int ac_send_alias(ac_proc *self, ac_pid to, ac_ref alias, ac_term msg);
 /* Name ! Msg. AC_ENONAME when nothing is registered under name. */
 int ac_send_name(ac_proc *self, const char *name, ac_term msg);
 /* exit(To, Reason): an exit signal, asynchronous in Erlang, applied here at once. To = self is
@@ -237,8 +244,18 @@ int ac_link(ac_proc *self, ac_pid other);
 int ac_unlink(ac_proc *self, ac_pid other);
 /* monitor(process, Pid): a dead Pid gives at once {'DOWN', Ref, process, Pid, noproc}. */
 int ac_monitor(ac_proc *self, ac_pid target, ac_ref *ref_out);
+/*
+ * monitor(process, Name) (node_index: this node) or monitor(process, {Name, Node}): the DOWN
+ * reads {'DOWN', Ref, process, {Name, Node}, Reason}; a name nobody holds gives one at once with
+ * noproc. On another node the name is looked up when the request arrives there. AC_EINVAL for
+ * an empty or too long name.
+ */
+int ac_monitor_name(ac_proc *self, const char *name, uint32_t node_index, ac_ref *ref_out);
 /* demonitor(Ref [, [flush]]): AC_DEMONITOR_FLUSH also removes a {'DOWN', Ref, ...} message. */
 int ac_demonitor(ac_proc *self, ac_ref ref, unsigned flags);
+/* demonitor(Ref, [info | ...]): the same, and *found_out says whether the monitor was still
+ * there (Erlang's true), or had already fired or never existed (false). */
+int ac_demonitor_info(ac_proc *self, ac_ref ref, unsigned flags, bool *found_out);
 /* process_flag(trap_exit, On); old may be NULL. */
 int ac_trap_exit(ac_proc *self, bool on, bool *old);
 /* register(Name, Pid): AC_EBADNAME, AC_ENOPROC (dead or not local), AC_ENAMETAKEN,

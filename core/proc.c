@@ -203,6 +203,27 @@ int ac_send(ac_proc *self, ac_pid to, ac_term msg) {
   return ac__send(self->node, self->head.pid, to, msg);
 }
 
+int ac_send_alias(ac_proc *self, ac_pid to, ac_ref alias, ac_term msg) {
+  AC__ASSERT_RUNNING(self);
+  ac_node *node = self->node;
+  uint32_t size = (uint32_t)ac_term_size(msg);
+  if (size > node->cfg.message_size_max) return AC_ETOOBIG;
+  if (ac_pid_is_none(to) || alias.bits == 0) return AC_EINVAL;
+  uint64_t id = ac__msg_id(node);
+  ac__emit(node, AC_EV_SEND, 0, self->head.pid.bits, to.bits, id, msg.p, size);
+  if (ac_pid_node(to) != node->index) { /* the receiving node checks the alias */
+    ac__dist_msg(node, AC_DIST_SEND, ac_pid_node(to), self->head.pid, to, NULL, msg, id, alias.bits, 0);
+    return AC_OK;
+  }
+  ac_proc *p = ac__proc_get(node, to);
+  if (!p || (p->head.flags & AC__F_EXITING) || !ac__has_monitor(node, p, alias.bits)) {
+    ac__emit(node, AC_EV_SEND_DEAD, 0, self->head.pid.bits, to.bits, id, NULL, 0);
+    return AC_OK;
+  }
+  ac__deliver(node, p, self->head.pid, msg, id, true);
+  return AC_OK;
+}
+
 int ac_send_name(ac_proc *self, const char *name, ac_term msg) {
   AC__ASSERT_RUNNING(self);
   if (!name) return AC_EINVAL;

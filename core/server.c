@@ -32,10 +32,15 @@ static int server_handle(ac_proc *self, const ac_msg *m) {
   if (tag_is(t, "$gen_call", 3) && ac_term_elem(t, 1, &from) == AC_OK &&
       ac_term_elem(t, 2, &req) == AC_OK && ac_term_type(from) == AC_T_TUPLE &&
       ac_term_count(from) == 2) {
-    ac_from f;
-    if (ac_term_elem(from, 0, &e) || ac_term_get_pid(e, &f.pid) || ac_term_elem(from, 1, &e) ||
-        ac_term_get_ref(e, &f.tag))
+    ac_from f = {AC_PID_NONE, {0}, false};
+    if (ac_term_elem(from, 0, &e) || ac_term_get_pid(e, &f.pid) || ac_term_elem(from, 1, &e))
       return AC_OK; /* not a call after all: ignored, as gen_server ignores bad calls */
+    ac_term a;
+    if (tag_is(e, "alias", 2) && ac_term_elem(e, 1, &a) == AC_OK) { /* {alias, Ref} */
+      f.alias = true;
+      e = a;
+    }
+    if (ac_term_get_ref(e, &f.tag)) return AC_OK;
     return cb->handle_call ? cb->handle_call(self, st->user, req, f) : ac_stop_atom(self, "bad_call");
   }
   if (tag_is(t, "$gen_cast", 2) && ac_term_elem(t, 1, &e) == AC_OK)
@@ -96,7 +101,7 @@ int ac_server_reply(ac_proc *self, ac_from from, ac_term reply) {
   ac_term t;
   int rc = ac_tb_fmt(&b, "{r,t}", from.tag, reply);
   if (rc == AC_OK) rc = ac_tb_finish(&b, &t);
-  if (rc == AC_OK) rc = ac_send(self, from.pid, t);
+  if (rc == AC_OK) rc = from.alias ? ac_send_alias(self, from.pid, from.tag, t) : ac_send(self, from.pid, t);
   ac_tb_free(&b);
   return rc;
 }
@@ -138,7 +143,7 @@ int ac_server_call(ac_proc *self, ac_pid server, ac_term request, int64_t timeou
   ac_tbuf b;
   ac_tb_init(&b);
   ac_term t;
-  rc = ac_tb_fmt(&b, "{a,{p,r},t}", "$gen_call", ac_self(self), tag, request);
+  rc = ac_tb_fmt(&b, "{a,{p,{a,r}},t}", "$gen_call", ac_self(self), "alias", tag, request);
   if (rc == AC_OK) rc = ac_tb_finish(&b, &t);
   if (rc == AC_OK) rc = ac_send(self, server, t);
   ac_tb_free(&b);

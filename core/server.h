@@ -2,7 +2,7 @@
  * Servers: Erlang/OTP's gen_server for C processes.
  *
  * A server is a process (behaviour `ac_server`) running callbacks on a state of its own:
- * handle_call answers {'$gen_call', {From, Tag}, Request} (now with ac_server_reply, or later
+ * handle_call answers {'$gen_call', {From, {alias, Tag}}, Request} (now with ac_server_reply, or later
  * with a kept ac_from), handle_cast takes {'$gen_cast', Msg}, handle_info everything else.
  * A callback ends the server with ac_stop(self, Reason), as any process does.
  *
@@ -19,6 +19,7 @@
 #ifndef CRASHLAB_SERVER_H
 #define CRASHLAB_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,7 @@
 typedef struct ac_from {
   ac_pid pid;
   ac_ref tag;
+  bool alias; /* the call came as {Pid, {alias, Tag}}: the reply goes to the alias */
 } ac_from;
 
 typedef struct ac_server_callbacks {
@@ -65,8 +67,9 @@ int ac_server_cast(ac_proc *self, ac_pid server, ac_term msg);
  * the answer: pass it to ac_server_call_result with the same tag, server, request and timeout.
  * A dead server is noticed by its monitor (a DOWN with noproc for one already dead). A call
  * to itself makes the caller exit {calling_self, ...} at once (AC_ESTATE: return it).
- * Departure: a reply that comes after the timeout is not dropped (OTP 25 drops it with an
- * alias); it waits in the caller's mailbox as {Tag, Reply}.
+ * The call's monitor is its alias, as in OTP 24+: the request carries From = {Pid, {alias,
+ * Tag}}, the reply is sent with ac_send_alias, so a reply that comes after the timeout (once
+ * the caller has removed the monitor) is dropped and never reaches the caller's mailbox.
  */
 int ac_server_call(ac_proc *self, ac_pid server, ac_term request, int64_t timeout_ns,
                    ac_ref *tag_out);

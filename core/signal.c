@@ -162,12 +162,13 @@ static void finalise(ac_node *node, ac_proc *p) {
     } else if (other) {
       ac__rel_remove(node, other, AC__REL_MONITORS, p->head.pid, rec.ref);
       ac__emit_term(node, AC_EV_DOWN, 0, rec.other.bits, p->head.pid.bits, rec.ref, reason);
-      ac_ref ref = {rec.ref};
-      ac__deliver_tuple(node, other, p->head.pid, "{a,r,a,p,t}", "DOWN", ref, "process",
-                    p->head.pid, reason);
+      ac__deliver_down(node, other, rec.ref, p->head.pid, reason);
     }
   }
   if (node->nodemon_count) ac__nodemon_drop_proc(node, p->head.pid);
+  for (uint32_t i = 0; i < node->namemon_count;) /* its own name monitors die with it */
+    if (ac_pid_eq(node->namemons[i].watcher, p->head.pid)) node->namemons[i] = node->namemons[--node->namemon_count];
+    else i++;
   ac__proc_release(node, p);
 }
 
@@ -334,8 +335,7 @@ int ac__monitor(ac_node *node, ac_proc *p, ac_pid target, ac_ref *ref_out) {
                  NULL, ac__noproc) == AC_ENOCONN) {
       ac__rel_remove(node, p, AC__REL_MONITORS, target, ref.bits);
       ac__emit_term(node, AC_EV_DOWN, 0, p->head.pid.bits, target.bits, ref.bits, ac__noconnection);
-      ac__deliver_tuple(node, p, target, "{a,r,a,p,t}", "DOWN", ref, "process", target,
-                        ac__noconnection);
+      ac__deliver_down(node, p, ref.bits, target, ac__noconnection);
     }
     return AC_OK;
   }
@@ -343,7 +343,7 @@ int ac__monitor(ac_node *node, ac_proc *p, ac_pid target, ac_ref *ref_out) {
   if (!q || (q->head.flags & AC__F_EXITING)) {
     ac__emit(node, AC_EV_MONITOR, 0, p->head.pid.bits, target.bits, ref.bits, NULL, 0);
     ac__emit_term(node, AC_EV_DOWN, 0, p->head.pid.bits, target.bits, ref.bits, ac__noproc);
-    ac__deliver_tuple(node, p, target, "{a,r,a,p,t}", "DOWN", ref, "process", target, ac__noproc);
+    ac__deliver_down(node, p, ref.bits, target, ac__noproc);
     *ref_out = ref;
     return AC_OK;
   }
@@ -356,6 +356,106 @@ int ac__monitor(ac_node *node, ac_proc *p, ac_pid target, ac_ref *ref_out) {
   }
   ac__emit(node, AC_EV_MONITOR, 0, p->head.pid.bits, target.bits, ref.bits, NULL, 0);
   *ref_out = ref;
+  return AC_OK;
+}
+
+ac__namemon *ac__namemon_find(ac_node *node, uint64_t ref) {
+  for (uint32_t i = 0; i < node->namemon_count; i++)
+    if (node->namemons[i].ref == ref) return &node->namemons[i];
+  return NULL;
+}
+
+void ac__namemon_drop(ac_node *node, uint64_t ref) {
+  ac__namemon *m = ac__namemon_find(node, ref);
+  if (m) *m = node->namemons[--node->namemon_count]; /* order does not matter: found by ref */
+}
+
+void ac__deliver_down(ac_node *node, ac_proc *watcher, uint64_t ref, ac_pid target, ac_term reason) {
+  ac_ref r = {ref};
+  ac__namemon *m = node->namemon_count ? ac__namemon_find(node, ref) : NULL;
+  if (!m) {
+    ac__deliver_tuple(node, watcher, target, "{a,r,a,p,t}", "DOWN", r, "process", target, reason);
+    return;
+  }
+  char name[AC_ATOM_LEN_MAX + 1];
+  memcpy(name, m->name, sizeof name);
+  uint32_t index = m->node_index;
+  ac__namemon_drop(node, ref);
+  ac__deliver_tuple(node, watcher, target, "{a,r,a,{a,a},t}", "DOWN", r, "process", name,
+                    ac__node_name(node, index), reason);
+}
+
+bool ac__has_monitor(const ac_node *node, const ac_proc *p, uint64_t ref) {
+  for (uint32_t r = p->rels; r; r = node->rels[r - 1].next)
+    if (node->rels[r - 1].kind == AC__REL_MONITORS && node->rels[r - 1].ref == ref) return true;
+  return false;
+}
+
+static int namemon_add(ac_node *node, ac_pid watcher, uint64_t ref, const char *name, size_t len,
+                       uint32_t index) {
+  if (node->namemon_count == node->namemon_cap) {
+    uint32_t cap = node->namemon_cap ? node->namemon_cap * 2 : 8;
+    ac__namemon *a = realloc(node->namemons, cap * sizeof *a);
+    if (!a) return AC_ENOMEM;
+    node->namemons = a;
+    node->namemon_cap = cap;
+  }
+  ac__namemon *m = &node->namemons[node->namemon_count++];
+  m->ref = ref;
+  m->watcher = watcher;
+  m->node_index = index;
+  memcpy(m->name, name, len);
+  m->name[len] = 0;
+  return AC_OK;
+}
+
+int ac_monitor_name(ac_proc *self, const char *name, uint32_t node_index, ac_ref *ref_out) {
+  AC__ASSERT_RUNNING(self);
+  size_t len = name ? strlen(name) : 0;
+  if (!ref_out || len == 0 || len > AC_ATOM_LEN_MAX) return AC_EINVAL;
+  ac_node *node = self->node;
+  if (node_index == node->index) {
+    ac_pid target = ac__whereis(node, name, len);
+    ac_proc *q = ac__proc_get(node, target);
+    ac_ref ref = {0};
+    int rc = namemon_add(node, self->head.pid, 0, name, len, node_index);
+    if (rc) return rc;
+    if (q && !(q->head.flags & AC__F_EXITING)) {
+      rc = ac__monitor(node, self, target, &ref);
+      if (rc) {
+        node->namemon_count--;
+        return rc;
+      }
+      node->namemons[node->namemon_count - 1].ref = ref.bits;
+    } else { /* nobody holds the name: DOWN with noproc at once */
+      ref = ac__ref_new(node);
+      node->namemons[node->namemon_count - 1].ref = ref.bits;
+      target = ac_node_pid(node);
+      ac__emit(node, AC_EV_MONITOR, 0, self->head.pid.bits, target.bits, ref.bits, NULL, 0);
+      ac__emit_term(node, AC_EV_DOWN, 0, self->head.pid.bits, target.bits, ref.bits, ac__noproc);
+      ac__deliver_down(node, self, ref.bits, target, ac__noproc);
+    }
+    *ref_out = ref;
+    return AC_OK;
+  }
+  /* Another node looks the name up when the request arrives; until the DOWN, the monitor's
+   * other end is that node's own pid (the target's pid is never known here). */
+  ac_pid there = ac_pid_make(node_index, 0, 1);
+  ac_ref ref = ac__ref_new(node);
+  int rc = namemon_add(node, self->head.pid, ref.bits, name, len, node_index);
+  if (rc == AC_OK) rc = ac__rel_add(node, self, AC__REL_MONITORS, there, ref.bits);
+  if (rc) {
+    ac__namemon_drop(node, ref.bits);
+    return rc;
+  }
+  ac__emit(node, AC_EV_MONITOR, 0, self->head.pid.bits, there.bits, ref.bits, NULL, 0);
+  *ref_out = ref;
+  if (ac__dist(node, AC_DIST_MONITOR, node_index, self->head.pid, there, ref.bits, 0, name,
+               ac__noproc) == AC_ENOCONN) {
+    ac__rel_remove(node, self, AC__REL_MONITORS, there, ref.bits);
+    ac__emit_term(node, AC_EV_DOWN, 0, self->head.pid.bits, there.bits, ref.bits, ac__noconnection);
+    ac__deliver_down(node, self, ref.bits, there, ac__noconnection);
+  }
   return AC_OK;
 }
 
@@ -374,21 +474,29 @@ static bool is_down_for(const ac_msg *m, ac_ref ref) {
 }
 
 int ac_demonitor(ac_proc *self, ac_ref ref, unsigned flags) {
+  return ac_demonitor_info(self, ref, flags, NULL);
+}
+
+int ac_demonitor_info(ac_proc *self, ac_ref ref, unsigned flags, bool *info_out) {
   AC__ASSERT_RUNNING(self);
   if (flags & ~(unsigned)AC_DEMONITOR_FLUSH) return AC_EINVAL;
   ac_node *node = self->node;
+  bool found = false;
   for (uint32_t r = self->rels; r; r = node->rels[r - 1].next) {
     ac__rel rec = node->rels[r - 1];
     if (rec.kind != AC__REL_MONITORS || rec.ref != ref.bits) continue;
+    found = true;
     ac__rel_remove(node, self, AC__REL_MONITORS, rec.other, rec.ref);
     ac_proc *q = ac__proc_get(node, rec.other);
     if (q) ac__rel_remove(node, q, AC__REL_MONITORED_BY, self->head.pid, rec.ref);
-    if (ac_pid_node(rec.other) != node->index)
+    ac__namemon *nm = node->namemon_count ? ac__namemon_find(node, rec.ref) : NULL;
+    if (ac_pid_node(rec.other) != node->index) /* a monitor of a name: the name goes along */
       ac__dist(node, AC_DIST_DEMONITOR, ac_pid_node(rec.other), self->head.pid, rec.other,
-               rec.ref, 0, NULL, ac__noproc);
+               rec.ref, 0, nm && ac_pid_slot(rec.other) == 0 ? nm->name : NULL, ac__noproc);
     ac__emit(node, AC_EV_DEMONITOR, 0, self->head.pid.bits, rec.other.bits, rec.ref, NULL, 0);
     break;
   }
+  if (node->namemon_count) ac__namemon_drop(node, ref.bits);
   if (flags & AC_DEMONITOR_FLUSH) {
     ac_msg **link = &self->mbox_head;
     while (*link) {
@@ -404,5 +512,6 @@ int ac_demonitor(ac_proc *self, ac_ref ref, unsigned flags) {
     self->mbox_tail = link;
     self->save = &self->mbox_head; /* a new receive follows the callback anyway */
   }
+  if (info_out) *info_out = found; /* Erlang's [info]: false when the DOWN came first */
   return AC_OK;
 }

@@ -1,6 +1,7 @@
 /*
  * C servers (gen_server): calls, casts, deferred replies, info, stop, and the caller's exits
- * for a timeout, a dead server and a server that dies during the call, with Erlang's reasons.
+ * for a timeout, a dead server and a server that dies during the call, with Erlang's reasons;
+ * a reply that comes after the caller's timeout is dropped (the call's alias is inactive).
  * Method: a caller process runs a script of calls and logs each result (a reply, or its own
  * exit reason, from the trace) as text.
  */
@@ -255,12 +256,67 @@ static void test_dead_server_is_noproc(void **state) {
   assert_true(has("caller exit {noproc,{gen_server,call,[<0.77.0>,get,infinity]}}"));
 }
 
+/* A caller that catches its call's timeout (what `catch gen_server:call(...)` does: the
+ * monitor, which is the call's alias, is removed) and then waits 50 ms for any message. The
+ * server answers at 10 ms (the cast 'answer'): that reply must never arrive. */
+static int late_phase;
+static int late_init(ac_proc *self, ac_term arg) {
+  (void)arg;
+  caller_state *s = ac_state(self);
+  ac_tb_init(&s->req);
+  ac_term r = T(&s->req, "a", "later");
+  return ac_server_call(self, server, r, 5000000, &s->tag);
+}
+
+static int late_handle(ac_proc *self, const ac_msg *m) {
+  caller_state *s = ac_state(self);
+  if (late_phase == 0) {
+    assert_null(m); /* the timeout, at 5 ms */
+    late_phase = 1;
+    assert_int_equal(ac_demonitor(self, s->tag, AC_DEMONITOR_FLUSH), AC_OK);
+    return ac_receive(self, NULL, NULL, 50000000);
+  }
+  snprintf(out[outn++], sizeof out[0], "%s", m ? "late reply arrived" : "nothing arrived");
+  return ac_stop_atom(self, "normal");
+}
+
+static const ac_behaviour late_caller = {"late_caller", sizeof(caller_state), late_init,
+                                         late_handle, caller_terminate};
+
+static int dropped;
+static void count_dropped(const sim_record *r, void *arg) {
+  (void)arg;
+  if (r->kind == AC_EV_SEND_DEAD && r->b == caller_pid.bits) dropped++;
+}
+
+static void test_late_reply_is_dropped(void **state) {
+  (void)state;
+  ac_node *node;
+  sim_world *w = world_new(&node);
+  sim_set_event_hook(w, count_dropped, NULL);
+  outn = 0;
+  late_phase = 0;
+  dropped = 0;
+  ac_tbuf b;
+  assert_int_equal(ac_server_start(node, NULL, &counter_cb, T(&b, "i", INT64_C(4)), NULL, &server), AC_OK);
+  ac_tb_free(&b);
+  assert_int_equal(ac_node_spawn(node, &late_caller, T(&b, "n"), &caller_pid), AC_OK);
+  ac_tb_free(&b);
+  sim_at(w, 10000000u, answer_later, NULL);
+  sim_run(w, NULL);
+  sim_world_destroy(w);
+  assert_int_equal(outn, 1);
+  assert_string_equal(out[0], "nothing arrived");
+  assert_int_equal(dropped, 1); /* the reply was sent, and dropped at the inactive alias */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_calls_casts_and_deferred_replies),
       cmocka_unit_test(test_deferred_reply),
       cmocka_unit_test(test_timeout_exits_the_caller),
       cmocka_unit_test(test_dead_server_is_noproc),
+      cmocka_unit_test(test_late_reply_is_dropped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
