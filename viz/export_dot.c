@@ -66,7 +66,8 @@ static void write_graph(const viz_model *m, FILE *f) {
     if (viz_model_restart_info(m, i, &info) == 0) {
       fprintf(f, " [label=\"");
       put_quoted(f, info.child_id);
-      if (info.restarts) fprintf(f, " (%" PRIu32 " restarts)", info.restarts);
+      if (info.restarts)
+        fprintf(f, " (%" PRIu32 " restart%s)", info.restarts, info.restarts == 1 ? "" : "s");
       fprintf(f, "\"]");
     }
     fprintf(f, ";\n");
