@@ -185,6 +185,7 @@ typedef struct app {
   const char *script_path;
   unsigned script_line;
   int wait_frames;
+  bool wait_end;           /* a wait-end line waits for the live stream to end */
   int status;              /* exit status */
   bool quit;
   char title[320];
@@ -343,10 +344,9 @@ static void on_input(app *a, const viz_input *in) {
     case VIZ_IN_MOUSE_MOVE:
       v->mouse_x = in->x;
       v->mouse_y = in->y;
+      v->hover = viz_draw_hit_proc(&a->m, a->layout, v, in->x, in->y);
       if (a->drag_timeline && viz_draw_hit_timeline(&a->m, v, in->x, v->height_px - 4, &t))
         seek_time(a, t);
-      else if (a->drag_timeline)
-        (void)0;
       if (a->drag_canvas) {
         if (in->x != a->press_x || in->y != a->press_y) a->moved = true;
         viz_xform_pan(&v->xf, in->x - a->last_x, in->y - a->last_y);
@@ -366,14 +366,19 @@ static void on_input(app *a, const viz_input *in) {
 
 /* ---- Scripts ----------------------------------------------------------------------------- */
 /*
- * A script is a file of lines, run one frame apart unless a line says otherwise:
+ * A script is a file of lines, run one frame apart unless a line says otherwise. The first
+ * line runs after the first frame is drawn (so the view has the window's real size), and each
+ * line's input is handled before the next frame, so a screenshot shows every line before it.
  *   key NAME            a key: left right up down escape return backspace home end
- *   text STRING         typed text (the rest of the line), e.g. "text ." steps one event
+ *   text STRING         typed text: everything after "text " (one space), at most 31 bytes;
+ *                       "text ." steps one event, "text  " (two spaces) types a space
  *   click X Y           a left click (down and up) at frame pixel X, Y
  *   move X Y            the mouse moves to X, Y
  *   seek TIME           a click on the timeline where TIME is (a duration)
  *   wheel N X Y         the wheel turns N notches at X, Y
  *   frames N            let N frames pass
+ *   wait-end            let frames pass until a live run's trace has ended (at once in a
+ *                       replay), so a test waits for the run, never for wall time
  *   screenshot FILE     save the current frame as a PNG
  *   expect-title TEXT   fail (exit 1) unless the window title contains TEXT
  *   quit                close the window
@@ -399,6 +404,8 @@ static void script_step(app *a) {
     a->wait_frames--;
     return;
   }
+  if (a->wait_end && a->fd >= 0) return;
+  a->wait_end = false;
   char line[1024];
   while (fgets(line, sizeof line, a->script)) {
     a->script_line++;
@@ -410,7 +417,15 @@ static void script_step(app *a) {
     char word[32] = "";
     int used = 0;
     if (sscanf(s, "%31s %n", word, &used) < 1) continue;
-    const char *rest = s + used;
+    char *rest = s + used;
+    if (strcmp(word, "text") == 0) {
+      /* Typed text keeps its blanks: only the one space after the word separates. */
+      rest = s + strlen(word);
+      if (*rest == ' ' || *rest == '\t') rest++;
+    } else {
+      size_t len = strlen(rest);
+      while (len && (rest[len - 1] == ' ' || rest[len - 1] == '\t')) rest[--len] = 0;
+    }
     float x, y, w;
     viz_input in = {0};
     if (strcmp(word, "key") == 0) {
@@ -429,6 +444,10 @@ static void script_step(app *a) {
       return;
     } else if (strcmp(word, "text") == 0) {
       in.kind = VIZ_IN_TEXT;
+      if (!*rest || strlen(rest) >= sizeof in.text) {
+        script_fail(a, "text needs 1 to 31 bytes of text (split longer text over lines)");
+        return;
+      }
       snprintf(in.text, sizeof in.text, "%s", rest);
       if (push(a, in)) return;
       return;
@@ -469,6 +488,11 @@ static void script_step(app *a) {
       }
       a->wait_frames = (int)k - 1;
       return;
+    } else if (strcmp(word, "wait-end") == 0 && !*rest) {
+      a->wait_end = true;
+      if (a->fd >= 0) return;
+      a->wait_end = false;
+      continue;
     } else if (strcmp(word, "screenshot") == 0 && *rest) {
       char err[512];
       if (viz_render_save_png(a->r, rest, err, sizeof err) != 0) {
@@ -493,7 +517,7 @@ static void script_step(app *a) {
       return;
     } else {
       script_fail(a, "unknown script line (key, text, click, move, seek, wheel, frames, "
-                     "screenshot, expect-title, quit)");
+                     "wait-end, screenshot, expect-title, quit)");
       return;
     }
   }
@@ -616,11 +640,13 @@ static int window_loop(app *a, int width_px, int height_px) {
   a->view.metrics = viz_render_metrics(a->r);
   a->last_wall_s = wall_s();
   while (!a->quit) {
-    script_step(a);
     viz_input in;
     while (viz_input_poll(&in)) on_input(a, &in);
     if (a->quit) break;
     frame(a);
+    /* After the frame: the script's first line sees a view sized by the window, and a
+     * screenshot saves a frame that shows every earlier line's input. */
+    script_step(a);
     if (!a->script) {
       /* About 60 frames a second; the render driver may already wait for the display. */
       double spent = wall_s() - a->last_wall_s;
