@@ -74,8 +74,20 @@ static int grow(void **p, uint32_t *cap, uint32_t need, size_t size) {
 
 /* ---- The tidy tree ------------------------------------------------------------------------- */
 
-int viz_tidy_layout(viz_tidy_node *nodes, uint32_t count, int32_t root, float box_w, float box_h,
-                    float gap_x, float gap_y, int32_t *stack, float *w_out, float *h_out) {
+uint32_t viz_tidy_wrap_cols(uint32_t n, uint32_t wrap_min, float box_w, float box_h, float gap_x,
+                            float wrap_gap_y) {
+  /* cols * (box_w + gap_x) = 2 * rows * (box_h + wrap_gap_y), rows = n / cols. */
+  float want = sqrtf(2.0f * (float)n * (box_h + wrap_gap_y) / (box_w + gap_x));
+  uint32_t cols = wrap_min ? wrap_min : 1;
+  static const uint32_t steps[] = {16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024};
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0] && (float)cols < want; i++)
+    if (steps[i] > cols) cols = steps[i];
+  return cols;
+}
+
+int viz_tidy_layout_wrap(viz_tidy_node *nodes, uint32_t count, int32_t root, float box_w,
+                         float box_h, float gap_x, float gap_y, uint32_t wrap_min,
+                         float wrap_gap_y, int32_t *stack, float *w_out, float *h_out) {
   if (root < 0 || (uint32_t)root >= count) return AC_EINVAL;
   /* Pass 1, post-order: each subtree's span and where its box sits in it. A node is on the
    * stack with span_w = -1 until expanded (its children pushed above it, span_w = -2), and is
@@ -95,9 +107,25 @@ int viz_tidy_layout(viz_tidy_node *nodes, uint32_t count, int32_t root, float bo
       continue;
     }
     top--;
+    node->wrap_cols = 0;
     if (node->first_child < 0) {
       node->span_w = box_w;
       node->rel_x = 0.0f;
+      continue;
+    }
+    uint32_t kids = 0;
+    bool leaves = true;
+    for (int32_t c = node->first_child; c >= 0; c = nodes[c].next_sibling) {
+      kids++;
+      leaves = leaves && nodes[c].first_child < 0;
+    }
+    if (wrap_min && leaves && kids > wrap_min) {
+      /* A pool of leaves: rows of `cols` boxes under the parent, which is centred above. */
+      uint32_t cols = viz_tidy_wrap_cols(kids, wrap_min, box_w, box_h, gap_x, wrap_gap_y);
+      uint32_t used = kids < cols ? kids : cols;
+      node->wrap_cols = cols;
+      node->span_w = (float)used * box_w + (float)(used - 1) * gap_x;
+      node->rel_x = (node->span_w - box_w) / 2.0f;
       continue;
     }
     /* Children side by side from the left of the span; the box centred between the centres
@@ -120,11 +148,17 @@ int viz_tidy_layout(viz_tidy_node *nodes, uint32_t count, int32_t root, float bo
   while (top > 0) {
     viz_tidy_node *node = &nodes[stack[--top]];
     if (node->y > y_max) y_max = node->y;
-    float left = node->x - node->rel_x;
-    for (int32_t c = node->first_child; c >= 0; c = nodes[c].next_sibling) {
-      nodes[c].x = left + nodes[c].rel_x;
-      nodes[c].y = node->y + box_h + gap_y;
-      left += nodes[c].span_w + gap_x;
+    float left = node->x - node->rel_x, below = node->y + box_h + gap_y;
+    uint32_t k = 0, cols = node->wrap_cols;
+    for (int32_t c = node->first_child; c >= 0; c = nodes[c].next_sibling, k++) {
+      if (cols) {
+        nodes[c].x = left + (float)(k % cols) * (box_w + gap_x);
+        nodes[c].y = below + (float)(k / cols) * (box_h + wrap_gap_y);
+      } else {
+        nodes[c].x = left + nodes[c].rel_x;
+        nodes[c].y = below;
+        left += nodes[c].span_w + gap_x;
+      }
       assert(top < count);
       stack[top++] = c;
     }
@@ -132,6 +166,12 @@ int viz_tidy_layout(viz_tidy_node *nodes, uint32_t count, int32_t root, float bo
   *w_out = nodes[root].span_w;
   *h_out = y_max + box_h;
   return 0;
+}
+
+int viz_tidy_layout(viz_tidy_node *nodes, uint32_t count, int32_t root, float box_w, float box_h,
+                    float gap_x, float gap_y, int32_t *stack, float *w_out, float *h_out) {
+  return viz_tidy_layout_wrap(nodes, count, root, box_w, box_h, gap_x, gap_y, 0, 0.0f, stack,
+                              w_out, h_out);
 }
 
 /* ---- Grids --------------------------------------------------------------------------------- */
@@ -174,12 +214,16 @@ typedef struct place {
   uint32_t machine;
   uint32_t sup;      /* the supervisor it was attached under, VIZ_NONE if none */
   uint32_t index;    /* grid cell or tree node */
+  uint16_t label_len; /* characters of its label as last told */
+  uint32_t reg_event; /* the model's register record its label was measured with */
 } place;
 
 typedef struct panel {
   uint32_t machine;
   viz_box rect, content; /* world */
   float scale;            /* world units per content unit */
+  float box_w;            /* box width, content units (0 until a process is placed) */
+  uint32_t wrap_min;      /* families of more leaves than this wrap (set when planned) */
   float org_x, org_y;     /* world position of content 0, 0 */
   float res_w, res_h;     /* reserved content size: the scale is planned for it */
   uint32_t *grid;         /* cells: process index or VIZ_NONE */
@@ -217,6 +261,7 @@ struct viz_layout {
   viz_box canvas;
   uint32_t synced;           /* processes considered by viz_layout_update so far */
   uint32_t *incarnation;     /* per panel: the node index last seen on its machine */
+  bool relabel;              /* a label changed: measure the panels' box widths again */
 };
 
 int viz_layout_new(viz_layout **out) {
@@ -475,6 +520,8 @@ int viz_layout_place(viz_layout *l, const viz_layout_proc *p) {
   panel *pn = panel_get(l, p->machine, &err);
   if (!pn) return err;
   place *pl = &l->places[p->proc];
+  if (pl->label_len != p->label_len) l->relabel = true;
+  pl->label_len = p->label_len;
   if (pl->where == PLACE_NONE || pl->where == PLACE_DROPPED) {
     pl->machine = p->machine;
     pl->alive = true;
@@ -505,12 +552,50 @@ void viz_layout_set_alive(viz_layout *l, uint32_t proc, bool alive) {
   if (proc < l->place_count) l->places[proc].alive = alive;
 }
 
+void viz_layout_set_label(viz_layout *l, uint32_t proc, uint16_t label_len) {
+  if (proc >= l->place_count || l->places[proc].label_len == label_len) return;
+  l->places[proc].label_len = label_len;
+  l->relabel = true;
+}
+
+/* After labels changed: each panel's box width becomes what its longest label needs (wider or
+ * narrower), and a panel whose width changed is planned again. O(places); labels change
+ * rarely (a process registers a name). */
+static void measure_labels(viz_layout *l) {
+  float *want = calloc(l->panel_count ? l->panel_count : 1, sizeof *want);
+  if (!want) return; /* keep the widths: the boxes stay as they are */
+  for (uint32_t p = 0; p < l->place_count; p++) {
+    const place *pl = &l->places[p];
+    bool holds = pl->where == PLACE_GRID || (pl->where == PLACE_TREE && l->tn_proc[pl->index] == p);
+    int pi = holds ? viz_layout_panel_of_machine(l, pl->machine) : -1;
+    float w = viz_layout_box_w_for(pl->label_len);
+    if (pi >= 0 && w > want[pi]) want[pi] = w;
+  }
+  for (uint32_t i = 0; i < l->panel_count; i++) {
+    panel *pn = &l->panels[i];
+    if (want[i] > 0.0f && want[i] != pn->box_w) {
+      pn->box_w = want[i];
+      pn->replan = true;
+    }
+  }
+  free(want);
+  l->relabel = false;
+}
+
 /* ---- Arranging ----------------------------------------------------------------------------- */
 
 #define PANEL_GAP 6.0f   /* between panels, world units */
 #define PANEL_PAD 6.0f   /* inside a panel, around its content */
 #define BLOCK_GAP 24.0f  /* between the grid and the trees, and between trees (content units) */
 #define GRID_GAP_Y 10.0f /* between grid rows (content units) */
+
+static float box_w_of(const panel *pn) { return pn->box_w > 0.0f ? pn->box_w : VIZ_BOX_W; }
+
+float viz_layout_box_w_for(uint32_t n) {
+  if (n == 0) return VIZ_BOX_W;
+  float w = (float)n * VIZ_LABEL_ADV + VIZ_LABEL_PAD;
+  return w < VIZ_BOX_W_MIN ? VIZ_BOX_W_MIN : w > VIZ_BOX_W_MAX ? VIZ_BOX_W_MAX : w;
+}
 
 /* Lays out the trees of a panel side by side from content x = x0 and lists their nodes in
  * pre-order; writes the trees' total width (0 without trees) and height. */
@@ -523,8 +608,9 @@ static void lay_trees(viz_layout *l, panel *pn, float x0, float *w_out, float *h
   for (uint32_t r = 0; r < pn->root_count; r++) {
     int32_t root = pn->roots[r];
     float tw, th;
-    int rc = viz_tidy_layout(l->tn, l->tn_count, root, VIZ_BOX_W, VIZ_BOX_H, VIZ_GAP_X,
-                             VIZ_GAP_Y, l->stack, &tw, &th);
+    int rc = viz_tidy_layout_wrap(l->tn, l->tn_count, root, box_w_of(pn), VIZ_BOX_H, VIZ_GAP_X,
+                                  VIZ_GAP_Y, pn->wrap_min ? pn->wrap_min : VIZ_WRAP_MIN,
+                                  GRID_GAP_Y, l->stack, &tw, &th);
     assert(rc == 0); /* the layout only ever links nodes into trees */
     (void)rc;
     uint32_t top = 0;
@@ -551,8 +637,8 @@ static void lay_trees(viz_layout *l, panel *pn, float x0, float *w_out, float *h
   pn->dirty = false;
 }
 
-static float grid_w_of(uint32_t cols) {
-  return cols ? (float)cols * VIZ_BOX_W + (float)(cols - 1) * VIZ_GAP_X : 0.0f;
+static float grid_w_of(const panel *pn, uint32_t cols) {
+  return cols ? (float)cols * box_w_of(pn) + (float)(cols - 1) * VIZ_GAP_X : 0.0f;
 }
 
 static float grid_h_of(uint32_t cells, uint32_t cols) {
@@ -561,9 +647,9 @@ static float grid_h_of(uint32_t cells, uint32_t cols) {
   return (float)rows * VIZ_BOX_H + (float)(rows - 1) * GRID_GAP_Y;
 }
 
-/* The scale at which a content of w x h fits the panel's area (at most 1). */
+/* The scale at which a content of w x h fits the panel's area (at most VIZ_SCALE_MAX). */
 static float fit_scale(const panel *pn, float w, float h) {
-  float s = 1.0f;
+  float s = VIZ_SCALE_MAX;
   if (w > 0.0f && pn->content.w / w < s) s = pn->content.w / w;
   if (h > 0.0f && pn->content.h / h < s) s = pn->content.h / h;
   return s > 1e-6f ? s : 1e-6f;
@@ -572,6 +658,43 @@ static float fit_scale(const panel *pn, float w, float h) {
 /* Re-plans a panel: drops the grid cells of dead processes (keeping the order of the rest),
  * chooses the grid's columns for the living with room to grow, and sets the scale for the
  * largest content that fits the area at that scale (so growth inside it moves nothing). */
+/* Chooses the grid's columns for the trees as they lay out with the panel's wrap, lays the
+ * trees out beside the grid, and sets the scale with room to grow; *w, *h get the content's
+ * size. Returns the scale. */
+static float plan_shape(viz_layout *l, panel *pn, float *w_out, float *h_out) {
+  float tw, th;
+  lay_trees(l, pn, 0.0f, &tw, &th);
+  uint32_t planned = pn->grid_planned, best = 0;
+  float best_s = -1.0f, best_fit = 0.0f;
+  for (uint32_t cols = 1; cols <= planned; cols++) {
+    if (cols > 1 && (planned + cols - 1) / cols == (planned + cols - 2) / (cols - 1)) continue;
+    float w = grid_w_of(pn, cols) + (tw > 0.0f ? BLOCK_GAP + tw : 0.0f);
+    float gh = grid_h_of(planned, cols), h = gh > th ? gh : th;
+    float s = fit_scale(pn, w, h);
+    /* Equal scales (both fit at 1): prefer the shape closest to the area's. */
+    float aspect = (w / h) / (pn->content.w / (pn->content.h > 1.0f ? pn->content.h : 1.0f));
+    float fit = aspect > 1.0f ? 1.0f / aspect : aspect;
+    if (s > best_s * 1.0001f || (s >= best_s * 0.9999f && fit > best_fit)) {
+      best = cols;
+      best_s = s;
+      best_fit = fit;
+    }
+  }
+  pn->grid_cols = best;
+  pn->grid_w = grid_w_of(pn, best);
+  float x0 = pn->grid_w > 0.0f ? pn->grid_w + BLOCK_GAP : 0.0f;
+  lay_trees(l, pn, x0, &tw, &th);
+  float w = x0 + tw, gh = grid_h_of(planned, best);
+  float h = gh > th ? gh : th;
+  /* The scale leaves room to grow right and down from the centred content (a tenth of its
+   * size, at least a box), so a process starting now and then does not re-plan the panel. */
+  float gx = fmaxf(0.1f * w, box_w_of(pn) + VIZ_GAP_X), gy = fmaxf(0.1f * h, VIZ_BOX_H + GRID_GAP_Y);
+  pn->scale = fit_scale(pn, w + 2.0f * gx, h + 2.0f * gy);
+  *w_out = w;
+  *h_out = h;
+  return pn->scale;
+}
+
 static void plan_panel(viz_layout *l, panel *pn) {
   uint32_t kept = 0;
   for (uint32_t c = 0; c < pn->grid_count; c++) {
@@ -586,37 +709,33 @@ static void plan_panel(viz_layout *l, panel *pn) {
     pn->grid[kept++] = proc;
   }
   pn->grid_count = kept;
-  float tw, th;
-  lay_trees(l, pn, 0.0f, &tw, &th);
   uint32_t planned = kept ? kept + (kept / 2 > 4 ? kept / 2 : 4) : 0;
-  uint32_t best = 0;
-  float best_s = -1.0f, best_fit = 0.0f;
-  for (uint32_t cols = 1; cols <= planned; cols++) {
-    if (cols > 1 && (planned + cols - 1) / cols == (planned + cols - 2) / (cols - 1)) continue;
-    float w = grid_w_of(cols) + (tw > 0.0f ? BLOCK_GAP + tw : 0.0f);
-    float gh = grid_h_of(planned, cols), h = gh > th ? gh : th;
-    float s = fit_scale(pn, w, h);
-    /* Equal scales (both fit at 1): prefer the shape closest to the area's. */
-    float aspect = (w / h) / (pn->content.w / (pn->content.h > 1.0f ? pn->content.h : 1.0f));
-    float fit = aspect > 1.0f ? 1.0f / aspect : aspect;
-    if (s > best_s * 1.0001f || (s >= best_s * 0.9999f && fit > best_fit)) {
-      best = cols;
-      best_s = s;
-      best_fit = fit;
-    }
-  }
   pn->grid_planned = planned;
-  pn->grid_cols = best;
-  pn->grid_w = grid_w_of(best);
-  float x0 = pn->grid_w > 0.0f ? pn->grid_w + BLOCK_GAP : 0.0f;
-  lay_trees(l, pn, x0, &tw, &th);
-  float w = x0 + tw, gh = grid_h_of(planned, best);
-  float h = gh > th ? gh : th;
-  pn->scale = fit_scale(pn, w, h);
-  pn->res_w = pn->content.w / pn->scale;
-  pn->res_h = pn->content.h / pn->scale;
-  pn->org_x = pn->content.x;
-  pn->org_y = pn->content.y;
+  /* Pools of workers wrap at VIZ_WRAP_MIN when that leaves their boxes tall enough for a
+   * label; in a small panel, narrower wraps are tried and the largest scale wins. */
+  static const uint32_t wraps[] = {VIZ_WRAP_MIN, 6, 4, 3};
+  uint32_t best_wrap = VIZ_WRAP_MIN;
+  float best_scale = -1.0f, w = 0.0f, h = 0.0f;
+  for (size_t k = 0; k < sizeof wraps / sizeof wraps[0]; k++) {
+    pn->wrap_min = wraps[k];
+    float s = plan_shape(l, pn, &w, &h);
+    if (s > best_scale * 1.0001f) {
+      best_scale = s;
+      best_wrap = wraps[k];
+    }
+    if (k == 0 && VIZ_BOX_H * s >= 20.0f) break; /* labels fit: no need to wrap tighter */
+  }
+  if (pn->wrap_min != best_wrap) {
+    pn->wrap_min = best_wrap;
+    plan_shape(l, pn, &w, &h);
+  }
+  /* Centred in the area; the reserve is the room from the origin to the area's far edges, so
+   * content that grows past it (and only then) is planned again, never drawn cut. */
+  float slack_x = pn->content.w - w * pn->scale, slack_y = pn->content.h - h * pn->scale;
+  pn->org_x = pn->content.x + (slack_x > 0.0f ? slack_x / 2.0f : 0.0f);
+  pn->org_y = pn->content.y + (slack_y > 0.0f ? slack_y / 2.0f : 0.0f);
+  pn->res_w = (pn->content.x + pn->content.w - pn->org_x) / pn->scale;
+  pn->res_h = (pn->content.y + pn->content.h - pn->org_y) / pn->scale;
   pn->replan = false;
 }
 
@@ -641,6 +760,7 @@ int viz_layout_arrange(viz_layout *l, viz_box canvas) {
   }
   if (l->tn_count && grow((void **)&l->stack, &l->stack_cap, l->tn_count, sizeof *l->stack))
     return AC_ENOMEM;
+  if (l->relabel) measure_labels(l);
   for (uint32_t i = 0; i < l->panel_count; i++) {
     panel *pn = &l->panels[i];
     if (!pn->replan && pn->dirty) {
@@ -662,6 +782,14 @@ int viz_layout_arrange(viz_layout *l, viz_box canvas) {
     l->panels[pi].alive += pl->alive;
   }
   return 0;
+}
+
+/* What a process's box shows (its registered name, else its label), in characters. */
+static uint16_t label_len(const viz_model *m, uint32_t i, const viz_proc *p) {
+  char name[VIZ_NAME_MAX];
+  size_t n = viz_model_proc_name(m, i, name, sizeof name);
+  if (!n) n = strlen(p->label[0] ? p->label : p->behaviour);
+  return (uint16_t)n;
 }
 
 int viz_layout_update(viz_layout *l, const viz_model *m, viz_box canvas) {
@@ -689,13 +817,20 @@ int viz_layout_update(viz_layout *l, const viz_model *m, viz_box canvas) {
     const viz_proc *p = viz_model_proc(m, i);
     const viz_node *nd = p ? viz_model_node(m, p->node) : NULL;
     if (!nd) continue;
+    const viz_proc_state *ps = viz_model_proc_state(m, i);
+    uint32_t reg = ps ? ps->reg_event : VIZ_NONE;
     const place *pl = i < l->place_count ? &l->places[i] : NULL;
     bool placed = pl && (pl->where == PLACE_GRID || pl->where == PLACE_TREE);
     bool wanted = !pl || pl->where == PLACE_NONE || (pl->where == PLACE_DROPPED && alive) ||
                   (placed && p->sup != VIZ_NONE && pl->sup != p->sup);
     if (wanted) {
-      viz_layout_proc lp = {i, nd->machine, p->sup, p->child_slot, p->is_supervisor};
+      viz_layout_proc lp = {i, nd->machine, p->sup, p->child_slot, p->is_supervisor,
+                            label_len(m, i, p)};
       if ((err = viz_layout_place(l, &lp))) return err;
+      l->places[i].reg_event = reg;
+    } else if (l->places[i].reg_event != reg) { /* it registered a name: measure it again */
+      viz_layout_set_label(l, i, label_len(m, i, p));
+      l->places[i].reg_event = reg;
     }
     l->places[i].alive = alive;
   }
@@ -733,14 +868,21 @@ static viz_box box_of(const viz_layout *l, const panel *pn, const place *pl) {
   float cx, cy;
   if (pl->where == PLACE_GRID) {
     uint32_t cols = pn->grid_cols ? pn->grid_cols : 1;
-    cx = (float)(pl->index % cols) * (VIZ_BOX_W + VIZ_GAP_X);
+    cx = (float)(pl->index % cols) * (box_w_of(pn) + VIZ_GAP_X);
     cy = (float)(pl->index / cols) * (VIZ_BOX_H + GRID_GAP_Y);
   } else {
     cx = l->tn_x[pl->index];
     cy = l->tn_y[pl->index];
   }
   return (viz_box){pn->org_x + cx * pn->scale, pn->org_y + cy * pn->scale,
-                    VIZ_BOX_W * pn->scale, VIZ_BOX_H * pn->scale};
+                    box_w_of(pn) * pn->scale, VIZ_BOX_H * pn->scale};
+}
+
+uint32_t viz_layout_proc_parent(const viz_layout *l, uint32_t proc) {
+  if (proc >= l->place_count || l->places[proc].where != PLACE_TREE) return VIZ_NONE;
+  int32_t n = (int32_t)l->places[proc].index;
+  if (l->tn_proc[n] != proc || l->tn_parent[n] < 0) return VIZ_NONE;
+  return l->tn_proc[l->tn_parent[n]];
 }
 
 int viz_layout_proc_panel(const viz_layout *l, uint32_t proc) {
@@ -785,11 +927,11 @@ uint32_t viz_layout_hit(const viz_layout *l, const viz_xform *t, float sx, float
   for (uint32_t i = 0; i < l->panel_count; i++) {
     const panel *pn = &l->panels[i];
     if (!viz_box_contains(pn->content, wx, wy) || viz_layout_panel_aggregated(l, i, t)) continue;
-    float cx = (wx - pn->org_x) / pn->scale, cy = (wy - pn->org_y) / pn->scale;
+    float cx = (wx - pn->org_x) / pn->scale, cy = (wy - pn->org_y) / pn->scale, bw = box_w_of(pn);
     if (cx >= 0.0f && cy >= 0.0f && cx < pn->grid_w && pn->grid_cols) {
-      uint32_t col = (uint32_t)(cx / (VIZ_BOX_W + VIZ_GAP_X));
+      uint32_t col = (uint32_t)(cx / (bw + VIZ_GAP_X));
       uint32_t row = (uint32_t)(cy / (VIZ_BOX_H + GRID_GAP_Y));
-      bool inside = cx - (float)col * (VIZ_BOX_W + VIZ_GAP_X) < VIZ_BOX_W &&
+      bool inside = cx - (float)col * (bw + VIZ_GAP_X) < bw &&
                     cy - (float)row * (VIZ_BOX_H + GRID_GAP_Y) < VIZ_BOX_H;
       uint64_t cell = (uint64_t)row * pn->grid_cols + col;
       if (inside && col < pn->grid_cols && cell < pn->grid_count) return pn->grid[cell];
@@ -797,7 +939,7 @@ uint32_t viz_layout_hit(const viz_layout *l, const viz_xform *t, float sx, float
     }
     for (uint32_t k = 0; k < pn->order_count; k++) {
       int32_t n = pn->order[k];
-      if (cx >= l->tn_x[n] && cx < l->tn_x[n] + VIZ_BOX_W && cy >= l->tn_y[n] &&
+      if (cx >= l->tn_x[n] && cx < l->tn_x[n] + bw && cy >= l->tn_y[n] &&
           cy < l->tn_y[n] + VIZ_BOX_H)
         return l->tn_proc[n];
     }

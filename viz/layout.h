@@ -8,15 +8,20 @@
  * offset) maps world to screen, so zooming and panning never re-run the layout.
  *
  * Panels. One per machine, in machine order, in a grid that fits the canvas; a restarted node's
- * new incarnation takes its machine's panel. Inside a panel, a process has a box of a natural
- * size (VIZ_BOX_W x VIZ_BOX_H world units at scale 1) placed in the panel's *content space*;
- * the panel scales its content down to fit (never up), so a node with 3 processes shows big
- * boxes and one with 2,000 small ones.
+ * new incarnation takes its machine's panel. Inside a panel, every process has a box of the
+ * panel's box width x VIZ_BOX_H world units at scale 1, placed in the panel's *content space*.
+ * The box width is as wide as the longest label in the panel needs (viz_layout_proc's
+ * label_len and viz_layout_set_label, VIZ_BOX_W_MIN .. VIZ_BOX_W_MAX; VIZ_BOX_W when no label
+ * length is given); it changes only when a label does (a process registers a name). The panel scales its content to fill its area, down as far as needed and up to
+ * VIZ_SCALE_MAX, and centres it: a node with 3 processes shows big boxes in the middle of its
+ * panel, one with 2,000 small ones, and no content is ever cut at the panel's edge.
  *
  * Content. Processes that no supervisor started (the "others") fill a grid on the left of the
  * content, in order of appearance, with a column count chosen when the panel is laid out; each
  * supervision tree is a tidy tree to its right (root on top, children in start order, subtrees
- * side by side without overlap), trees in order of appearance.
+ * side by side without overlap), trees in order of appearance. A family of more than
+ * VIZ_WRAP_MIN children that are all leaves (a pool of workers) wraps into rows under its
+ * parent instead of one row hundreds of boxes wide.
  *
  * Stability. A process gets its place when it first appears and keeps it: a dead process's
  * place stays empty (never compacted while it fits), a supervisor's child restarted under the
@@ -74,6 +79,7 @@ typedef struct viz_tidy_node {
   float x, y;     /* out: top-left corner of the node's box */
   float span_w;   /* out: width of the node's subtree */
   float rel_x;    /* out: the box's left edge within its subtree's span */
+  uint32_t wrap_cols; /* out: its children wrapped into rows of this many (0: one row) */
 } viz_tidy_node;
 
 /*
@@ -86,6 +92,16 @@ typedef struct viz_tidy_node {
  */
 int viz_tidy_layout(viz_tidy_node *nodes, uint32_t count, int32_t root, float box_w, float box_h,
                     float gap_x, float gap_y, int32_t *stack, float *w_out, float *h_out);
+/* The same, but a node with more than wrap_min children that are all leaves lays them out in
+ * rows of viz_tidy_wrap_cols(n, ...) boxes, wrap_gap_y apart, under it (the parent centred
+ * above the block; wrap_cols set on the parent). wrap_min = 0: never wrap. */
+int viz_tidy_layout_wrap(viz_tidy_node *nodes, uint32_t count, int32_t root, float box_w,
+                         float box_h, float gap_x, float gap_y, uint32_t wrap_min,
+                         float wrap_gap_y, int32_t *stack, float *w_out, float *h_out);
+/* The columns of a wrapped family of n leaves: a block about twice as wide as tall, rounded up
+ * to a few fixed steps (at least wrap_min) so that a growing family rarely changes shape. */
+uint32_t viz_tidy_wrap_cols(uint32_t n, uint32_t wrap_min, float box_w, float box_h, float gap_x,
+                            float wrap_gap_y);
 
 /* The grid of `count` equal cells that fits `area` best (cells closest to aspect w/h =
  * cell_aspect, then fewer rows); gap pixels between cells. Returns the column count (>= 1)
@@ -96,9 +112,19 @@ viz_box viz_grid_cell(viz_box area, uint32_t cols, uint32_t rows, float gap, uin
 
 /* ---- The layout ---------------------------------------------------------------------------- */
 
-/* The natural size of a process box and the gaps, in content units at scale 1. */
+/* The natural size of a process box and the gaps, in content units at scale 1. VIZ_BOX_W is the
+ * width of a box whose label length is not given; with one, a box is VIZ_LABEL_ADV per
+ * character plus VIZ_LABEL_PAD (padding, a restart badge), within VIZ_BOX_W_MIN .. MAX. */
 #define VIZ_BOX_W 100.0f
+#define VIZ_BOX_W_MIN 56.0f
+#define VIZ_BOX_W_MAX 168.0f
+#define VIZ_LABEL_ADV 8.0f
+#define VIZ_LABEL_PAD 24.0f
 #define VIZ_BOX_H 24.0f
+/* How far a panel scales its content up to fill its area. */
+#define VIZ_SCALE_MAX 2.0f
+/* Families of more leaves than this wrap into rows. */
+#define VIZ_WRAP_MIN 10u
 #define VIZ_GAP_X 12.0f
 #define VIZ_GAP_Y 28.0f
 /* Below this many screen pixels of box height, a panel draws counts instead of boxes. */
@@ -116,7 +142,11 @@ typedef struct viz_layout_proc {
   uint32_t child_key;   /* the same value for the same child id under one supervisor process
                            (the model's child_slot) */
   bool supervisor;      /* it is a supervisor: a tree node even when no supervisor started it */
+  uint16_t label_len;   /* characters of its label (0: unknown, a VIZ_BOX_W box) */
 } viz_layout_proc;
+
+/* The box width (content units) for a label of n characters (n = 0: VIZ_BOX_W). */
+float viz_layout_box_w_for(uint32_t n);
 
 typedef struct viz_layout viz_layout;
 
@@ -143,6 +173,10 @@ int viz_layout_machine(viz_layout *l, uint32_t machine);
  * re-planned (which drops it: its box is gone by then). Unknown indices are ignored. */
 void viz_layout_set_alive(viz_layout *l, uint32_t proc, bool alive);
 
+/* Says how many characters a process's label has now (it registered a name): the panel's box
+ * width follows its longest label at the next arrange. Unknown indices are ignored. */
+void viz_layout_set_label(viz_layout *l, uint32_t proc, uint16_t label_len);
+
 /*
  * Brings the layout up to date with the model at its cursor, then arranges it for `canvas`
  * (the panels' area in frame pixels: viz_draw_regions gives it). Places processes spawned since
@@ -167,7 +201,7 @@ viz_box viz_layout_panel_content(const viz_layout *l, uint32_t i);
 uint32_t viz_layout_panel_machine(const viz_layout *l, uint32_t i);
 /* The panel of a machine, or -1. */
 int viz_layout_panel_of_machine(const viz_layout *l, uint32_t machine);
-/* World units per content unit in panel i (<= 1). */
+/* World units per content unit in panel i (<= VIZ_SCALE_MAX). */
 float viz_layout_panel_scale(const viz_layout *l, uint32_t i);
 /* Places in panel i (held by a live or a dead process) and how many of them are alive. */
 uint32_t viz_layout_panel_places(const viz_layout *l, uint32_t i);
@@ -182,6 +216,9 @@ bool viz_layout_panel_aggregated(const viz_layout *l, uint32_t i, const viz_xfor
 /* The world rectangle of a process's box (a replaced child: its successor's box). false when
  * the process has no place (never placed, or dropped when its panel was re-planned). */
 bool viz_layout_proc_rect(const viz_layout *l, uint32_t proc, viz_box *out);
+/* The holder of the parent place of a process's tree place (its supervisor as drawn), or
+ * VIZ_NONE (grid, tree root, no place). */
+uint32_t viz_layout_proc_parent(const viz_layout *l, uint32_t proc);
 /* The panel index of a process's place, or -1. */
 int viz_layout_proc_panel(const viz_layout *l, uint32_t proc);
 

@@ -22,7 +22,7 @@ static const viz_box canvas = {0, 30, 1280, 650};
 
 static void place(viz_layout *l, uint32_t proc, uint32_t machine, uint32_t sup, uint32_t key,
                   bool supervisor) {
-  viz_layout_proc p = {proc, machine, sup, key, supervisor};
+  viz_layout_proc p = {proc, machine, sup, key, supervisor, 0};
   assert_int_equal(viz_layout_place(l, &p), 0);
 }
 
