@@ -61,6 +61,8 @@ static void usage(FILE *out) {
           "  --unsafe              full Lua standard library (no sandbox)\n"
           "  --stats               print wall time, speed (virtual/wall) and peak memory\n"
           "  --viz                 watch the run live in the visualiser's window\n"
+          "  --viz-script FILE     --viz, the window driven by a script file (tests; see\n"
+          "                        docs/visualiser.md)\n"
           "  --trace-limit SIZE    end the run (exit 2) when the trace passes SIZE bytes\n"
           "                        (500K, 200M, 1G; default 1G); the trace stays complete\n"
           "\n"

@@ -58,7 +58,8 @@ void viz_usage(FILE *out) {
           "  --size WxH        the frame's size in pixels (default 1280x800)\n"
           "  --perfetto FILE   Chrome trace-event JSON for ui.perfetto.dev\n"
           "  --dot FILE        the supervision trees and links at --at, for Graphviz\n"
-          "  --script FILE     drive the window from a file of input lines (see docs)\n"
+          "  --script FILE     drive the window from a file of input lines\n"
+          "                    (docs/visualiser.md, \"Scripted input\")\n"
           "  --help            this text\n"
           "\n"
           "In the window, press ? for the keys. Exit status: 0, or 2 for bad input (one line\n"
@@ -300,7 +301,10 @@ static void on_key(app *a, viz_key key) {
   if (v->flags & VIZ_VIEW_SEARCH) {
     size_t n = strlen(v->search);
     if (key == VIZ_KEY_BACKSPACE && n) v->search[n - 1] = 0;
-    if (key == VIZ_KEY_ESCAPE) v->flags &= ~(uint32_t)VIZ_VIEW_SEARCH;
+    if (key == VIZ_KEY_ESCAPE) { /* cancels: the box and its highlights go */
+      v->flags &= ~(uint32_t)VIZ_VIEW_SEARCH;
+      v->search[0] = 0;
+    }
     if (key == VIZ_KEY_RETURN) {
       uint32_t hit;
       if (v->search[0] && viz_model_search(&a->m, v->search, &hit, 1) > 0) v->selected = hit;
@@ -315,8 +319,9 @@ static void on_key(app *a, viz_key key) {
     case VIZ_KEY_DOWN: viz_xform_pan(&v->xf, 0, -40); break;
     case VIZ_KEY_HOME: seek_index(a, 0); break;
     case VIZ_KEY_END: seek_index(a, viz_model_count(&a->m)); break;
-    case VIZ_KEY_ESCAPE:
+    case VIZ_KEY_ESCAPE: /* the help, then the search's highlights, then the selection */
       if (v->flags & VIZ_VIEW_HELP) v->flags &= ~(uint32_t)VIZ_VIEW_HELP;
+      else if (v->search[0]) v->search[0] = 0;
       else v->selected = VIZ_NONE;
       break;
     default: break;
