@@ -114,6 +114,39 @@ static float text_fit(viz_cmds *c, const viz_metrics *mt, float x, float y, floa
   return viz_text_width(mt, size, fit);
 }
 
+size_t viz_draw_cut_middle(const char *s, size_t fit, char *out, size_t cap) {
+  size_t n = strlen(s);
+  if (!cap) return 0;
+  if (fit >= cap) fit = cap - 1;
+  if (n <= fit) {
+    memcpy(out, s, n + 1);
+    return n;
+  }
+  if (fit < 3) { /* no room for both ends: the head alone */
+    memcpy(out, s, fit);
+    out[fit] = '\0';
+    return fit;
+  }
+  /* The tail gets the larger share: "FILE:LINE" and "worker12" differ at their ends. */
+  size_t tail = ((fit - 1) * 3 + 4) / 5, head = fit - 1 - tail;
+  memcpy(out, s, head);
+  out[head] = '~';
+  memcpy(out + head + 1, s + n - tail, tail);
+  out[fit] = '\0';
+  return fit;
+}
+
+/* Draws s at x, y in max_w pixels, cut in the middle when it is longer; returns the width. */
+static float text_mid(viz_cmds *c, const viz_metrics *mt, float x, float y, float max_w,
+                      viz_font_size size, viz_color col, const char *s) {
+  int fit = max_w > 0.0f ? (int)floorf(max_w / mt->advance[size] + 1e-3f) : 0;
+  if (fit <= 0 || !s[0]) return 0.0f;
+  char buf[256];
+  size_t n = viz_draw_cut_middle(s, (size_t)fit, buf, sizeof buf);
+  viz_text(c, x, y, size, col, buf, (int)n);
+  return viz_text_width(mt, size, (int)n);
+}
+
 /* A line of text on its own filled background, cut to max_w; returns the box width. */
 static float label_box(viz_cmds *c, const viz_metrics *mt, float x, float y, float max_w,
                        viz_font_size size, viz_color bg, viz_color fg, const char *s) {
@@ -264,6 +297,7 @@ typedef struct frame {
   uint32_t nprocs;
   uint32_t *matches; /* sorted process indices matching the search */
   uint32_t nmatches;
+  uint8_t *linked_up; /* [nprocs]: 1 when a process is linked to its parent in the tree */
 } frame;
 
 static int cmp_u32(const void *a, const void *b) {
@@ -327,17 +361,18 @@ static void draw_box(frame *f, uint32_t proc, viz_box b, viz_box clip, viz_color
   }
   if (!dead && (flags & VIZ_PROC_RUNNING) && p->is_supervisor)
     viz_rect(f->c, b.x, b.y, b.w, b.h, 2, viz_colors.running); /* a running supervisor */
-  if (!dead && (flags & VIZ_PROC_TRAP)) { /* trapping exits: a double border */
+  if (!dead && (flags & VIZ_PROC_TRAP)) { /* trapping exits: a double border, the second one
+                                              outside the box so that it never crosses the label */
     viz_rect(f->c, b.x, b.y, b.w, b.h, 1, viz_colors.text);
-    if (b.w > 8.0f && b.h > 8.0f) viz_rect(f->c, b.x + 3, b.y + 3, b.w - 6, b.h - 6, 1, viz_colors.text);
+    if (b.w > 8.0f && b.h > 8.0f) viz_rect(f->c, b.x - 3, b.y - 3, b.w + 6, b.h + 6, 1, viz_colors.text);
   }
   const char *icon = NULL;
   if (!dead && (flags & (VIZ_PROC_PAUSED | VIZ_PROC_SLOWED))) {
     hatch(f, b, clip, (viz_color){255, 255, 255, 70});
     icon = (flags & VIZ_PROC_PAUSED) ? "||" : "~";
   }
-  if (is_match(f, proc)) viz_rect(f->c, b.x - 2, b.y - 2, b.w + 4, b.h + 4, 2, viz_colors.match);
-  if (proc == f->v->selected) viz_rect(f->c, b.x - 3, b.y - 3, b.w + 6, b.h + 6, 2, viz_colors.cursor);
+  if (is_match(f, proc)) viz_rect(f->c, b.x - 5, b.y - 5, b.w + 10, b.h + 10, 2, viz_colors.match);
+  if (proc == f->v->selected) viz_rect(f->c, b.x - 7, b.y - 7, b.w + 14, b.h + 14, 2, viz_colors.cursor);
   /* Inside: the restart badge and the icon on the right, the label in what is left. */
   const viz_metrics *mt = f->mt;
   float lh = mt->line_height[VIZ_FONT_SMALL];
@@ -362,9 +397,17 @@ static void draw_box(frame *f, uint32_t proc, viz_box b, viz_box clip, viz_color
     }
   }
   char label[VIZ_NAME_MAX + 8];
-  viz_model_proc_display(m, proc, label, sizeof label);
-  text_fit(f->c, mt, b.x + 3.0f, ty, right - b.x - 3.0f, VIZ_FONT_SMALL, fade(viz_colors.text, k),
-           label);
+  size_t n = viz_model_proc_display(m, proc, label, sizeof label);
+  /* The normal font when the box is tall enough and the whole label fits in it; else the
+   * small one, cut in the middle so that both ends (a FILE:LINE's line, a worker's number)
+   * survive. */
+  viz_font_size ls = VIZ_FONT_SMALL;
+  float room = right - b.x - 3.0f;
+  if (b.h >= mt->line_height[VIZ_FONT_NORMAL] + 4.0f &&
+      viz_text_width(mt, VIZ_FONT_NORMAL, (int)n) <= room)
+    ls = VIZ_FONT_NORMAL;
+  text_mid(f->c, mt, b.x + 3.0f, b.y + (b.h - mt->line_height[ls]) / 2.0f, room, ls,
+           fade(viz_colors.text, k), label);
 }
 
 /* Counts instead of boxes: the node's processes, then its supervisors' subtrees. */
@@ -428,15 +471,27 @@ static void draw_panel(frame *f, uint32_t pi, const uint32_t *sizes, const uint3
     viz_unclip(f->c);
     return;
   }
-  /* Tree edges under the boxes, then the boxes. */
+  /* Tree edges under the boxes, then the boxes. An edge is an elbow (down from the parent,
+   * along a bus half-way, down to the child), solid when the two are linked (a supervisor and
+   * its child always are: the link is drawn as this edge, not again), dashed when not. Rows
+   * of a wrapped pool below the first have no edge of their own: they hang under the first. */
   uint32_t cur = 0, proc, parent;
   viz_box w;
+  float row_gap = (VIZ_GAP_Y + VIZ_BOX_H / 2.0f) * viz_layout_panel_scale(f->l, pi) * f->v->xf.zoom;
   while (viz_layout_panel_next(f->l, pi, &cur, &proc, &w, &parent)) {
     if (parent == VIZ_NONE || proc >= f->nprocs || parent >= f->nprocs) continue;
     viz_box a, b = viz_xform_rect(&f->v->xf, w);
     if (!viz_layout_proc_rect(f->l, parent, &a)) continue;
     a = viz_xform_rect(&f->v->xf, a);
-    viz_line(f->c, cx_of(a), a.y + a.h, cx_of(b), b.y, 1, 0, c_border);
+    float top = a.y + a.h;
+    if (b.y - top > row_gap || b.y < top) continue;
+    if (fmaxf(cx_of(a), cx_of(b)) < clip.x || fminf(cx_of(a), cx_of(b)) > clip.x + clip.w) continue;
+    bool linked = f->linked_up && f->linked_up[proc];
+    viz_color col = linked ? fade(viz_colors.link, 0.75f) : c_border;
+    float bus = top + (b.y - top) / 2.0f;
+    viz_line(f->c, cx_of(a), top, cx_of(a), bus, 1, 0, col);
+    viz_line(f->c, cx_of(a), bus, cx_of(b), bus, 1, !linked, col);
+    viz_line(f->c, cx_of(b), bus, cx_of(b), b.y, 1, !linked, col);
   }
   cur = 0;
   while (viz_layout_panel_next(f->l, pi, &cur, &proc, &w, &parent)) {
@@ -471,17 +526,61 @@ static bool panel_centre(const frame *f, uint32_t machine, float *x, float *y) {
   return true;
 }
 
+/* A curve from x0, y0 to x1, y1 bowed by `bow` pixels to its left (a quadratic Bezier in a
+ * few segments). */
+static void curve(viz_cmds *c, float x0, float y0, float x1, float y1, float bow, int dashed,
+                  viz_color col) {
+  float dx = x1 - x0, dy = y1 - y0, len = sqrtf(dx * dx + dy * dy);
+  if (len < 1.0f) return;
+  float qx = (x0 + x1) / 2.0f + dy / len * bow, qy = (y0 + y1) / 2.0f - dx / len * bow;
+  enum { SEGMENTS = 8 };
+  float px = x0, py = y0;
+  for (int i = 1; i <= SEGMENTS; i++) {
+    float t = (float)i / SEGMENTS, u = 1.0f - t;
+    float x = u * u * x0 + 2 * u * t * qx + t * t * x1, y = u * u * y0 + 2 * u * t * qy + t * t * y1;
+    viz_line(c, px, py, x, y, 1, dashed, col);
+    px = x;
+    py = y;
+  }
+}
+
+/* True when a link joins a process and its parent in the layout's tree (drawn as the edge). */
+static bool tree_link(const frame *f, const viz_edge *e, uint32_t *child) {
+  if (viz_layout_proc_parent(f->l, e->from) == e->to) return *child = e->from, true;
+  if (viz_layout_proc_parent(f->l, e->to) == e->from) return *child = e->to, true;
+  return false;
+}
+
+/* Links that are not tree edges, and monitors: curves between the boxes' edges (top to top
+ * for boxes side by side, bottom to top otherwise), so they leave the labels readable. */
 static void draw_edges(frame *f) {
   uint32_t n;
   const viz_edge *e = viz_model_edges(f->m, &n);
+  viz_box cv = f->g.canvas;
   for (uint32_t i = 0; i < n; i++) {
     bool link = e[i].kind == VIZ_EDGE_LINK;
     if (!(f->v->flags & (link ? VIZ_VIEW_LINKS : VIZ_VIEW_MONITORS))) continue;
+    uint32_t child;
+    if (link && tree_link(f, &e[i], &child)) continue;
     viz_box a, b;
     if (!screen_box(f, e[i].from, &a) || !screen_box(f, e[i].to, &b)) continue;
-    viz_line(f->c, cx_of(a), cy_of(a), cx_of(b), cy_of(b), 1, !link,
-             link ? fade(viz_colors.link, 0.8f) : viz_colors.monitor);
-    if (!link) viz_circle(f->c, cx_of(b), b.y, 3.0f, 0, viz_colors.monitor); /* the watched end */
+    if (fmaxf(a.x + a.w, b.x + b.w) < cv.x || fminf(a.x, b.x) > cv.x + cv.w ||
+        fmaxf(a.y + a.h, b.y + b.h) < cv.y || fminf(a.y, b.y) > cv.y + cv.h)
+      continue;
+    float x0 = cx_of(a), x1 = cx_of(b), y0, y1, bow;
+    if (fabsf(a.y - b.y) < a.h) { /* side by side: over the top */
+      y0 = a.y;
+      y1 = b.y;
+      bow = fminf(fabsf(x1 - x0) * 0.25f, 60.0f) * (x1 > x0 ? 1.0f : -1.0f);
+    } else {
+      const viz_box *up = a.y < b.y ? &a : &b, *down = a.y < b.y ? &b : &a;
+      y0 = up == &a ? a.y + a.h : a.y;
+      y1 = down == &b ? b.y : b.y + b.h;
+      bow = fminf(fabsf(y1 - y0) * 0.2f, 40.0f);
+    }
+    viz_color col = link ? fade(viz_colors.link, 0.8f) : viz_colors.monitor;
+    curve(f->c, x0, y0, x1, y1, bow, !link, col);
+    if (!link) viz_circle(f->c, x1, y1, 3.0f, 0, viz_colors.monitor); /* the watched end */
   }
 }
 
@@ -557,22 +656,112 @@ static void draw_x(viz_cmds *c, float x, float y, float r, viz_color col) {
   viz_line(c, x - r, y + r, x + r, y - r, 2, 0, col);
 }
 
-/* Where a message is drawn: sender box centre, receiver box (or its node's panel) centre. */
-static bool flight_ends(const frame *f, const viz_flight *fl, float *x0, float *y0, float *x1,
-                        float *y1) {
-  viz_box a, b;
-  if (!screen_box(f, viz_model_find_pid(f->m, fl->from), &a)) return false;
-  *x0 = cx_of(a);
-  *y0 = cy_of(a);
-  if (fl->to && screen_box(f, viz_model_find_pid(f->m, fl->to), &b)) {
-    *x1 = cx_of(b);
-    *y1 = cy_of(b);
-    return true;
+/* The registered processes at the cursor (node and name), found once per frame when a named
+ * send needs its receiver. */
+typedef struct reg_name {
+  uint32_t proc, node;
+  char name[VIZ_NAME_MAX];
+} reg_name;
+
+typedef struct names {
+  reg_name *v;
+  uint32_t n;
+  bool built;
+} names;
+
+static void names_build(const frame *f, names *nm) {
+  nm->built = true;
+  uint32_t cap = 0;
+  for (uint32_t i = 0; i < f->nprocs; i++) {
+    const viz_proc_state *ps = viz_model_proc_state(f->m, i);
+    if (!ps || ps->reg_event == VIZ_NONE) continue;
+    if (nm->n == cap) {
+      cap = cap ? cap * 2 : 16;
+      reg_name *v = realloc(nm->v, cap * sizeof *v);
+      if (!v) return; /* the names found so far still resolve */
+      nm->v = v;
+    }
+    reg_name *r = &nm->v[nm->n];
+    r->proc = i;
+    r->node = viz_model_proc(f->m, i)->node;
+    if (viz_model_proc_name(f->m, i, r->name, sizeof r->name)) nm->n++;
   }
-  const viz_node *nd = fl->to_node != VIZ_NONE ? viz_model_node(f->m, fl->to_node) : NULL;
-  return nd && panel_centre(f, nd->machine, x1, y1);
 }
 
+/* The receiver of a send to {Name, Node} that the trace did not resolve: the process
+ * registered as Name on that node at the cursor, or VIZ_NONE. */
+static uint32_t named_receiver(const frame *f, names *nm, const viz_flight *fl) {
+  ac_term t, x;
+  const char *atom;
+  size_t len;
+  if (fl->send_event == VIZ_NONE || fl->to_node == VIZ_NONE ||
+      viz_model_payload(f->m, fl->send_event, &t) != 0 || ac_term_elem(t, 0, &x) != 0 ||
+      ac_term_get_atom(x, &atom, &len) != 0)
+    return VIZ_NONE;
+  if (!nm->built) names_build(f, nm);
+  for (uint32_t i = 0; i < nm->n; i++)
+    if (nm->v[i].node == fl->to_node && strlen(nm->v[i].name) == len &&
+        memcmp(nm->v[i].name, atom, len) == 0)
+      return nm->v[i].proc;
+  return VIZ_NONE;
+}
+
+/* Where a message is drawn: from the sender's box to the receiver's box (a named receiver
+ * found by its name), or to its node's panel when the receiver has no box. *a, *b get the
+ * boxes (b is the receiver panel's centre as an empty box when there is none). */
+static bool flight_ends(const frame *f, names *nm, const viz_flight *fl, viz_box *a, viz_box *b) {
+  if (!screen_box(f, viz_model_find_pid(f->m, fl->from), a)) return false;
+  uint32_t to = fl->to ? viz_model_find_pid(f->m, fl->to)
+                       : fl->named ? named_receiver(f, nm, fl) : VIZ_NONE;
+  if (screen_box(f, to, b)) return true;
+  const viz_node *nd = fl->to_node != VIZ_NONE ? viz_model_node(f->m, fl->to_node) : NULL;
+  float x, y;
+  if (!nd || !panel_centre(f, nd->machine, &x, &y)) return false;
+  *b = (viz_box){x, y, 0.0f, 0.0f};
+  return true;
+}
+
+/* The point where the segment from r's centre towards tx, ty leaves r. */
+static void border_point(viz_box r, float tx, float ty, float *x, float *y) {
+  float cx = cx_of(r), cy = cy_of(r), dx = tx - cx, dy = ty - cy;
+  float k = 1.0f;
+  if (fabsf(dx) * r.h > fabsf(dy) * r.w) {
+    if (fabsf(dx) > 0.0f) k = (r.w / 2.0f) / fabsf(dx);
+  } else if (fabsf(dy) > 0.0f) {
+    k = (r.h / 2.0f) / fabsf(dy);
+  }
+  if (k > 1.0f) k = 1.0f;
+  *x = cx + dx * k;
+  *y = cy + dy * k;
+}
+
+/* A short arrow from x0, y0 to x1, y1 (a line and a head at x1, y1). */
+static void arrow(viz_cmds *c, float x0, float y0, float x1, float y1, int width, viz_color col) {
+  float dx = x1 - x0, dy = y1 - y0, len = sqrtf(dx * dx + dy * dy);
+  if (len < 2.0f) return;
+  viz_line(c, x0, y0, x1, y1, width, 0, col);
+  float ux = dx / len, uy = dy / len, h = fminf(7.0f, len / 2.0f);
+  viz_line(c, x1, y1, x1 - ux * h - uy * h * 0.5f, y1 - uy * h + ux * h * 0.5f, width, 0, col);
+  viz_line(c, x1, y1, x1 - ux * h + uy * h * 0.5f, y1 - uy * h - ux * h * 0.5f, width, 0, col);
+}
+
+/* How long a delivered message's trail shows: 0.15 s of playback at the view's speed (a run
+ * plays in about 30 s, never slower than real time: viz/app.c's pace). */
+static uint64_t trail_ns(const viz_model *m, const viz_view *v) {
+  double rate = (double)(span_t1(m) - span_t0(m)) / 30.0;
+  if (rate < 1e9) rate = 1e9;
+  double t = 0.15 * rate * (v->speed > 0.0 ? v->speed : 1.0);
+  return t < 1.0 ? 1 : (uint64_t)t;
+}
+
+/*
+ * Messages: in flight, a disc moving from the sender's box centre to the receiver's along its
+ * latency, with a short tail behind it; just delivered (local sends arrive at once), a fading
+ * arrow from box border to box border, so who talks to whom shows even on one node; dropped,
+ * a red X on the path where it was lost (half-way when the arrival time is unknown) with a
+ * dashed line from the sender; duplicated, two discs; sent to a dead process, a grey X at the
+ * receiver.
+ */
 static void draw_messages(frame *f) {
   uint32_t cap = 2048;
   viz_flight *fl = malloc(cap * sizeof *fl);
@@ -580,42 +769,83 @@ static void draw_messages(frame *f) {
     f->c->err = AC_ENOMEM;
     return;
   }
-  uint32_t n = viz_model_flights(f->m, f->fade_ns, fl, cap);
+  uint64_t trail = trail_ns(f->m, f->v);
+  uint32_t n = viz_model_flights(f->m, trail > f->fade_ns ? trail : f->fade_ns, fl, cap);
   if (n > cap) n = cap;
-  for (uint32_t i = 0; i < n; i++) {
-    float x0, y0, x1, y1;
-    if (!flight_ends(f, &fl[i], &x0, &y0, &x1, &y1)) continue;
-    bool known = fl[i].arrive_ns != VIZ_TIME_UNKNOWN && fl[i].arrive_ns > fl[i].send_ns;
-    uint64_t at = fl[i].state == VIZ_FLIGHT_IN_FLIGHT || fl[i].end_ns == VIZ_TIME_UNKNOWN
-                      ? f->t_ns : fl[i].end_ns;
-    float k = known ? (float)((double)(at > fl[i].send_ns ? at - fl[i].send_ns : 0) /
-                              (double)(fl[i].arrive_ns - fl[i].send_ns))
-                    : 0.15f; /* arrival unknown (live): near the sender */
-    if (k > 1.0f) k = 1.0f;
-    float x = x0 + (x1 - x0) * k, y = y0 + (y1 - y0) * k;
-    float age = fl[i].end_ns != VIZ_TIME_UNKNOWN && f->t_ns > fl[i].end_ns
-                    ? (float)(f->t_ns - fl[i].end_ns) / (float)f->fade_ns : 0.0f;
-    switch (fl[i].state) {
-    case VIZ_FLIGHT_IN_FLIGHT:
-      viz_circle(f->c, x, y, 4.0f, 0, viz_colors.message);
-      viz_circle(f->c, x, y, 4.0f, 1, c_dark);
-      break;
-    case VIZ_FLIGHT_DUPLICATED: { /* two dots side by side */
-      viz_circle(f->c, x - 3.0f, y, 3.5f, 0, fade(viz_colors.message, 1.0f - age));
-      viz_circle(f->c, x + 3.0f, y, 3.5f, 0, fade(viz_colors.message, 1.0f - age));
-      break;
+  names nm = {0};
+  for (int pass = 0; pass < 2; pass++) /* trails first, under the discs and marks */
+    for (uint32_t i = 0; i < n; i++) {
+      bool delivered = fl[i].state == VIZ_FLIGHT_DELIVERED;
+      if (delivered != (pass == 0)) continue;
+      viz_box a, b;
+      if (!flight_ends(f, &nm, &fl[i], &a, &b)) continue;
+      float x0 = cx_of(a), y0 = cy_of(a), x1 = cx_of(b), y1 = cy_of(b);
+      uint64_t end = fl[i].end_ns;
+      float age = end != VIZ_TIME_UNKNOWN && f->t_ns > end ? (float)(f->t_ns - end) : 0.0f;
+      if (delivered) {
+        float k = 1.0f - age / (float)trail;
+        if (k <= 0.05f || (a.x == b.x && a.y == b.y)) continue;
+        /* One trail per sender and receiver: the newest (finished messages come oldest
+         * first, so a later one of the same pair wins). */
+        bool later = false;
+        for (uint32_t j = i + 1; j < n && !later; j++)
+          later = fl[j].state == VIZ_FLIGHT_DELIVERED && fl[j].from == fl[i].from &&
+                  fl[j].to == fl[i].to;
+        if (later) continue;
+        viz_color col = fade(viz_colors.message, 0.9f * k);
+        if (fabsf(a.y - b.y) < a.h && b.w > 0.0f) { /* side by side: an arc over the top */
+          float bow = fminf(fabsf(x1 - x0) * 0.3f, 50.0f) * (x1 > x0 ? 1.0f : -1.0f);
+          curve(f->c, x0, a.y, x1 - (x1 > x0 ? 4.0f : -4.0f), b.y - 4.0f, bow, 0, col);
+          arrow(f->c, x1 - (x1 > x0 ? 9.0f : -9.0f), b.y - 9.0f, x1, b.y, 1, col);
+        } else {
+          float sx, sy, rx, ry;
+          border_point(a, x1, y1, &sx, &sy);
+          border_point(b, x0, y0, &rx, &ry);
+          arrow(f->c, sx, sy, rx, ry, 1, col);
+        }
+        continue;
+      }
+      float fk = 1.0f - age / (float)f->fade_ns;
+      if (fl[i].state != VIZ_FLIGHT_IN_FLIGHT && fk <= 0.05f) continue;
+      bool known = fl[i].arrive_ns != VIZ_TIME_UNKNOWN && fl[i].arrive_ns > fl[i].send_ns;
+      uint64_t at = fl[i].state == VIZ_FLIGHT_IN_FLIGHT || end == VIZ_TIME_UNKNOWN ? f->t_ns : end;
+      float k = known ? (float)((double)(at > fl[i].send_ns ? at - fl[i].send_ns : 0) /
+                                (double)(fl[i].arrive_ns - fl[i].send_ns))
+                      : 0.15f; /* arrival unknown (live): near the sender */
+      if (k > 1.0f) k = 1.0f;
+      float x = x0 + (x1 - x0) * k, y = y0 + (y1 - y0) * k;
+      switch (fl[i].state) {
+      case VIZ_FLIGHT_IN_FLIGHT: {
+        float kt = k > 0.12f ? k - 0.12f : 0.0f;
+        viz_line(f->c, x0 + (x1 - x0) * kt, y0 + (y1 - y0) * kt, x, y, 2, 0,
+                 fade(viz_colors.message, 0.45f));
+        viz_circle(f->c, x, y, 4.0f, 0, viz_colors.message);
+        viz_circle(f->c, x, y, 4.0f, 1, c_dark);
+        break;
+      }
+      case VIZ_FLIGHT_DUPLICATED: /* two discs side by side */
+        viz_circle(f->c, x - 3.0f, y, 3.5f, 0, fade(viz_colors.message, fk));
+        viz_circle(f->c, x + 3.0f, y, 3.5f, 0, fade(viz_colors.message, fk));
+        break;
+      case VIZ_FLIGHT_DROPPED: {
+        if (!known) { /* lost on the way: half-way along its path */
+          x = (x0 + x1) / 2.0f;
+          y = (y0 + y1) / 2.0f;
+        }
+        float sx, sy;
+        border_point(a, x, y, &sx, &sy);
+        viz_line(f->c, sx, sy, x, y, 1, 1, fade(viz_colors.dropped, 0.7f * fk));
+        draw_x(f->c, x, y, 5.0f, fade(viz_colors.dropped, fk));
+        break;
+      }
+      case VIZ_FLIGHT_DEAD:
+        draw_x(f->c, x1, y1, 4.0f, fade(viz_colors.text_dim, fk));
+        break;
+      default:
+        break;
+      }
     }
-    case VIZ_FLIGHT_DROPPED:
-      draw_x(f->c, known ? x : (x0 + x1) / 2.0f, known ? y : (y0 + y1) / 2.0f, 5.0f,
-             fade(viz_colors.dropped, 1.0f - age));
-      break;
-    case VIZ_FLIGHT_DEAD:
-      draw_x(f->c, x1, y1, 4.0f, fade(viz_colors.text_dim, 1.0f - age));
-      break;
-    default:
-      break;
-    }
-  }
+  free(nm.v);
   free(fl);
 }
 
@@ -966,6 +1196,21 @@ int viz_draw_frame(viz_cmds *out, const viz_model *m, viz_layout *l, const viz_v
     viz_model_subtree_sizes(m, sizes, f.nprocs);
     viz_model_count_per_node(m, per_node, nnodes);
   }
+  /* Which tree edges are links (drawn solid, and not again as links). */
+  uint8_t *linked_up = calloc((size_t)f.nprocs + 1, 1);
+  if (!linked_up) {
+    free(sizes);
+    free(per_node);
+    return AC_ENOMEM;
+  }
+  uint32_t ne;
+  const viz_edge *edges = viz_model_edges(m, &ne);
+  for (uint32_t i = 0; i < ne; i++) {
+    uint32_t child;
+    if (edges[i].kind == VIZ_EDGE_LINK && tree_link(&f, &edges[i], &child) && child < f.nprocs)
+      linked_up[child] = 1;
+  }
+  f.linked_up = linked_up;
   for (uint32_t i = 0; i < np; i++) draw_panel(&f, i, sizes, per_node, nnodes);
   free(sizes);
   free(per_node);
@@ -982,6 +1227,7 @@ int viz_draw_frame(viz_cmds *out, const viz_model *m, viz_layout *l, const viz_v
   draw_inspector(&f);
   draw_tooltip(&f);
   draw_help(&f);
+  free(linked_up);
   return out->err;
 }
 

@@ -106,6 +106,12 @@ bool viz_draw_hit_timeline(const viz_model *m, const viz_view *v, float x, float
 /* The x of time t on the timeline (the cursor is drawn there). */
 float viz_draw_timeline_x(const viz_model *m, const viz_view *v, uint64_t t_ns);
 
+/* A label cut to `fit` characters in the middle, with '~' where the cut is, so both ends
+ * survive: "changing_topology.lua:12" in 13 is "chan~y.lua:12" (the tail keeps the larger
+ * share). A label that fits is copied whole; fit < 3 keeps the head. out gets at most
+ * cap - 1 characters and a NUL; returns the length written. */
+size_t viz_draw_cut_middle(const char *s, size_t fit, char *out, size_t cap);
+
 /* The keys, as the help overlay lists them: {key, what it does}, ending with {NULL, NULL}. */
 typedef struct viz_key_help {
   const char *key, *what;
