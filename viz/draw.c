@@ -53,6 +53,7 @@ static const viz_color c_bar = {32, 35, 42, 255};
 static const viz_color c_border = {72, 78, 90, 255};
 static const viz_color c_dark = {16, 17, 20, 255};
 static const viz_color c_banner = {110, 28, 36, 255};
+static const viz_color c_banner_expected = {52, 62, 84, 255}; /* a failure the scenario wanted */
 
 const viz_key_help viz_draw_keys[] = {
     {"space", "pause / play"},
@@ -222,11 +223,19 @@ void viz_draw_regions(const viz_model *m, const viz_view *v, viz_regions *out) {
   out->canvas = (viz_box){0, y, cw, bottom - y > 1.0f ? bottom - y : 1.0f};
 }
 
+/* A run that passed although a property failed: the scenario expected the failure. */
+static bool expected_failure(const viz_model *m) {
+  uint32_t n;
+  const uint32_t *ends = viz_model_marks(m, VIZ_MARK_RUN_END, &n);
+  return n && viz_model_event(m, ends[n - 1])->a == 0 && failed_property(m) != VIZ_NONE;
+}
+
 static const char *verdict(const viz_model *m, const viz_view *v) {
   uint32_t n;
   const uint32_t *ends = viz_model_marks(m, VIZ_MARK_RUN_END, &n);
   if (n) {
     const viz_event *e = viz_model_event(m, ends[n - 1]);
+    if (e->a == 0 && expected_failure(m)) return "PASS (expected failure)";
     return e->a == 0 ? "PASS" : e->a == 1 ? "FAIL" : "ERROR";
   }
   if (failed_property(m) != VIZ_NONE) return "FAIL";
@@ -256,7 +265,7 @@ static void draw_title(viz_cmds *c, const viz_model *m, const viz_view *v, const
   float vw = viz_text_width(mt, ts, (int)strlen(vd)) + 16.0f;
   float sw = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(speed)) + 12.0f;
   float right = g->title.w - 8.0f;
-  viz_color vc = strcmp(vd, "PASS") == 0 ? viz_colors.running
+  viz_color vc = strncmp(vd, "PASS", 4) == 0 ? viz_colors.running
                  : strcmp(vd, "running") == 0 || strcmp(vd, "no verdict") == 0 ? c_border
                                                                                : viz_colors.crash;
   if (vw + sw + 40.0f < g->title.w) {
@@ -278,8 +287,11 @@ static void draw_banner(viz_cmds *c, const viz_model *m, const viz_view *v, cons
   const viz_event *e = viz_model_event(m, ev);
   char t[64];
   sim_format_duration(e->time_ns, t, sizeof t);
-  snprintf(line, sizeof line, "property %.100s failed at %.40s: %.250s", name, t, msg);
-  viz_fill(c, g->banner.x, g->banner.y, g->banner.w, g->banner.h, c_banner);
+  bool expected = expected_failure(m);
+  snprintf(line, sizeof line, "%sproperty %.100s failed at %.40s: %.250s",
+           expected ? "expected: " : "", name, t, msg);
+  viz_fill(c, g->banner.x, g->banner.y, g->banner.w, g->banner.h,
+           expected ? c_banner_expected : c_banner);
   text_fit(c, v->metrics, 8.0f, g->banner.y + 3.0f, g->banner.w - 16.0f, VIZ_FONT_NORMAL,
            viz_colors.text, line);
 }
@@ -762,6 +774,9 @@ static uint64_t trail_ns(const viz_model *m, const viz_view *v) {
  * dashed line from the sender; duplicated, two discs; sent to a dead process, a grey X at the
  * receiver.
  */
+/* Trails drawn at most (the newest): more is a tangle, not a picture of who talks to whom. */
+#define TRAILS_MAX 16u
+
 static void draw_messages(frame *f) {
   uint32_t cap = 2048;
   viz_flight *fl = malloc(cap * sizeof *fl);
@@ -773,10 +788,13 @@ static void draw_messages(frame *f) {
   uint32_t n = viz_model_flights(f->m, trail > f->fade_ns ? trail : f->fade_ns, fl, cap);
   if (n > cap) n = cap;
   names nm = {0};
+  uint32_t trails = 0;
   for (int pass = 0; pass < 2; pass++) /* trails first, under the discs and marks */
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t j = 0; j < n; j++) {
+      uint32_t i = pass == 0 ? n - 1 - j : j; /* trails newest first: the newest few show */
       bool delivered = fl[i].state == VIZ_FLIGHT_DELIVERED;
       if (delivered != (pass == 0)) continue;
+      if (delivered && trails >= TRAILS_MAX) continue;
       viz_box a, b;
       if (!flight_ends(f, &nm, &fl[i], &a, &b)) continue;
       float x0 = cx_of(a), y0 = cy_of(a), x1 = cx_of(b), y1 = cy_of(b);
@@ -792,6 +810,7 @@ static void draw_messages(frame *f) {
           later = fl[j].state == VIZ_FLIGHT_DELIVERED && fl[j].from == fl[i].from &&
                   fl[j].to == fl[i].to;
         if (later) continue;
+        trails++;
         viz_color col = fade(viz_colors.message, 0.9f * k);
         if (fabsf(a.y - b.y) < a.h && b.w > 0.0f) { /* side by side: an arc over the top */
           float bow = fminf(fabsf(x1 - x0) * 0.3f, 50.0f) * (x1 > x0 ? 1.0f : -1.0f);
@@ -940,6 +959,37 @@ bool viz_draw_hit_timeline(const viz_model *m, const viz_view *v, float x, float
   return true;
 }
 
+/* A duration for the timeline: "0s" for zero (not "0ns"), else sim_format_duration's. */
+static void time_text(uint64_t ns, char *buf, size_t cap) {
+  if (ns == 0)
+    snprintf(buf, cap, "0s");
+  else
+    sim_format_duration(ns, buf, cap);
+}
+
+/* The labels of the timeline, placed only where they do not overlap one placed before. */
+typedef struct spans {
+  float x0[32], x1[32];
+  int n;
+} spans;
+
+static bool spans_take(spans *sp, float x0, float x1) {
+  for (int i = 0; i < sp->n; i++)
+    if (x0 < sp->x1[i] + 8.0f && sp->x0[i] < x1 + 8.0f) return false;
+  if (sp->n < 32) {
+    sp->x0[sp->n] = x0;
+    sp->x1[sp->n++] = x1;
+  }
+  return true;
+}
+
+/*
+ * The timeline: the event density as bars; above them two lanes of marks, faults (amber ticks)
+ * and crashes (red dots), each aggregated per 3-pixel column (a column with more marks draws a
+ * taller tick or a larger dot, so hundreds stay readable); property failures as a magenta line
+ * across the whole track with a diamond on top; the cursor; time labels at the start, the end,
+ * the cursor and round ticks between.
+ */
 static void draw_timeline(frame *f) {
   const viz_model *m = f->m;
   const viz_metrics *mt = f->mt;
@@ -947,51 +997,90 @@ static void draw_timeline(frame *f) {
   viz_fill(f->c, g.x, g.y, g.w, g.h, c_bar);
   viz_fill(f->c, tr.x, tr.y, tr.w, tr.h, c_dark);
   uint64_t t0 = span_t0(m), t1 = span_t1(m);
+  const float lane_h = 7.0f, hist_y = tr.y + 2.0f * lane_h + 4.0f;
   /* Event density: one bar per 3 pixels, heights relative to the busiest bucket. */
   uint32_t buckets = tr.w > 3.0f ? (uint32_t)(tr.w / 3.0f) : 1;
   if (buckets > 2048) buckets = 2048;
   uint32_t counts[2048], top = 1;
   viz_model_density(m, t0, t1 + 1, counts, buckets);
   for (uint32_t k = 0; k < buckets; k++) top = counts[k] > top ? counts[k] : top;
+  float hist_h = tr.y + tr.h - hist_y;
   for (uint32_t k = 0; k < buckets; k++) {
-    if (!counts[k]) continue;
-    float h = (tr.h - 10.0f) * sqrtf((float)counts[k] / (float)top);
+    if (!counts[k] || hist_h < 2.0f) continue;
+    float h = hist_h * sqrtf((float)counts[k] / (float)top);
     if (h < 1.0f) h = 1.0f;
     viz_fill(f->c, tr.x + (float)k * tr.w / (float)buckets, tr.y + tr.h - h, tr.w / (float)buckets,
              h, (viz_color){70, 90, 120, 255});
   }
-  /* Marks: faults amber at the top, crashes red, property failures magenta (full height). */
-  static const viz_mark_kind kinds[] = {VIZ_MARK_FAULT, VIZ_MARK_CRASH, VIZ_MARK_PROPERTY};
-  for (size_t k = 0; k < 3; k++) {
+  /* Round time ticks: about one per 110 pixels, at 1, 2 or 5 times a power of ten. */
+  double span = (double)(t1 - t0), want = span * 110.0 / (double)(tr.w > 1.0f ? tr.w : 1.0f);
+  double step = 1.0;
+  while (step * 10.0 <= want) step *= 10.0;
+  step = want <= step ? step : want <= 2 * step ? 2 * step : want <= 5 * step ? 5 * step : 10 * step;
+  uint64_t st = step < 1.0 ? 1 : (uint64_t)step;
+  for (uint64_t t = (t0 / st + 1) * st; t < t1; t += st) {
+    float x = viz_draw_timeline_x(m, f->v, t);
+    viz_fill(f->c, x, tr.y + tr.h - 4.0f, 1.0f, 4.0f, c_border);
+  }
+  /* Marks, aggregated per 3-pixel column. */
+  uint32_t cols = buckets, agg[2048];
+  for (int k = 0; k < 2; k++) {
     uint32_t n;
-    const uint32_t *ev = viz_model_marks(m, kinds[k], &n);
-    viz_color col = k == 0 ? viz_colors.fault : k == 1 ? viz_colors.crash : viz_colors.property;
-    float y0 = k == 2 ? tr.y : tr.y + (float)k * 5.0f, h = k == 2 ? tr.h : 8.0f;
-    float last_x = -10.0f;
+    const uint32_t *ev = viz_model_marks(m, k == 0 ? VIZ_MARK_FAULT : VIZ_MARK_CRASH, &n);
+    memset(agg, 0, cols * sizeof *agg);
     for (uint32_t i = 0; i < n; i++) {
-      float x = viz_draw_timeline_x(m, f->v, viz_model_event(m, ev[i])->time_ns);
-      if (x - last_x < 1.0f) continue; /* one tick per pixel column is enough */
-      last_x = x;
-      viz_fill(f->c, x - 1.0f, y0, k == 2 ? 3.0f : 2.0f, h, col);
+      double r = (double)(viz_model_event(m, ev[i])->time_ns - t0) / span;
+      uint32_t c = r <= 0.0 ? 0 : r >= 1.0 ? cols - 1 : (uint32_t)(r * cols);
+      if (c >= cols) c = cols - 1;
+      agg[c]++;
+    }
+    for (uint32_t c = 0; c < cols; c++) {
+      if (!agg[c]) continue;
+      float x = tr.x + ((float)c + 0.5f) * tr.w / (float)cols;
+      float more = agg[c] >= 8 ? 1.0f : agg[c] >= 3 ? 0.75f : agg[c] == 2 ? 0.6f : 0.45f;
+      if (k == 0) {
+        float h = lane_h * more + 1.0f;
+        viz_fill(f->c, x - 1.0f, tr.y + 1.0f + lane_h - h + 1.0f, 2.0f, h, viz_colors.fault);
+      } else {
+        viz_circle(f->c, x, tr.y + lane_h * 1.5f + 2.0f, 1.5f + 2.0f * more, 0, viz_colors.crash);
+      }
     }
   }
-  /* The cursor, and the time labels: start, cursor, end. */
+  uint32_t np;
+  const uint32_t *props = viz_model_marks(m, VIZ_MARK_PROPERTY, &np);
+  float last_px = -10.0f;
+  for (uint32_t i = 0; i < np; i++) {
+    float x = viz_draw_timeline_x(m, f->v, viz_model_event(m, props[i])->time_ns);
+    if (x - last_px < 3.0f) continue;
+    last_px = x;
+    if (x > tr.x + tr.w - 2.0f) x = tr.x + tr.w - 2.0f; /* at the very end: keep it visible */
+    viz_fill(f->c, x - 1.0f, tr.y, 3.0f, tr.h, viz_colors.property);
+    viz_fill(f->c, x - 4.0f, tr.y, 9.0f, 5.0f, viz_colors.property);
+  }
+  /* The cursor, and the time labels: the cursor's first, then the ends, then the ticks. */
   float cx = viz_draw_timeline_x(m, f->v, f->t_ns);
   viz_fill(f->c, cx - 1.0f, tr.y - 3.0f, 2.0f, tr.h + 6.0f, viz_colors.cursor);
-  char a[48], b[48], c[48];
-  sim_format_duration(t0, a, sizeof a);
-  sim_format_duration(t1, b, sizeof b);
-  sim_format_duration(f->t_ns, c, sizeof c);
-  float ly = tr.y + tr.h + 3.0f, aw = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(a));
-  float bw = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(b));
-  float cw = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(c));
-  float cxl = cx - cw / 2.0f;
-  if (cxl < tr.x) cxl = tr.x;
-  if (cxl + cw > tr.x + tr.w) cxl = tr.x + tr.w - cw;
-  if (tr.x + aw + 8.0f < cxl) text_fit(f->c, mt, tr.x, ly, aw, VIZ_FONT_SMALL, viz_colors.text_dim, a);
-  if (cxl + cw + 8.0f < tr.x + tr.w - bw)
-    text_fit(f->c, mt, tr.x + tr.w - bw, ly, bw, VIZ_FONT_SMALL, viz_colors.text_dim, b);
-  text_fit(f->c, mt, cxl, ly, tr.w, VIZ_FONT_SMALL, viz_colors.cursor, c);
+  char text[48];
+  float ly = tr.y + tr.h + 3.0f;
+  spans sp = {.n = 0};
+  time_text(f->t_ns, text, sizeof text);
+  float w = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(text));
+  float x = fminf(fmaxf(cx - w / 2.0f, tr.x), tr.x + tr.w - w);
+  spans_take(&sp, x, x + w);
+  text_fit(f->c, mt, x, ly, tr.w, VIZ_FONT_SMALL, viz_colors.cursor, text);
+  for (int end = 0; end < 2; end++) {
+    time_text(end ? t1 : t0, text, sizeof text);
+    w = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(text));
+    x = end ? tr.x + tr.w - w : tr.x;
+    if (spans_take(&sp, x, x + w)) text_fit(f->c, mt, x, ly, w, VIZ_FONT_SMALL, viz_colors.text_dim, text);
+  }
+  for (uint64_t t = (t0 / st + 1) * st; t < t1; t += st) {
+    time_text(t, text, sizeof text);
+    w = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(text));
+    x = viz_draw_timeline_x(m, f->v, t) - w / 2.0f;
+    if (x >= tr.x && x + w <= tr.x + tr.w && spans_take(&sp, x, x + w))
+      text_fit(f->c, mt, x, ly, w, VIZ_FONT_SMALL, viz_colors.text_dim, text);
+  }
 }
 
 /* ---- Inspector, overlays --------------------------------------------------------------------- */

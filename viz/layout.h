@@ -117,7 +117,7 @@ viz_box viz_grid_cell(viz_box area, uint32_t cols, uint32_t rows, float gap, uin
  * character plus VIZ_LABEL_PAD (padding, a restart badge), within VIZ_BOX_W_MIN .. MAX. */
 #define VIZ_BOX_W 100.0f
 #define VIZ_BOX_W_MIN 56.0f
-#define VIZ_BOX_W_MAX 168.0f
+#define VIZ_BOX_W_MAX 208.0f
 #define VIZ_LABEL_ADV 8.0f
 #define VIZ_LABEL_PAD 24.0f
 #define VIZ_BOX_H 24.0f
