@@ -806,9 +806,9 @@ static void draw_messages(frame *f) {
         /* One trail per sender and receiver: the newest (finished messages come oldest
          * first, so a later one of the same pair wins). */
         bool later = false;
-        for (uint32_t j = i + 1; j < n && !later; j++)
-          later = fl[j].state == VIZ_FLIGHT_DELIVERED && fl[j].from == fl[i].from &&
-                  fl[j].to == fl[i].to;
+        for (uint32_t q = i + 1; q < n && !later; q++)
+          later = fl[q].state == VIZ_FLIGHT_DELIVERED && fl[q].from == fl[i].from &&
+                  fl[q].to == fl[i].to;
         if (later) continue;
         trails++;
         viz_color col = fade(viz_colors.message, 0.9f * k);
