@@ -376,13 +376,20 @@ static int run_scenario(scn_options *o, int check, int stats);
  * run --viz: the simulation runs in a child process that writes its trace into a pipe, and
  * this process shows it (viz_live). The child is the same run as without --viz (only where the
  * trace goes differs), so its verdict and hash are the same; a full pipe holds it back until
- * the viewer reads on. When the window closes first, the child ends at its next write
- * (SIGPIPE). The exit status is the run's.
+ * the viewer reads on. The child starts only once the window is open (a byte on the `go`
+ * pipe): with no window it prints nothing and the one error line is the viewer's. When the
+ * window closes first, the child ends at its next write (SIGPIPE). The exit status is the run's.
  */
-static int run_live(scn_options *o, int stats, const viz_live_opts *live) {
-  int fds[2];
+static int run_live(scn_options *o, int stats, viz_live_opts *live) {
+  int fds[2], go[2];
   if (pipe(fds) != 0) {
     fprintf(stderr, "crashlab: --viz: cannot make a pipe: %s\n", strerror(errno));
+    return EXIT_USAGE;
+  }
+  if (pipe(go) != 0) {
+    fprintf(stderr, "crashlab: --viz: cannot make a pipe: %s\n", strerror(errno));
+    close(fds[0]);
+    close(fds[1]);
     return EXIT_USAGE;
   }
   fflush(stdout);
@@ -392,10 +399,19 @@ static int run_live(scn_options *o, int stats, const viz_live_opts *live) {
     fprintf(stderr, "crashlab: --viz: cannot start the run: %s\n", strerror(errno));
     close(fds[0]);
     close(fds[1]);
+    close(go[0]);
+    close(go[1]);
     return EXIT_USAGE;
   }
   if (child == 0) {
     close(fds[0]);
+    close(go[1]);
+    char byte;
+    ssize_t got;
+    while ((got = read(go[0], &byte, 1)) < 0 && errno == EINTR) {
+    }
+    close(go[0]);
+    if (got != 1) _exit(EXIT_USAGE); /* no window: the viewer has said why */
     o->trace_fd = fds[1];
     int code = run_scenario(o, 0, stats);
     fflush(stdout);
@@ -403,6 +419,8 @@ static int run_live(scn_options *o, int stats, const viz_live_opts *live) {
     _exit(code);
   }
   close(fds[1]);
+  close(go[0]);
+  live->ready_fd = go[1];
   int shown = viz_live(fds[0], live);
   int status = 0;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {

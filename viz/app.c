@@ -188,6 +188,7 @@ typedef struct app {
   int wait_frames;
   bool wait_end;           /* a wait-end line waits for the live stream to end */
   int status;              /* exit status */
+  int ready_fd;            /* live: told (one byte) when the window is open, or -1 */
   bool quit;
   char title[320];
 } app;
@@ -641,6 +642,12 @@ static int window_loop(app *a, int width_px, int height_px) {
     viz_render_close(a->r);
     return EXIT_USAGE;
   }
+  if (a->ready_fd > 0) {
+    ssize_t put = write(a->ready_fd, "1", 1);
+    (void)put; /* a run that is gone already ends the stream; the loop sees that */
+    close(a->ready_fd);
+    a->ready_fd = -1;
+  }
   viz_cmds_init(&a->cmds);
   a->view.metrics = viz_render_metrics(a->r);
   a->last_wall_s = wall_s();
@@ -684,6 +691,7 @@ static void app_init(app *a, int width_px, int height_px) {
   viz_view_init(&a->view, (float)width_px, (float)height_px);
   a->view.scenario = a->m.scenario; /* filled when the header is read */
   a->fd = -1;
+  a->ready_fd = -1;
 }
 
 /* ---- Entry points ------------------------------------------------------------------------ */
@@ -854,6 +862,7 @@ int viz_live(int fd, const viz_live_opts *opts) {
   int h = opts && opts->height_px ? opts->height_px : SIZE_DEFAULT_H;
   app_init(a, w, h);
   a->fd = fd;
+  a->ready_fd = opts ? opts->ready_fd : -1;
   sim_trace_parser_init(&a->parser);
   a->view.flags |= VIZ_VIEW_LIVE;
   a->playing = true;
@@ -862,6 +871,7 @@ int viz_live(int fd, const viz_live_opts *opts) {
   int status = EXIT_USAGE;
   if (open_script(a, opts ? opts->script : NULL) == 0) status = window_loop(a, w, h);
   if (a->fd >= 0) close(a->fd); /* the simulation stops at its next write */
+  if (a->ready_fd > 0) close(a->ready_fd); /* no window: the run does not start */
   if (a->stream_error[0] && status == 0) {
     fprintf(stderr, "crashlab: the live trace stream broke: %s\n", a->stream_error);
     status = EXIT_USAGE;

@@ -26,6 +26,8 @@ int viz_main(int argc, char **argv);
 typedef struct viz_live_opts {
   const char *script; /* a --script file driving the window (tests), or NULL */
   int width_px, height_px;
+  int ready_fd;       /* > 0: gets one byte once the window is open; closed either way, so the
+                       * run can wait for it and not start when there is no window */
 } viz_live_opts;
 
 /*
