@@ -212,6 +212,9 @@ int ac_spawn(ac_proc *self, const ac_behaviour *b, ac_term arg, unsigned opts, a
 /* For a process spawned with AC_SPAWN_ACK: its init's end does not acknowledge it; it calls
  * ac_ack when it is ready (a supervisor, once its children are up). No effect otherwise. */
 int ac_defer_ack(ac_proc *self);
+/* The process waiting for this process's acknowledgement (its supervisor: proc_lib's parent),
+ * while the acknowledgement is still due; AC_ESTATE once sent or when none is due. */
+int ac_ack_parent(const ac_proc *self, ac_pid *parent_out);
 /* Sends the acknowledgement now. AC_ESTATE when there is none to send. */
 int ac_ack(ac_proc *self);
 /* Pid ! Msg. Sending to a dead pid succeeds and drops the message, as in Erlang.

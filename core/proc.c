@@ -355,6 +355,13 @@ int ac_defer_ack(ac_proc *self) {
   return AC_OK;
 }
 
+int ac_ack_parent(const ac_proc *self, ac_pid *parent_out) {
+  AC__ASSERT_RUNNING(self);
+  if (!parent_out || !(self->head.flags & AC__F_ACK) || !self->init_arg) return AC_ESTATE;
+  *parent_out = self->init_arg->from;
+  return AC_OK;
+}
+
 int ac_ack(ac_proc *self) {
   AC__ASSERT_RUNNING(self);
   if (!(self->head.flags & AC__F_ACK)) return AC_ESTATE;

@@ -82,6 +82,11 @@ static void check_rc(lua_State *L, int rc, const char *fn, ac_tbuf *b) {
 
 /* ---- The behaviour ----------------------------------------------------------------------- */
 
+/* exit(Reason) raises this: {"EXIT", Reason} with a metatable, so pcall catches it as Erlang's
+ * catch does ({'EXIT', Reason}) and a process that does not catch it exits with Reason. */
+#define EXIT_MT "crashlab.exit"
+
+
 static int resume(ac_proc *self, int nargs) {
   lproc *lp = ac_state(self);
   scn_run *run = scn_run_of(lp->co);
@@ -112,10 +117,18 @@ static int resume(ac_proc *self, int nargs) {
     if (msg && strstr(msg, "memory limit of"))
       scn_error(run, "%s (in process <%u.%u.%u>)", msg, ac_pid_node(p), ac_pid_slot(p), ac_pid_gen(p));
   }
-  /* An error: its value becomes the exit reason (text as a binary, other values converted). */
+  /* An error: its value becomes the exit reason (text as a binary, other values converted);
+   * an exit(Reason) nobody caught ends the process with Reason itself. */
   ac_tbuf b;
   ac_tb_init(&b);
-  if (lua_type(lp->co, -1) == LUA_TSTRING) {
+  bool is_exit = false;
+  int mt = lua_type(lp->co, -1) == LUA_TTABLE ? luaL_getmetafield(lp->co, -1, "__name") : LUA_TNIL;
+  if (mt != LUA_TNIL) {
+    is_exit = mt == LUA_TSTRING && strcmp(lua_tostring(lp->co, -1), EXIT_MT) == 0;
+    lua_pop(lp->co, 1);
+  }
+  if (is_exit) lua_rawgeti(lp->co, -1, 2); /* the reason, converted as a message is */
+  if (lua_type(lp->co, -1) == LUA_TSTRING && !is_exit) {
     size_t len;
     const char *s = lua_tolstring(lp->co, -1, &len);
     ac_tb_binary(&b, s, len);
@@ -675,20 +688,59 @@ static int l_unlink(lua_State *L) {
   return 0;
 }
 
+/* monitor(pid | name | {name, node}): a name's DOWN names {name, node}, as Erlang's. */
 static int l_monitor(lua_State *L) {
+  ac_proc *self = need_process(L, "monitor");
+  scn_run *run = scn_world_run(L);
   ac_ref ref;
-  check_rc(L, ac_monitor(need_process(L, "monitor"), scn_check_pid(L, 1), &ref), "monitor", NULL);
+  ac_pid pid;
+  int rc;
+  if (scn_to_pid(L, 1, &pid)) {
+    rc = ac_monitor(self, pid, &ref);
+  } else if (lua_type(L, 1) == LUA_TSTRING) {
+    rc = ac_monitor_name(self, scn_check_name(L, 1), ac_node_index(ac_proc_node(self)), &ref);
+  } else if (lua_type(L, 1) == LUA_TTABLE && lua_rawlen(L, 1) == 2) {
+    lua_rawgeti(L, 1, 1);
+    lua_rawgeti(L, 1, 2);
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+      return luaL_argerror(L, 1, "{name, node} must hold two strings");
+    const char *name = scn_check_name(L, -2);
+    uint32_t machine = scn_check_node(L, -1);
+    rc = ac_monitor_name(self, name, sim_node_incarnation(run->w, machine), &ref);
+  } else {
+    return luaL_typeerror(L, 1, "pid, registered name or {name, node}");
+  }
+  check_rc(L, rc, "monitor", NULL);
   scn_push_ref(L, ref);
   return 1;
 }
 
+/* demonitor(ref [, flush | {"flush", "info"}]) -> true, or with "info" whether the monitor was
+ * still there (false: its DOWN had come already). */
 static int l_demonitor(lua_State *L) {
   ac_proc *self = need_process(L, "demonitor");
   ac_ref ref;
   if (!scn_to_ref(L, 1, &ref)) return luaL_typeerror(L, 1, "reference");
-  unsigned flags = lua_toboolean(L, 2) ? AC_DEMONITOR_FLUSH : 0;
-  check_rc(L, ac_demonitor(self, ref, flags), "demonitor", NULL);
-  return 0;
+  unsigned flags = 0;
+  bool info = false;
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    size_t n = lua_rawlen(L, 2);
+    for (size_t i = 1; i <= n; i++) {
+      lua_rawgeti(L, 2, (lua_Integer)i);
+      const char *o = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+      if (strcmp(o, "flush") == 0) flags |= AC_DEMONITOR_FLUSH;
+      else if (strcmp(o, "info") == 0) info = true;
+      else return luaL_argerror(L, 2, "options are \"flush\" and \"info\"");
+      lua_pop(L, 1);
+    }
+  } else if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TBOOLEAN);
+    if (lua_toboolean(L, 2)) flags |= AC_DEMONITOR_FLUSH;
+  }
+  bool found;
+  check_rc(L, ac_demonitor_info(self, ref, flags, &found), "demonitor", NULL);
+  lua_pushboolean(L, info ? found : true);
+  return 1;
 }
 
 static int l_trap_exit(lua_State *L) {
@@ -714,15 +766,34 @@ static int l_exit(lua_State *L) {
     ac_tb_free(&b);
     return scn_stop_if_doomed(L, 0);
   }
-  ac_proc *self = need_process(L, "exit");
-  lproc *lp = ac_state(self);
+  need_process(L, "exit");
   luaL_checkany(L, 1);
-  ac_term reason = to_term(L, 1, &b, "reason");
-  int rc = ac_stop(self, reason);
+  to_term(L, 1, &b, "reason"); /* only checked here: a reason that cannot be sent fails now */
   ac_tb_free(&b);
-  check_rc(L, rc, "exit", NULL);
-  lp->op = OP_SLEEP; /* doomed: the coroutine is never resumed again */
-  return lua_yield(L, 0);
+  lua_createtable(L, 2, 0); /* {"EXIT", Reason}: caught by pcall, else the exit reason */
+  lua_pushliteral(L, "EXIT");
+  lua_rawseti(L, -2, 1);
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, 2);
+  luaL_setmetatable(L, EXIT_MT);
+  return lua_error(L);
+}
+
+/* The exit table's text, for a print or a tostring of what pcall caught: "exit: Reason". */
+static int exit_tostring(lua_State *L) {
+  lua_rawgeti(L, 1, 2);
+  ac_tbuf b;
+  char err[64];
+  ac_tb_init(&b);
+  ac_term t;
+  char text[256] = "?";
+  if (scn_lua_to_term(L, -1, &b, "reason", err, sizeof err) == 0 && ac_tb_finish(&b, &t) == 0) {
+    size_t need = ac_term_print(t, text, sizeof text);
+    if (need >= sizeof text) memcpy(text + sizeof text - 4, "...", 4);
+  }
+  ac_tb_free(&b);
+  lua_pushfstring(L, "exit: %s", text);
+  return 1;
 }
 
 /* defer_ack(): a process a supervisor starts counts as started when it first waits in a
@@ -767,7 +838,8 @@ static int l_register(lua_State *L) {
   ac_pid pid = lua_isnoneornil(L, 2) ? ac_self(need_process(L, "register")) : scn_check_pid(L, 2);
   int rc = run->current ? ac_register(run->current, name, pid) : ac_node_register(scn_here(L, run), name, pid);
   if (rc) return luaL_error(L, "register('%s'): %s", name, name_error(rc));
-  return 0;
+  lua_pushboolean(L, 1);
+  return 1;
 }
 
 static int l_unregister(lua_State *L) {
@@ -775,7 +847,8 @@ static int l_unregister(lua_State *L) {
   const char *name = scn_check_name(L, 1);
   int rc = run->current ? ac_unregister(run->current, name) : ac_node_unregister(scn_here(L, run), name);
   if (rc) return luaL_error(L, "unregister('%s'): %s", name, name_error(rc));
-  return 0;
+  lua_pushboolean(L, 1);
+  return 1;
 }
 
 static int l_whereis(lua_State *L) {
@@ -874,4 +947,8 @@ void scn_bind_proc(lua_State *L) {
       {"init_ack", l_init_ack},   {NULL, NULL},
   };
   luaL_setfuncs(L, fns, 0);
+  luaL_newmetatable(L, EXIT_MT);
+  lua_pushcfunction(L, exit_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
 }

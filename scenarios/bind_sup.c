@@ -401,6 +401,85 @@ static int l_duration_ms(lua_State *L) {
   return 1;
 }
 
+/* kind(v): "pid", "name" or "remote" ({name, node}) for what can name a server, else nil. */
+static int l_kind(lua_State *L) {
+  ac_pid pid;
+  if (scn_to_pid(L, 1, &pid)) lua_pushliteral(L, "pid");
+  else if (lua_type(L, 1) == LUA_TSTRING) lua_pushliteral(L, "name");
+  else if (lua_type(L, 1) == LUA_TTABLE && lua_rawlen(L, 1) == 2 && lua_rawgeti(L, 1, 1) == LUA_TSTRING &&
+           lua_rawgeti(L, 1, 2) == LUA_TSTRING) lua_pushliteral(L, "remote");
+  else lua_pushnil(L);
+  return 1;
+}
+
+/* reply(pid, alias, reply): {Alias, Reply} to the caller's alias (dropped once inactive). */
+static int l_reply(lua_State *L) {
+  ac_proc *self = caller(L, "reply");
+  ac_pid to = scn_check_pid(L, 1);
+  ac_ref alias;
+  if (!scn_to_ref(L, 2, &alias)) return luaL_error(L, "server.reply: from must be the from a handle_call received");
+  lua_createtable(L, 2, 0);
+  lua_pushvalue(L, 2);
+  lua_rawseti(L, -2, 1);
+  lua_pushvalue(L, 3);
+  lua_rawseti(L, -2, 2);
+  ac_tbuf b;
+  ac_tb_init(&b);
+  char err[320] = "";
+  ac_term t;
+  int rc = scn_lua_to_term(L, -1, &b, "reply", err, sizeof err);
+  if (rc == AC_OK) rc = ac_tb_finish(&b, &t);
+  if (rc == AC_OK) rc = ac_send_alias(self, to, alias, t);
+  ac_tb_free(&b);
+  if (rc) return luaL_error(L, "server.reply: %s", err[0] ? err : ac_strerror(rc));
+  return 0;
+}
+
+/* parent(): the supervisor waiting for the calling process to start (proc_lib's parent), or
+ * nil once it has started or when nobody waits. */
+static int l_parent(lua_State *L) {
+  ac_pid parent;
+  if (ac_ack_parent(caller(L, "parent"), &parent) == AC_OK) scn_push_pid(L, parent);
+  else lua_pushnil(L);
+  return 1;
+}
+
+static bool is_exit(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TTABLE || luaL_getmetafield(L, idx, "__name") == LUA_TNIL) return false;
+  bool yes = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "crashlab.exit") == 0;
+  lua_pop(L, 1);
+  return yes;
+}
+
+/* stack(err): the message handler of a server's callbacks: an exit(Reason) stays as it is; an
+ * error becomes {Error, Stack}, Stack the list of "FILE:LINE" of the scenario's frames from the
+ * error up (OTP's {Error, Stacktrace}, with Lua's places). */
+static int l_stack(lua_State *L) {
+  if (is_exit(L, 1)) return 1;
+  lua_createtable(L, 2, 0);
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, 1);
+  lua_createtable(L, 8, 0);
+  lua_Debug ar;
+  int n = 0;
+  for (int level = 1; n < 8 && lua_getstack(L, level, &ar); level++) {
+    if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0 || strcmp(ar.source, "=cl.supervisor") == 0)
+      continue;
+    lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
+    lua_rawseti(L, -2, ++n);
+  }
+  luaL_setmetatable(L, SCN_LIST_MT);
+  lua_rawseti(L, -2, 2);
+  return 1;
+}
+
+/* exit_reason(e): what a callback's failure makes the server exit with. */
+static int l_exit_reason(lua_State *L) {
+  if (is_exit(L, 1)) lua_rawgeti(L, 1, 2);
+  else lua_settop(L, 1);
+  return 1;
+}
+
 /* ---- The calls, in Lua ------------------------------------------------------------------- */
 
 static const char prelude[] =
@@ -456,11 +535,13 @@ static const char prelude[] =
     "  for _, kv in ipairs(call(s, 'count_children')) do t[kv[1]] = kv[2] end\n"
     "  return t\n"
     "end\n"
+    "-- A nested supervisor that has just died has no tree: it shows as a child with no children.\n"
     "function sup.tree(s)\n"
     "  local kids = prim.children(s)\n"
     "  if not kids then return nil end\n"
     "  for _, k in ipairs(kids) do\n"
-    "    if k.type == 'supervisor' and k.pid then k.children = sup.tree(k.pid).children end\n"
+    "    local sub = k.type == 'supervisor' and k.pid and sup.tree(k.pid)\n"
+    "    if sub then k.children = sub.children end\n"
     "  end\n"
     "  return { pid = s, restarts = prim.restarts(s), children = kids }\n"
     "end\n"
@@ -472,6 +553,9 @@ static const char prelude[] =
     "      local name = path .. '/' .. (k.id or prim.format(k.pid))\n"
     "      if k.restart == 'permanent' and not (k.pid and cl.alive(k.pid)) then\n"
     "        return false, 'permanent child ' .. name .. ' is not running'\n"
+    "      end\n"
+    "      if k.type == 'supervisor' and k.pid and not k.children then\n"
+    "        return false, 'supervisor ' .. name .. ' is not alive'\n"
     "      end\n"
     "      if k.children then\n"
     "        local ok, why = walk(k, name)\n"
@@ -491,15 +575,27 @@ static const char prelude[] =
     "local function call_error(why, server, req, timeout)\n"
     "  error({ why, { 'gen_server', 'call', cl.list{ server, req, timeout } } }, 0)\n"
     "end\n"
+    "-- A server is a pid, a registered name or {name, node}; anything else is the caller's error.\n"
+    "local function target(s, fn)\n"
+    "  local k = prim.kind(s)\n"
+    "  if not k then\n"
+    "    error(fn .. ': the server must be a pid, a registered name or {name, node}, not ' .. prim.format(s), 3)\n"
+    "  end\n"
+    "  return k\n"
+    "end\n"
+    "-- gen_server:call: the monitor is the call's alias (OTP 24+): the request carries\n"
+    "-- {Self, {alias, Ref}}, the server replies to the alias, and once the caller has removed the\n"
+    "-- monitor (after a timeout) a late reply is dropped instead of reaching its mailbox.\n"
     "function server.call(s, req, timeout)\n"
     "  in_process('server.call')\n"
-    "  local t = ms(timeout)\n"
+    "  local k = target(s, 'server.call')\n"
+    "  local t = relay(3, pcall(ms, timeout))\n"
     "  local pid = s\n"
-    "  if type(s) == 'string' then pid = cl.whereis(s) end\n"
-    "  if not pid then call_error('noproc', s, req, t) end\n"
+    "  if k == 'name' then pid = cl.whereis(s) end\n"
+    "  if k == 'name' and not pid then call_error('noproc', s, req, t) end\n"
     "  if pid == cl.self() then call_error('calling_self', s, req, t) end\n"
-    "  local mref = cl.monitor(pid)\n"
-    "  cl.send(pid, { '$gen_call', { cl.self(), mref }, req })\n"
+    "  local mref = cl.monitor(s)\n"
+    "  cl.send(pid or s, { '$gen_call', { cl.self(), { 'alias', mref } }, req })\n"
     "  local m = cl.receive(function(m)\n"
     "    return type(m) == 'table' and (m[1] == mref or (m[1] == 'DOWN' and m[2] == mref))\n"
     "  end, t ~= 'infinity' and t or nil)\n"
@@ -510,21 +606,39 @@ static const char prelude[] =
     "end\n"
     "function server.cast(s, msg)\n"
     "  in_process('server.cast')\n"
-    "  if type(s) == 'string' and not cl.whereis(s) then return true end\n"
+    "  local k = target(s, 'server.cast')\n"
+    "  if k == 'name' and not cl.whereis(s) then return 'ok' end\n"
     "  cl.send(s, { '$gen_cast', msg })\n"
-    "  return true\n"
+    "  return 'ok'\n"
     "end\n"
-    "function server.reply(from, reply) cl.send(from[1], { from[2], reply }) end\n"
+    "function server.reply(from, reply)\n"
+    "  if type(from) ~= 'table' or prim.kind(from[1]) ~= 'pid' then\n"
+    "    error('server.reply: from must be the from a handle_call received', 2)\n"
+    "  end\n"
+    "  local tag = from[2]\n"
+    "  if type(tag) == 'table' and tag[1] == 'alias' then relay(3, pcall(prim.reply, from[1], tag[2], reply))\n"
+    "  else cl.send(from[1], { tag, reply }) end\n"
+    "  return 'ok'\n"
+    "end\n"
+"-- The loop of a server. parent: who started it (a supervisor, or the caller of start);\n"
+    "-- when a server that traps exits gets its parent's exit signal, it runs terminate and exits\n"
+    "-- with that reason, as gen_server does. A callback that raises runs terminate with\n"
+    "-- {Error, Stack} (cl.exit(Reason) inside one: Reason) and the server exits with it.\n"
     "local function serve(cb, arg, parent, name)\n"
     "  cl.defer_ack() -- under a supervisor: started once init has run\n"
+    "  parent = parent or prim.parent()\n"
     "  if name then cl.register(name) end\n"
     "  local state\n"
     "  if cb.init then state = cb.init(arg) end\n"
-    "  if parent then cl.send(parent, { 'ack', cl.self(), 'ok' }) end\n"
-    "  cl.init_ack()\n"
+    "  local acked = cl.init_ack()\n"
+    "  if parent and not acked then cl.send(parent, { 'ack', cl.self(), 'ok' }) end\n"
     "  local function stop(reason, st)\n"
     "    if cb.terminate then cb.terminate(reason, st) end\n"
     "    cl.exit(reason)\n"
+    "  end\n"
+    "  local function run(ok, ...)\n"
+    "    if ok then return table.pack(...) end\n"
+    "    stop(prim.exit_reason((...)), state)\n"
     "  end\n"
     "  local function after(r, from)\n"
     "    local what = r[1]\n"
@@ -540,17 +654,17 @@ static const char prelude[] =
     "    local m = cl.receive()\n"
     "    local tag = type(m) == 'table' and m[1]\n"
     "    if tag == '$gen_call' and cb.handle_call then\n"
-    "      state = after(table.pack(cb.handle_call(m[3], m[2], state)), m[2])\n"
+    "      state = after(run(xpcall(cb.handle_call, prim.stack, m[3], m[2], state)), m[2])\n"
     "    elseif tag == '$gen_cast' and cb.handle_cast then\n"
-    "      state = after(table.pack(cb.handle_cast(m[2], state)))\n"
+    "      state = after(run(xpcall(cb.handle_cast, prim.stack, m[2], state)))\n"
     "    elseif tag == 'EXIT' and parent and m[2] == parent then\n"
     "      stop(m[3], state)\n"
     "    elseif cb.handle_info then\n"
-    "      state = after(table.pack(cb.handle_info(m, state)))\n"
+    "      state = after(run(xpcall(cb.handle_info, prim.stack, m, state)))\n"
     "    end\n"
     "  end\n"
     "end\n"
-    "-- Turns the calling process into the server (a supervisor child's start function):\n"
+"-- Turns the calling process into the server (a supervisor child's start function):\n"
     "-- start = { function(a) cl.server.enter(cb, a, { name = 'srv' }) end, arg }\n"
     "function server.enter(cb, arg, opts)\n"
     "  in_process('server.enter')\n"
@@ -591,7 +705,8 @@ void scn_bind_sup(lua_State *L) {
   lua_newtable(L); /* the primitives, private to the prelude */
   static const luaL_Reg prims[] = {{"start", l_start}, {"call", l_call}, {"children", l_children},
                                    {"restarts", l_restarts}, {"format", l_format}, {"duration_ms", l_duration_ms},
-                                   {NULL, NULL}};
+                                   {"kind", l_kind}, {"reply", l_reply}, {"parent", l_parent},
+                                   {"stack", l_stack}, {"exit_reason", l_exit_reason}, {NULL, NULL}};
   luaL_setfuncs(L, prims, 0);
   lua_getfield(L, -1, "children");
   lua_setfield(L, sup, "children");

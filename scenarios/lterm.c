@@ -102,7 +102,9 @@ int scn_to_ref(lua_State *L, int idx, ac_ref *out) {
 
 const char *scn_check_name(lua_State *L, int idx) {
   size_t len;
-  const char *name = luaL_checklstring(L, idx, &len);
+  if (lua_type(L, idx) != LUA_TSTRING) /* a name is an atom: 42 is not one, nor is "42" made of it */
+    luaL_typeerror(L, idx, "string (a name is an atom)");
+  const char *name = lua_tolstring(L, idx, &len);
   if (strlen(name) != len) luaL_argerror(L, idx, "a name must not contain a NUL byte");
   return name;
 }

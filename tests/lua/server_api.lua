@@ -45,7 +45,7 @@ cl.spawn(function()
   r.noproc_name = not ok and e[1] == "noproc" and e[2][3][1] == "counter"
   local s2 = cl.server.start(counter, 1)
   ok, e = pcall(cl.server.call, s2, "boom")
-  r.died = not ok and e[1] == "server_api.lua:14: boom"
+  r.died = not ok and e[1][1] == "server_api.lua:14: boom" and e[1][2][1] == "server_api.lua:14"
   ok, e = pcall(cl.server.call, s2, "get")
   r.noproc_pid = not ok and e[1] == "noproc" and e[2][1] == "gen_server" and e[2][2] == "call"
   -- a server without init (state nil) that stops with a reply still replies
