@@ -834,12 +834,14 @@ static void draw_messages(frame *f) {
       if (k > 1.0f) k = 1.0f;
       float x = x0 + (x1 - x0) * k, y = y0 + (y1 - y0) * k;
       switch (fl[i].state) {
-      case VIZ_FLIGHT_IN_FLIGHT: {
-        float kt = k > 0.12f ? k - 0.12f : 0.0f;
+      case VIZ_FLIGHT_IN_FLIGHT: { /* a tail of at most 16 pixels says where it comes from */
+        float len = sqrtf((x1 - x0) * (x1 - x0) + (y1 - y0) * (y1 - y0));
+        float kt = len > 1.0f ? k - fminf(16.0f / len, k) : k;
+        float r = n > 100 ? 3.0f : 4.0f;
         viz_line(f->c, x0 + (x1 - x0) * kt, y0 + (y1 - y0) * kt, x, y, 2, 0,
                  fade(viz_colors.message, 0.45f));
-        viz_circle(f->c, x, y, 4.0f, 0, viz_colors.message);
-        viz_circle(f->c, x, y, 4.0f, 1, c_dark);
+        viz_circle(f->c, x, y, r, 0, viz_colors.message);
+        viz_circle(f->c, x, y, r, 1, c_dark);
         break;
       }
       case VIZ_FLIGHT_DUPLICATED: /* two discs side by side */

@@ -128,7 +128,7 @@ viz_box viz_grid_cell(viz_box area, uint32_t cols, uint32_t rows, float gap, uin
 #define VIZ_GAP_X 12.0f
 #define VIZ_GAP_Y 28.0f
 /* Below this many screen pixels of box height, a panel draws counts instead of boxes. */
-#define VIZ_BOX_H_MIN_PX 6.0f
+#define VIZ_BOX_H_MIN_PX 3.0f
 /* Height of a panel's title strip, in world units (pixels when fitted). */
 #define VIZ_PANEL_HEAD_H 22.0f
 
