@@ -224,6 +224,7 @@ typedef struct panel {
   float scale;            /* world units per content unit */
   float box_w;            /* box width, content units (0 until a process is placed) */
   uint32_t wrap_min;      /* families of more leaves than this wrap (set when planned) */
+  float grow_x, grow_y;   /* room left to grow right and down, content units */
   float org_x, org_y;     /* world position of content 0, 0 */
   float res_w, res_h;     /* reserved content size: the scale is planned for it */
   uint32_t *grid;         /* cells: process index or VIZ_NONE */
@@ -686,10 +687,11 @@ static float plan_shape(viz_layout *l, panel *pn, float *w_out, float *h_out) {
   lay_trees(l, pn, x0, &tw, &th);
   float w = x0 + tw, gh = grid_h_of(planned, best);
   float h = gh > th ? gh : th;
-  /* The scale leaves room to grow right and down from the centred content (a tenth of its
-   * size, at least a box), so a process starting now and then does not re-plan the panel. */
-  float gx = fmaxf(0.1f * w, box_w_of(pn) + VIZ_GAP_X), gy = fmaxf(0.1f * h, VIZ_BOX_H + GRID_GAP_Y);
-  pn->scale = fit_scale(pn, w + 2.0f * gx, h + 2.0f * gy);
+  /* The scale leaves room to grow right and down (a tenth of the content's size, at least a
+   * box), so a process starting now and then does not re-plan the panel. */
+  pn->grow_x = fmaxf(0.1f * w, box_w_of(pn) + VIZ_GAP_X);
+  pn->grow_y = fmaxf(0.1f * h, VIZ_BOX_H + GRID_GAP_Y);
+  pn->scale = fit_scale(pn, w + pn->grow_x, h + pn->grow_y);
   *w_out = w;
   *h_out = h;
   return pn->scale;
@@ -729,9 +731,11 @@ static void plan_panel(viz_layout *l, panel *pn) {
     pn->wrap_min = best_wrap;
     plan_shape(l, pn, &w, &h);
   }
-  /* Centred in the area; the reserve is the room from the origin to the area's far edges, so
-   * content that grows past it (and only then) is planned again, never drawn cut. */
-  float slack_x = pn->content.w - w * pn->scale, slack_y = pn->content.h - h * pn->scale;
+  /* The content and its room to grow centred in the area; the reserve is the room from the
+   * origin to the area's far edges, so content that grows past it (and only then) is planned
+   * again, never drawn cut. */
+  float slack_x = pn->content.w - (w + pn->grow_x) * pn->scale;
+  float slack_y = pn->content.h - (h + pn->grow_y) * pn->scale;
   pn->org_x = pn->content.x + (slack_x > 0.0f ? slack_x / 2.0f : 0.0f);
   pn->org_y = pn->content.y + (slack_y > 0.0f ? slack_y / 2.0f : 0.0f);
   pn->res_w = (pn->content.x + pn->content.w - pn->org_x) / pn->scale;

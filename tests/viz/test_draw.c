@@ -4,8 +4,9 @@
  * Goal: a crash is drawn in the crash colour just after it and not before; a message half-way
  * through its latency is a disc between its sender and its receiver; a cut between two
  * partitioned panels is drawn; the timeline cursor stands at the x of T; the help overlay lists
- * the keys; and no text ever runs out of the filled box it sits on, at 640x400, 1280x800 and
- * 1920x1080.
+ * the keys; no text ever runs out of the filled box it sits on, at 640x400, 1280x800 and
+ * 1920x1080; long labels are cut in the middle so their ends survive; a failure the scenario
+ * expected reads as a pass; the timeline says 0s and has round ticks.
  * Method: small traces are built as sim_records and appended to the real model; a frame is
  * drawn with the default metrics and its commands are read (no SDL).
  */
@@ -283,6 +284,83 @@ static void test_text_never_spills_out_of_its_box_at_three_sizes(void **state) {
   }
 }
 
+static void test_long_labels_are_cut_in_the_middle_keeping_both_ends(void **state) {
+  (void)state;
+  char out[64];
+  assert_int_equal(viz_draw_cut_middle("changing_topology.lua:12", 13, out, sizeof out), 13);
+  assert_string_equal(out, "chan~y.lua:12");
+  assert_int_equal(viz_draw_cut_middle("worker_12", 8, out, sizeof out), 8);
+  assert_string_equal(out, "wo~er_12");
+  assert_int_equal(viz_draw_cut_middle("worker12", 8, out, sizeof out), 8);
+  assert_string_equal(out, "worker12"); /* fits: whole */
+  assert_int_equal(viz_draw_cut_middle("abcdef", 2, out, sizeof out), 2);
+  assert_string_equal(out, "ab");
+  assert_int_equal(viz_draw_cut_middle("abcdefghij", 20, out, 5), 4); /* bounded by cap */
+  /* In a frame at 640x400 the worker's long label keeps its end ("label") in its box. */
+  drawn d;
+  draw_at(&d, 30 * MS, 640, 400);
+  viz_box b = box_of(&d, viz_model_find_pid(&model, pid(0, 2)));
+  bool found = false;
+  for (uint32_t i = 0; i < d.cmds.count; i++) {
+    const viz_cmd *c = &d.cmds.cmd[i];
+    if (c->kind != VIZ_CMD_TEXT || !viz_box_contains(b, c->x + 1, c->y + 1)) continue;
+    const char *t = d.cmds.text + c->text_offset;
+    assert_true(c->text_len < strlen("db_worker_with_a_long_label"));
+    assert_true(c->text_len >= 5 && memcmp(t + c->text_len - 5, "label", 5) == 0);
+    assert_non_null(memchr(t, '~', c->text_len));
+    found = true;
+  }
+  assert_true(found);
+  drawn_free(&d);
+}
+
+static bool has_text_prefix(const viz_cmds *c, const char *s) {
+  for (uint32_t i = 0; i < c->count; i++)
+    if (c->cmd[i].kind == VIZ_CMD_TEXT && c->cmd[i].text_len >= strlen(s) &&
+        memcmp(c->text + c->cmd[i].text_offset, s, strlen(s)) == 0)
+      return true;
+  return false;
+}
+
+static void test_expected_failure_reads_pass_with_a_calm_banner(void **state) {
+  (void)state;
+  viz_model failing = model; /* the group's model (a failed run), put back at the end */
+  viz_model_init(&model);
+  add(AC_EV_NODE, 0, 0, 0, 0, 0, 0, "a", "a@h");
+  add(AC_EV_SPAWN, 0, 1 * MS, 0, pid(0, 0), pid(0, 1), 0, "{a, a}", "lua", "cache");
+  add(VIZ_EV_PROPERTY, 1, 8000 * MS, 0, 0, 0, 0, "{b, b}", "answers", 7, "no answer", 9);
+  add(VIZ_EV_RUN_END, 4, 8000 * MS, 0, 0, 0, 0, "b", "expected failure", 16);
+  drawn d;
+  draw_at(&d, 8000 * MS, 1280, 800);
+  char title[256];
+  viz_draw_title(&model, &d.view, title, sizeof title);
+  assert_non_null(strstr(title, "PASS (expected failure)"));
+  assert_true(has_text(&d.cmds, "PASS (expected failure)"));
+  assert_true(has_text_prefix(&d.cmds, "expected: property answers failed at 8s"));
+  /* The banner is not the alarming red of a failed run. */
+  viz_regions g;
+  viz_draw_regions(&model, &d.view, &g);
+  for (uint32_t i = 0; i < d.cmds.count; i++) {
+    const viz_cmd *c = &d.cmds.cmd[i];
+    if (c->kind == VIZ_CMD_FILL && c->x == g.banner.x && c->y == g.banner.y && c->w == g.banner.w)
+      assert_true(c->color.r < 100);
+  }
+  drawn_free(&d);
+  viz_model_free(&model);
+  model = failing;
+}
+
+static void test_timeline_says_0s_and_has_ticks_between_the_ends(void **state) {
+  (void)state;
+  drawn d;
+  draw_at(&d, 25 * MS, 1280, 800);
+  assert_true(has_text(&d.cmds, "0s"));
+  assert_false(has_text(&d.cmds, "0ns"));
+  assert_true(has_text(&d.cmds, "100ms"));
+  assert_true(has_text(&d.cmds, "50ms")); /* a round tick half-way */
+  drawn_free(&d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_crashed_box_has_the_crash_colour_just_after_and_not_before),
@@ -291,6 +369,9 @@ int main(void) {
       cmocka_unit_test(test_timeline_cursor_is_at_the_x_of_t),
       cmocka_unit_test(test_help_overlay_lists_every_key),
       cmocka_unit_test(test_text_never_spills_out_of_its_box_at_three_sizes),
+      cmocka_unit_test(test_long_labels_are_cut_in_the_middle_keeping_both_ends),
+      cmocka_unit_test(test_expected_failure_reads_pass_with_a_calm_banner),
+      cmocka_unit_test(test_timeline_says_0s_and_has_ticks_between_the_ends),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

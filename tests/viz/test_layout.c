@@ -3,7 +3,9 @@
  *
  * Goal: a process keeps its place while others start and die, a restarted child takes its
  * predecessor's place, trees never overlap and keep start order, a point maps back to the right
- * process, and a 100,000-process node draws counts instead of boxes.
+ * process, a 100,000-process node draws counts instead of boxes, a wide tree is never cut at
+ * its panel's edge (pools wrap, the rest scales down; few processes scale up), and boxes are
+ * as wide as the panel's longest label.
  * Method: processes are given to the layout directly (viz_layout_place / set_alive, as the
  * model sync does), then its world rectangles are read; the tidy tree is checked on an
  * abstract tree.
@@ -147,10 +149,10 @@ static void test_hundred_thousand_processes_aggregate_and_zoom_brings_boxes_back
   /* A smaller crowd comes back as boxes when zoomed in far enough. */
   viz_layout *s;
   assert_int_equal(viz_layout_new(&s), 0);
-  for (uint32_t i = 0; i < 3000; i++) place(s, i, 0, VIZ_NONE, 0, false);
+  for (uint32_t i = 0; i < 15000; i++) place(s, i, 0, VIZ_NONE, 0, false);
   assert_int_equal(viz_layout_arrange(s, canvas), 0);
   assert_true(viz_layout_panel_aggregated(s, 0, &t));
-  viz_xform_zoom_at(&t, 0, 0, 8.0f);
+  viz_xform_zoom_at(&t, 0, 0, 4.0f);
   assert_false(viz_layout_panel_aggregated(s, 0, &t));
   viz_layout_free(s);
   viz_layout_free(l);
@@ -174,6 +176,84 @@ static void test_panels_fill_the_canvas_without_overlap_in_machine_order(void **
   viz_layout_free(l);
 }
 
+/* Every box of every panel lies inside its panel's content area. */
+static void check_inside(const viz_layout *l) {
+  for (uint32_t i = 0; i < viz_layout_panel_count(l); i++) {
+    viz_box c = viz_layout_panel_content(l, i), w;
+    uint32_t cur = 0, proc, parent;
+    while (viz_layout_panel_next(l, i, &cur, &proc, &w, &parent))
+      if (w.x < c.x - 0.5f || w.y < c.y - 0.5f || w.x + w.w > c.x + c.w + 0.5f ||
+          w.y + w.h > c.y + c.h + 0.5f)
+        fail_msg("process %u at %.1f,%.1f %.1fx%.1f is outside its panel %.1f,%.1f %.1fx%.1f",
+                 proc, w.x, w.y, w.w, w.h, c.x, c.y, c.w, c.h);
+  }
+}
+
+static void test_wide_trees_are_never_cut_at_the_panel_edge(void **state) {
+  (void)state;
+  static const viz_box canvases[3] = {{0, 28, 640, 300}, {0, 30, 960, 480}, {0, 30, 1920, 930}};
+  for (int k = 0; k < 3; k++) {
+    viz_layout *l;
+    assert_int_equal(viz_layout_new(&l), 0);
+    /* Grown one process at a time, arranged after each, as a live run shows it: a pool of
+     * workers under a supervisor (it wraps into rows), and a supervisor of nine sub-trees,
+     * which cannot wrap and must scale down. Labels of 8 characters. */
+    uint32_t p = 0;
+    viz_layout_proc root = {p++, 0, VIZ_NONE, 0, true, 10};
+    assert_int_equal(viz_layout_place(l, &root), 0);
+    for (uint32_t i = 0; i < 40; i++) {
+      viz_layout_proc w = {p++, 0, 0, i, false, 8};
+      assert_int_equal(viz_layout_place(l, &w), 0);
+      assert_int_equal(viz_layout_arrange(l, canvases[k]), 0);
+      check_inside(l);
+    }
+    uint32_t top = p;
+    viz_layout_proc sup = {p++, 1, VIZ_NONE, 0, true, 10};
+    assert_int_equal(viz_layout_place(l, &sup), 0);
+    for (uint32_t i = 0; i < 9; i++) {
+      uint32_t mid = p;
+      viz_layout_proc s = {p++, 1, top, i, true, 10};
+      viz_layout_proc w = {p++, 1, mid, 0, false, 8};
+      assert_int_equal(viz_layout_place(l, &s), 0);
+      assert_int_equal(viz_layout_place(l, &w), 0);
+      assert_int_equal(viz_layout_arrange(l, canvases[k]), 0);
+      check_inside(l);
+    }
+    /* The pool wrapped: its workers are on more than one row. */
+    assert_true(rect_of(l, 40).y > rect_of(l, 1).y);
+    /* A few processes in a big panel are scaled up (boxes taller than at scale 1). */
+    viz_layout *s;
+    assert_int_equal(viz_layout_new(&s), 0);
+    for (uint32_t i = 0; i < 3; i++) place(s, i, 0, VIZ_NONE, 0, false);
+    assert_int_equal(viz_layout_arrange(s, canvases[k]), 0);
+    check_inside(s);
+    assert_true(rect_of(s, 0).h > VIZ_BOX_H * 1.2f);
+    viz_layout_free(s);
+    viz_layout_free(l);
+  }
+}
+
+static void test_box_width_follows_the_longest_label(void **state) {
+  (void)state;
+  viz_layout *l;
+  assert_int_equal(viz_layout_new(&l), 0);
+  viz_layout_proc a = {0, 0, VIZ_NONE, 0, false, 6}, b = {1, 0, VIZ_NONE, 0, false, 24};
+  assert_int_equal(viz_layout_place(l, &a), 0);
+  assert_int_equal(viz_layout_arrange(l, canvas), 0);
+  float narrow = rect_of(l, 0).w / viz_layout_panel_scale(l, 0);
+  assert_true(narrow >= VIZ_BOX_W_MIN - 0.01f && narrow < VIZ_BOX_W);
+  assert_int_equal(viz_layout_place(l, &b), 0);
+  assert_int_equal(viz_layout_arrange(l, canvas), 0);
+  float wide = rect_of(l, 1).w / viz_layout_panel_scale(l, 0);
+  assert_true(wide > narrow && wide <= VIZ_BOX_W_MAX + 0.01f);
+  assert_true(rect_of(l, 0).w == rect_of(l, 1).w); /* one width per panel */
+  /* The long label registers a short name: the boxes narrow again. */
+  viz_layout_set_label(l, 1, 5);
+  assert_int_equal(viz_layout_arrange(l, canvas), 0);
+  assert_true(rect_of(l, 1).w / viz_layout_panel_scale(l, 0) < wide);
+  viz_layout_free(l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tidy_tree_has_no_overlap_and_children_in_start_order),
@@ -182,6 +262,8 @@ int main(void) {
       cmocka_unit_test(test_hit_returns_the_process_under_the_point),
       cmocka_unit_test(test_hundred_thousand_processes_aggregate_and_zoom_brings_boxes_back),
       cmocka_unit_test(test_panels_fill_the_canvas_without_overlap_in_machine_order),
+      cmocka_unit_test(test_wide_trees_are_never_cut_at_the_panel_edge),
+      cmocka_unit_test(test_box_width_follows_the_longest_label),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
