@@ -628,6 +628,8 @@ static void draw_network(frame *f) {
   }
 }
 
+static void arrow(viz_cmds *c, float x0, float y0, float x1, float y1, int width, viz_color col);
+
 /* Messages between aggregated panels: one edge per pair of machines, as thick as the log of
  * the sends in the last fade window, with the count. */
 static void draw_traffic(frame *f, uint32_t nnodes) {
@@ -652,13 +654,26 @@ static void draw_traffic(frame *f, uint32_t nnodes) {
       float x0, y0, x1, y1;
       panel_centre(f, na->machine, &x0, &y0);
       panel_centre(f, nb->machine, &x1, &y1);
-      int width = 1 + (int)log2f((float)k);
-      viz_line(f->c, x0, y0 + 10.0f, x1, y1 + 10.0f, width > 10 ? 10 : width, 0,
-               fade(viz_colors.message, 0.7f));
+      /* Below the panels' count lines, each direction on its own side of the pair's axis,
+       * with a head near the receiver and the count 60% of the way. */
+      viz_box ra = viz_xform_rect(&f->v->xf, viz_layout_panel_rect(f->l, (uint32_t)pa));
+      viz_box rb = viz_xform_rect(&f->v->xf, viz_layout_panel_rect(f->l, (uint32_t)pb));
+      y0 += ra.h / 6.0f;
+      y1 += rb.h / 6.0f;
+      float dx = x1 - x0, dy = y1 - y0, len = sqrtf(dx * dx + dy * dy);
+      if (len < 1.0f) continue;
+      float ox = -dy / len * 5.0f, oy = dx / len * 5.0f;
+      int width = 1 + (int)(log2f((float)k) / 2.0f);
+      viz_color col = fade(viz_colors.message, 0.6f);
+      viz_line(f->c, x0 + ox, y0 + oy, x1 + ox, y1 + oy, width > 6 ? 6 : width, 0, col);
+      arrow(f->c, x0 + ox + dx * 0.7f, y0 + oy + dy * 0.7f, x0 + ox + dx * 0.8f,
+            y0 + oy + dy * 0.8f, 2, col);
       char count[24];
       snprintf(count, sizeof count, "%u", k);
-      label_box(f->c, f->mt, (x0 + x1) / 2.0f, (y0 + y1) / 2.0f + 10.0f, 120.0f, VIZ_FONT_SMALL,
-                c_dark, viz_colors.message, count);
+      float tw = viz_text_width(f->mt, VIZ_FONT_SMALL, (int)strlen(count)) + 6.0f;
+      label_box(f->c, f->mt, x0 + ox * 3.0f + dx * 0.6f - tw / 2.0f,
+                y0 + oy * 3.0f + dy * 0.6f - f->mt->line_height[VIZ_FONT_SMALL] / 2.0f, 120.0f,
+                VIZ_FONT_SMALL, c_dark, viz_colors.message, count);
     }
   free(mx);
 }
