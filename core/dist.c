@@ -66,13 +66,8 @@ int ac_send_remote_name(ac_proc *self, uint32_t node_index, const char *name, ac
   }
   uint64_t id = ac__msg_id(node);
   /* The send record names the receiver as the scenario did: {Name, NodeName, Message}. */
-  ac_tbuf b;
-  ac_tb_init(&b);
-  ac_term t;
-  if (ac_tb_fmt(&b, "{a,a,t}", name, ac__node_name(node, node_index), msg) == AC_OK &&
-      ac_tb_finish(&b, &t) == AC_OK)
-    ac__emit_term(node, AC_EV_SEND, AC_SEND_NAMED, self->head.pid.bits, 0, id, t);
-  ac_tb_free(&b);
+  ac__emit_atoms_tuple(node, AC_EV_SEND, AC_SEND_NAMED, self->head.pid.bits, 0, id, name,
+                       ac__node_name(node, node_index), msg.p, size);
   ac__dist_msg(node, AC_DIST_REG_SEND, node_index, self->head.pid, AC_PID_NONE, name, msg, id, 0, 0);
   return AC_OK;
 }

@@ -169,6 +169,12 @@ static inline void ac__emit_term(ac_node *node, uint16_t kind, uint16_t flags, u
   ac__emit(node, kind, flags, a, b, c, t.p, (uint32_t)ac_term_size(t));
 }
 void ac__emit_atom(ac_node *node, uint16_t kind, uint64_t a, uint64_t b, const char *atom);
+/* Emits an event whose payload is {x, y} (atoms), or {x, y, Term} when term is not NULL,
+ * encoded in place on the stack (no builder, no allocation but for a term over ~700 bytes):
+ * the spawn record's {Behaviour, Label} and the named send's {Name, Node, Message}. */
+void ac__emit_atoms_tuple(ac_node *node, uint16_t kind, uint16_t flags, uint64_t a, uint64_t b,
+                          uint64_t c, const char *x, const char *y, const uint8_t *term,
+                          size_t term_size);
 ac_ref ac__ref_new(ac_node *node);
 /* A new message id, unique in the whole run: the node index in the bits from 40 up, this
  * node's counter (from 1) below, so a message keeps one id from its send to its receive

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "internal.h"
 
 ac_node_config ac_node_config_default(void) {
@@ -115,6 +116,33 @@ void ac__emit(ac_node *node, uint16_t kind, uint16_t flags, uint64_t a, uint64_t
 }
 
 void ac_node_set_spawn_label(ac_node *node, const char *label) { node->spawn_label = label; }
+
+/* Appends an atom's encoding (cut at AC_ATOM_LEN_MAX bytes). */
+static uint8_t *put_atom(uint8_t *p, const char *text, size_t len) {
+  if (len > AC_ATOM_LEN_MAX) len = AC_ATOM_LEN_MAX;
+  *p++ = AC_T_ATOM;
+  *p++ = (uint8_t)len;
+  memcpy(p, text, len);
+  return p + len;
+}
+
+void ac__emit_atoms_tuple(ac_node *node, uint16_t kind, uint16_t flags, uint64_t a, uint64_t b,
+                          uint64_t c, const char *x, const char *y, const uint8_t *term,
+                          size_t term_size) {
+  size_t xl = strlen(x), yl = strlen(y);
+  size_t size = 9 + 2 + (xl < AC_ATOM_LEN_MAX ? xl : AC_ATOM_LEN_MAX) + 2 +
+                (yl < AC_ATOM_LEN_MAX ? yl : AC_ATOM_LEN_MAX) + term_size;
+  uint8_t stack[768];
+  uint8_t *buf = size <= sizeof stack ? stack : malloc(size); /* large messages only */
+  if (!buf) return;
+  buf[0] = AC_T_TUPLE;
+  ac_le32_put(buf + 1, term ? 3 : 2);
+  ac_le32_put(buf + 5, (uint32_t)(size - 9));
+  uint8_t *p = put_atom(put_atom(buf + 9, x, xl), y, yl);
+  if (term) memcpy(p, term, term_size);
+  ac__emit(node, kind, flags, a, b, c, buf, (uint32_t)size);
+  if (buf != stack) free(buf);
+}
 
 void ac__emit_atom(ac_node *node, uint16_t kind, uint64_t a, uint64_t bpid, const char *atom) {
   ac_tbuf b;

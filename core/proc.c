@@ -112,12 +112,7 @@ int ac__spawn(ac_node *node, ac_pid parent, const ac_behaviour *b, ac_term arg, 
   /* {Behaviour, Label}: the label the embedder gave for this spawn, else the behaviour's name. */
   const char *label = node->spawn_label ? node->spawn_label : b->name;
   node->spawn_label = NULL;
-  ac_tbuf tb;
-  ac_tb_init(&tb);
-  ac_term spawn_term;
-  if (ac_tb_fmt(&tb, "{a,a}", b->name, label) == AC_OK && ac_tb_finish(&tb, &spawn_term) == AC_OK)
-    ac__emit_term(node, AC_EV_SPAWN, 0, parent.bits, pid.bits, 0, spawn_term);
-  ac_tb_free(&tb);
+  ac__emit_atoms_tuple(node, AC_EV_SPAWN, 0, parent.bits, pid.bits, 0, b->name, label, NULL, 0);
   *pid_out = pid;
   ac_proc *parent_proc = ac__proc_get(node, parent);
   int rc = AC_OK;
