@@ -5,32 +5,43 @@
 %% received its messages: a worker's start (a synchronous call, made before the worker
 %% acknowledges its start to its supervisor), the DOWN of every worker it watches, and lines
 %% from the driver. Every pair of events in a case is causally ordered, so Erlang/OTP and
-%% crashlab must agree on the whole log.
+%% crashlab must agree on the whole log. The driver never waits for wall time to pass before
+%% its next step: kill/2 and stop/2 wait until the worker's DOWN is logged and its supervisor
+%% has handled the exit (a restart logs the new start before the supervisor answers anything
+%% else), and finish/1 asks the supervisor itself whether it is alive; so a loaded machine
+%% cannot reorder the log.
 -module(conf).
 -export([fail_now/0, logger/0, line/1, line/2, worker/2, worker_init/3, sup/2, sup_start/2, init/1, kill/2, stop/2,
          sleep/1, watch/1, finish/1]).
 
 logger() ->
     Self = self(),
-    spawn(fun() -> register(conflog, self()), Self ! ready, loop(#{}) end),
+    spawn(fun() -> register(conflog, self()), Self ! ready, loop(#{}, []) end),
     receive ready -> ok end.
 
-loop(Mons) ->
+%% Mons: monitor reference => {Id, Pid}; Waiters: {Pid, From} to tell once Pid's DOWN is logged.
+loop(Mons, Waiters) ->
     receive
         {start, Id, Pid, From} ->
             Ref = erlang:monitor(process, Pid),
             io:format("LOG start ~s~n", [Id]),
             From ! logged,
-            loop(Mons#{Ref => Id});
-        {'DOWN', Ref, process, _, Reason} ->
-            io:format("LOG down ~s ~w~n", [maps:get(Ref, Mons), Reason]),
-            loop(maps:remove(Ref, Mons));
+            loop(Mons#{Ref => {Id, Pid}}, Waiters);
+        {'DOWN', Ref, process, Pid, Reason} ->
+            io:format("LOG down ~s ~w~n", [element(1, maps:get(Ref, Mons)), Reason]),
+            [W ! {down_logged, Pid} || {P, W} <- Waiters, P =:= Pid],
+            loop(maps:remove(Ref, Mons), [X || {P, _} = X <- Waiters, P =/= Pid]);
+        {await, Pid, From} -> % answered once Pid's DOWN is logged (at once if it was)
+            case [R || {R, {_, P}} <- maps:to_list(Mons), P =:= Pid] of
+                [] -> From ! {down_logged, Pid}, loop(Mons, Waiters);
+                _ -> loop(Mons, [{Pid, From} | Waiters])
+            end;
         {line, Text} ->
             io:format("LOG ~s~n", [Text]),
-            loop(Mons);
+            loop(Mons, Waiters);
         {flush, From} ->
             From ! flushed,
-            loop(Mons)
+            loop(Mons, Waiters)
     end.
 
 line(Text) -> conflog ! {line, Text}.
@@ -71,25 +82,69 @@ init({Flags, Specs}) -> {ok, {Flags, Specs}}.
 
 kill(Id, Reason) ->
     line("kill ~s ~w", [Id, Reason]),
-    exit(whereis(Id), Reason),
-    sleep(100).
+    Pid = whereis(Id),
+    Parent = parent(Pid),
+    exit(Pid, Reason),
+    settle(Pid, Parent).
 
 stop(Id, Reason) ->
     line("stop ~s ~w", [Id, Reason]),
+    Pid = whereis(Id),
+    Parent = parent(Pid),
     Id ! {stop, Reason},
-    sleep(100).
+    settle(Pid, Parent).
+
+%% The supervisor that started a worker (proc_lib's first ancestor).
+parent(Pid) ->
+    {dictionary, D} = process_info(Pid, dictionary),
+    case proplists:get_value('$ancestors', D) of
+        [P | _] when is_pid(P) -> P;
+        [Name | _] -> whereis(Name)
+    end.
+
+%% Waits for Pid's exit, for the logger to log its DOWN, and for its supervisor to handle it
+%% (a supervisor handles its messages in order, and the child's EXIT came before this request).
+settle(Pid, Parent) ->
+    Ref = erlang:monitor(process, Pid),
+    receive {'DOWN', Ref, process, _, _} -> ok end,
+    conflog ! {await, Pid, self()},
+    receive {down_logged, Pid} -> ok end,
+    quiet(Parent),
+    ok.
+
+%% Waits until Sup has handled everything queued for it, including the retries it sends itself
+%% (a restart that failed is tried again by a message to itself): alive, or dead.
+quiet(Sup) ->
+    case catch sys:get_state(Sup, 60000) of
+        {'EXIT', _} -> dead;
+        _ ->
+            %% Idle: waiting in gen_server's own loop with nothing queued (a retry it sent
+            %% itself may already be taken, and then it is not in that loop).
+            case process_info(Sup, [message_queue_len, status, current_function]) of
+                [{_, 0}, {_, waiting}, {_, {gen_server, loop, _}}] -> alive;
+                undefined -> dead;
+                _ -> quiet(Sup)
+            end
+    end.
 
 sleep(Ms) -> timer:sleep(Ms).
 
 fail_now() -> persistent_term:put(conf_fail, true).
 
-watch(Sup) -> erlang:monitor(process, Sup).
+watch(Sup) ->
+    put(conf_sup, Sup),
+    erlang:monitor(process, Sup).
 
+%% The supervisor is alive if it answers a request queued after everything the case set off;
+%% if it does not, its DOWN is certain to come.
 finish(Ref) ->
-    sleep(100),
-    receive
-        {'DOWN', Ref, process, _, Reason} -> line("sup down ~w", [Reason])
-    after 0 -> line("sup alive")
+    case get(conf_sup) of
+        undefined -> line("sup alive");
+        Sup ->
+            case quiet(Sup) of
+                dead -> receive {'DOWN', Ref, process, _, Reason} -> line("sup down ~w", [Reason]) end;
+                alive -> line("sup alive")
+            end
     end,
     conflog ! {flush, self()},
     receive flushed -> ok end,
