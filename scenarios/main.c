@@ -222,7 +222,10 @@ static int cmd_demo(const demo_opts *o) {
   bool pass = demo->check(w, why, sizeof why);
   int interrupted = scn_signal_seen();
   bool trace_full = stop == SIM_STOP_TRACE_LIMIT;
-  if (trace_full) sim_end(w, SIM_END_TRACE_LIMIT, 2, "the trace reached its size limit (--trace-limit)");
+  char limit_text[96];
+  snprintf(limit_text, sizeof limit_text, "the trace reached its limit of %" PRIu64 " bytes (--trace-limit)",
+           o->trace_limit);
+  if (trace_full) sim_end(w, SIM_END_TRACE_LIMIT, 2, limit_text);
   else if (interrupted) sim_end(w, SIM_END_INTERRUPTED, pass ? 0 : 1, interrupted == SIGTERM ? "SIGTERM" : "SIGINT");
   else sim_end(w, SIM_END_FINISHED, pass ? 0 : 1, why);
   rc = sim_finish(w);
