@@ -163,7 +163,7 @@ int sim_trace_parser_next(sim_trace_parser *p, sim_record *rec);
 int sim_trace_parser_finish(sim_trace_parser *p);
 void sim_trace_parser_free(sim_trace_parser *p);
 
-/* The file reader: the parser fed from a file, 64 KiB at a time. */
+/* The file reader: the parser fed from a file, 16 KiB at a time. */
 typedef struct sim_trace_reader {
   FILE *file;
   const char *path;

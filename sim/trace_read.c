@@ -4,7 +4,7 @@
  * a viewer or an export reads traces without the scheduler.
  *
  * One copy of the parsing logic: the parser takes bytes in any chunks (one at a time from a
- * pipe, or 64 KiB at a time from a file) and hands out a record only once it is complete. It
+ * pipe, or 16 KiB at a time from a file) and hands out a record only once it is complete. It
  * trusts nothing: every size is bounds-checked before bytes are awaited, every payload is
  * validated as a term, and the trailer's count, run hash and header hash are compared with what
  * was recomputed. Errors name the stream offset of the record (or field) that is wrong, and
@@ -23,7 +23,7 @@
 #include "term.h"
 
 #define HEADER_FIXED 28u
-#define READ_CHUNK (1u << 16)
+#define READ_CHUNK (1u << 14)
 
 uint64_t sim_hash_record(uint64_t h, const sim_record *r) {
   uint64_t w0 = (uint64_t)r->kind | ((uint64_t)r->flags << 16) | ((uint64_t)r->payload_size << 32);
@@ -176,7 +176,7 @@ int sim_trace_parser_finish(sim_trace_parser *p) {
   return parser_fail(p, AC_EBADTRACE, p->offset, "truncated payload");
 }
 
-/* ---- File reader ------------------------------------------------------------------------- */
+/* ---- File reader: the parser fed READ_CHUNK bytes at a time ------------------------------- */
 
 static int reader_fail(sim_trace_reader *r, int code) {
   snprintf(r->error, sizeof r->error, "%s: %s", r->path, r->parser.error);
@@ -185,7 +185,7 @@ static int reader_fail(sim_trace_reader *r, int code) {
 
 /* Feeds the next chunk of the file: 1 fed, 0 at the end of the file, or AC_EIO. */
 static int reader_fill(sim_trace_reader *r) {
-  uint8_t chunk[4096];
+  uint8_t chunk[READ_CHUNK];
   size_t got = fread(chunk, 1, sizeof chunk, r->file);
   if (got == 0) {
     if (ferror(r->file)) {

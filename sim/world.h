@@ -28,7 +28,10 @@ typedef struct sim_config {
   const char *trace_path; /* write the trace here, or NULL to only hash it */
   /* Or stream the trace to this open descriptor (a pipe to a live viewer): flushed every
    * 64 KiB and at the end, never renamed nor closed. -1 for none; 0 counts as none too, so
-   * that a zero-initialised config never writes to standard input. Wins over trace_path. */
+   * that a zero-initialised config never writes to standard input. Wins over trace_path.
+   * If the reader goes away, writing fails (ignore SIGPIPE in that process to get EPIPE
+   * rather than be killed): the error is sticky, the run goes on only hashed, and
+   * sim_finish returns AC_EIO. */
   int trace_fd;
   /* The run stops (SIM_STOP_TRACE_LIMIT) after the step in which the trace written passes
    * this many bytes; 0 for no limit. */
