@@ -4,7 +4,8 @@
 # Goal: what scenarios/main.c documents holds for a user at a shell: exit status 0 for a pass,
 # 2 (with one "crashlab: ..." line on stderr and nothing on stdout) for bad usage or input; the
 # verdict line has its documented shape; a trace written with --trace reads back verified with
-# the verdict's hash, a truncated one is refused with the offset of the damage, and a trace that
+# the verdict's hash, a truncated one prints its good records and is refused with the offset of
+# the damage (tests/cmake/trace_v2.cmake checks the records printed), and a trace that
 # cannot be written leaves no file behind. The readable trace of the supervise demo shows each
 # crash, its trapped exit signal, each restart and the final give-up.
 #
