@@ -193,18 +193,19 @@ function server.start(callbacks, arg, opts) end
 ---@param opts? {name?: string}
 function server.enter(callbacks, arg, opts) end
 ---A synchronous call; raises {"timeout"|"noproc"|Reason, {"gen_server", "call", {Server, Request, Timeout}}}.
----@param s crashlab.Pid|string
+---@param s crashlab.Pid|string|string[] # a pid, a name or {name, node}
 ---@param request any
 ---@param timeout? crashlab.Duration|"infinity" # default 5 s
 ---@return any reply
 function server.call(s, request, timeout) end
----@param s crashlab.Pid|string
+---@param s crashlab.Pid|string|string[] # a pid, a name or {name, node}
 ---@param msg any
----@return true
+---@return "ok"
 function server.cast(s, msg) end
 ---Answers a call later (handle_call returned "noreply" and kept `from`).
 ---@param from table
 ---@param reply any
+---@return "ok"
 function server.reply(from, reply) end
 
 ---@class crashlab
