@@ -18,6 +18,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <spawn.h>
@@ -389,6 +390,11 @@ static int run_live(scn_options *o, int stats, viz_live_opts *live) {
     fprintf(stderr, "crashlab: --viz: cannot make a pipe: %s\n", strerror(errno));
     return EXIT_USAGE;
   }
+  /* A larger pipe lets the run write ahead while the viewer draws a frame (Linux; where the
+   * call is missing or refused, the default buffer only costs speed). */
+#ifdef __linux__
+  (void)fcntl(fds[1], 1031 /* F_SETPIPE_SZ */, 1 << 20);
+#endif
   if (pipe(go) != 0) {
     fprintf(stderr, "crashlab: --viz: cannot make a pipe: %s\n", strerror(errno));
     close(fds[0]);

@@ -40,8 +40,9 @@
 #define PLAY_SPAN_S 30.0
 /* A live viewer reads this far past the cursor (in wall seconds of playback). */
 #define LIVE_AHEAD_S 2.0
-/* Bytes a live viewer reads from the pipe per frame at most (the frame must stay short). */
-#define LIVE_READ_MAX (4u << 20)
+/* Wall time a live viewer spends reading the pipe in one frame at least (when there is more
+ * to read; see live_feed). */
+#define LIVE_BUDGET_S 0.012
 
 void viz_usage(FILE *out) {
   fprintf(out,
@@ -178,6 +179,7 @@ typedef struct app {
   bool cursor_by_event;    /* the cursor was set by an event step: do not re-seek by time */
   double rate;             /* virtual ns per wall second at speed 1 */
   double last_wall_s;
+  double draw_cost_s;      /* wall time the last frame took to draw and render */
   /* The mouse. */
   bool drag_timeline, drag_canvas, moved;
   float press_x, press_y, last_x, last_y;
@@ -533,59 +535,67 @@ static void script_step(app *a) {
 
 /* ---- Live input -------------------------------------------------------------------------- */
 
-/* Reads what the pipe holds, up to LIVE_READ_MAX bytes, and appends the records. Blocks only
- * when `block` is set and nothing is there yet. */
-static void live_pump(app *a, bool block) {
-  if (a->fd < 0) return;
+/* Live: more records are wanted while following the newest, or while the newest record is
+ * less than LIVE_AHEAD_S of playback past the cursor. */
+static bool live_wants_more(const app *a) {
+  if (a->follow || viz_model_count(&a->m) == 0) return true;
+  double ahead_ns = LIVE_AHEAD_S * a->rate * a->view.speed;
+  return (double)viz_model_last_ns(&a->m) < (double)a->view.time_ns + ahead_ns;
+}
+
+/* The stream is over (the simulation closed its end) or broken: the pipe is closed. */
+static void live_close(app *a, bool eof) {
+  if (eof && sim_trace_parser_finish(&a->parser) == 0) {
+    a->stream_ok = true;
+  } else if (!a->stream_error[0]) {
+    snprintf(a->stream_error, sizeof a->stream_error, "%s", a->parser.error);
+  }
+  close(a->fd);
+  a->fd = -1;
+}
+
+/*
+ * Reads from the pipe and appends the records, for at most LIVE_BUDGET_S of wall time in one
+ * frame, while live_wants_more. Waiting for the simulation's next bytes counts against the
+ * budget, so a frame is never held up longer than that, and a viewer that keeps up reads a
+ * fast run at the speed of its parser rather than one pipe buffer per frame.
+ */
+static void live_feed(app *a) {
   static uint8_t buf[1 << 16];
-  size_t total = 0;
-  while (total < LIVE_READ_MAX) {
+  /* At least twice what drawing a frame costs, so a viewer that follows a fast run spends
+   * two thirds of its time reading it, whatever the size of the picture. */
+  double budget_s = 2 * a->draw_cost_s;
+  if (budget_s < LIVE_BUDGET_S) budget_s = LIVE_BUDGET_S;
+  if (budget_s > 0.1) budget_s = 0.1;
+  double end = wall_s() + budget_s;
+  while (a->fd >= 0 && live_wants_more(a)) {
+    double left_s = end - wall_s();
+    if (left_s <= 0) break;
     struct pollfd p = {a->fd, POLLIN, 0};
-    int ready = poll(&p, 1, block && total == 0 ? 50 : 0);
+    int ready = poll(&p, 1, (int)(left_s * 1000) + 1);
+    if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) break;
     ssize_t got = read(a->fd, buf, sizeof buf);
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (got <= 0) {
-      /* The simulation closed its end: the stream is over. */
-      if (sim_trace_parser_finish(&a->parser) == 0) {
-        a->stream_ok = true;
-      } else if (!a->stream_error[0]) {
-        snprintf(a->stream_error, sizeof a->stream_error, "%s", a->parser.error);
-      }
-      close(a->fd);
-      a->fd = -1;
+      live_close(a, got == 0);
       break;
     }
-    total += (size_t)got;
-    if (sim_trace_parser_feed(&a->parser, buf, (size_t)got) != 0) break;
     sim_record rec;
-    int rc;
-    while ((rc = sim_trace_parser_next(&a->parser, &rec)) == 1) viz_model_append(&a->m, &rec);
-    if (rc < 0) {
-      snprintf(a->stream_error, sizeof a->stream_error, "%s", a->parser.error);
-      close(a->fd);
-      a->fd = -1;
+    int rc = sim_trace_parser_feed(&a->parser, buf, (size_t)got);
+    while (rc == 0 && (rc = sim_trace_parser_next(&a->parser, &rec)) == 1) {
+      viz_model_append(&a->m, &rec);
+      rc = 0;
+    }
+    if (rc < 0 || a->m.err) {
+      if (a->m.err) snprintf(a->stream_error, sizeof a->stream_error, "out of memory");
+      live_close(a, false);
       break;
     }
     if (a->parser.have_header && !a->m.scenario[0]) {
       viz_model_set_header(&a->m, a->parser.name, a->parser.seed);
       a->view.seed = a->parser.seed;
     }
-  }
-}
-
-/* Live: reads while the newest record is less than LIVE_AHEAD_S of playback past the cursor. */
-static void live_feed(app *a) {
-  if (a->fd < 0) return;
-  double ahead_ns = LIVE_AHEAD_S * a->rate * a->view.speed;
-  for (int rounds = 0; rounds < 64 && a->fd >= 0; rounds++) {
-    uint64_t last = viz_model_last_ns(&a->m);
-    if (viz_model_count(&a->m) > 0 && !a->follow && (double)last >= (double)a->view.time_ns + ahead_ns)
-      break;
-    uint32_t before = viz_model_count(&a->m);
-    live_pump(a, rounds == 0 && viz_model_count(&a->m) == 0);
-    if (viz_model_count(&a->m) == before) break;
-    if (a->follow) break;
   }
 }
 
@@ -620,9 +630,11 @@ static void frame(app *a) {
   } else if (!a->cursor_by_event) {
     viz_model_seek_time(&a->m, v->time_ns);
   }
+  double draw_start = wall_s();
   viz_draw_frame(&a->cmds, &a->m, a->layout, v);
   viz_render_frame(a->r, &a->cmds, viz_background);
   viz_render_present(a->r);
+  a->draw_cost_s = wall_s() - draw_start;
   char title[sizeof a->title];
   viz_draw_title(&a->m, v, title, sizeof title);
   if (strcmp(title, a->title) != 0) {
