@@ -260,6 +260,7 @@ static void on_text(app *a, const char *text) {
             seek_index(a, 0); /* play again from the start */
         } else {
           v->flags |= VIZ_VIEW_PAUSED;
+          a->follow = false; /* a live run then waits for the viewer (a full pipe) */
         }
         break;
       case '.':
@@ -321,7 +322,15 @@ static void on_key(app *a, viz_key key) {
     case VIZ_KEY_UP: viz_xform_pan(&v->xf, 0, 40); break;
     case VIZ_KEY_DOWN: viz_xform_pan(&v->xf, 0, -40); break;
     case VIZ_KEY_HOME: seek_index(a, 0); break;
-    case VIZ_KEY_END: seek_index(a, viz_model_count(&a->m)); break;
+    case VIZ_KEY_END:
+      if (a->fd >= 0) {
+        /* Live: follow the newest record, as fast as the run goes. */
+        a->follow = a->playing = true;
+        v->flags &= ~(uint32_t)VIZ_VIEW_PAUSED;
+      } else {
+        seek_index(a, viz_model_count(&a->m));
+      }
+      break;
     case VIZ_KEY_ESCAPE: /* the help, then the search's highlights, then the selection */
       if (v->flags & VIZ_VIEW_HELP) v->flags &= ~(uint32_t)VIZ_VIEW_HELP;
       else if (v->search[0]) v->search[0] = 0;
@@ -613,7 +622,6 @@ static void frame(app *a) {
   a->last_wall_s = now;
   if (a->fd >= 0 || a->script == NULL) live_feed(a);
   uint64_t last = viz_model_last_ns(&a->m);
-  if (a->fd >= 0 && viz_model_count(&a->m) > 0 && a->rate <= 1e9) set_rate(a);
   if (a->playing) {
     uint64_t t = v->time_ns + (uint64_t)(dt * a->rate * v->speed);
     if (a->follow) t = last;
@@ -877,8 +885,10 @@ int viz_live(int fd, const viz_live_opts *opts) {
   a->ready_fd = opts ? opts->ready_fd : -1;
   sim_trace_parser_init(&a->parser);
   a->view.flags |= VIZ_VIEW_LIVE;
+  /* A live run plays in real time (+ and - change the speed; End follows the newest record
+   * as fast as the run goes), reading only two seconds of playback ahead. */
   a->playing = true;
-  a->follow = true;
+  a->follow = false;
   a->rate = 1e9;
   int status = EXIT_USAGE;
   if (open_script(a, opts ? opts->script : NULL) == 0) status = window_loop(a, w, h);

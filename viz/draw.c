@@ -61,6 +61,7 @@ const viz_key_help viz_draw_keys[] = {
     {"right  left", "seek forward / back"},
     {"+  -", "faster / slower"},
     {"]  [", "next / previous fault or crash"},
+    {"Home  End", "start / end (live: follow the run at full speed)"},
     {"l", "show links"},
     {"m", "show monitors"},
     {"/", "search by name or pid"},
