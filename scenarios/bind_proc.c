@@ -239,7 +239,6 @@ static int lproc_handle(ac_proc *self, const ac_msg *msg) {
 
 /* ---- Spawning ---------------------------------------------------------------------------- */
 
-#define LABELS_KEY "crashlab.spawn_labels"
 
 /* Whether the value on top is the function at fidx; pops it. */
 static bool pop_is(lua_State *L, int fidx) {
@@ -250,38 +249,66 @@ static bool pop_is(lua_State *L, int fidx) {
 
 /*
  * What a person calls the function at fidx, for the spawn record's label (trace format
- * version 2): the name of a local or an upvalue of the spawning code (the two Lua frames
- * above the spawn call) that holds it, else of a global (the smallest such name, so that the
- * choice does not depend on table order), else "FILE:LINE" of its definition. Looked up once
- * per function: later spawns of it reuse the label, kept in a weak table.
+ * version 2): the name of a local or an upvalue of the spawning code (the Lua frames up to
+ * three above the spawn call) that holds it, else of a global (the smallest such name, so that
+ * the choice does not depend on table order), else "FILE:LINE" of its definition. Looked up
+ * once: a function spawned again costs one lookup in a weak table keyed by the function, and a
+ * fresh closure of a definition seen before (spawned in a loop) one lookup by its source and
+ * line, not a search; every closure of one definition gets the label its first spawn found.
+ * The text returned stays valid while the function lives (until the spawn is done).
  */
-static const char *spawn_label(lua_State *L, int fidx, char *buf, size_t cap) {
+static const char *spawn_label(scn_run *run, lua_State *L, int fidx, char *buf, size_t cap) {
   fidx = lua_absindex(L, fidx);
-  if (lua_getfield(L, LUA_REGISTRYINDEX, LABELS_KEY) != LUA_TTABLE) {
-    lua_pop(L, 1);
+  int top = lua_gettop(L);
+  if (!run->label_fn_ref) { /* first use in this run: the two caches, anchored in the registry */
     lua_newtable(L);
     lua_createtable(L, 0, 1);
     lua_pushliteral(L, "k");
     lua_setfield(L, -2, "__mode");
     lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, LABELS_KEY);
+    run->label_fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    run->label_src_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   }
-  int labels = lua_gettop(L);
+  /* The function itself seen before (a named function spawned again): one lookup. */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, run->label_fn_ref);
+  int by_fn = lua_gettop(L);
   lua_pushvalue(L, fidx);
-  if (lua_rawget(L, labels) == LUA_TSTRING) {
-    snprintf(buf, cap, "%s", lua_tostring(L, -1));
-    lua_settop(L, labels - 1);
-    return buf;
+  if (lua_rawget(L, by_fn) == LUA_TSTRING) {
+    const char *label = lua_tostring(L, -1); /* kept alive by the table while f lives */
+    lua_settop(L, top);
+    return label;
   }
   lua_pop(L, 1);
-  buf[0] = 0;
   lua_Debug ar;
-  for (int level = 1; level <= 3 && !buf[0] && lua_getstack(L, level, &ar); level++) {
+  lua_pushvalue(L, fidx);
+  bool lua_fn = lua_getinfo(L, ">S", &ar) && ar.what[0] != 'C' && ar.linedefined > 0;
+  int by_line = 0;
+  if (lua_fn) { /* another closure of a definition seen before: labels[source][line] */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, run->label_src_ref);
+    lua_pushstring(L, ar.source);
+    if (lua_rawget(L, -2) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+      lua_pushstring(L, ar.source);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, -4);
+    }
+    by_line = lua_gettop(L);
+    if (lua_rawgeti(L, by_line, ar.linedefined) == LUA_TSTRING) {
+      const char *label = lua_tostring(L, -1); /* the source table keeps it for the run */
+      lua_settop(L, top);
+      return label;
+    }
+    lua_pop(L, 1);
+  }
+  buf[0] = 0;
+  lua_Debug fr;
+  for (int level = 1; level <= 3 && !buf[0] && lua_getstack(L, level, &fr); level++) {
     const char *name;
-    for (int n = 1; !buf[0] && (name = lua_getlocal(L, &ar, n)) != NULL; n++)
+    for (int n = 1; !buf[0] && (name = lua_getlocal(L, &fr, n)) != NULL; n++)
       if (pop_is(L, fidx) && name[0] != '(') snprintf(buf, cap, "%s", name);
-    if (buf[0] || !lua_getinfo(L, "f", &ar)) break;
+    if (buf[0] || !lua_getinfo(L, "f", &fr)) break;
     for (int n = 1; !buf[0] && (name = lua_getupvalue(L, -1, n)) != NULL; n++)
       if (pop_is(L, fidx) && name[0] && strcmp(name, "_ENV") != 0) snprintf(buf, cap, "%s", name);
     lua_pop(L, 1);
@@ -296,10 +323,8 @@ static const char *spawn_label(lua_State *L, int fidx, char *buf, size_t cap) {
       lua_pop(L, 1);
     }
   }
-  lua_settop(L, labels);
   if (!buf[0]) {
-    lua_pushvalue(L, fidx);
-    if (lua_getinfo(L, ">S", &ar) && ar.linedefined > 0) {
+    if (lua_fn) {
       const char *src = ar.source[0] == '@' || ar.source[0] == '=' ? ar.source + 1 : ar.short_src;
       const char *slash = strrchr(src, '/');
       snprintf(buf, cap, "%s:%d", slash ? slash + 1 : src, ar.linedefined);
@@ -307,10 +332,14 @@ static const char *spawn_label(lua_State *L, int fidx, char *buf, size_t cap) {
       snprintf(buf, cap, "function");
     }
   }
+  if (lua_fn) {
+    lua_pushstring(L, buf);
+    lua_rawseti(L, by_line, ar.linedefined);
+  }
   lua_pushvalue(L, fidx);
   lua_pushstring(L, buf);
-  lua_rawset(L, labels);
-  lua_settop(L, labels - 1);
+  lua_rawset(L, by_fn);
+  lua_settop(L, top);
   return buf;
 }
 
@@ -318,7 +347,7 @@ int scn_spawn_function(scn_run *run, lua_State *L, ac_node *node, ac_proc *paren
                        unsigned opts, ac_term args, ac_pid *pid, ac_ref *mon) {
   char label[AC_ATOM_LEN_MAX + 1];
   ac_node *spawn_node = parent ? ac_proc_node(parent) : node;
-  if (lua_isfunction(L, -1)) ac_node_set_spawn_label(spawn_node, spawn_label(L, -1, label, sizeof label));
+  if (lua_isfunction(L, -1)) ac_node_set_spawn_label(spawn_node, spawn_label(run, L, -1, label, sizeof label));
   void **hot = run->hot, *new_hot[2] = {NULL, NULL};
   unsigned hot_n = run->hot_n, hot_max = run->hot_max;
   run->hot = new_hot; /* record the thread and its stack */

@@ -116,6 +116,7 @@ typedef struct scn_run {
   unsigned hot_n, hot_max;
   struct owned *owned;     /* memory supervisor specs live in, freed at the end of the run */
   uint64_t spawn_handles;  /* handles of cl.spawn_on requests so far */
+  int label_fn_ref, label_src_ref; /* spawn label caches in the registry (0: not made yet) */
 } scn_run;
 
 scn_run *scn_run_of(lua_State *L);
