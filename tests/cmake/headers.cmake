@@ -32,8 +32,12 @@ foreach(folder core sim)
     endforeach()
   endforeach()
 endforeach()
+# viz/ installs nothing (it is built into the crashlab command), but its headers are the
+# contracts between the model, the layout, the drawing and the renderer: each compiles alone.
+file(GLOB viz_headers RELATIVE "${SRC}" "${SRC}/viz/*.h")
+list(APPEND headers ${viz_headers})
 list(LENGTH headers count)
-foreach(required core/status.h core/term.h core/node.h sim/trace.h sim/world.h)
+foreach(required core/status.h core/term.h core/node.h sim/trace.h sim/world.h viz/model.h)
   if(NOT required IN_LIST headers)
     message(FATAL_ERROR "headers.cmake: ${required} is not among the installed headers found "
                         "(${headers}): the install(FILES ...) calls were not understood")
@@ -57,7 +61,7 @@ foreach(header IN LISTS headers)
   file(WRITE "${source}" "#include \"${SRC}/${header}\"\n")
   execute_process(
     COMMAND "${CC}" -std=c11 -Wall -Wextra -Werror -fsyntax-only
-            "-I${SRC}/core" "-I${SRC}/sim" "${source}"
+            "-I${SRC}/core" "-I${SRC}/sim" "-I${SRC}/viz" "${source}"
     RESULT_VARIABLE result
     OUTPUT_VARIABLE out
     ERROR_VARIABLE err)
