@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "node.h"
-#include "dist.h"
+#include "latency.h"
 #include "rng.h"
 #include "trace.h"
 

@@ -8,12 +8,14 @@
  *   exponential  mean a (memoryless: Poisson arrivals)
  *   pareto       scale a (the minimum), shape `shape` > 0: the long tail; with shape <= 1
  *                the mean is infinite, so set cap_ns
+ * The prefix is sim_dist_ (a distribution of latency): sim/latency.h is named for what it
+ * models, so that it is not mistaken for core/dist.c, Erlang's distribution between nodes.
  * Every kind is clamped to cap_ns when cap_ns is not 0, and to SIM_DIST_MAX_NS anyway.
  * The math (log, sqrt, cos, pow) is the C library's: samples are the same for a seed on one
  * platform and build, which is what a replay needs.
  */
-#ifndef CRASHLAB_SIM_DIST_H
-#define CRASHLAB_SIM_DIST_H
+#ifndef CRASHLAB_SIM_LATENCY_H
+#define CRASHLAB_SIM_LATENCY_H
 
 #include <stdint.h>
 

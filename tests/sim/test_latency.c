@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "dist.h"
+#include "latency.h"
 #include "status.h"
 
 #define N 200000

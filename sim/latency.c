@@ -1,5 +1,5 @@
-/* Latency distributions (see dist.h). */
-#include "dist.h"
+/* Latency distributions of the network model (see latency.h). */
+#include "latency.h"
 
 #include <math.h>
 
