@@ -8,11 +8,14 @@
 %% crashlab must agree on the whole log. The driver never waits for wall time to pass before
 %% its next step: kill/2 and stop/2 wait until the worker's DOWN is logged and its supervisor
 %% has handled the exit (a restart logs the new start before the supervisor answers anything
-%% else), and finish/1 asks the supervisor itself whether it is alive; so a loaded machine
-%% cannot reorder the log.
+%% else), and finish/1 asks the supervisor itself whether it is alive and waits until the DOWN
+%% of every worker that has died is logged; downed/1 waits for one worker's DOWN to be logged
+%% and sync/1 for a worker to have handled what was sent to it before. So a loaded machine
+%% cannot reorder the log: no case waits for wall time (only shutdown_timeout's 300 ms, the
+%% timeout under test).
 -module(conf).
 -export([fail_now/0, logger/0, line/1, line/2, worker/2, worker_init/3, sup/2, sup_start/2, init/1, kill/2, stop/2,
-         sleep/1, watch/1, finish/1]).
+         downed/1, sync/1, watch/1, finish/1]).
 
 logger() ->
     Self = self(),
@@ -38,6 +41,9 @@ loop(Mons, Waiters) ->
             end;
         {line, Text} ->
             io:format("LOG ~s~n", [Text]),
+            loop(Mons, Waiters);
+        {dead_unlogged, From} -> % the watched workers that are dead, their DOWN not logged yet
+            From ! {dead_unlogged, [P || {_, P} <- maps:values(Mons), not is_process_alive(P)]},
             loop(Mons, Waiters);
         {flush, From} ->
             From ! flushed,
@@ -69,6 +75,7 @@ work(Id) ->
     receive
         {stop, Reason} -> exit(Reason);
         hello -> line("~s got hello", [Id]), work(Id);
+        {sync, From} -> From ! {synced, Id}, work(Id);
         _ -> work(Id)
     end.
 
@@ -107,8 +114,7 @@ parent(Pid) ->
 settle(Pid, Parent) ->
     Ref = erlang:monitor(process, Pid),
     receive {'DOWN', Ref, process, _, _} -> ok end,
-    conflog ! {await, Pid, self()},
-    receive {down_logged, Pid} -> ok end,
+    downed(Pid),
     quiet(Parent),
     ok.
 
@@ -127,7 +133,21 @@ quiet(Sup) ->
             end
     end.
 
-sleep(Ms) -> timer:sleep(Ms).
+%% Waits until the logger has logged the DOWN of Pid, a worker that is dead or dying.
+downed(Pid) ->
+    conflog ! {await, Pid, self()},
+    receive {down_logged, Pid} -> ok end.
+
+%% Waits until the worker registered as Id has handled every message sent to it before (what
+%% it logs for them reaches the logger before anything the caller logs next).
+sync(Id) ->
+    Id ! {sync, self()},
+    receive {synced, Id} -> ok end.
+
+%% Waits until the DOWN of every watched worker that is dead now is logged.
+settle_all() ->
+    conflog ! {dead_unlogged, self()},
+    receive {dead_unlogged, Pids} -> lists:foreach(fun downed/1, Pids) end.
 
 fail_now() -> persistent_term:put(conf_fail, true).
 
@@ -139,11 +159,14 @@ watch(Sup) ->
 %% if it does not, its DOWN is certain to come.
 finish(Ref) ->
     case get(conf_sup) of
-        undefined -> line("sup alive");
+        undefined -> settle_all(), line("sup alive");
         Sup ->
             case quiet(Sup) of
-                dead -> receive {'DOWN', Ref, process, _, Reason} -> line("sup down ~w", [Reason]) end;
-                alive -> line("sup alive")
+                dead ->
+                    receive {'DOWN', Ref, process, _, Reason} -> ok end,
+                    settle_all(),
+                    line("sup down ~w", [Reason]);
+                alive -> settle_all(), line("sup alive")
             end
     end,
     conflog ! {flush, self()},

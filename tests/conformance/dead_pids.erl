@@ -6,7 +6,9 @@ main() ->
     conf:logger(),
     process_flag(trap_exit, true),
     Dead = spawn(fun() -> ok end),
-    conf:sleep(50),
+    %% Wait until it is dead, by a monitor whose DOWN (normal or noproc) is not logged.
+    R0 = erlang:monitor(process, Dead),
+    receive {'DOWN', R0, process, Dead, _} -> ok end,
     Ref = erlang:monitor(process, Dead),
     receive {'DOWN', Ref, process, Dead, R1} -> conf:line("monitor dead: DOWN ~w", [R1]) end,
     link(Dead),

@@ -12,5 +12,5 @@ main() ->
     conf:kill(w1, boom),
     conf:line("same pid: ~w", [whereis(w1) =:= Old]),
     w1 ! hello,
-    conf:sleep(50),
+    conf:sync(w1),
     conf:finish(Ref).

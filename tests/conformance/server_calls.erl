@@ -21,8 +21,9 @@ main() ->
     {ok, _} = gen_server:start_link({local, srv}, server_calls, 42, []),
     try_call(get, get, 5000),
     try_call(never, never, 200),
+    Mon = erlang:monitor(process, whereis(srv)),
     try_call(stop, stop, 5000),
-    conf:sleep(50),
+    receive {'DOWN', Mon, process, _, _} -> ok end, % its name is gone by then
     try_call(after_stop, get, 5000),
     {ok, _} = gen_server:start_link({local, srv}, server_calls, 7, []),
     try_call(crash, crash, 5000),

@@ -11,5 +11,4 @@ main() ->
                     #{id => w3, start => {conf, worker, [w3, plain]}}]),
     Ref = conf:watch(Sup),
     conf:kill(w1, boom),
-    conf:sleep(500),
     conf:finish(Ref).

@@ -13,7 +13,8 @@ main() ->
     conf:line("count ~w", [supervisor:count_children(Sup)]),
     conf:kill(w1, boom),
     conf:line("count ~w", [supervisor:count_children(Sup)]),
-    ok = supervisor:terminate_child(Sup, whereis(w2)),
-    conf:sleep(50),
+    W2 = whereis(w2),
+    ok = supervisor:terminate_child(Sup, W2),
+    conf:downed(W2),
     conf:line("count ~w", [supervisor:count_children(Sup)]),
     conf:finish(Ref).
