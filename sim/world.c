@@ -1,5 +1,6 @@
 /*
- * The world's scheduler loop, its timer heap and its host interface for nodes (see world.h).
+ * The world's scheduler loop, its timer heap, its nodes and its host interface for them (see
+ * world.h). The network between the nodes is sim/net.c; what the two share is sim/internal.h.
  *
  * Invariants: every item in `runq` is a process the node declared ready and has not run yet
  * (its head.host_index is its position); every item in `due` has time == now; the heap holds
@@ -15,158 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ITEM_NONE = 0, ITEM_TIMER = 1, ITEM_CALLBACK = 2, ITEM_DELIVER = 3, ITEM_TICK = 4,
-       ITEM_WAKE = 5 };
+#include "internal.h"
 
-/* A process fault: paused (it is not scheduled), or slowed (each time it becomes runnable it
- * runs only after `slow_ns`: extra virtual CPU time per message). */
-typedef struct sim_proc_fault {
-  ac_pid pid;
-  bool paused;
-  uint64_t slow_ns;
-  ac_proc *parked;   /* runnable, held back by the fault (or NULL) */
-  uint64_t wake_seq; /* the ITEM_WAKE that will release it (a later ready bumps it) */
-} sim_proc_fault;
-
-/* Packet ops of the world's own, beside the ac_dist ops: connection upkeep, never traced. */
-enum { PK_TICK = 100, PK_CLOSE = 101 };
-
-/* A message or signal crossing the network, from machine `src` to incarnation `dest`. */
-typedef struct sim_packet {
-  uint32_t op, flags;
-  uint32_t src, dest;   /* machine it left, node index it is for */
-  uint64_t epoch;       /* connection it travels on (0: datagram) */
-  ac_pid from, to;
-  uint64_t ref;
-  uint64_t msg_id;      /* the message's id (its send record's c), 0 for other signals */
-  uint32_t size;        /* bytes of the term */
-  uint32_t name_len;    /* bytes of the name after it (REG_SEND), 0 else */
-  uint8_t data[];       /* term, then name and its NUL */
-} sim_packet;
-
-/*
- * Machine `from`'s side of everything toward machine `to`: the link's settings, the order and
- * bandwidth bookkeeping of what it sends, and its view of the connection (Erlang's
- * distribution: set up by the first signal, kept alive by ticks, lost when nothing has been
- * heard for the tick time).
- */
-typedef struct sim_pair {
-  bool has_link;
-  sim_link link;
-  uint64_t last_at;
-  bool has_last;
-  uint64_t busy_until; /* bandwidth: when the link has sent what it was given */
-  bool conn_up;        /* `from` believes it is connected to `to` */
-  uint32_t peer;       /* the incarnation of `to` it is connected to */
-  uint64_t epoch;      /* the connection's serial, unique in the run */
-  uint64_t last_heard; /* last arrival from `to` on this connection */
-  bool flaky;          /* a flaky setting covers this direction (sim_net_flaky) */
-} sim_pair;
-
-/* A named node: its current incarnation (a core node), its clock and its settings. */
-typedef struct sim_machine {
-  char name[AC_ATOM_LEN_MAX + 1];
-  ac_node *node;        /* NULL while crashed */
-  uint32_t index;       /* the incarnation: the node index its pids carry */
-  bool has_cfg;
-  ac_node_config cfg;
-  uint64_t clock_base_global, clock_base_local;
-  double drift;         /* the clock runs at (1 + drift) times virtual time */
-} sim_machine;
-
-typedef struct sim_item {
-  uint64_t at_ns;
-  uint16_t kind;
-  uint16_t cancellable; /* a timer the core cancels when it dies: live until then */
-  uint32_t node;
-  union {
-    ac_timer timer;
-    struct {
-      sim_callback fn;
-      void *arg;
-    } cb;
-    sim_packet *packet;
-    struct {
-      uint32_t from, to; /* machines */
-      uint64_t epoch;
-    } tick;
-    struct {
-      ac_pid pid;
-      uint64_t seq;
-    } wake;
-  } u;
-} sim_item;
-
-/* The heap orders small entries; the items stay in slots, so that a timer can be taken out
- * of the heap when it is cancelled (a receive that got its message), through its handle:
- * slot | generation << 32. */
-typedef struct heap_entry {
-  uint64_t at_ns;
-  uint64_t seq;  /* insertion order: ties in time keep a deterministic heap order */
-  uint32_t slot;
-} heap_entry;
-
-typedef struct heap_slot {
-  uint32_t pos;  /* the entry's place in the heap; when free, the next free slot + 1 */
-  uint32_t gen;  /* bumped each time the slot is taken: a stale handle matches no item */
-} heap_slot;
-
-typedef struct sim_named_stream {
-  char *name;
-  sim_rng rng;
-} sim_named_stream;
-
-struct sim_world {
-  uint64_t seed;
-  uint64_t now_ns;
-  uint64_t steps;
-  uint64_t seq;
-  char *name;
-  sim_rng sched;
-
-  sim_machine *machines;
-  uint32_t machine_count, machine_cap;
-  ac_node **nodes;          /* by node index (incarnation): NULL once it crashed */
-  uint32_t *node_machine;   /* by node index: its machine */
-  uint32_t node_count, node_cap;
-  sim_boot_fn boot;
-  void *boot_arg;
-
-  ac_proc **runq;
-  uint32_t runq_len, runq_cap;
-  heap_entry *heap;   /* 4-ary min-heap on (at_ns, seq) of the items in `slots` */
-  uint32_t heap_len, heap_cap;
-  sim_item *items;    /* the items themselves, where they stay while their entries move */
-  heap_slot *slots;   /* beside them, small: every move of an entry writes its slot's pos */
-  uint32_t slot_cap, slot_free; /* free slots are chained through pos (index + 1, 0: none) */
-  sim_item *due;
-  uint32_t due_len, due_cap;
-
-  sim_named_stream **streams; /* each allocated alone: the rng pointers handed out stay valid */
-  uint32_t stream_count;
-
-  sim_callback step_hook;
-  void *step_hook_arg;
-  sim_event_fn event_hook;
-  void *event_hook_arg;
-  volatile sig_atomic_t stop_requested; /* set from a signal handler too */
-  bool finished;
-  sim_trace trace;
-
-  sim_link net_default;
-  sim_pair *pairs;          /* pairs[from * pair_dim + to] */
-  uint32_t pair_dim;
-  sim_rng *net_rng;
-  uint64_t net_lost, net_in_flight;
-  uint64_t tick_ns;         /* the net tick time */
-  sim_proc_fault *faults;   /* paused or slowed processes (a handful: a scan is enough) */
-  uint32_t fault_count, fault_cap;
-  uint64_t epoch_seq;
-  bool links_dirty;         /* a link setting changed since the last links check */
-  uint8_t *links_last;      /* payload of the last links record (NULL: none yet) */
-  size_t links_last_size;
-  bool ended;               /* the run_end record was written */
-};
 
 /* ---- Timer heap -------------------------------------------------------------------------- */
 
@@ -241,7 +92,7 @@ static int heap_push_h(sim_world *w, sim_item *item, uint64_t *handle) {
   return AC_OK;
 }
 
-static int heap_push(sim_world *w, sim_item *item) { return heap_push_h(w, item, NULL); }
+int sim__heap_push(sim_world *w, sim_item *item) { return heap_push_h(w, item, NULL); }
 
 static void slot_release(sim_world *w, uint32_t slot) {
   w->slots[slot].gen++; /* its handle is stale from now on */
@@ -269,7 +120,7 @@ static sim_item heap_pop(sim_world *w) { return heap_take(w, 0); }
 
 /* ---- Machines, incarnations and clocks --------------------------------------------------- */
 
-static sim_machine *machine_of_index(const sim_world *w, uint32_t index) {
+sim_machine *sim__machine_of_index(const sim_world *w, uint32_t index) {
   return index < w->node_count ? &w->machines[w->node_machine[index]] : NULL;
 }
 
@@ -285,7 +136,7 @@ static uint64_t clock_at(const sim_machine *m, uint64_t t) {
 
 static uint64_t host_now(void *ctx, uint32_t node) {
   sim_world *w = ctx;
-  sim_machine *m = machine_of_index(w, node);
+  sim_machine *m = sim__machine_of_index(w, node);
   return m ? clock_at(m, w->now_ns) : w->now_ns;
 }
 
@@ -296,7 +147,6 @@ static sim_proc_fault *proc_fault(const sim_world *w, ac_pid pid) {
 }
 
 static void runq_push(sim_world *w, ac_proc *p);
-static uint64_t after(const sim_world *w, uint64_t delay_ns);
 
 static void host_ready(void *ctx, ac_proc *p) {
   sim_world *w = ctx;
@@ -304,10 +154,10 @@ static void host_ready(void *ctx, ac_proc *p) {
   if (f && (f->paused || f->slow_ns)) { /* held back */
     f->parked = p;
     if (!f->paused) {
-      sim_item item = {.at_ns = after(w, f->slow_ns), .kind = ITEM_WAKE};
+      sim_item item = {.at_ns = sim__after(w, f->slow_ns), .kind = ITEM_WAKE};
       item.u.wake.pid = f->pid;
       item.u.wake.seq = ++f->wake_seq;
-      if (heap_push(w, &item)) abort(); /* as for the run queue: nothing sensible to do */
+      if (sim__heap_push(w, &item)) abort(); /* as for the run queue: nothing sensible to do */
     }
     return;
   }
@@ -389,20 +239,20 @@ int sim_proc_fault_set(sim_world *w, ac_pid pid, bool paused, uint64_t slow_ns) 
 }
 
 /* Virtual time, saturated: a delay past the end of time fires never rather than wrapping. */
-static uint64_t after(const sim_world *w, uint64_t delay_ns) {
+uint64_t sim__after(const sim_world *w, uint64_t delay_ns) {
   return delay_ns > UINT64_MAX - w->now_ns ? UINT64_MAX : w->now_ns + delay_ns;
 }
 
 static int host_timer_start(void *ctx, uint64_t delay_ns, const ac_timer *t, uint64_t *handle) {
   sim_world *w = ctx;
   /* The delay is on the node's clock: a clock that runs fast fires its timers early. */
-  sim_machine *m = machine_of_index(w, t->node);
+  sim_machine *m = sim__machine_of_index(w, t->node);
   if (m && m->drift != 0) {
     /* Rounded up: when it fires, the node's clock has reached the time it asked for. */
     double d = ceil((double)delay_ns / (1.0 + m->drift));
     delay_ns = d >= 1.8e19 ? UINT64_MAX : (uint64_t)d;
   }
-  sim_item item = {.at_ns = after(w, delay_ns), .kind = ITEM_TIMER, .node = t->node,
+  sim_item item = {.at_ns = sim__after(w, delay_ns), .kind = ITEM_TIMER, .node = t->node,
                    .cancellable = handle != NULL};
   item.u.timer = *t;
   return heap_push_h(w, &item, handle);
@@ -419,7 +269,7 @@ static void host_timer_cancel(void *ctx, uint64_t handle) {
   (void)heap_take(w, w->slots[slot].pos); /* only receive timeouts come here: they own nothing */
 }
 
-static void host_event(void *ctx, const ac_event *ev) {
+void sim__event(void *ctx, const ac_event *ev) {
   sim_world *w = ctx;
   sim_trace_record(&w->trace, w->now_ns, ev);
   if (w->event_hook) {
@@ -430,419 +280,8 @@ static void host_event(void *ctx, const ac_event *ev) {
 }
 
 static const char *host_node_name(void *ctx, uint32_t index) {
-  sim_machine *m = machine_of_index(ctx, index);
+  sim_machine *m = sim__machine_of_index(ctx, index);
   return m ? m->name : NULL;
-}
-
-/* ---- The network ------------------------------------------------------------------------- */
-
-static sim_pair *pair_at(const sim_world *w, uint32_t from, uint32_t to) {
-  return from < w->pair_dim && to < w->pair_dim ? &w->pairs[(size_t)from * w->pair_dim + to] : NULL;
-}
-
-/* Makes room in the pair matrix for `count` machines. */
-static int pairs_reserve(sim_world *w, uint32_t count) {
-  if (count <= w->pair_dim) return AC_OK;
-  uint32_t dim = w->pair_dim ? w->pair_dim : 4;
-  while (dim < count) dim *= 2;
-  sim_pair *pairs = calloc((size_t)dim * dim, sizeof *pairs);
-  if (!pairs) return AC_ENOMEM;
-  for (uint32_t a = 0; a < w->pair_dim; a++)
-    memcpy(&pairs[(size_t)a * dim], &w->pairs[(size_t)a * w->pair_dim], w->pair_dim * sizeof *pairs);
-  free(w->pairs);
-  w->pairs = pairs;
-  w->pair_dim = dim;
-  return AC_OK;
-}
-
-static int link_check(const sim_link *l) {
-  if (!l || sim_dist_check(&l->latency) || !(l->loss >= 0 && l->loss <= 1) ||
-      !(l->dup >= 0 && l->dup <= 1))
-    return AC_EINVAL;
-  return AC_OK;
-}
-
-int sim_net_default(sim_world *w, const sim_link *link) {
-  if (link_check(link)) return AC_EINVAL;
-  w->net_default = *link;
-  w->links_dirty = true;
-  return AC_OK;
-}
-
-int sim_net_link(sim_world *w, uint32_t from, uint32_t to, const sim_link *link) {
-  if (link_check(link) || from >= w->machine_count || to >= w->machine_count || from == to)
-    return AC_EINVAL;
-  sim_pair *p = pair_at(w, from, to);
-  p->link = *link;
-  p->has_link = true;
-  w->links_dirty = true;
-  return AC_OK;
-}
-
-int sim_net_reset(sim_world *w, uint32_t from, uint32_t to) {
-  sim_pair *p = pair_at(w, from, to);
-  if (!p || from >= w->machine_count || to >= w->machine_count) return AC_EINVAL;
-  p->has_link = false;
-  w->links_dirty = true;
-  return AC_OK;
-}
-
-sim_link sim_net_get(const sim_world *w, uint32_t from, uint32_t to) {
-  const sim_pair *p = pair_at(w, from, to);
-  return p && p->has_link ? p->link : w->net_default;
-}
-
-int sim_net_partition(sim_world *w, const uint32_t *group, uint32_t node_count) {
-  if (!group || node_count > w->machine_count) return AC_EINVAL;
-  /* The fault record: {partition, [[Name...], ...]}, groups in order of their first node. */
-  ac_tbuf tb;
-  ac_tb_init(&tb);
-  ac_tb_tuple_begin(&tb);
-  ac_tb_atom(&tb, "partition");
-  ac_tb_list_begin(&tb);
-  for (uint32_t a = 0; a < node_count; a++) {
-    bool first = true;
-    for (uint32_t b = 0; b < a && first; b++) first = group[b] != group[a];
-    if (!first) continue;
-    ac_tb_list_begin(&tb);
-    for (uint32_t b = a; b < node_count; b++)
-      if (group[b] == group[a]) ac_tb_atom(&tb, w->machines[b].name);
-    ac_tb_end(&tb);
-  }
-  ac_tb_end(&tb);
-  ac_tb_end(&tb);
-  ac_term t;
-  if (ac_tb_finish(&tb, &t) == AC_OK) sim_fault(w, SIM_FAULT_PARTITION, t);
-  ac_tb_free(&tb);
-  for (uint32_t a = 0; a < node_count; a++)
-    for (uint32_t b = 0; b < node_count; b++) {
-      if (a == b || group[a] == group[b]) continue;
-      sim_link l = sim_net_get(w, a, b);
-      l.down = true;
-      int rc = sim_net_link(w, a, b, &l);
-      if (rc) return rc;
-    }
-  sim_net_links_check(w);
-  return AC_OK;
-}
-
-void sim_net_heal(sim_world *w) {
-  sim_faultf(w, SIM_FAULT_HEAL, "a", "heal");
-  w->links_dirty = true;
-  w->net_default.down = false;
-  for (size_t i = 0; i < (size_t)w->pair_dim * w->pair_dim; i++) w->pairs[i].link.down = false;
-  sim_net_links_check(w);
-}
-
-int sim_net_flaky(sim_world *w, uint32_t from, uint32_t to, bool flaky) {
-  sim_pair *p = pair_at(w, from, to);
-  if (!p || from >= w->machine_count || to >= w->machine_count || from == to) return AC_EINVAL;
-  if (p->flaky != flaky) w->links_dirty = true;
-  p->flaky = flaky;
-  return AC_OK;
-}
-
-/* Orders directed pairs of machines by their names (from, then to). */
-static const sim_world *pair_sort_world;
-static int pair_cmp(const void *x, const void *y) {
-  const uint32_t *p = x, *q = y;
-  int c = strcmp(pair_sort_world->machines[p[0]].name, pair_sort_world->machines[q[0]].name);
-  return c ? c : strcmp(pair_sort_world->machines[p[1]].name, pair_sort_world->machines[q[1]].name);
-}
-
-/* Appends the sorted list [{From, To}, ...] of the pairs whose link is down (flaky false) or
- * that have a flaky setting (flaky true); adds how many to *count_out. */
-static int links_list(sim_world *w, ac_tbuf *b, bool flaky, uint32_t *count_out) {
-  uint32_t n = w->machine_count, count = 0;
-  uint32_t *pairs = malloc((size_t)(n ? n : 1) * (n ? n : 1) * 2 * sizeof *pairs);
-  if (!pairs) return AC_ENOMEM;
-  for (uint32_t a = 0; a < n; a++)
-    for (uint32_t c = 0; c < n; c++) {
-      if (a == c) continue;
-      bool on = flaky ? pair_at(w, a, c)->flaky : sim_net_get(w, a, c).down;
-      if (!on) continue;
-      pairs[2 * count] = a;
-      pairs[2 * count + 1] = c;
-      count++;
-    }
-  pair_sort_world = w;
-  qsort(pairs, count, 2 * sizeof *pairs, pair_cmp);
-  ac_tb_list_begin(b);
-  for (uint32_t i = 0; i < count; i++)
-    ac_tb_fmt(b, "{a,a}", w->machines[pairs[2 * i]].name, w->machines[pairs[2 * i + 1]].name);
-  ac_tb_end(b);
-  free(pairs);
-  *count_out += count;
-  return AC_OK;
-}
-
-void sim_net_links_check(sim_world *w) {
-  if (!w->links_dirty) return;
-  w->links_dirty = false;
-  ac_tbuf b;
-  ac_tb_init(&b);
-  ac_tb_tuple_begin(&b);
-  ac_term t;
-  uint32_t count = 0;
-  if (links_list(w, &b, false, &count) == AC_OK && links_list(w, &b, true, &count) == AC_OK &&
-      ac_tb_end(&b) == AC_OK && ac_tb_finish(&b, &t) == AC_OK) {
-    size_t size = ac_term_size(t);
-    bool same = w->links_last ? size == w->links_last_size && memcmp(t.p, w->links_last, size) == 0
-                              : count == 0; /* no record for "all up" at the start */
-    uint8_t *copy = same ? NULL : malloc(size);
-    if (copy) {
-      memcpy(copy, t.p, size);
-      free(w->links_last);
-      w->links_last = copy;
-      w->links_last_size = size;
-      ac_event ev = {AC_EV_LINKS, 0, 0, 0, 0, 0, t.p, (uint32_t)size};
-      host_event(w, &ev);
-    }
-  }
-  ac_tb_free(&b);
-}
-
-int sim_net_tick(sim_world *w, uint64_t tick_ns) {
-  if (tick_ns < 4 || tick_ns > SIM_DIST_MAX_NS) return AC_EINVAL;
-  w->tick_ns = tick_ns;
-  return AC_OK;
-}
-uint64_t sim_net_tick_time(const sim_world *w) { return w->tick_ns; }
-
-bool sim_net_connected(const sim_world *w, uint32_t from, uint32_t to) {
-  const sim_pair *p = pair_at(w, from, to);
-  return p && p->conn_up;
-}
-
-uint64_t sim_net_lost(const sim_world *w) { return w->net_lost; }
-uint64_t sim_net_in_flight(const sim_world *w) { return w->net_in_flight; }
-
-/* net_drop: flags = why | op << 8. */
-static void net_drop(sim_world *w, uint32_t why, const ac_dist *d, uint32_t node) {
-  w->net_lost++;
-  ac_event ev = {AC_EV_NET_DROP, (uint16_t)(why | d->op << 8), node, d->from.bits, d->to.bits,
-                 d->msg_id, d->term.p, (uint32_t)ac_term_size(d->term)};
-  host_event(w, &ev);
-}
-
-static sim_packet *packet_new(uint32_t op, uint32_t src, const ac_dist *d, uint64_t epoch) {
-  size_t size = d ? ac_term_size(d->term) : 0;
-  size_t name_len = d && d->name ? strlen(d->name) + 1 : 0;
-  sim_packet *pk = malloc(sizeof *pk + size + name_len);
-  if (!pk) return NULL;
-  memset(pk, 0, sizeof *pk);
-  pk->op = op;
-  pk->src = src;
-  pk->epoch = epoch;
-  if (d) {
-    pk->flags = d->flags;
-    pk->dest = d->dest;
-    pk->from = d->from;
-    pk->to = d->to;
-    pk->ref = d->ref;
-    pk->msg_id = d->msg_id;
-    pk->size = (uint32_t)size;
-    pk->name_len = (uint32_t)name_len;
-    memcpy(pk->data, d->term.p, size);
-    if (name_len) memcpy(pk->data + size, d->name, name_len);
-  }
-  return pk;
-}
-
-static int packet_push(sim_world *w, uint64_t at, sim_packet *pk) {
-  sim_item item = {.at_ns = at, .kind = ITEM_DELIVER, .node = pk->dest};
-  item.u.packet = pk;
-  int rc = heap_push(w, &item);
-  if (rc) free(pk);
-  else w->net_in_flight++;
-  return rc;
-}
-
-static sim_rng *net_rng(sim_world *w) {
-  if (!w->net_rng) w->net_rng = sim_stream(w, "network");
-  return w->net_rng;
-}
-
-static int tick_arm(sim_world *w, uint32_t from, uint32_t to, uint64_t epoch) {
-  sim_item item = {.at_ns = after(w, w->tick_ns / 4), .kind = ITEM_TICK};
-  item.u.tick.from = from;
-  item.u.tick.to = to;
-  item.u.tick.epoch = epoch;
-  return heap_push(w, &item);
-}
-
-/* Machine `a` stops believing it is connected to `b`: nodedown on a's node. */
-static void conn_lost(sim_world *w, uint32_t a, uint32_t b) {
-  sim_pair *p = pair_at(w, a, b);
-  if (!p->conn_up) return;
-  p->conn_up = false;
-  if (w->machines[a].node) ac_node_nodedown(w->machines[a].node, p->peer);
-}
-
-/*
- * Machine a needs a connection to machine b (now at incarnation b_index): AC_OK when it has one,
- * or one could be set up now (b is up and the links both ways are), else AC_ENOCONN. Setting one
- * up is instant; a side that still holds an older connection loses it first (nodedown), as a
- * node does when the other end reconnects.
- */
-static int conn_ensure(sim_world *w, uint32_t a, uint32_t b) {
-  sim_pair *ab = pair_at(w, a, b), *ba = pair_at(w, b, a);
-  sim_machine *mb = &w->machines[b];
-  if (ab->conn_up && mb->node && ab->peer == mb->index && ba->conn_up && ba->epoch == ab->epoch)
-    return AC_OK;
-  if (ab->conn_up && (!mb->node || ab->peer != mb->index)) conn_lost(w, a, b);
-  if (!mb->node || !w->machines[a].node || sim_net_get(w, a, b).down || sim_net_get(w, b, a).down)
-    return AC_ENOCONN;
-  if (ab->conn_up) return AC_OK; /* b's side went down on its own and a has not noticed yet:
-                                    what a sends is lost until a's ticks tell it */
-  conn_lost(w, b, a);
-  uint64_t epoch = ++w->epoch_seq;
-  ab->conn_up = ba->conn_up = true;
-  ab->epoch = ba->epoch = epoch;
-  ab->peer = mb->index;
-  ba->peer = w->machines[a].index;
-  ab->last_heard = ba->last_heard = w->now_ns;
-  ab->has_last = ba->has_last = false;
-  if (tick_arm(w, a, b, epoch) || tick_arm(w, b, a, epoch)) return AC_ENOMEM;
-  ac_node_nodeup(w->machines[a].node, mb->index);
-  ac_node_nodeup(mb->node, w->machines[a].index);
-  return AC_OK;
-}
-
-static int host_connect(void *ctx, uint32_t from, uint32_t to) {
-  sim_world *w = ctx;
-  sim_machine *mf = machine_of_index(w, from), *mt = machine_of_index(w, to);
-  if (!mf || !mt) return AC_ENOCONN;
-  return conn_ensure(w, (uint32_t)(mf - w->machines), (uint32_t)(mt - w->machines));
-}
-
-/* When a packet of `bytes` sent now over link a->b arrives: bandwidth queueing, latency, and in
- * connection mode never before the pair's previous packet. */
-static uint64_t arrival(sim_world *w, sim_pair *p, const sim_link *link, uint64_t bytes) {
-  uint64_t delay = sim_dist_sample(&link->latency, net_rng(w));
-  uint64_t sent = w->now_ns; /* when its last byte has left */
-  if (link->bandwidth && bytes) {
-    uint64_t start = p->busy_until > w->now_ns ? p->busy_until : w->now_ns;
-    uint64_t tx = bytes >= UINT64_MAX / 1000000000u
-                      ? UINT64_MAX / 2
-                      : (bytes * 1000000000u + link->bandwidth - 1) / link->bandwidth;
-    sent = tx > UINT64_MAX / 2 - start ? UINT64_MAX / 2 : start + tx;
-    p->busy_until = sent;
-  }
-  uint64_t at = delay > UINT64_MAX - sent ? UINT64_MAX : sent + delay;
-  if (!link->datagram) {
-    /* Strictly after: deliveries due at one instant run in a seeded order, which would
-     * reorder the pair's messages; one nanosecond apart they keep theirs. */
-    if (p->has_last && at <= p->last_at) at = p->last_at + 1;
-    p->last_at = at;
-    p->has_last = true;
-  }
-  return at;
-}
-
-/* host->route: a message or signal leaves over the link to its node. */
-static int host_route(void *ctx, uint32_t from_node, const ac_dist *d) {
-  sim_world *w = ctx;
-  sim_machine *ms = machine_of_index(w, from_node), *md = machine_of_index(w, d->dest);
-  if (!net_rng(w)) return AC_ENOMEM;
-  if (!ms || !md || ms == md) { /* an unknown node: as far as a partitioned one */
-    net_drop(w, 3, d, from_node);
-    return AC_ENOCONN;
-  }
-  uint32_t a = (uint32_t)(ms - w->machines), b = (uint32_t)(md - w->machines);
-  sim_link link = sim_net_get(w, a, b);
-  sim_pair *p = pair_at(w, a, b);
-  ac_dist out = *d;
-  out.dest = md->index; /* a pid of an earlier incarnation: the node there says noproc */
-  if (link.datagram) {
-    if (!md->node || link.down || (link.loss > 0 && sim_rng_unit(w->net_rng) < link.loss)) {
-      net_drop(w, !md->node ? 3 : link.down ? 1 : 2, d, from_node);
-      return AC_OK;
-    }
-    sim_packet *pk = packet_new(d->op, a, &out, 0);
-    if (!pk) return AC_ENOMEM;
-    int rc = packet_push(w, arrival(w, p, &link, pk->size), pk);
-    if (rc == AC_OK && link.dup > 0 && sim_rng_unit(w->net_rng) < link.dup) {
-      ac_event ev = {AC_EV_NET_DUP, (uint16_t)(d->op << 8), from_node, d->from.bits, d->to.bits,
-                     d->msg_id, NULL, 0};
-      host_event(w, &ev);
-      pk = packet_new(d->op, a, &out, 0);
-      rc = pk ? packet_push(w, arrival(w, p, &link, pk->size), pk) : AC_ENOMEM;
-    }
-    return rc;
-  }
-  int rc = conn_ensure(w, a, b);
-  if (rc) {
-    net_drop(w, 3, d, from_node);
-    return rc;
-  }
-  if (link.down) { /* the connection is up but this direction is cut: lost on the way */
-    net_drop(w, 1, d, from_node);
-    return AC_OK;
-  }
-  sim_packet *pk = packet_new(d->op, a, &out, p->epoch);
-  if (!pk) return AC_ENOMEM;
-  return packet_push(w, arrival(w, p, &link, pk->size), pk);
-}
-
-/* A connection side's tick: lost if nothing was heard for the tick time, else a tick goes out. */
-static void tick_fire(sim_world *w, uint32_t a, uint32_t b, uint64_t epoch) {
-  sim_pair *p = pair_at(w, a, b);
-  if (!p->conn_up || p->epoch != epoch) return; /* a tick of an older connection */
-  if (w->now_ns - p->last_heard >= w->tick_ns) {
-    conn_lost(w, a, b);
-    /* It tells the other side, which hears it if the link still carries it. */
-    sim_link link = sim_net_get(w, a, b);
-    sim_packet *pk = link.down ? NULL : packet_new(PK_CLOSE, a, NULL, epoch);
-    if (pk) {
-      pk->dest = w->machines[b].index;
-      packet_push(w, arrival(w, p, &link, 0), pk);
-    }
-    return;
-  }
-  sim_link link = sim_net_get(w, a, b);
-  if (!link.down && !link.datagram) {
-    sim_packet *pk = packet_new(PK_TICK, a, NULL, epoch);
-    if (pk) {
-      pk->dest = w->machines[b].index;
-      packet_push(w, arrival(w, p, &link, 0), pk);
-    }
-  }
-  tick_arm(w, a, b, epoch);
-}
-
-/* A packet reaches its node. On a connection, only if the receiving side still holds that
- * connection: what was in flight when it was lost is lost with it. */
-static void packet_arrive(sim_world *w, sim_packet *pk) {
-  w->net_in_flight--;
-  sim_machine *md = machine_of_index(w, pk->dest);
-  uint32_t b = md ? (uint32_t)(md - w->machines) : 0;
-  ac_dist d = {pk->op, pk->dest, pk->from, pk->to, pk->ref, pk->flags,
-               pk->name_len ? (const char *)pk->data + pk->size : NULL, {pk->data}, pk->msg_id};
-  static const uint8_t nil[] = {AC_T_NIL};
-  if (pk->op >= PK_TICK) d.term.p = nil;
-  bool alive = md && md->node && md->index == pk->dest;
-  if (md && sim_net_get(w, pk->src, b).down) { /* cut while it travelled: lost on the way */
-    if (pk->op < PK_TICK) net_drop(w, 1, &d, pk->dest);
-    return;
-  }
-  if (pk->epoch) {
-    sim_pair *side = alive ? pair_at(w, b, pk->src) : NULL;
-    if (!side || !side->conn_up || side->epoch != pk->epoch) {
-      if (pk->op < PK_TICK) net_drop(w, 4, &d, pk->dest);
-      return;
-    }
-    side->last_heard = w->now_ns;
-    if (pk->op == PK_TICK) return;
-    if (pk->op == PK_CLOSE) {
-      conn_lost(w, b, pk->src);
-      return;
-    }
-  } else if (!alive) {
-    net_drop(w, 3, &d, pk->dest);
-    return;
-  }
-  ac_node_arrive(md->node, &d);
 }
 
 /* ---- Nodes -------------------------------------------------------------------------------- */
@@ -866,10 +305,10 @@ static int incarnation_new(sim_world *w, uint32_t machine) {
                   .unready = host_unready,
                   .timer_start = host_timer_start,
                   .timer_cancel = host_timer_cancel,
-                  .route = host_route,
+                  .route = sim__net_route,
                   .node_name = host_node_name,
-                  .connect = host_connect,
-                  .event = host_event};
+                  .connect = sim__net_connect,
+                  .event = sim__event};
   ac_node *node;
   int rc = ac_node_create(&node, w->node_count, m->name, m->has_cfg ? &m->cfg : NULL, &host);
   if (rc) return rc;
@@ -884,7 +323,7 @@ static int incarnation_new(sim_world *w, uint32_t machine) {
   ac_tb_atom(&b, m->name);
   if (ac_tb_finish(&b, &t) == AC_OK) {
     ac_event ev = {AC_EV_NODE, 0, index, index, machine, 0, t.p, (uint32_t)ac_term_size(t)};
-    host_event(w, &ev);
+    sim__event(w, &ev);
   }
   ac_tb_free(&b);
   return AC_OK;
@@ -897,7 +336,7 @@ int sim_node_add(sim_world *w, const char *name, const ac_node_config *cfg, ac_n
   if (w->machine_count == w->machine_cap &&
       grow((void **)&w->machines, &w->machine_cap, sizeof *w->machines))
     return AC_ENOMEM;
-  if (pairs_reserve(w, w->machine_count + 1)) return AC_ENOMEM;
+  if (sim__net_reserve(w, w->machine_count + 1)) return AC_ENOMEM;
   sim_machine *m = &w->machines[w->machine_count];
   memset(m, 0, sizeof *m);
   strcpy(m->name, name);
@@ -962,7 +401,7 @@ void sim_fault(sim_world *w, uint16_t kind, ac_term what) { sim_fault_on(w, kind
 
 void sim_fault_on(sim_world *w, uint16_t kind, ac_pid target, ac_term what) {
   ac_event ev = {AC_EV_FAULT, kind, 0, target.bits, 0, 0, what.p, (uint32_t)ac_term_size(what)};
-  host_event(w, &ev);
+  sim__event(w, &ev);
 }
 
 int sim_proc_kill(sim_world *w, ac_pid pid, ac_term reason) {
@@ -998,10 +437,7 @@ int sim_node_crash(sim_world *w, uint32_t machine) {
   m->node = NULL;
   w->nodes[m->index] = NULL;
   purge_node(w, m->index, node);
-  for (uint32_t other = 0; other < w->machine_count; other++) {
-    sim_pair *p = pair_at(w, machine, other);
-    if (p) p->conn_up = false; /* its own side goes with it, silently; the others find out */
-  }
+  sim__net_node_crashed(w, machine);
   ac_node_destroy(node);
   return AC_OK;
 }
@@ -1076,7 +512,7 @@ void sim_world_destroy(sim_world *w) {
   sim_trace_keep_recent(&w->trace, 0);
   for (uint32_t i = 0; i < w->heap_len; i++) item_drop(w, &w->items[w->heap[i].slot]);
   for (uint32_t i = 0; i < w->due_len; i++) item_drop(w, &w->due[i]);
-  free(w->pairs);
+  sim__net_free(w);
   for (uint32_t i = 0; i < w->node_count; i++) ac_node_destroy(w->nodes[i]);
   for (uint32_t i = 0; i < w->stream_count; i++) {
     free(w->streams[i]->name);
@@ -1087,7 +523,6 @@ void sim_world_destroy(sim_world *w) {
   free(w->node_machine);
   free(w->machines);
   free(w->faults);
-  free(w->links_last);
   free(w->runq);
   free(w->heap);
   free(w->items);
@@ -1102,7 +537,7 @@ int sim_at(sim_world *w, uint64_t at_ns, sim_callback fn, void *arg) {
   sim_item item = {.at_ns = at_ns, .kind = ITEM_CALLBACK};
   item.u.cb.fn = fn;
   item.u.cb.arg = arg;
-  return heap_push(w, &item);
+  return sim__heap_push(w, &item);
 }
 
 void sim_set_step_hook(sim_world *w, sim_callback fn, void *arg) {
@@ -1121,12 +556,12 @@ static void fire(sim_world *w, const sim_item *item) {
   if (item->kind == ITEM_TIMER) {
     ac_node_timer(w->nodes[item->node], &item->u.timer);
   } else if (item->kind == ITEM_DELIVER) {
-    packet_arrive(w, item->u.packet);
+    sim__net_arrive(w, item->u.packet);
     free(item->u.packet);
   } else if (item->kind == ITEM_WAKE) {
     wake_fire(w, item->u.wake.pid, item->u.wake.seq);
   } else if (item->kind == ITEM_TICK) {
-    tick_fire(w, item->u.tick.from, item->u.tick.to, item->u.tick.epoch);
+    sim__net_tick(w, item->u.tick.from, item->u.tick.to, item->u.tick.epoch);
   } else if (item->kind == ITEM_CALLBACK) {
     item->u.cb.fn(w, item->u.cb.arg);
   }
@@ -1151,15 +586,6 @@ static void collect_due(sim_world *w) {
   }
 }
 
-/* Whether a connection will go on as it is for ever: both sides up on it, both nodes up and
- * the links both ways up. Its ticks then change nothing. */
-static bool conn_steady(const sim_world *w, uint32_t a, uint32_t b, uint64_t epoch) {
-  const sim_pair *ab = pair_at(w, a, b), *ba = pair_at(w, b, a);
-  return ab->conn_up && ba->conn_up && ab->epoch == epoch && ba->epoch == epoch &&
-         w->machines[a].node && w->machines[b].node && !sim_net_get(w, a, b).down &&
-         !sim_net_get(w, b, a).down;
-}
-
 /* Whether the heap holds nothing but ticks of steady connections and dead items: then nothing
  * will ever happen again, and a run is over (the connection ticks alone do not keep it going).
  * Checked only when a tick is next, which is rare. */
@@ -1168,7 +594,7 @@ static bool only_background(const sim_world *w) {
     const sim_item *it = &w->items[w->heap[i].slot];
     if (it->kind == ITEM_NONE) continue;
     if (it->kind == ITEM_TICK) {
-      if (conn_steady(w, it->u.tick.from, it->u.tick.to, it->u.tick.epoch)) continue;
+      if (sim__net_steady(w, it->u.tick.from, it->u.tick.to, it->u.tick.epoch)) continue;
       return false;
     }
     if (it->kind == ITEM_TIMER && !it->cancellable && !ac_node_timer_live(w->nodes[it->node], &it->u.timer))
@@ -1229,7 +655,7 @@ void sim_end(sim_world *w, uint16_t why, uint32_t verdict, const char *detail) {
   const char *text = detail ? detail : "";
   if (ac_tb_binary(&b, text, strlen(text)) == AC_OK && ac_tb_finish(&b, &t) == AC_OK) {
     ac_event ev = {AC_EV_RUN_END, why, 0, verdict, 0, 0, t.p, (uint32_t)ac_term_size(t)};
-    host_event(w, &ev);
+    sim__event(w, &ev);
   }
   ac_tb_free(&b);
 }
@@ -1241,7 +667,7 @@ void sim_property_failed(sim_world *w, const char *name, const char *message) {
   if (ac_tb_fmt(&b, "{b,b}", name, strlen(name), message, strlen(message)) == AC_OK &&
       ac_tb_finish(&b, &t) == AC_OK) {
     ac_event ev = {AC_EV_PROPERTY, 1, 0, 0, 0, 0, t.p, (uint32_t)ac_term_size(t)};
-    host_event(w, &ev);
+    sim__event(w, &ev);
   }
   ac_tb_free(&b);
 }
@@ -1296,5 +722,5 @@ uint32_t sim_recent_events(const sim_world *w, sim_record *out, uint32_t cap) {
 
 void sim_note(sim_world *w, ac_term t) {
   ac_event ev = {AC_EV_NOTE, 0, 0, 0, 0, 0, t.p, (uint32_t)ac_term_size(t)};
-  host_event(w, &ev);
+  sim__event(w, &ev);
 }
