@@ -4,12 +4,67 @@
  * Invariant: a block of class k is exactly (32 << k) bytes and sits either in free_list[k] or
  * with a caller; pages are never returned before ac_alloc_destroy. Cost: get and put are a few
  * instructions on the freelist path; carving a new page is one malloc per 64 KiB.
+ *
+ * The fault-injection hook (ac_alloc_fail_at) is the only process-wide state of core/: a test
+ * arms it, no run does. Unarmed, every allocation pays one test of `fault.armed`.
  */
 #include "alloc.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "status.h"
+
+/* ---- Fault injection --------------------------------------------------------------------- */
+
+static struct {
+  bool armed;
+  bool persistent;
+  uint64_t countdown; /* allocations until the one that fails (1: the next one) */
+  uint64_t failed;
+} fault;
+
+void ac_alloc_fail_at(uint64_t nth, int persistent) {
+  fault.armed = nth != 0;
+  fault.persistent = persistent != 0;
+  fault.countdown = nth;
+  fault.failed = 0;
+}
+
+uint64_t ac_alloc_failed_count(void) { return fault.failed; }
+
+/* Whether this allocation is the one to fail. */
+static bool fail_now(void) {
+  if (fault.countdown > 1) {
+    fault.countdown--;
+    return false;
+  }
+  fault.failed++;
+  if (!fault.persistent) fault.armed = false;
+  return true;
+}
+
+#define FAIL_NOW() (fault.armed && fail_now())
+
+void *ac_malloc(size_t size) { return FAIL_NOW() ? NULL : malloc(size); }
+void *ac_calloc(size_t count, size_t size) { return FAIL_NOW() ? NULL : calloc(count, size); }
+void *ac_realloc(void *block, size_t size) { return FAIL_NOW() ? NULL : realloc(block, size); }
+
+int ac_grow(void **array, uint32_t *cap, uint32_t need, size_t elem_size) {
+  if (need <= *cap) return AC_OK;
+  uint64_t new_cap = *cap ? *cap : 8;
+  while (new_cap < need) new_cap *= 2;
+  if (new_cap > UINT32_MAX || new_cap > SIZE_MAX / elem_size) return AC_ENOMEM;
+  void *p = ac_realloc(*array, (size_t)new_cap * elem_size);
+  if (!p) return AC_ENOMEM;
+  *array = p;
+  *cap = (uint32_t)new_cap;
+  return AC_OK;
+}
+
+/* ---- Size classes ------------------------------------------------------------------------ */
 
 struct ac__page {
   ac__page *next;
@@ -56,7 +111,7 @@ static int over_limit(const ac_alloc *a, uint64_t bytes) {
 
 static void *alloc_large(ac_alloc *a, size_t size) {
   if (over_limit(a, size)) return NULL;
-  void *block = malloc(size);
+  void *block = malloc(size); /* the fault hook was asked in ac_alloc_get */
   if (!block) return NULL;
   a->stats.bytes_reserved += size;
   a->stats.large_count++;
@@ -65,7 +120,7 @@ static void *alloc_large(ac_alloc *a, size_t size) {
 }
 
 static int carve_page(ac_alloc *a, unsigned k) {
-  ac__page *page = malloc(AC_ALLOC_PAGE_SIZE);
+  ac__page *page = malloc(AC_ALLOC_PAGE_SIZE); /* the fault hook was asked in ac_alloc_get */
   if (!page) return -1;
   page->next = a->pages;
   page->size = AC_ALLOC_PAGE_SIZE;
@@ -79,6 +134,7 @@ static int carve_page(ac_alloc *a, unsigned k) {
 
 void *ac_alloc_get(ac_alloc *a, size_t size) {
   assert(size > 0);
+  if (FAIL_NOW()) return NULL;
   if (size > AC_ALLOC_CLASS_MAX) return alloc_large(a, size);
   unsigned k = alloc_class(size);
   size_t class_size = (size_t)32 << k;

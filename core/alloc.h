@@ -47,4 +47,30 @@ void ac_alloc_put(ac_alloc *a, void *block, size_t size);
 /* Accounts for memory the caller obtained elsewhere (e.g. process table chunks). */
 void ac_alloc_account(ac_alloc *a, int64_t in_use_delta, int64_t reserved_delta);
 
+/*
+ * The C heap of core/ and sim/: every malloc, calloc and realloc there goes through these
+ * (memory is given back with free()), and so does every ac_alloc_get, so that a test can make
+ * the Nth of them fail (ac_alloc_fail_at). They behave as the C library's functions otherwise;
+ * the cost is one predictable branch on a flag that only a test sets.
+ */
+void *ac_malloc(size_t size);
+void *ac_calloc(size_t count, size_t size);
+void *ac_realloc(void *block, size_t size);
+
+/*
+ * Makes room for `need` elements of `elem_size` bytes in the array *array (from ac_malloc, or
+ * NULL) of capacity *cap: when need > *cap, the capacity doubles (from 8) until it holds
+ * `need`. AC_ENOMEM (also when the byte size would overflow), and then nothing is changed.
+ */
+int ac_grow(void **array, uint32_t *cap, uint32_t need, size_t elem_size);
+
+/*
+ * Test hook, SQLite's fault injection: from now on, the `nth` allocation (1 = the next one)
+ * through the calls above fails, and with `persistent` every one after it too; 0 turns it off.
+ * The setting is process-wide (a test's, never a run's state) and not thread-safe.
+ */
+void ac_alloc_fail_at(uint64_t nth, int persistent);
+/* How many allocations failed on purpose since the last ac_alloc_fail_at. */
+uint64_t ac_alloc_failed_count(void);
+
 #endif

@@ -40,17 +40,6 @@ const char *ac__node_name(ac_node *node, uint32_t index) {
   return name ? name : "nonode@nohost";
 }
 
-/* Grows an array of `size`-byte items to hold one more. */
-static int room_for_one(void **array, uint32_t count, uint32_t *cap, size_t size) {
-  if (count < *cap) return AC_OK;
-  uint32_t new_cap = *cap ? *cap * 2 : 8;
-  void *p = realloc(*array, (size_t)new_cap * size);
-  if (!p) return AC_ENOMEM;
-  *array = p;
-  *cap = new_cap;
-  return AC_OK;
-}
-
 /* ---- Process calls ----------------------------------------------------------------------- */
 
 int ac_send_remote_name(ac_proc *self, uint32_t node_index, const char *name, ac_term msg) {
@@ -80,7 +69,7 @@ int ac_spawn_request(ac_proc *self, uint32_t node_index, ac_term arg, unsigned o
       (opts & ~(unsigned)(AC_SPAWN_LINK | AC_SPAWN_MONITOR)))
     return AC_EINVAL;
   if (ac_term_size(arg) > node->cfg.message_size_max) return AC_ETOOBIG;
-  if (room_for_one((void **)&node->spawnreqs, node->spawnreq_count, &node->spawnreq_cap,
+  if (ac_grow((void **)&node->spawnreqs, &node->spawnreq_cap, node->spawnreq_count + 1,
                    sizeof *node->spawnreqs))
     return AC_ENOMEM;
   ac_ref ref = ac__ref_new(node);
@@ -125,7 +114,7 @@ int ac_monitor_node(ac_proc *self, uint32_t node_index, bool on) {
     nodedown_message(node, self, node_index);
     return AC_OK;
   }
-  if (room_for_one((void **)&node->nodemons, node->nodemon_count, &node->nodemon_cap,
+  if (ac_grow((void **)&node->nodemons, &node->nodemon_cap, node->nodemon_count + 1,
                    sizeof *node->nodemons))
     return AC_ENOMEM;
   node->nodemons[node->nodemon_count++] = (ac__nodemon){self->head.pid, node_index};
@@ -142,7 +131,7 @@ int ac_monitor_nodes(ac_proc *self, bool on) {
   for (uint32_t i = 0; i < node->nodemon_count; i++) /* one subscription per process */
     if (ac_pid_eq(node->nodemons[i].pid, self->head.pid) && node->nodemons[i].index == AC__NODE_ANY)
       return AC_OK;
-  if (room_for_one((void **)&node->nodemons, node->nodemon_count, &node->nodemon_cap,
+  if (ac_grow((void **)&node->nodemons, &node->nodemon_cap, node->nodemon_count + 1,
                    sizeof *node->nodemons))
     return AC_ENOMEM;
   node->nodemons[node->nodemon_count++] = (ac__nodemon){self->head.pid, AC__NODE_ANY};

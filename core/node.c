@@ -34,7 +34,7 @@ int ac_node_create(ac_node **out, uint32_t index, const char *name, const ac_nod
   if (!out || index > AC_NODE_MAX || !name_ok(name) || !host || !host->now_ns ||
       !host->ready || !host->unready || !host->timer_start || !host->event)
     return AC_EINVAL;
-  ac_node *node = calloc(1, sizeof *node);
+  ac_node *node = ac_calloc(1, sizeof *node);
   if (!node) return AC_ENOMEM;
   node->index = index;
   memcpy(node->name, name, strlen(name) + 1);
@@ -133,7 +133,7 @@ void ac__emit_atoms_tuple(ac_node *node, uint16_t kind, uint16_t flags, uint64_t
   size_t size = 9 + 2 + (xl < AC_ATOM_LEN_MAX ? xl : AC_ATOM_LEN_MAX) + 2 +
                 (yl < AC_ATOM_LEN_MAX ? yl : AC_ATOM_LEN_MAX) + term_size;
   uint8_t stack[768];
-  uint8_t *buf = size <= sizeof stack ? stack : malloc(size); /* large messages only */
+  uint8_t *buf = size <= sizeof stack ? stack : ac_malloc(size); /* large messages only */
   if (!buf) return;
   buf[0] = AC_T_TUPLE;
   ac_le32_put(buf + 1, term ? 3 : 2);
@@ -170,7 +170,7 @@ static uint32_t mix32(uint64_t k) {
 static int u64set_grow(ac__u64set *s) {
   uint32_t cap = s->cap ? s->cap * 2 : 16;
   if (s->count * 4 < s->cap) cap = s->cap; /* mostly tombstones: rehash in place size */
-  uint64_t *keys = calloc(cap, sizeof *keys);
+  uint64_t *keys = ac_calloc(cap, sizeof *keys);
   if (!keys) return AC_ENOMEM;
   for (uint32_t i = 0; i < s->cap; i++) {
     if (s->keys[i] < 2) continue;

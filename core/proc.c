@@ -48,19 +48,18 @@ static ac_proc *slot_take(ac_node *node, int *rc) {
   slot = node->slot_count;
   uint32_t chunk = slot >> AC__CHUNK_BITS;
   if (chunk >= node->chunk_count) {
-    if (node->chunk_count == node->chunk_cap) {
-      uint32_t cap = node->chunk_cap ? node->chunk_cap * 2 : 8;
-      ac_proc **chunks = realloc(node->chunks, cap * sizeof *chunks);
-      if (!chunks) return NULL;
-      node->chunks = chunks;
-      node->chunk_cap = cap;
-    }
-    ac_proc *c = calloc(AC__CHUNK_SIZE, sizeof(ac_proc));
+    if (ac_grow((void **)&node->chunks, &node->chunk_cap, node->chunk_count + 1, sizeof *node->chunks))
+      return NULL;
+    ac_proc *c = ac_calloc(AC__CHUNK_SIZE, sizeof(ac_proc));
     if (!c) return NULL;
     node->chunks[node->chunk_count++] = c;
     ac_alloc_account(&node->alloc, 0, (int64_t)(AC__CHUNK_SIZE * sizeof(ac_proc)));
     if (chunk == 0) c[0].head.pid = ac_node_pid(node); /* slot 0: the node itself */
   }
+  /* The exit queue gets room for every slot here, where a failure can still be returned, so
+   * that dooming a process never needs memory (ac__doomed_push). */
+  if (ac_grow((void **)&node->doomed, &node->doomed_cap, node->slot_count + 1, sizeof *node->doomed))
+    return NULL;
   node->slot_count++;
   ac_proc *p = &node->chunks[chunk][slot & (AC__CHUNK_SIZE - 1)];
   p->head.pid = ac_pid_make(node->index, slot, 0);
@@ -321,10 +320,8 @@ static void doom_for_status(ac_node *node, ac_proc *p, int rc) {
     default: break;
   }
   ac_tbuf b;
-  ac_tb_init(&b);
   ac_term reason;
-  ac_tb_fmt(&b, "{a,a}", "c_error", ac_errname(rc));
-  if (ac_tb_finish(&b, &reason) == AC_OK) ac__doom(node, p, reason);
+  if (ac_term_build(&b, &reason, "{a,a}", "c_error", ac_errname(rc)) == AC_OK) ac__doom(node, p, reason);
   ac_tb_free(&b);
 }
 

@@ -41,7 +41,7 @@ static uint32_t index_find(const ac_node *node, const char *name, size_t len, ui
 static int index_grow(ac_node *node) {
   uint32_t cap = node->name_index_cap ? node->name_index_cap * 2 : 64;
   if (node->name_count * 4 < node->name_index_cap) cap = node->name_index_cap;
-  uint32_t *index = calloc(cap, sizeof *index);
+  uint32_t *index = ac_calloc(cap, sizeof *index);
   if (!index) return AC_ENOMEM;
   for (uint32_t i = 0; i < node->name_index_cap; i++) {
     uint32_t e = node->name_index[i];
@@ -59,9 +59,10 @@ static int index_grow(ac_node *node) {
 
 static uint32_t entry_take(ac_node *node) {
   if (!node->name_free) {
-    uint32_t cap = node->name_cap ? node->name_cap * 2 : 32;
-    ac__name *names = realloc(node->names, cap * sizeof *names);
-    if (!names) return 0;
+    uint32_t cap = node->name_cap;
+    if (ac_grow((void **)&node->names, &cap, node->name_cap ? node->name_cap + 1 : 32, sizeof *node->names))
+      return 0;
+    ac__name *names = node->names;
     for (uint32_t i = cap; i > node->name_cap; i--) {
       memset(&names[i - 1], 0, sizeof names[i - 1]);
       names[i - 1].len = node->name_free;
@@ -190,7 +191,7 @@ static int name_cmp(const void *a, const void *b) {
 
 uint32_t ac_node_registered(const ac_node *node, const char **names, ac_pid *pids, uint32_t cap) {
   if (node->name_count == 0) return 0;
-  const ac__name **sorted = malloc(node->name_count * sizeof *sorted);
+  const ac__name **sorted = ac_malloc(node->name_count * sizeof *sorted);
   if (!sorted) return 0;
   uint32_t n = 0;
   for (uint32_t e = 0; e < node->name_cap; e++)

@@ -62,7 +62,7 @@ int ac_server_start(ac_node *node, ac_proc *self, const ac_server_callbacks *cb,
                     const char *name, ac_pid *pid_out) {
   if (!node || !cb || !pid_out || (self && ac_proc_node(self) != node)) return AC_EINVAL;
   if (name && !ac_pid_is_none(ac_whereis(node, name))) return AC_ENAMETAKEN;
-  void *user = calloc(1, cb->state_size ? cb->state_size : 1);
+  void *user = ac_calloc(1, cb->state_size ? cb->state_size : 1);
   if (!user) return AC_ENOMEM;
   ac_pid pid;
   int rc = self ? ac_spawn(self, &ac_server, arg, AC_SPAWN_LINK | AC_SPAWN_ACK, &pid, NULL)

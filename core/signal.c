@@ -20,9 +20,10 @@
 
 int ac__rel_add(ac_node *node, ac_proc *p, uint32_t kind, ac_pid other, uint64_t ref) {
   if (!node->rel_free) {
-    uint32_t cap = node->rel_cap ? node->rel_cap * 2 : 256;
-    ac__rel *rels = realloc(node->rels, cap * sizeof *rels);
-    if (!rels) return AC_ENOMEM;
+    uint32_t cap = node->rel_cap;
+    if (ac_grow((void **)&node->rels, &cap, node->rel_cap ? node->rel_cap + 1 : 256, sizeof *node->rels))
+      return AC_ENOMEM;
+    ac__rel *rels = node->rels;
     ac_alloc_account(&node->alloc, 0, (int64_t)((cap - node->rel_cap) * sizeof *rels));
     for (uint32_t i = cap; i > node->rel_cap; i--) {
       rels[i - 1].kind = 0;
@@ -89,14 +90,8 @@ void ac__doomed_push(ac_node *node, ac_proc *p) {
       node->doomed_tail -= node->doomed_head;
       node->doomed_head = 0;
     }
-    if (node->doomed_tail == node->doomed_cap) {
-      uint32_t cap = node->doomed_cap ? node->doomed_cap * 2 : 64;
-      ac_pid *q = realloc(node->doomed, cap * sizeof *q);
-      assert(q && "out of memory growing the exit queue");
-      if (!q) abort();
-      node->doomed = q;
-      node->doomed_cap = cap;
-    }
+    /* Each doomed process is queued once, and slot_take keeps room for every slot. */
+    assert(node->doomed_tail < node->doomed_cap && "the exit queue has room for every slot");
   }
   node->doomed[node->doomed_tail++] = p->head.pid;
 }
@@ -188,13 +183,12 @@ void ac__drain(ac_node *node) {
 
 void ac__deliver_tuple(ac_node *node, ac_proc *to, ac_pid from, const char *fmt, ...) {
   ac_tbuf b;
-  ac_tb_init(&b);
+  ac_term t;
   va_list ap;
   va_start(ap, fmt);
-  ac_tb_vfmt(&b, fmt, ap);
+  int rc = ac_term_vbuild(&b, &t, fmt, ap);
   va_end(ap);
-  ac_term t;
-  if (ac_tb_finish(&b, &t) == AC_OK) {
+  if (rc == AC_OK) {
     ac__deliver(node, to, from, t, ac__msg_id(node), false);
   } else {
     ac__doom_atom(node, to, "out_of_memory");
@@ -393,13 +387,9 @@ bool ac__has_monitor(const ac_node *node, const ac_proc *p, uint64_t ref) {
 
 static int namemon_add(ac_node *node, ac_pid watcher, uint64_t ref, const char *name, size_t len,
                        uint32_t index) {
-  if (node->namemon_count == node->namemon_cap) {
-    uint32_t cap = node->namemon_cap ? node->namemon_cap * 2 : 8;
-    ac__namemon *a = realloc(node->namemons, cap * sizeof *a);
-    if (!a) return AC_ENOMEM;
-    node->namemons = a;
-    node->namemon_cap = cap;
-  }
+  if (ac_grow((void **)&node->namemons, &node->namemon_cap, node->namemon_count + 1,
+              sizeof *node->namemons))
+    return AC_ENOMEM;
   ac__namemon *m = &node->namemons[node->namemon_count++];
   m->ref = ref;
   m->watcher = watcher;

@@ -106,14 +106,14 @@ ac_child_spec ac_child_spec_worker(const char *id, const ac_behaviour *beh, ac_t
 
 static char *str_dup(const char *s) {
   size_t n = strlen(s) + 1;
-  char *p = malloc(n);
+  char *p = ac_malloc(n);
   if (p) memcpy(p, s, n);
   return p;
 }
 
 static uint8_t *term_dup(ac_term t) {
   size_t n = ac_term_size(t);
-  uint8_t *p = malloc(n);
+  uint8_t *p = ac_malloc(n);
   if (p) memcpy(p, t.p, n);
   return p;
 }
@@ -173,13 +173,7 @@ static int find_pid(const sup_state *st, ac_pid pid) {
 
 static int add_child(sup_state *st, sup_child *c) {
   c->serial = ++st->serials;
-  if (st->count == st->cap) {
-    uint32_t cap = st->cap ? st->cap * 2 : 4;
-    sup_child *n = realloc(st->children, cap * sizeof *n);
-    if (!n) return AC_ENOMEM;
-    st->children = n;
-    st->cap = cap;
-  }
+  if (ac_grow((void **)&st->children, &st->cap, st->count + 1, sizeof *st->children)) return AC_ENOMEM;
   st->children[st->count++] = *c;
   return AC_OK;
 }
@@ -193,13 +187,12 @@ static void remove_child(sup_state *st, uint32_t i) {
 /* Emits a supervisor report: fmt describes the payload tuple (see sup.h). */
 static void report(ac_proc *self, ac_pid child, const char *fmt, ...) {
   ac_tbuf b;
-  ac_tb_init(&b);
+  ac_term t;
   va_list ap;
   va_start(ap, fmt);
-  int rc = ac_tb_vfmt(&b, fmt, ap);
+  int rc = ac_term_vbuild(&b, &t, fmt, ap);
   va_end(ap);
-  ac_term t;
-  if (rc == AC_OK && ac_tb_finish(&b, &t) == AC_OK)
+  if (rc == AC_OK)
     ac__emit_term(self->node, AC_EV_SUPERVISOR, 0, self->head.pid.bits, child.bits, 0, t);
   ac_tb_free(&b);
 }
@@ -218,7 +211,7 @@ static bool add_restart(sup_state *st, uint64_t now) {
   if (st->r_count == st->r_cap) { /* the ring grows as needed, up to intensity + 1 slots */
     uint32_t max = st->flags.intensity + 1, cap = st->r_cap * 2 < max ? st->r_cap * 2 : max;
     if (cap == st->r_cap) return true; /* full at intensity + 1: one too many already */
-    uint64_t *n = malloc(cap * sizeof *n);
+    uint64_t *n = ac_malloc(cap * sizeof *n);
     if (!n) return true; /* no memory to count it: give up, as a failed restart would */
     for (uint32_t i = 0; i < st->r_count; i++) n[i] = st->restarts[(st->r_head + i) % st->r_cap];
     free(st->restarts);
@@ -234,13 +227,7 @@ static bool add_restart(sup_state *st, uint64_t now) {
 /* ---- Jobs -------------------------------------------------------------------------------- */
 
 static int push_step(sup_state *st, int kind, uint32_t child) {
-  if (st->steps_n == st->steps_cap) {
-    uint32_t cap = st->steps_cap ? st->steps_cap * 2 : 8;
-    sup_step *n = realloc(st->steps, cap * sizeof *n);
-    if (!n) return AC_ENOMEM;
-    st->steps = n;
-    st->steps_cap = cap;
-  }
+  if (ac_grow((void **)&st->steps, &st->steps_cap, st->steps_n + 1, sizeof *st->steps)) return AC_ENOMEM;
   st->steps[st->steps_n].kind = kind;
   st->steps[st->steps_n].child = child;
   st->steps_n++;
@@ -912,7 +899,7 @@ static int configure(sup_state *st, const ac_sup_config *cfg, ac_pid parent) {
   st->flags = *f;
   st->parent = parent;
   st->r_cap = f->intensity + 1 < 8 ? f->intensity + 1 : 8; /* grows up to intensity + 1 */
-  st->restarts = calloc(st->r_cap, sizeof *st->restarts);
+  st->restarts = ac_calloc(st->r_cap, sizeof *st->restarts);
   if (!st->restarts) return AC_ENOMEM;
   for (size_t i = 0; i < cfg->child_count; i++) {
     if (cfg->children[i].id && find_id(st, cfg->children[i].id) >= 0) return AC_EINVAL;
@@ -936,7 +923,7 @@ int ac_supervisor_start(ac_node *node, ac_proc *self, const ac_sup_config *cfg, 
   if (!node || !cfg || !pid_out || (self && ac_proc_node(self) != node)) return AC_EINVAL;
   /* Checked and copied before the spawn: a bad configuration is an error for the caller, not
    * a process that dies (and takes a linked caller with it). */
-  sup_state *tmp = calloc(1, sizeof *tmp);
+  sup_state *tmp = ac_calloc(1, sizeof *tmp);
   if (!tmp) return AC_ENOMEM;
   int rc = configure(tmp, cfg, self ? ac_self(self) : AC_PID_NONE);
   ac_pid pid = AC_PID_NONE;
@@ -982,7 +969,7 @@ int ac_sup_start_child(ac_proc *self, ac_pid sup, const ac_child_spec *spec, ac_
                               extra.p ? extra : term_of(nil_term));
   sup_state *st = ac_node_state(ac_proc_node(self), sup, &ac_supervisor);
   if (!st) return AC_ENOPROC;
-  sup_pending *p = calloc(1, sizeof *p);
+  sup_pending *p = ac_calloc(1, sizeof *p);
   if (!p) return AC_ENOMEM;
   int rc = child_from_spec(&p->child, spec, true);
   if (rc) {

@@ -33,6 +33,7 @@
  */
 #include "term.h"
 
+#include "alloc.h"
 #include "bytes.h"
 
 #include <inttypes.h>
@@ -591,7 +592,7 @@ static uint8_t *tb_reserve(ac_tbuf *b, size_t n) {
     while (cap < need) cap *= 2; /* cannot overflow: need <= AC_TERM_SIZE_MAX */
     if (cap > limit) cap = limit;
     bool was_inline = b->data == b->inline_data;
-    uint8_t *data = was_inline ? malloc(cap) : realloc(b->data, cap);
+    uint8_t *data = was_inline ? ac_malloc(cap) : ac_realloc(b->data, cap);
     if (data == NULL) {
       tb_fail(b, AC_ENOMEM);
       return NULL;
@@ -715,8 +716,8 @@ int ac_tb_term(ac_tbuf *b, ac_term t) {
 static int tb_grow_open(ac_tbuf *b) {
   uint32_t cap = b->open_cap * 2 < AC_TERM_DEPTH_MAX ? b->open_cap * 2 : AC_TERM_DEPTH_MAX;
   bool was_inline = b->open == b->open_inline;
-  ac__tb_open *open = was_inline ? malloc(cap * sizeof *open)
-                                 : realloc(b->open, cap * sizeof *open);
+  ac__tb_open *open = was_inline ? ac_malloc(cap * sizeof *open)
+                                 : ac_realloc(b->open, cap * sizeof *open);
   if (open == NULL) return tb_fail(b, AC_ENOMEM);
   if (was_inline) memcpy(open, b->open_inline, sizeof b->open_inline);
   b->open = open;
@@ -806,8 +807,8 @@ static int map_pair_cmp(const void *x, const void *y) {
 /* Sorts the `pairs` pairs of the map body at `body` by key, which qsort makes deterministic
  * because the order is total (ties broken by position). AC_EDUPKEY if two keys are equal. */
 static int tb_sort_map(ac_tbuf *b, uint8_t *body, size_t body_size, uint32_t pairs) {
-  map_pair *v = malloc(pairs * sizeof *v);
-  uint8_t *tmp = malloc(body_size);
+  map_pair *v = ac_malloc(pairs * sizeof *v);
+  uint8_t *tmp = ac_malloc(body_size);
   int rc = 0;
   if (v == NULL || tmp == NULL) {
     rc = tb_fail(b, AC_ENOMEM);
@@ -982,6 +983,23 @@ int ac_tb_fmt(ac_tbuf *b, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   int rc = ac_tb_vfmt(b, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+int ac_term_vbuild(ac_tbuf *b, ac_term *out, const char *fmt, va_list ap) {
+  ac_tb_init(b);
+  out->p = NULL;
+  int rc = ac_tb_vfmt(b, fmt, ap);
+  if (rc == AC_OK) rc = ac_tb_finish(b, out);
+  if (rc != AC_OK) out->p = NULL;
+  return rc;
+}
+
+int ac_term_build(ac_tbuf *b, ac_term *out, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = ac_term_vbuild(b, out, fmt, ap);
   va_end(ap);
   return rc;
 }

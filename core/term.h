@@ -189,6 +189,19 @@ int ac_tb_fmt(ac_tbuf *b, const char *fmt, ...);
 int ac_tb_vfmt(ac_tbuf *b, const char *fmt, va_list ap);
 
 /*
+ * Builds one term from a format in one call: ac_tb_init(b), ac_tb_fmt, ac_tb_finish(b, out).
+ * On AC_OK *out is the term, valid until b is reset or freed; on error *out is {NULL} and the
+ * code is the first error (a format error, AC_ENOMEM, a limit). Either way the caller frees b
+ * with ac_tb_free. Example:
+ *   ac_tbuf b; ac_term t;
+ *   if (ac_term_build(&b, &t, "{a, p}", "ping", self) == AC_OK) ac_send(self, to, t);
+ *   ac_tb_free(&b);
+ */
+int ac_term_build(ac_tbuf *b, ac_term *out, const char *fmt, ...);
+/* The same with a va_list. */
+int ac_term_vbuild(ac_tbuf *b, ac_term *out, const char *fmt, va_list ap);
+
+/*
  * Checks that exactly one complete term was written and gives a handle on it (valid until the
  * builder is reset or freed). Returns the sticky error if any, AC_ESTATE if a compound is still
  * open or not exactly one top-level term was written.

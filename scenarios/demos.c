@@ -13,13 +13,11 @@
 
 /* Builds a term from a format into a fresh builder; the caller frees it. */
 static ac_term build(ac_tbuf *b, const char *fmt, ...) {
-  ac_tb_init(b);
+  ac_term t;
   va_list ap;
   va_start(ap, fmt);
-  ac_tb_vfmt(b, fmt, ap);
+  int rc = ac_term_vbuild(b, &t, fmt, ap);
   va_end(ap);
-  ac_term t = {NULL};
-  int rc = ac_tb_finish(b, &t);
   (void)rc;
   assert(rc == AC_OK && "demo term formats are fixed and valid");
   return t;

@@ -143,7 +143,7 @@ struct sim_world {
   uint32_t due_len, due_cap;
 
   sim_named_stream **streams; /* each allocated alone: the rng pointers handed out stay valid */
-  uint32_t stream_count;
+  uint32_t stream_count, stream_cap;
 
   sim_callback step_hook;
   void *step_hook_arg;

@@ -25,7 +25,7 @@ int sim__net_reserve(sim_world *w, uint32_t count) {
   if (count <= w->pair_dim) return AC_OK;
   uint32_t dim = w->pair_dim ? w->pair_dim : 4;
   while (dim < count) dim *= 2;
-  sim_pair *pairs = calloc((size_t)dim * dim, sizeof *pairs);
+  sim_pair *pairs = ac_calloc((size_t)dim * dim, sizeof *pairs);
   if (!pairs) return AC_ENOMEM;
   for (uint32_t a = 0; a < w->pair_dim; a++)
     memcpy(&pairs[(size_t)a * dim], &w->pairs[(size_t)a * w->pair_dim], w->pair_dim * sizeof *pairs);
@@ -92,26 +92,30 @@ int sim_net_partition(sim_world *w, const uint32_t *group, uint32_t node_count) 
   ac_tb_end(&tb);
   ac_tb_end(&tb);
   ac_term t;
-  if (ac_tb_finish(&tb, &t) == AC_OK) sim_fault(w, SIM_FAULT_PARTITION, t);
+  int rc = ac_tb_finish(&tb, &t);
+  if (rc == AC_OK) sim_fault(w, SIM_FAULT_PARTITION, t);
   ac_tb_free(&tb);
+  if (rc) return rc; /* not recorded: not made either */
   for (uint32_t a = 0; a < node_count; a++)
     for (uint32_t b = 0; b < node_count; b++) {
       if (a == b || group[a] == group[b]) continue;
       sim_link l = sim_net_get(w, a, b);
       l.down = true;
-      int rc = sim_net_link(w, a, b, &l);
+      rc = sim_net_link(w, a, b, &l);
       if (rc) return rc;
     }
   sim_net_links_check(w);
   return AC_OK;
 }
 
-void sim_net_heal(sim_world *w) {
-  sim_faultf(w, SIM_FAULT_HEAL, "a", "heal");
+int sim_net_heal(sim_world *w) {
+  int rc = sim_faultf(w, SIM_FAULT_HEAL, "a", "heal");
+  if (rc) return rc;
   w->links_dirty = true;
   w->net_default.down = false;
   for (size_t i = 0; i < (size_t)w->pair_dim * w->pair_dim; i++) w->pairs[i].link.down = false;
   sim_net_links_check(w);
+  return AC_OK;
 }
 
 int sim_net_flaky(sim_world *w, uint32_t from, uint32_t to, bool flaky) {
@@ -122,36 +126,53 @@ int sim_net_flaky(sim_world *w, uint32_t from, uint32_t to, bool flaky) {
   return AC_OK;
 }
 
-/* Orders directed pairs of machines by their names (from, then to). */
-static const sim_world *pair_sort_world;
-static int pair_cmp(const void *x, const void *y) {
-  const uint32_t *p = x, *q = y;
-  int c = strcmp(pair_sort_world->machines[p[0]].name, pair_sort_world->machines[q[0]].name);
-  return c ? c : strcmp(pair_sort_world->machines[p[1]].name, pair_sort_world->machines[q[1]].name);
+/* A machine's name with its number, to sort machines by name (qsort has no context argument
+ * in C11, and a file-level pointer to the world would be state shared by every run). */
+typedef struct named {
+  const char *name;
+  uint32_t machine;
+} named;
+
+static int named_cmp(const void *x, const void *y) {
+  return strcmp(((const named *)x)->name, ((const named *)y)->name);
 }
 
-/* Appends the sorted list [{From, To}, ...] of the pairs whose link is down (flaky false) or
- * that have a flaky setting (flaky true); adds how many to *count_out. */
+static int u64_cmp(const void *x, const void *y) {
+  uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+  return (a > b) - (a < b);
+}
+
+/* Appends the list [{From, To}, ...] of the pairs whose link is down (flaky false) or that have
+ * a flaky setting (flaky true), sorted by the names (from, then to); adds how many to
+ * *count_out. Each pair is sorted as one integer: the two machines' ranks in name order. */
 static int links_list(sim_world *w, ac_tbuf *b, bool flaky, uint32_t *count_out) {
   uint32_t n = w->machine_count, count = 0;
-  uint32_t *pairs = malloc((size_t)(n ? n : 1) * (n ? n : 1) * 2 * sizeof *pairs);
-  if (!pairs) return AC_ENOMEM;
+  named *order = ac_malloc((n ? n : 1) * sizeof *order);
+  uint32_t *rank = ac_malloc((n ? n : 1) * sizeof *rank);
+  uint64_t *keys = ac_malloc((size_t)(n ? n : 1) * (n ? n : 1) * sizeof *keys);
+  if (!order || !rank || !keys) {
+    free(order);
+    free(rank);
+    free(keys);
+    return AC_ENOMEM;
+  }
+  for (uint32_t m = 0; m < n; m++) order[m] = (named){w->machines[m].name, m};
+  qsort(order, n, sizeof *order, named_cmp);
+  for (uint32_t r = 0; r < n; r++) rank[order[r].machine] = r;
   for (uint32_t a = 0; a < n; a++)
     for (uint32_t c = 0; c < n; c++) {
       if (a == c) continue;
       bool on = flaky ? pair_at(w, a, c)->flaky : sim_net_get(w, a, c).down;
-      if (!on) continue;
-      pairs[2 * count] = a;
-      pairs[2 * count + 1] = c;
-      count++;
+      if (on) keys[count++] = (uint64_t)rank[a] << 32 | rank[c];
     }
-  pair_sort_world = w;
-  qsort(pairs, count, 2 * sizeof *pairs, pair_cmp);
+  qsort(keys, count, sizeof *keys, u64_cmp);
   ac_tb_list_begin(b);
   for (uint32_t i = 0; i < count; i++)
-    ac_tb_fmt(b, "{a,a}", w->machines[pairs[2 * i]].name, w->machines[pairs[2 * i + 1]].name);
+    ac_tb_fmt(b, "{a,a}", order[keys[i] >> 32].name, order[(uint32_t)keys[i]].name);
   ac_tb_end(b);
-  free(pairs);
+  free(order);
+  free(rank);
+  free(keys);
   *count_out += count;
   return AC_OK;
 }
@@ -169,7 +190,7 @@ void sim_net_links_check(sim_world *w) {
     size_t size = ac_term_size(t);
     bool same = w->links_last ? size == w->links_last_size && memcmp(t.p, w->links_last, size) == 0
                               : count == 0; /* no record for "all up" at the start */
-    uint8_t *copy = same ? NULL : malloc(size);
+    uint8_t *copy = same ? NULL : ac_malloc(size);
     if (copy) {
       memcpy(copy, t.p, size);
       free(w->links_last);
@@ -208,7 +229,7 @@ static void net_drop(sim_world *w, uint32_t why, const ac_dist *d, uint32_t node
 static sim_packet *packet_new(uint32_t op, uint32_t src, const ac_dist *d, uint64_t epoch) {
   size_t size = d ? ac_term_size(d->term) : 0;
   size_t name_len = d && d->name ? strlen(d->name) + 1 : 0;
-  sim_packet *pk = malloc(sizeof *pk + size + name_len);
+  sim_packet *pk = ac_malloc(sizeof *pk + size + name_len);
   if (!pk) return NULL;
   memset(pk, 0, sizeof *pk);
   pk->op = op;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "bytes.h"
 #include "term.h"
 
@@ -48,7 +49,7 @@ static int buf_reserve(sim_trace *t, size_t extra) {
   if (t->buf_len + extra <= t->buf_cap) return 0;
   size_t cap = t->buf_cap ? t->buf_cap : (TRACE_BUF_FLUSH + 4096);
   while (cap < t->buf_len + extra) cap *= 2;
-  uint8_t *buf = realloc(t->buf, cap);
+  uint8_t *buf = ac_realloc(t->buf, cap);
   if (!buf) return AC_ENOMEM;
   t->buf = buf;
   t->buf_cap = cap;
@@ -107,8 +108,8 @@ int sim_trace_open(sim_trace *t, const char *path, uint64_t seed, const char *na
   if (!path || !name || t->writing) return AC_EINVAL;
   size_t path_len = strlen(path), name_len = strlen(name);
   if (name_len > 255) return AC_EINVAL; /* the reader's limit */
-  t->path = malloc(path_len + 1);
-  t->partial_path = malloc(path_len + sizeof ".partial");
+  t->path = ac_malloc(path_len + 1);
+  t->partial_path = ac_malloc(path_len + sizeof ".partial");
   if (!t->path || !t->partial_path || buf_reserve(t, 64 + name_len) != 0) {
     free(t->path);
     free(t->partial_path);
@@ -194,7 +195,7 @@ int sim_trace_keep_recent(sim_trace *t, uint32_t n) {
   t->recent = NULL;
   t->recent_cap = t->recent_next = t->recent_len = 0;
   if (n == 0) return AC_OK;
-  t->recent = calloc(n, sizeof *t->recent);
+  t->recent = ac_calloc(n, sizeof *t->recent);
   if (!t->recent) return AC_ENOMEM;
   t->recent_cap = n;
   return AC_OK;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "bytes.h"
 #include "term.h"
 
@@ -70,7 +71,7 @@ int sim_trace_parser_feed(sim_trace_parser *p, const void *bytes, size_t n) {
   if (p->len + n > p->cap) {
     size_t cap = p->cap ? p->cap : 4096;
     while (cap < p->len + n) cap *= 2;
-    uint8_t *buf = realloc(p->buf, cap);
+    uint8_t *buf = ac_realloc(p->buf, cap);
     if (!buf) return parser_fail(p, AC_ENOMEM, p->offset, "out of memory");
     p->buf = buf;
     p->cap = cap;

@@ -10,6 +10,7 @@
  */
 #include "world.h"
 
+#include <assert.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,15 +21,6 @@
 
 
 /* ---- Timer heap -------------------------------------------------------------------------- */
-
-static int grow(void **array, uint32_t *cap, size_t item_size) {
-  uint32_t new_cap = *cap ? *cap * 2 : 64;
-  void *p = realloc(*array, (size_t)new_cap * item_size);
-  if (!p) return AC_ENOMEM;
-  *array = p;
-  *cap = new_cap;
-  return AC_OK;
-}
 
 static bool entry_before(const heap_entry *x, const heap_entry *y) {
   return x->at_ns < y->at_ns || (x->at_ns == y->at_ns && x->seq < y->seq);
@@ -69,12 +61,16 @@ static void sift_down(sim_world *w, uint32_t i, heap_entry e) {
 
 /* Pushes a copy of item; *handle (if not NULL) gets its handle. */
 static int heap_push_h(sim_world *w, sim_item *item, uint64_t *handle) {
-  if (w->heap_len == w->heap_cap && grow((void **)&w->heap, &w->heap_cap, sizeof *w->heap))
-    return AC_ENOMEM;
+  if (ac_grow((void **)&w->heap, &w->heap_cap, w->heap_len + 1, sizeof *w->heap)) return AC_ENOMEM;
   if (!w->slot_free) {
-    uint32_t old = w->slot_cap, cap = w->slot_cap;
-    if (grow((void **)&w->items, &cap, sizeof *w->items)) return AC_ENOMEM;
-    if (grow((void **)&w->slots, &w->slot_cap, sizeof *w->slots)) return AC_ENOMEM;
+    /* items, slots and due grow together: every item is in the heap or in due, so a due
+     * array as large as the slots never needs to grow while the run loop fills it. */
+    uint32_t old = w->slot_cap, cap = w->slot_cap, due_cap = w->due_cap;
+    if (ac_grow((void **)&w->items, &cap, old + 1, sizeof *w->items) ||
+        ac_grow((void **)&w->due, &due_cap, old + 1, sizeof *w->due) ||
+        ac_grow((void **)&w->slots, &w->slot_cap, old + 1, sizeof *w->slots))
+      return AC_ENOMEM;
+    w->due_cap = due_cap;
     for (uint32_t k = w->slot_cap; k-- > old;) { /* chained so that low slots go first */
       w->slots[k].pos = w->slot_free;
       w->slots[k].gen = 0;
@@ -165,7 +161,7 @@ static void host_ready(void *ctx, ac_proc *p) {
 }
 
 static void runq_push(sim_world *w, ac_proc *p) {
-  if (w->runq_len == w->runq_cap && grow((void **)&w->runq, &w->runq_cap, sizeof *w->runq)) {
+  if (ac_grow((void **)&w->runq, &w->runq_cap, w->runq_len + 1, sizeof *w->runq)) {
     /* Losing a runnable process would silently change semantics; running out of memory for
      * an array of pointers leaves nothing sensible to do. */
     abort();
@@ -209,8 +205,7 @@ int sim_proc_fault_set(sim_world *w, ac_pid pid, bool paused, uint64_t slow_ns) 
   sim_proc_fault *f = proc_fault(w, pid);
   if (!f) {
     if (!paused && !slow_ns) return AC_OK;
-    if (w->fault_count == w->fault_cap &&
-        grow((void **)&w->faults, &w->fault_cap, sizeof *w->faults))
+    if (ac_grow((void **)&w->faults, &w->fault_cap, w->fault_count + 1, sizeof *w->faults))
       return AC_ENOMEM;
     f = &w->faults[w->fault_count++];
     memset(f, 0, sizeof *f);
@@ -288,16 +283,12 @@ static const char *host_node_name(void *ctx, uint32_t index) {
 
 static int incarnation_new(sim_world *w, uint32_t machine) {
   if (w->node_count > AC_NODE_MAX) return AC_ELIMIT;
-  if (w->node_count == w->node_cap) {
-    uint32_t cap = w->node_cap ? w->node_cap * 2 : 8;
-    ac_node **nodes = realloc(w->nodes, cap * sizeof *nodes);
-    if (!nodes) return AC_ENOMEM;
-    w->nodes = nodes;
-    uint32_t *nm = realloc(w->node_machine, cap * sizeof *nm);
-    if (!nm) return AC_ENOMEM;
-    w->node_machine = nm;
-    w->node_cap = cap;
-  }
+  uint32_t cap = w->node_cap; /* two arrays, one capacity: it is raised once both have it */
+  if (ac_grow((void **)&w->nodes, &cap, w->node_count + 1, sizeof *w->nodes)) return AC_ENOMEM;
+  cap = w->node_cap;
+  if (ac_grow((void **)&w->node_machine, &cap, w->node_count + 1, sizeof *w->node_machine))
+    return AC_ENOMEM;
+  w->node_cap = cap;
   sim_machine *m = &w->machines[machine];
   ac_host host = {.ctx = w,
                   .now_ns = host_now,
@@ -331,10 +322,9 @@ static int incarnation_new(sim_world *w, uint32_t machine) {
 
 int sim_node_add(sim_world *w, const char *name, const ac_node_config *cfg, ac_node **out) {
   if (!name || !*name || strlen(name) > AC_ATOM_LEN_MAX) return AC_EINVAL;
-  if (sim_node_find(w, name) >= 0) return AC_EINVAL;
+  if (sim_node_find(w, name) >= 0) return AC_EINVAL; /* a duplicate */
   if (w->machine_count > AC_NODE_MAX || w->node_count > AC_NODE_MAX) return AC_ELIMIT;
-  if (w->machine_count == w->machine_cap &&
-      grow((void **)&w->machines, &w->machine_cap, sizeof *w->machines))
+  if (ac_grow((void **)&w->machines, &w->machine_cap, w->machine_count + 1, sizeof *w->machines))
     return AC_ENOMEM;
   if (sim__net_reserve(w, w->machine_count + 1)) return AC_ENOMEM;
   sim_machine *m = &w->machines[w->machine_count];
@@ -359,9 +349,10 @@ ac_node *sim_node(sim_world *w, uint32_t machine) {
 uint32_t sim_node_count(const sim_world *w) { return w->machine_count; }
 
 int sim_node_find(const sim_world *w, const char *name) {
+  if (!name) return AC_EINVAL;
   for (uint32_t i = 0; i < w->machine_count; i++)
     if (strcmp(w->machines[i].name, name) == 0) return (int)i;
-  return -1;
+  return AC_ENOTFOUND;
 }
 
 const char *sim_node_name(const sim_world *w, uint32_t machine) {
@@ -369,7 +360,7 @@ const char *sim_node_name(const sim_world *w, uint32_t machine) {
 }
 
 int sim_node_of_index(const sim_world *w, uint32_t index) {
-  return index < w->node_count ? (int)w->node_machine[index] : -1;
+  return index < w->node_count ? (int)w->node_machine[index] : AC_ENOTFOUND;
 }
 
 uint32_t sim_node_incarnation(const sim_world *w, uint32_t machine) {
@@ -408,31 +399,31 @@ int sim_proc_kill(sim_world *w, ac_pid pid, ac_term reason) {
   int m = sim_node_of_index(w, ac_pid_node(pid));
   ac_node *node = m >= 0 && w->machines[m].index == ac_pid_node(pid) ? w->machines[m].node : NULL;
   ac_tbuf b;
-  ac_tb_init(&b);
   ac_term t;
-  if (ac_tb_fmt(&b, "{a,p,t}", "kill", pid, reason) == AC_OK && ac_tb_finish(&b, &t) == AC_OK)
+  if (ac_term_build(&b, &t, "{a,p,t}", "kill", pid, reason) == AC_OK)
     sim_fault_on(w, SIM_FAULT_KILL, pid, t);
   ac_tb_free(&b);
   return node ? ac_node_exit(node, pid, reason) : AC_ENOPROC;
 }
 
-void sim_faultf(sim_world *w, uint16_t kind, const char *fmt, ...) {
+int sim_faultf(sim_world *w, uint16_t kind, const char *fmt, ...) {
   ac_tbuf b;
-  ac_tb_init(&b);
+  ac_term t;
   va_list ap;
   va_start(ap, fmt);
-  ac_tb_vfmt(&b, fmt, ap);
+  int rc = ac_term_vbuild(&b, &t, fmt, ap);
   va_end(ap);
-  ac_term t;
-  if (ac_tb_finish(&b, &t) == AC_OK) sim_fault(w, kind, t);
+  if (rc == AC_OK) sim_fault(w, kind, t);
   ac_tb_free(&b);
+  return rc;
 }
 
 int sim_node_crash(sim_world *w, uint32_t machine) {
   if (machine >= w->machine_count) return AC_EINVAL;
   sim_machine *m = &w->machines[machine];
   if (!m->node) return AC_ESTATE;
-  sim_faultf(w, SIM_FAULT_CRASH, "{a,a}", "crash_node", m->name);
+  int rc = sim_faultf(w, SIM_FAULT_CRASH, "{a,a}", "crash_node", m->name);
+  if (rc) return rc;
   ac_node *node = m->node;
   m->node = NULL;
   w->nodes[m->index] = NULL;
@@ -446,8 +437,8 @@ int sim_node_restart(sim_world *w, uint32_t machine) {
   if (machine >= w->machine_count) return AC_EINVAL;
   sim_machine *m = &w->machines[machine];
   if (m->node) return AC_ESTATE;
-  sim_faultf(w, SIM_FAULT_RESTART, "{a,a}", "restart_node", m->name);
-  int rc = incarnation_new(w, machine);
+  int rc = sim_faultf(w, SIM_FAULT_RESTART, "{a,a}", "restart_node", m->name);
+  if (rc == AC_OK) rc = incarnation_new(w, machine);
   if (rc) return rc;
   if (w->boot) w->boot(w, machine, m->node, w->boot_arg);
   return AC_OK;
@@ -456,13 +447,16 @@ int sim_node_restart(sim_world *w, uint32_t machine) {
 int sim_clock_set(sim_world *w, uint32_t machine, int64_t jump_ns, double drift) {
   if (machine >= w->machine_count || !(drift > -1.0 && drift < 1e6)) return AC_EINVAL;
   sim_machine *m = &w->machines[machine];
+  /* The record first (nothing happens between it and the change): a fault that cannot be
+   * recorded is not made. */
+  int rc = sim_faultf(w, SIM_FAULT_CLOCK, "{a,a,i,d}", "clock", m->name, (int64_t)jump_ns, drift);
+  if (rc) return rc;
   uint64_t local = clock_at(m, w->now_ns);
   if (jump_ns < 0 && (uint64_t)(-(jump_ns + 1)) + 1 > local) local = 0;
   else local += (uint64_t)jump_ns;
   m->clock_base_global = w->now_ns;
   m->clock_base_local = local;
   m->drift = drift;
-  sim_faultf(w, SIM_FAULT_CLOCK, "{a,a,i,d}", "clock", m->name, (int64_t)jump_ns, drift);
   return AC_OK;
 }
 
@@ -474,10 +468,10 @@ uint64_t sim_node_now(const sim_world *w, uint32_t machine) {
 
 int sim_world_create(sim_world **out, const sim_config *cfg) {
   if (!out || !cfg) return AC_EINVAL;
-  sim_world *w = calloc(1, sizeof *w);
+  sim_world *w = ac_calloc(1, sizeof *w);
   if (!w) return AC_ENOMEM;
   const char *name = cfg->name ? cfg->name : "unnamed";
-  w->name = malloc(strlen(name) + 1);
+  w->name = ac_malloc(strlen(name) + 1);
   if (!w->name) {
     free(w);
     return AC_ENOMEM;
@@ -581,7 +575,7 @@ static void drop_dead_timers(sim_world *w) {
 /* Moves every heap item due now into `due`. */
 static void collect_due(sim_world *w) {
   for (drop_dead_timers(w); w->heap_len && w->heap[0].at_ns <= w->now_ns; drop_dead_timers(w)) {
-    if (w->due_len == w->due_cap && grow((void **)&w->due, &w->due_cap, sizeof *w->due)) abort();
+    assert(w->due_len < w->due_cap && "due grows with the slots (heap_push_h)");
     w->due[w->due_len++] = heap_pop(w);
   }
 }
@@ -662,10 +656,8 @@ void sim_end(sim_world *w, uint16_t why, uint32_t verdict, const char *detail) {
 
 void sim_property_failed(sim_world *w, const char *name, const char *message) {
   ac_tbuf b;
-  ac_tb_init(&b);
   ac_term t;
-  if (ac_tb_fmt(&b, "{b,b}", name, strlen(name), message, strlen(message)) == AC_OK &&
-      ac_tb_finish(&b, &t) == AC_OK) {
+  if (ac_term_build(&b, &t, "{b,b}", name, strlen(name), message, strlen(message)) == AC_OK) {
     ac_event ev = {AC_EV_PROPERTY, 1, 0, 0, 0, 0, t.p, (uint32_t)ac_term_size(t)};
     sim__event(w, &ev);
   }
@@ -693,11 +685,10 @@ uint64_t sim_seed(const sim_world *w) { return w->seed; }
 sim_rng *sim_stream(sim_world *w, const char *name) {
   for (uint32_t i = 0; i < w->stream_count; i++)
     if (strcmp(w->streams[i]->name, name) == 0) return &w->streams[i]->rng;
-  sim_named_stream **list = realloc(w->streams, (w->stream_count + 1) * sizeof *list);
-  if (!list) return NULL;
-  w->streams = list;
-  sim_named_stream *s = malloc(sizeof *s);
-  char *copy = malloc(strlen(name) + 1);
+  if (ac_grow((void **)&w->streams, &w->stream_cap, w->stream_count + 1, sizeof *w->streams))
+    return NULL;
+  sim_named_stream *s = ac_malloc(sizeof *s);
+  char *copy = ac_malloc(strlen(name) + 1);
   if (!s || !copy) {
     free(s);
     free(copy);
@@ -706,7 +697,7 @@ sim_rng *sim_stream(sim_world *w, const char *name) {
   strcpy(copy, name);
   s->name = copy;
   sim_rng_seed(&s->rng, w->seed, sim_stream_id(name));
-  list[w->stream_count++] = s;
+  w->streams[w->stream_count++] = s;
   return &s->rng;
 }
 

@@ -88,10 +88,10 @@ int sim_node_add(sim_world *w, const char *name, const ac_node_config *cfg, ac_n
 /* The current incarnation of machine m, or NULL while it is crashed (or unknown). */
 ac_node *sim_node(sim_world *w, uint32_t machine);
 uint32_t sim_node_count(const sim_world *w);
-/* The machine named `name`, or -1. */
+/* The machine named `name` (>= 0), AC_ENOTFOUND when there is none, AC_EINVAL for NULL. */
 int sim_node_find(const sim_world *w, const char *name);
 const char *sim_node_name(const sim_world *w, uint32_t machine);
-/* The machine of node index `index` (any incarnation, crashed or not), or -1. */
+/* The machine of node index `index` (any incarnation, crashed or not), or AC_ENOTFOUND. */
 int sim_node_of_index(const sim_world *w, uint32_t index);
 /* The node index of machine m's current (or last) incarnation. */
 uint32_t sim_node_incarnation(const sim_world *w, uint32_t machine);
@@ -138,8 +138,10 @@ void sim_fault_on(sim_world *w, uint16_t kind, ac_pid target, ac_term what);
 /* Kills a process from outside: one fault record {kill, Pid, Reason}, then exit(Pid, Reason)
  * from its node (whose effects follow as usual records). AC_ENOPROC if its node is gone. */
 int sim_proc_kill(sim_world *w, ac_pid pid, ac_term reason);
-/* The same with the term built from a format (ac_tb_fmt); nothing is recorded if it fails. */
-void sim_faultf(sim_world *w, uint16_t kind, const char *fmt, ...);
+/* The same with the term built from a format (ac_term_build). AC_OK, or the builder's error
+ * (AC_ENOMEM, AC_EINVAL for a bad format, a limit), and then nothing is recorded: a caller
+ * that injects the fault itself checks it first, so that no fault goes unrecorded. */
+int sim_faultf(sim_world *w, uint16_t kind, const char *fmt, ...);
 
 /* Calls fn(w, arg) at virtual time at_ns (>= now), ordered with everything else due then. */
 int sim_at(sim_world *w, uint64_t at_ns, sim_callback fn, void *arg);
@@ -232,7 +234,7 @@ bool sim_net_connected(const sim_world *w, uint32_t from, uint32_t to);
  * goes down (both directions), the others are left as they are. heal() brings every link
  * up again. Both keep each link's other settings. */
 int sim_net_partition(sim_world *w, const uint32_t *group, uint32_t node_count);
-void sim_net_heal(sim_world *w);
+int sim_net_heal(sim_world *w);
 /* Both are faults: sim_net_partition records {partition, [[Name...], ...]} and heal `heal`,
  * each followed by a links record. */
 /* Marks the direction from -> to as covered by a flaky setting (for the links record). */

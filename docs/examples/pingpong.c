@@ -45,13 +45,12 @@ static struct {
 /* Builds a term from a format into `b` (which the caller frees with ac_tb_free). A format
  * error is a bug in this program, not a run-time condition, hence abort(). */
 static ac_term build(ac_tbuf *b, const char *fmt, ...) {
-  ac_tb_init(b);
+  ac_term t;
   va_list ap;
   va_start(ap, fmt);
-  ac_tb_vfmt(b, fmt, ap);
+  int rc = ac_term_vbuild(b, &t, fmt, ap);
   va_end(ap);
-  ac_term t;
-  if (ac_tb_finish(b, &t) != AC_OK) abort();
+  if (rc != AC_OK) abort();
   return t;
 }
 
