@@ -424,6 +424,14 @@ static void draw_box(frame *f, uint32_t proc, viz_box b, viz_box clip, viz_color
 }
 
 /* Counts instead of boxes: the node's processes, then its supervisors' subtrees. */
+/* Text on a patch of the panel's colour, so traffic edges drawn under it never cross it. */
+static void backed_text(frame *f, float x, float y, float max_w, viz_font_size size,
+                        viz_color color, const char *s) {
+  float tw = viz_text_width(f->mt, size, (int)strlen(s));
+  viz_fill(f->c, x - 2.0f, y, fminf(tw, max_w) + 4.0f, f->mt->line_height[size], viz_colors.panel);
+  text_fit(f->c, f->mt, x, y, max_w, size, color, s);
+}
+
 static void draw_counts(frame *f, uint32_t pi, viz_box body, const uint32_t *sizes,
                         const uint32_t *per_node, uint32_t nnodes) {
   const viz_metrics *mt = f->mt;
@@ -437,8 +445,47 @@ static void draw_counts(frame *f, uint32_t pi, viz_box body, const uint32_t *siz
   viz_font_size big = body.h > 80.0f && body.w > 220.0f ? VIZ_FONT_LARGE : VIZ_FONT_NORMAL;
   snprintf(line, sizeof line, "%u processes", alive);
   if (y + mt->line_height[big] <= body.y + body.h)
-    text_fit(f->c, mt, x, y, w, big, viz_colors.text, line);
+    backed_text(f, x, y, w, big, viz_colors.text, line);
   y += mt->line_height[big] + 2.0f;
+  /* How they are: one bar split by state, in the states' colours, with the counts under it,
+   * so a storm of crashes or a pause shows without the boxes. */
+  uint32_t n_run = 0, n_wait = 0, n_paused = 0, n_crash = 0;
+  uint64_t window = f->fade_ns;
+  for (uint32_t i = 0; i < f->nprocs; i++) {
+    const viz_proc *p = viz_model_proc(f->m, i);
+    const viz_node *pn = p ? viz_model_node(f->m, p->node) : NULL;
+    if (!pn || pn->machine != machine) continue;
+    uint32_t fl = viz_model_proc_flags(f->m, i);
+    uint64_t died;
+    if (fl & VIZ_PROC_ALIVE) {
+      if (fl & (VIZ_PROC_PAUSED | VIZ_PROC_SLOWED)) n_paused++;
+      else if (fl & VIZ_PROC_RUNNING) n_run++;
+      else n_wait++;
+    } else if (p->exit_abnormal && viz_model_proc_dead(f->m, i, &died) &&
+               died + window >= viz_model_time(f->m)) {
+      n_crash++;
+    }
+  }
+  uint32_t total = n_run + n_wait + n_paused + n_crash;
+  float bar_h = 8.0f;
+  if (total && y + bar_h + mt->line_height[VIZ_FONT_SMALL] <= body.y + body.h) {
+    const uint32_t counts[4] = {n_run, n_wait, n_paused, n_crash};
+    const viz_color colors[4] = {viz_colors.running, viz_colors.waiting, viz_colors.paused,
+                                 viz_colors.crash};
+    float bx = x;
+    for (int k = 0; k < 4; k++) {
+      float bw = w * (float)counts[k] / (float)total;
+      if (counts[k] && bw < 2.0f) bw = 2.0f; /* a few among thousands still show */
+      if (bx + bw > x + w) bw = x + w - bx;
+      if (bw > 0.0f) viz_fill(f->c, bx, y, bw, bar_h, colors[k]);
+      bx += bw;
+    }
+    y += bar_h + 2.0f;
+    snprintf(line, sizeof line, "%u running  %u waiting  %u paused or slowed  %u crashed lately",
+             n_run, n_wait, n_paused, n_crash);
+    backed_text(f, x, y, w, VIZ_FONT_SMALL, viz_colors.text_dim, line);
+    y += mt->line_height[VIZ_FONT_SMALL] + 4.0f;
+  }
   for (uint32_t i = 0; sizes && i < f->nprocs; i++) {
     if (y + mt->line_height[VIZ_FONT_SMALL] > body.y + body.h) break;
     const viz_proc *p = viz_model_proc(f->m, i);
@@ -447,13 +494,25 @@ static void draw_counts(frame *f, uint32_t pi, viz_box body, const uint32_t *siz
     char name[VIZ_NAME_MAX + 8];
     viz_model_proc_display(f->m, i, name, sizeof name);
     snprintf(line, sizeof line, "%s: %u", name, sizes[i] - 1);
-    text_fit(f->c, mt, x + 8.0f, y, w - 8.0f, VIZ_FONT_SMALL, viz_colors.text_dim, line);
+    backed_text(f, x + 8.0f, y, w - 8.0f, VIZ_FONT_SMALL, viz_colors.text_dim, line);
     y += mt->line_height[VIZ_FONT_SMALL];
   }
 }
 
-static void draw_panel(frame *f, uint32_t pi, const uint32_t *sizes, const uint32_t *per_node,
-                       uint32_t nnodes) {
+/* An aggregated panel's counts, drawn over the traffic edges so the edges never hide them. */
+static void draw_panel_counts(frame *f, uint32_t pi, const uint32_t *sizes,
+                              const uint32_t *per_node, uint32_t nnodes) {
+  if (!viz_layout_panel_aggregated(f->l, pi, &f->v->xf)) return;
+  viz_box r = viz_xform_rect(&f->v->xf, viz_layout_panel_rect(f->l, pi));
+  viz_box clip = intersect(r, f->g.canvas);
+  if (clip.w <= 0.0f || clip.h <= 0.0f) return;
+  viz_box body = viz_xform_rect(&f->v->xf, viz_layout_panel_content(f->l, pi));
+  viz_clip(f->c, clip.x, clip.y, clip.w, clip.h);
+  draw_counts(f, pi, body, sizes, per_node, nnodes);
+  viz_clip(f->c, f->g.canvas.x, f->g.canvas.y, f->g.canvas.w, f->g.canvas.h);
+}
+
+static void draw_panel(frame *f, uint32_t pi) {
   const viz_metrics *mt = f->mt;
   viz_box r = viz_xform_rect(&f->v->xf, viz_layout_panel_rect(f->l, pi));
   viz_box clip = intersect(r, f->g.canvas);
@@ -478,10 +537,8 @@ static void draw_panel(frame *f, uint32_t pi, const uint32_t *sizes, const uint3
     text_fit(f->c, mt, r.x + 6.0f, r.y + (head_h - mt->line_height[hs]) / 2.0f, r.w - 12.0f, hs,
              up ? viz_colors.text : viz_colors.text_dim, head);
   }
-  viz_box body = viz_xform_rect(&f->v->xf, viz_layout_panel_content(f->l, pi));
   if (viz_layout_panel_aggregated(f->l, pi, &f->v->xf)) {
-    draw_counts(f, pi, body, sizes, per_node, nnodes);
-    viz_unclip(f->c);
+    viz_unclip(f->c); /* its counts come after the traffic edges (draw_panel_counts) */
     return;
   }
   /* Tree edges under the boxes, then the boxes. An edge is an elbow (down from the parent,
@@ -655,7 +712,7 @@ static void draw_traffic(frame *f, uint32_t nnodes) {
       float x0, y0, x1, y1;
       panel_centre(f, na->machine, &x0, &y0);
       panel_centre(f, nb->machine, &x1, &y1);
-      /* Below the panels' count lines, each direction on its own side of the pair's axis,
+      /* Below the panels' centres, each direction on its own side of the pair's axis,
        * with a head near the receiver and the count 60% of the way. */
       viz_box ra = viz_xform_rect(&f->v->xf, viz_layout_panel_rect(f->l, (uint32_t)pa));
       viz_box rb = viz_xform_rect(&f->v->xf, viz_layout_panel_rect(f->l, (uint32_t)pb));
@@ -1318,13 +1375,16 @@ int viz_draw_frame(viz_cmds *out, const viz_model *m, viz_layout *l, const viz_v
       linked_up[child] = 1;
   }
   f.linked_up = linked_up;
-  for (uint32_t i = 0; i < np; i++) draw_panel(&f, i, sizes, per_node, nnodes);
-  free(sizes);
-  free(per_node);
+  for (uint32_t i = 0; i < np; i++) draw_panel(&f, i);
   viz_clip(out, cv.x, cv.y, cv.w, cv.h);
   draw_edges(&f);
   draw_network(&f);
-  if (any_agg) draw_traffic(&f, nnodes);
+  if (any_agg) {
+    draw_traffic(&f, nnodes);
+    for (uint32_t i = 0; i < np; i++) draw_panel_counts(&f, i, sizes, per_node, nnodes);
+  }
+  free(sizes);
+  free(per_node);
   draw_messages(&f);
   draw_crashes(&f);
   draw_search(&f, total);
