@@ -97,6 +97,12 @@ typedef struct ac_host {
   int (*connect)(void *ctx, uint32_t from, uint32_t to);
   /* An observable event. The payload is only valid during the call. */
   void (*event)(void *ctx, const ac_event *ev);
+  /* Node `node` is about to use one more process slot: the host makes room for one more
+   * ready process now (a run queue as long as all the slots there are), so that `ready`
+   * never needs memory. AC_OK, or AC_ENOMEM: the spawn that needed the slot fails, and the
+   * same slot is asked for again by the next spawn. Called once per new slot (slots are
+   * reused), never per spawn. May be NULL: the host's `ready` then manages on its own. */
+  int (*reserve)(void *ctx, uint32_t node);
 } ac_host;
 
 #endif

@@ -56,10 +56,11 @@ static ac_proc *slot_take(ac_node *node, int *rc) {
     ac_alloc_account(&node->alloc, 0, (int64_t)(AC__CHUNK_SIZE * sizeof(ac_proc)));
     if (chunk == 0) c[0].head.pid = ac_node_pid(node); /* slot 0: the node itself */
   }
-  /* The exit queue gets room for every slot here, where a failure can still be returned, so
-   * that dooming a process never needs memory (ac__doomed_push). */
+  /* The exit queue and the host's run queue get room for every slot here, where a failure can
+   * still be returned, so that neither dooming a process nor making it ready needs memory. */
   if (ac_grow((void **)&node->doomed, &node->doomed_cap, node->slot_count + 1, sizeof *node->doomed))
     return NULL;
+  if (node->host.reserve && node->host.reserve(node->host.ctx, node->index) != AC_OK) return NULL;
   node->slot_count++;
   ac_proc *p = &node->chunks[chunk][slot & (AC__CHUNK_SIZE - 1)];
   p->head.pid = ac_pid_make(node->index, slot, 0);

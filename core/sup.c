@@ -124,6 +124,22 @@ static ac_term term_of(const uint8_t *p) {
 }
 
 static const uint8_t nil_term[] = {AC_T_NIL};
+static const uint8_t oom_term[] = {AC_T_ATOM, 13, 'o', 'u', 't', '_', 'o', 'f', '_',
+                                   'm',       'e', 'm', 'o', 'r', 'y'};
+
+/* Why the failed start of this job failed: the copy kept, or out_of_memory when not even the
+ * reason could be copied (a start that fails for want of memory must still fail). */
+static ac_term failed_reason(const sup_state *st) {
+  return term_of(st->failed_reason ? st->failed_reason : oom_term);
+}
+
+/* The start of child `child` failed with `reason` (NULL term: out_of_memory). */
+static void start_failed(sup_state *st, uint32_t child, ac_term reason) {
+  st->start_failed = true;
+  st->failed_child = child;
+  free(st->failed_reason);
+  st->failed_reason = reason.p ? term_dup(reason) : NULL;
+}
 
 static void child_free(sup_child *c) {
   free(c->id);
@@ -362,16 +378,10 @@ static int begin_step(ac_proc *self, sup_state *st) {
     if (rc == AC_OK) return AC_OK;
     /* The spawn itself failed: the start failed with that error as its reason. */
     ac_tbuf b;
-    ac_tb_init(&b);
     ac_term reason;
-    ac_tb_fmt(&b, "{a,a}", "c_error", ac_errname(rc));
-    if (ac_tb_finish(&b, &reason) == AC_OK) {
+    if (ac_term_build(&b, &reason, "{a,a}", "c_error", ac_errname(rc)) == AC_OK)
       report(self, AC_PID_NONE, "{a,a,t}", "start_failed", id_or(c), reason);
-      st->start_failed = true;
-      st->failed_child = s->child;
-      free(st->failed_reason);
-      st->failed_reason = term_dup(reason);
-    }
+    start_failed(st, s->child, reason);
     ac_tb_free(&b);
     c->restarting = true;
     st->step_i++;
@@ -424,11 +434,9 @@ static int step_done(ac_proc *self, sup_state *st) {
     case END_INIT:
       if (st->start_failed) { /* {shutdown, {failed_to_start_child, Id, Reason}} */
         ac_tbuf b;
-        ac_tb_init(&b);
         ac_term reason;
-        ac_tb_fmt(&b, "{a,{a,a,t}}", "shutdown", "failed_to_start_child",
-                  id_or(&st->children[st->failed_child]), term_of(st->failed_reason));
-        rc = ac_tb_finish(&b, &reason);
+        rc = ac_term_build(&b, &reason, "{a,{a,a,t}}", "shutdown", "failed_to_start_child",
+                           id_or(&st->children[st->failed_child]), failed_reason(st));
         if (rc == AC_OK) {
           st->start_failed = false; /* the shutdown's own job must not see it */
           rc = shut_down(self, st, reason);
@@ -442,7 +450,7 @@ static int step_done(ac_proc *self, sup_state *st) {
     case END_REPLY_OK: rc = reply(self, st->reply_to, st->reply_ref, "a", "ok"); break;
     case END_REPLY_PID: {
       if (st->start_failed) {
-        ac_term why = term_of(st->failed_reason);
+        ac_term why = failed_reason(st);
         /* A start_child that failed forgets its spec, as OTP does; restart_child keeps it. */
         rc = reply(self, st->reply_to, st->reply_ref, "{a,t}", "error", why);
         if (st->forget_on_failure) remove_child(st, st->reply_child);
@@ -783,10 +791,7 @@ static int handle_step(ac_proc *self, sup_state *st, const ac_msg *m) {
       } else { /* {'EXIT', Child, Reason}: its init failed */
         ac_term reason = elem(t, 2);
         report(self, AC_PID_NONE, "{a,a,t}", "start_failed", id_or(c), reason);
-        st->start_failed = true;
-        st->failed_child = s->child;
-        free(st->failed_reason);
-        st->failed_reason = term_dup(reason);
+        start_failed(st, s->child, reason);
         c->restarting = true;
       }
       st->step_i++;

@@ -134,6 +134,7 @@ struct sim_world {
 
   ac_proc **runq;
   uint32_t runq_len, runq_cap;
+  uint32_t runq_slots;      /* process slots of all nodes (ac_host.reserve): runq_cap >= it */
   heap_entry *heap;   /* 4-ary min-heap on (at_ns, seq) of the items in `slots` */
   uint32_t heap_len, heap_cap;
   sim_item *items;    /* the items themselves, where they stay while their entries move */

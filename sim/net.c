@@ -179,7 +179,6 @@ static int links_list(sim_world *w, ac_tbuf *b, bool flaky, uint32_t *count_out)
 
 void sim_net_links_check(sim_world *w) {
   if (!w->links_dirty) return;
-  w->links_dirty = false;
   ac_tbuf b;
   ac_tb_init(&b);
   ac_tb_tuple_begin(&b);
@@ -191,6 +190,8 @@ void sim_net_links_check(sim_world *w) {
     bool same = w->links_last ? size == w->links_last_size && memcmp(t.p, w->links_last, size) == 0
                               : count == 0; /* no record for "all up" at the start */
     uint8_t *copy = same ? NULL : ac_malloc(size);
+    /* Out of memory, the check stays due and is made again after the next step. */
+    if (same || copy) w->links_dirty = false;
     if (copy) {
       memcpy(copy, t.p, size);
       free(w->links_last);

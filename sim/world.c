@@ -161,11 +161,8 @@ static void host_ready(void *ctx, ac_proc *p) {
 }
 
 static void runq_push(sim_world *w, ac_proc *p) {
-  if (ac_grow((void **)&w->runq, &w->runq_cap, w->runq_len + 1, sizeof *w->runq)) {
-    /* Losing a runnable process would silently change semantics; running out of memory for
-     * an array of pointers leaves nothing sensible to do. */
-    abort();
-  }
+  /* Every process slot reserved its place (host_reserve), and a process is ready once. */
+  assert(w->runq_len < w->runq_cap && "the run queue has room for every process slot");
   ac_proc_head_of(p)->host_index = w->runq_len;
   w->runq[w->runq_len++] = p;
 }
@@ -174,6 +171,15 @@ static void runq_remove(sim_world *w, uint32_t i) {
   ac_proc *last = w->runq[--w->runq_len];
   w->runq[i] = last;
   ac_proc_head_of(last)->host_index = i;
+}
+
+/* ac_host.reserve: one more process slot somewhere, so one more place in the run queue. */
+static int host_reserve(void *ctx, uint32_t node) {
+  (void)node;
+  sim_world *w = ctx;
+  if (ac_grow((void **)&w->runq, &w->runq_cap, w->runq_slots + 1, sizeof *w->runq)) return AC_ENOMEM;
+  w->runq_slots++;
+  return AC_OK;
 }
 
 static void host_unready(void *ctx, ac_proc *p) {
@@ -299,7 +305,8 @@ static int incarnation_new(sim_world *w, uint32_t machine) {
                   .route = sim__net_route,
                   .node_name = host_node_name,
                   .connect = sim__net_connect,
-                  .event = sim__event};
+                  .event = sim__event,
+                  .reserve = host_reserve};
   ac_node *node;
   int rc = ac_node_create(&node, w->node_count, m->name, m->has_cfg ? &m->cfg : NULL, &host);
   if (rc) return rc;
