@@ -4,16 +4,21 @@
  * Method: callbacks scheduled with sim_at record the order and time they ran in; the built-in
  * demos (scenarios/demos.c) provide whole systems whose hash and arrival order are compared
  * across seeds. Determinism across OS processes is tested separately (tests/determinism/).
+ * Run state belongs to the run: two worlds of tests/sim/system.h run step by step in turns,
+ * in one OS process, end with the hashes each has alone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "demos.h"
+#include "system.h"
 #include "world.h"
 
 static uint64_t ran_at[16];
@@ -184,6 +189,44 @@ static void test_process_streams_differ_per_pid_and_repeat(void **state) {
   sim_world_destroy(w3);
 }
 
+/* The system's run alone: its hash and step count. */
+static uint64_t system_alone(uint64_t seed, uint64_t *steps) {
+  sim_world *w = world(seed);
+  assert_int_equal(system_setup(w), AC_OK);
+  assert_int_equal(sim_run(w, NULL), SIM_STOP_QUIESCENT);
+  assert_int_equal(sim_finish(w), AC_OK);
+  uint64_t h = sim_hash(w);
+  *steps = sim_step_count(w);
+  sim_world_destroy(w);
+  return h;
+}
+
+static void test_two_worlds_in_turns_step_by_step_hash_as_each_alone(void **state) {
+  (void)state;
+  uint64_t steps_a, steps_b;
+  uint64_t alone_a = system_alone(11, &steps_a), alone_b = system_alone(12, &steps_b);
+  assert_true(alone_a != alone_b); /* the seeds give different runs: a mix-up would show */
+  printf("system run: %" PRIu64 " and %" PRIu64 " steps\n", steps_a, steps_b);
+  assert_true(steps_a > 50 && steps_b > 50);
+  sim_world *a = world(11), *b = world(12);
+  assert_int_equal(system_setup(a), AC_OK);
+  assert_int_equal(system_setup(b), AC_OK);
+  bool done_a = false, done_b = false;
+  for (uint64_t k = 1; !(done_a && done_b); k++) {
+    assert_true(k <= steps_a + steps_b + 2);
+    if (!done_a) done_a = sim_run(a, &(sim_limits){0, k}) == SIM_STOP_QUIESCENT;
+    if (!done_b) done_b = sim_run(b, &(sim_limits){0, k}) == SIM_STOP_QUIESCENT;
+  }
+  assert_int_equal(sim_finish(a), AC_OK);
+  assert_int_equal(sim_finish(b), AC_OK);
+  assert_int_equal(sim_hash(a), alone_a);
+  assert_int_equal(sim_hash(b), alone_b);
+  assert_int_equal(sim_step_count(a), steps_a);
+  assert_int_equal(sim_step_count(b), steps_b);
+  sim_world_destroy(a);
+  sim_world_destroy(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_callbacks_run_in_time_order),
@@ -194,6 +237,7 @@ int main(void) {
       cmocka_unit_test(test_every_demo_passes_and_repeats_its_hash),
       cmocka_unit_test(test_streams_are_independent_and_stable),
       cmocka_unit_test(test_process_streams_differ_per_pid_and_repeat),
+      cmocka_unit_test(test_two_worlds_in_turns_step_by_step_hash_as_each_alone),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
