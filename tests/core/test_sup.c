@@ -615,6 +615,13 @@ static bool reply_matches(int i, const char *prefix) {
   return i < sup_log_n && strncmp(sup_log[i], prefix, strlen(prefix)) == 0;
 }
 
+/* The first reply at index `from` or later that starts with `prefix`, or -1. */
+static int find_reply_from(int from, const char *prefix) {
+  for (int i = from; i < sup_log_n; i++)
+    if (reply_matches(i, prefix)) return i;
+  return -1;
+}
+
 static int find_reply(const char *prefix) {
   for (int i = 0; i < sup_log_n; i++)
     if (reply_matches(i, prefix)) return i;
@@ -635,7 +642,9 @@ static void test_runtime_api(void **state) {
                      "terminate w3", "restart w3", NULL};
   memcpy(script, s, sizeof s);
   run_script(w, node, sup);
-  assert_true(find_reply("reply count [{specs,2},{active,2},{supervisors,0},{workers,2}]") >= 0);
+  const char *count2 = "reply count [{specs,2},{active,2},{supervisors,0},{workers,2}]";
+  int count_first = find_reply(count2);
+  assert_true(count_first >= 0);
   assert_true(find_reply("reply terminate w2 ok") >= 0);
   assert_true(find_reply("reply restart w1 {error,running}") >= 0);
   assert_true(find_reply("reply delete w2 ok") >= 0);
@@ -644,8 +653,10 @@ static void test_runtime_api(void **state) {
   assert_true(find_reply("reply start_extra {error,{already_started,<") > first);
   assert_true(find_reply("reply terminate w2 {error,not_found}") >= 0);
   assert_true(find_reply("reply restart w2 {error,not_found}") >= 0);
-  assert_true(find_reply("reply which [{w3,<0.") >= 0); /* newest first, as OTP */
-  assert_true(find_reply("reply count [{specs,2},{active,2},{supervisors,0},{workers,2}]") >= 0);
+  int which_first = find_reply("reply which [{w3,<0."); /* newest first, as OTP */
+  assert_true(which_first >= 0);
+  /* The second count (w2 deleted, w3 added): a reply after the which, not the first one. */
+  assert_true(find_reply_from(which_first + 1, count2) > which_first);
   assert_true(find_reply("reply terminate w3 ok") >= 0);
   assert_true(find_reply("reply restart w3 {ok,<") >= 0);
   int which = find_reply("reply which ");
