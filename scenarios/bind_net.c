@@ -825,6 +825,7 @@ void scn_bind_net(lua_State *L) {
                                    {"now", l_prim_now},
                                    {"fault", l_prim_fault},
                                    {"set_down", l_prim_set_down},
+                                   {"condition", scn_l_condition},
                                    {NULL, NULL}};
   luaL_newlib(L, prims);
   int prim = lua_gettop(L);

@@ -73,11 +73,12 @@ static ac_term to_term(lua_State *L, int idx, ac_tbuf *b, const char *what) {
   return t;
 }
 
-/* Raises a Lua error for a failed runtime call, freeing b first. */
+/* Raises a Lua error for a failed runtime call, freeing b first: a runtime condition (the
+ * arguments were checked before), not a misuse of the API. */
 static void check_rc(lua_State *L, int rc, const char *fn, ac_tbuf *b) {
   if (rc == AC_OK) return;
   if (b) ac_tb_free(b);
-  luaL_error(L, "%s: %s", fn, ac_strerror(rc));
+  scn_condition(L, "%s: %s", fn, ac_strerror(rc));
 }
 
 /* ---- The behaviour ----------------------------------------------------------------------- */
@@ -117,6 +118,8 @@ static int resume(ac_proc *self, int nargs) {
     if (msg && strstr(msg, "memory limit of"))
       scn_error(run, "%s (in process <%u.%u.%u>)", msg, ac_pid_node(p), ac_pid_slot(p), ac_pid_gen(p));
   }
+  /* Misuse of the API stops the run; a Lua error of the author's code is counted. */
+  scn_process_error(run, lp->co, 0, ac_self(self));
   /* An error: its value becomes the exit reason (text as a binary, other values converted);
    * an exit(Reason) nobody caught ends the process with Reason itself. */
   ac_tbuf b;
@@ -178,6 +181,7 @@ static void report_crash(ac_proc *self, ac_term reason) {
   sim_format_duration(ac_now(self), t, sizeof t);
   size_t need = ac_term_print(reason, text, sizeof text);
   if (need >= sizeof text) memcpy(text + sizeof text - 4, "...", 4);
+  scn_status_clear();
   printf("[%s] process <%u.%u.%u> exited: %s\n", t, ac_pid_node(p), ac_pid_slot(p), ac_pid_gen(p), text);
 }
 
@@ -559,7 +563,7 @@ static int l_send(lua_State *L) {
     rc = run->current ? ac_send_name(run->current, name, msg) : ac_node_send_name(scn_here(L, run), name, msg);
     if (rc == AC_ENONAME) {
       ac_tb_free(&b);
-      return luaL_error(L, "send: no process is registered as '%s'", name);
+      return scn_condition(L, "send: no process is registered as '%s'", name);
     }
   } else if (lua_type(L, 1) == LUA_TTABLE && lua_rawlen(L, 1) == 2) { /* {Name, Node} */
     lua_rawgeti(L, 1, 1);
@@ -652,10 +656,11 @@ static int receive_k(lua_State *L, int status, lua_KContext ctx) {
     lp->pred_err_ref = 0;
     if (lua_type(L, -1) == LUA_TSTRING) {
       lua_pushfstring(L, "receive predicate: %s", lua_tostring(L, -1));
+      scn_note_raise(run, SCN_RAISED_LUA, lua_tostring(L, -1)); /* the author's code failed */
     }
     return lua_error(L);
   }
-  return lua_gettop(L);
+  return lua_gettop(L) - 1; /* what the resume brought, above the kept pattern */
 }
 
 /* receive([pattern [, timeout]]): the first message matching pattern (cl._ is a wildcard;
@@ -686,7 +691,9 @@ static int l_receive(lua_State *L) {
   }
   check_rc(L, rc, "receive", NULL);
   lp->op = OP_RECEIVE;
-  lua_settop(L, 0); /* on resume the stack holds just what the resume brings */
+  /* The pattern stays at index 1 while the process waits (a deadlock report prints it); on
+   * resume the stack holds it and just what the resume brings. */
+  lua_settop(L, 1);
   return lua_yieldk(L, 0, 0, receive_k);
 }
 
@@ -707,7 +714,7 @@ static int l_sleep(lua_State *L) {
 static int l_link(lua_State *L) {
   ac_proc *self = need_process(L, "link");
   int rc = ac_link(self, scn_check_pid(L, 1));
-  if (rc == AC_ENOPROC) return luaL_error(L, "noproc");
+  if (rc == AC_ENOPROC) return scn_condition(L, "noproc");
   check_rc(L, rc, "link", NULL);
   return 0;
 }
@@ -866,7 +873,8 @@ static int l_register(lua_State *L) {
   const char *name = scn_check_name(L, 1);
   ac_pid pid = lua_isnoneornil(L, 2) ? ac_self(need_process(L, "register")) : scn_check_pid(L, 2);
   int rc = run->current ? ac_register(run->current, name, pid) : ac_node_register(scn_here(L, run), name, pid);
-  if (rc) return luaL_error(L, "register('%s'): %s", name, name_error(rc));
+  if (rc == AC_EBADNAME) return luaL_error(L, "register('%s'): %s", name, name_error(rc));
+  if (rc) return scn_condition(L, "register('%s'): %s", name, name_error(rc));
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -875,7 +883,8 @@ static int l_unregister(lua_State *L) {
   scn_run *run = scn_world_run(L);
   const char *name = scn_check_name(L, 1);
   int rc = run->current ? ac_unregister(run->current, name) : ac_node_unregister(scn_here(L, run), name);
-  if (rc) return luaL_error(L, "unregister('%s'): %s", name, name_error(rc));
+  if (rc == AC_EBADNAME) return luaL_error(L, "unregister('%s'): %s", name, name_error(rc));
+  if (rc) return scn_condition(L, "unregister('%s'): %s", name, name_error(rc));
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -900,6 +909,48 @@ static int l_now(lua_State *L) {
   return 1;
 }
 
+/* ---- What a waiting process waits for ----------------------------------------------------- */
+
+void scn_describe_wait(ac_node *node, ac_pid pid, char *buf, size_t cap) {
+  lproc *lp = ac_node_state(node, pid, &lua_behaviour);
+  ac_proc_info info;
+  if (!lp) {
+    if (ac_node_info(node, pid, &info) == AC_OK)
+      snprintf(buf, cap, "a message its %s behaviour waits for", info.behaviour);
+    else
+      snprintf(buf, cap, "nothing (it is gone)");
+    return;
+  }
+  lua_State *co = lp->co;
+  if (!co || lp->op != OP_RECEIVE || lua_gettop(co) < 1 || !lua_checkstack(co, 4)) {
+    snprintf(buf, cap, lp->op == OP_SLEEP ? "the end of a sleep" : "its turn");
+    return;
+  }
+  if (lua_isnil(co, 1)) {
+    snprintf(buf, cap, "any message");
+  } else if (lua_type(co, 1) == LUA_TFUNCTION) {
+    lua_Debug ar;
+    lua_pushvalue(co, 1);
+    if (lua_getinfo(co, ">S", &ar) && ar.linedefined > 0)
+      snprintf(buf, cap, "a message its predicate (%s:%d) accepts", ar.short_src, ar.linedefined);
+    else
+      snprintf(buf, cap, "a message its predicate accepts");
+  } else {
+    ac_tbuf b;
+    ac_term t;
+    char err[64], text[256];
+    ac_tb_init(&b);
+    if (scn_lua_to_term(co, 1, &b, "pattern", err, sizeof err) == 0 && ac_tb_finish(&b, &t) == 0) {
+      size_t need = ac_term_print(t, text, sizeof text);
+      if (need >= sizeof text) memcpy(text + sizeof text - 4, "...", 4);
+      snprintf(buf, cap, "a message matching %s", text);
+    } else {
+      snprintf(buf, cap, "a message matching its pattern");
+    }
+    ac_tb_free(&b);
+  }
+}
+
 /* ---- Preemption -------------------------------------------------------------------------- */
 
 static void count_hook(lua_State *L, lua_Debug *ar);
@@ -915,6 +966,7 @@ __attribute__((format(printf, 3, 4))) static void runaway(lua_State *L, lua_Debu
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
+  scn_note_raise(scn_run_of(L), SCN_RAISED_LUA, what); /* the author's loop, not a misuse */
   if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
     luaL_error(L, "%s:%d: %s", ar->short_src, ar->currentline, what);
   luaL_error(L, "%s", what);

@@ -252,7 +252,7 @@ static int l_start(lua_State *L) {
   read_children(L, run, 1, cfg);
   ac_pid pid;
   int rc = ac_supervisor_start(run->current ? ac_proc_node(run->current) : scn_here(L, run), run->current, cfg, &pid);
-  if (rc) return luaL_error(L, "supervisor: %s", ac_strerror(rc));
+  if (rc) return scn_condition(L, "supervisor: %s", ac_strerror(rc));
   scn_push_pid(L, pid);
   lua_pushboolean(L, run->current != NULL);
   return 2;
@@ -316,8 +316,8 @@ static int l_call(lua_State *L) {
   } else {
     return luaL_error(L, "supervisor: unknown call '%s'", op);
   }
-  if (rc == AC_ENOPROC) return luaL_error(L, "supervisor.%s: noproc", op);
-  if (rc) return luaL_error(L, "supervisor.%s: %s", op, ac_strerror(rc));
+  if (rc == AC_ENOPROC) return scn_condition(L, "supervisor.%s: noproc", op);
+  if (rc) return scn_condition(L, "supervisor.%s: %s", op, ac_strerror(rc));
   scn_push_ref(L, ref);
   return 1;
 }
@@ -456,6 +456,9 @@ static bool is_exit(lua_State *L, int idx) {
  * error up (OTP's {Error, Stacktrace}, with Lua's places). */
 static int l_stack(lua_State *L) {
   if (is_exit(L, 1)) return 1;
+  scn_run *run = scn_run_of(L);
+  lua_settop(L, 1);
+  if (run->current) scn_process_error(run, L, 1, ac_self(run->current)); /* misuse, Lua error */
   lua_createtable(L, 2, 0);
   lua_pushvalue(L, 1);
   lua_rawseti(L, -2, 1);
@@ -506,7 +509,7 @@ static const char prelude[] =
     "  local mref = cl.monitor(s)\n"
     "  local ref = relay(4, pcall(prim.call, s, op, arg))\n"
     "  local m = cl.receive(waiting(ref, mref))\n"
-    "  if m[1] == 'DOWN' then error('supervisor.' .. op .. ': ' .. prim.format(m[5]), 3) end\n"
+    "  if m[1] == 'DOWN' then prim.condition('supervisor.' .. op .. ': ' .. prim.format(m[5]), 3) end\n"
     "  cl.demonitor(mref, true)\n"
     "  return m[2]\n"
     "end\n"
@@ -516,7 +519,7 @@ static const char prelude[] =
     "    local m = cl.receive(function(m)\n"
     "      return type(m) == 'table' and (m[1] == 'ack' or m[1] == 'EXIT') and m[2] == pid\n"
     "    end)\n"
-    "    if m[1] == 'EXIT' then error('supervisor.start: ' .. prim.format(m[3]), 2) end\n"
+    "    if m[1] == 'EXIT' then prim.condition('supervisor.start: ' .. prim.format(m[3]), 2) end\n"
     "  end\n"
     "  return pid\n"
     "end\n"
@@ -680,7 +683,7 @@ static const char prelude[] =
     "    local m = cl.receive(function(m)\n"
     "      return type(m) == 'table' and (m[1] == 'ack' or m[1] == 'EXIT') and m[2] == pid\n"
     "    end)\n"
-    "    if m[1] == 'EXIT' then error('server.start: ' .. prim.format(m[3]), 2) end\n"
+    "    if m[1] == 'EXIT' then prim.condition('server.start: ' .. prim.format(m[3]), 2) end\n"
     "    return pid\n"
     "  end\n"
     "  return cl.spawn(function(...) serve(cb, (...), nil, opts.name) end,\n"
@@ -706,7 +709,8 @@ void scn_bind_sup(lua_State *L) {
   static const luaL_Reg prims[] = {{"start", l_start}, {"call", l_call}, {"children", l_children},
                                    {"restarts", l_restarts}, {"format", l_format}, {"duration_ms", l_duration_ms},
                                    {"kind", l_kind}, {"reply", l_reply}, {"parent", l_parent},
-                                   {"stack", l_stack}, {"exit_reason", l_exit_reason}, {NULL, NULL}};
+                                   {"stack", l_stack}, {"exit_reason", l_exit_reason},
+                                   {"condition", scn_l_condition}, {NULL, NULL}};
   luaL_setfuncs(L, prims, 0);
   lua_getfield(L, -1, "children");
   lua_setfield(L, sup, "children");

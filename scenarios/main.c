@@ -3,6 +3,7 @@
  *
  *   crashlab run FILE.lua [--seed N] [--trace FILE] [--quiet] [--check-determinism]
  *                         [--max-time T] [--unsafe] [--stats] [--trace-limit SIZE]
+ *                         [--crashes=fail|count]
  *   crashlab demo NAME [--seed N] [--trace FILE] [--quiet] [--check-determinism] [--n N] [--m M]
  *   crashlab demo --list
  *   crashlab trace FILE          print a trace file readably and verify its hash
@@ -66,6 +67,9 @@ static void usage(FILE *out) {
           "                        docs/visualiser.md)\n"
           "  --trace-limit SIZE    end the run (exit 2) when the trace passes SIZE bytes\n"
           "                        (500K, 200M, 1G; default 1G); the trace stays complete\n"
+          "  --crashes=fail|count  fail the run when a process crashes with a Lua error of the\n"
+          "                        scenario's code, or only count such crashes (the default;\n"
+          "                        overrides cl.scenario{crashes = ...})\n"
           "\n"
           "demo options:\n"
           "  --seed N              the run's seed (default 1); same seed, same run\n"
@@ -83,6 +87,64 @@ static void usage(FILE *out) {
           CRASHLAB_VERSION);
 }
 
+/* Each subcommand's own help: `crashlab run --help`, `crashlab demo --help`,
+ * `crashlab trace --help` (`crashlab viz --help` is viz/app.c's). */
+static void run_usage(FILE *out) {
+  fprintf(out,
+          "usage: crashlab run FILE.lua [options]\n"
+          "\n"
+          "Runs a scenario for one seed and prints its report; the last line is the verdict,\n"
+          "'PASS|FAIL scenario=NAME seed=N events=E sim_time=T hash=H'.\n"
+          "\n"
+          "options:\n"
+          "  --seed N              the seed (default: the scenario's, else 1)\n"
+          "  --trace FILE          write the binary trace to FILE\n"
+          "  --quiet               print only the verdict (and a failure's report)\n"
+          "  --check-determinism   also run twice in separate processes and compare hashes\n"
+          "  --max-time T          cap on virtual time, e.g. 10s, 5m (default 1h)\n"
+          "  --unsafe              full Lua standard library (no sandbox)\n"
+          "  --stats               print wall time, speed (virtual/wall) and peak memory\n"
+          "  --viz                 watch the run live in the visualiser's window\n"
+          "  --viz-script FILE     --viz, the window driven by a script file (tests)\n"
+          "  --trace-limit SIZE    end the run (exit 2) when the trace passes SIZE bytes\n"
+          "                        (500K, 200M, 1G; default 1G); the trace stays complete\n"
+          "  --crashes=fail|count  fail the run when a process crashes with a Lua error of the\n"
+          "                        scenario's code, or only count such crashes (the default)\n"
+          "\n"
+          "On a terminal, a run that takes more than a second shows a status line on stderr\n"
+          "(virtual time, events, speed), erased before the verdict.\n"
+          "Exit status: 0 pass (or an expected failure seen), 1 a property failed, 2 a usage or\n"
+          "scenario error, 130 interrupted. The scenario API: docs/scenario-api.md.\n");
+}
+
+static void demo_usage(FILE *out) {
+  fprintf(out,
+          "usage: crashlab demo NAME [options]\n"
+          "       crashlab demo --list\n"
+          "\n"
+          "Runs a built-in demo system (written in C) and prints its trace readably, then one\n"
+          "line 'PASS|FAIL demo=NAME seed=N events=E sim_time=T hash=H'.\n"
+          "\n"
+          "options:\n"
+          "  --list                list the demos and their parameters\n"
+          "  --seed N              the run's seed (default 1); same seed, same run\n"
+          "  --trace FILE          write the binary trace to FILE\n"
+          "  --quiet               print only the verdict line\n"
+          "  --check-determinism   also run twice in separate processes and compare hashes\n"
+          "  --n N, --m M          the demo's size parameters (see --list)\n"
+          "  --trace-limit SIZE    end the run (exit 2) when the trace passes SIZE bytes\n");
+}
+
+static void trace_usage(FILE *out) {
+  fprintf(out,
+          "usage: crashlab trace FILE\n"
+          "\n"
+          "Prints a trace file written with --trace, one record per line, and verifies its\n"
+          "record count and hash: the last line says '# N records, hash=H verified'. A damaged\n"
+          "file prints every good record, then one error naming the byte offset (exit 2).\n"
+          "To watch a trace: crashlab viz FILE (crashlab viz --help).\n");
+}
+
 static int parse_u64(const char *opt, const char *text, uint64_t *out) {
   char *end;
   errno = 0;
@@ -90,6 +152,10 @@ static int parse_u64(const char *opt, const char *text, uint64_t *out) {
   for (const char *c = text; *c; c++)
     if (*c < '0' || *c > '9') goto bad; /* decimal digits only: no sign, space, octal or hex */
   unsigned long long v = strtoull(text, &end, 10);
+  if (errno == ERANGE) {
+    fprintf(stderr, "crashlab: %s %s is out of range (0 to %" PRIu64 ")\n", opt, text, UINT64_MAX);
+    return -1;
+  }
   if (errno || *end) goto bad;
   *out = v;
   return 0;
@@ -474,6 +540,15 @@ static int run_main(int argc, char **argv) {
       check = 1;
     } else if (strcmp(a, "--stats") == 0) {
       stats = 1;
+    } else if (strncmp(a, "--crashes", 9) == 0 && (a[9] == 0 || a[9] == '=')) {
+      const char *m = a[9] == '=' ? a + 10 : v;
+      if (a[9] == 0) i++;
+      if (m && strcmp(m, "fail") == 0) o.crashes = SCN_CRASHES_FAIL;
+      else if (m && strcmp(m, "count") == 0) o.crashes = SCN_CRASHES_COUNT;
+      else {
+        fprintf(stderr, "crashlab: --crashes takes fail or count, got '%s'\n", m ? m : "");
+        return EXIT_USAGE;
+      }
     } else if (strcmp(a, "--viz") == 0) {
       viz = 1;
     } else if (strcmp(a, "--viz-script") == 0) {
@@ -498,7 +573,15 @@ static int run_main(int argc, char **argv) {
     fprintf(stderr, "crashlab: run needs a scenario file (crashlab run FILE.lua)\n");
     return EXIT_USAGE;
   }
+  /* The live status line: on a terminal only, never with --quiet (display only: it reads the
+   * wall clock and cannot change the run). CRASHLAB_STATUS_AFTER_MS sets when it appears
+   * (default 1000; tests use 0). */
+  o.status_line = !o.quiet && isatty(STDERR_FILENO);
+  o.status_after_ms = 1000;
+  const char *after = getenv("CRASHLAB_STATUS_AFTER_MS");
+  if (after && *after >= '0' && *after <= '9') o.status_after_ms = (uint32_t)strtoul(after, NULL, 10);
   if (viz) {
+    o.status_line = false; /* the window shows the run */
     if (o.trace_path || check) {
       fprintf(stderr, "crashlab: --viz cannot be combined with %s (record the trace with "
                       "--trace, then watch it with crashlab viz TRACE)\n",
@@ -514,24 +597,34 @@ static int run_main(int argc, char **argv) {
 static int run_scenario(scn_options *o_in, int check, int stats) {
   scn_options o = *o_in;
   scn_result r;
-  o.hold_verdict = check;
+  o.hold_verdict = check || stats; /* the verdict line is the last line, after --stats */
   double t0 = monotonic_s();
   scn_install_signal_handlers();
   scn_verdict v = scn_run_file(&o, &r);
   if (v == SCN_ERROR) return EXIT_USAGE;
   if (v == SCN_INTERRUPTED) {
-    if (check) scn_print_verdict(&r);
+    if (o.hold_verdict) scn_print_verdict(&r);
     return EXIT_INTERRUPTED;
   }
   if (stats) print_stats(&r, monotonic_s() - t0);
+  if (!check) {
+    if (o.hold_verdict) scn_print_verdict(&r);
+    return v == SCN_PASS ? EXIT_PASS : EXIT_FAIL;
+  }
   if (check) {
     char seed[32], hash[17], max_time[32];
     snprintf(seed, sizeof seed, "%" PRIu64, r.seed);
     snprintf(hash, sizeof hash, "%016" PRIx64, r.hash);
     snprintf(max_time, sizeof max_time, "%" PRIu64 "ns", o.max_time_ns);
-    char *args[] = {"crashlab", "run", (char *)o.path, "--seed", seed, "--quiet",
-                    o.max_time_ns ? "--max-time" : NULL, max_time, NULL};
-    if (o.unsafe && !o.max_time_ns) args[6] = "--unsafe";
+    char *args[10] = {"crashlab", "run", (char *)o.path, "--seed", seed, "--quiet"};
+    int n = 6;
+    if (o.max_time_ns) {
+      args[n++] = "--max-time";
+      args[n++] = max_time;
+    }
+    if (o.unsafe) args[n++] = "--unsafe";
+    if (o.crashes) args[n++] = o.crashes == SCN_CRASHES_FAIL ? "--crashes=fail" : "--crashes=count";
+    args[n] = NULL;
     if (check_hashes(args, hash) != 0) {
       r.verdict = SCN_FAIL;
       v = SCN_FAIL;
@@ -550,7 +643,10 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "viz") == 0) return viz_main(argc - 1, argv + 1);
   for (int i = 1; i < argc; i++) { /* anywhere: `crashlab run x.lua --help` helps too */
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      usage(stdout);
+      if (strcmp(argv[1], "run") == 0) run_usage(stdout);
+      else if (strcmp(argv[1], "demo") == 0) demo_usage(stdout);
+      else if (strcmp(argv[1], "trace") == 0) trace_usage(stdout);
+      else usage(stdout);
       return EXIT_PASS;
     }
     if (strcmp(argv[i], "--version") == 0) {

@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "lterm.h"
 
@@ -333,11 +335,26 @@ static int l_scenario(lua_State *L) {
       return luaL_error(L, "scenario: expect must be \"pass\" or \"fail\"");
     run->expect_fail = strcmp(e, "fail") == 0;
   }
+  if (lua_getfield(L, 1, "api_errors") != LUA_TNIL) {
+    const char *e = lua_tostring(L, -1);
+    if (!e || (strcmp(e, "scenario") != 0 && strcmp(e, "crash") != 0))
+      return luaL_error(L, "scenario: api_errors must be \"scenario\" (a misuse of a cl call in a "
+                           "process stops the run, exit 2) or \"crash\" (it crashes the process)");
+    run->api_errors_crash = strcmp(e, "crash") == 0;
+  }
+  if (lua_getfield(L, 1, "crashes") != LUA_TNIL) {
+    const char *e = lua_tostring(L, -1);
+    if (!e || (strcmp(e, "count") != 0 && strcmp(e, "fail") != 0))
+      return luaL_error(L, "scenario: crashes must be \"count\" (processes that crash with a Lua "
+                           "error are counted at the verdict) or \"fail\" (such a crash fails the run)");
+    if (run->opts->crashes == SCN_CRASHES_DEFAULT) run->crashes_fail = strcmp(e, "fail") == 0;
+  }
   lua_settop(L, 1);
   if (lua_getfield(L, 1, "limits") != LUA_TNIL) scenario_limits(L, 2);
   lua_settop(L, 1);
   /* Unknown fields are refused: a typo should not pass silently. */
-  static const char *const fields[] = {"name", "seed", "stop", "expect", "limits", NULL};
+  static const char *const fields[] = {"name", "seed", "stop", "expect", "limits", "api_errors",
+                                       "crashes", NULL};
   scn_check_fields(L, 1, fields, "scenario");
   return 0;
 }
@@ -457,8 +474,9 @@ static int l_at_end(lua_State *L) {
   return 0;
 }
 
-/* A property failed: recorded in the trace (a property record) at the time it was found. */
-static void fail(scn_run *run, const scn_prop *p, const char *fmt, ...) {
+/* A property failed (or a crash with crashes = "fail"): recorded in the trace (a property
+ * record named `name`) at the time it was found. */
+__attribute__((format(printf, 3, 4))) static void fail(scn_run *run, const char *name, const char *fmt, ...) {
   if (run->failed) return;
   run->failed = true;
   run->fail_ns = sim_now(run->w);
@@ -466,18 +484,234 @@ static void fail(scn_run *run, const scn_prop *p, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(run->fail_what, sizeof run->fail_what, fmt, ap);
   va_end(ap);
-  sim_property_failed(run->w, p->name, run->fail_what);
+  sim_property_failed(run->w, name, run->fail_what);
   sim_request_stop(run->w);
 }
 
-/* Evaluates a property: 1 true, 0 false, -1 error (recorded). */
+enum { PROP_ERROR = -1, PROP_FALSE = 0, PROP_TRUE = 1, PROP_NIL = 2 };
+
+/* Evaluates a property: PROP_TRUE, PROP_FALSE, PROP_NIL (it returned nothing: a missing
+ * `return` is not the same mistake as a false condition), PROP_ERROR (recorded). */
 static int eval_prop(scn_run *run, const scn_prop *p) {
   char what[200];
   snprintf(what, sizeof what, "property '%s'", p->name);
-  if (call_ref(run, p->fn_ref, true, what)) return -1;
-  int ok = lua_toboolean(run->L, -1);
+  if (call_ref(run, p->fn_ref, true, what)) return PROP_ERROR;
+  int ok = lua_isnil(run->L, -1) ? PROP_NIL : lua_toboolean(run->L, -1) ? PROP_TRUE : PROP_FALSE;
   lua_pop(run->L, 1);
   return ok;
+}
+
+#define RETURNED_NIL "returned nothing (nil) instead of true or false"
+
+
+/* ---- Errors inside processes: API misuse, the author's Lua errors, conditions ------------- */
+
+#define API_SET_KEY "crashlab.api"   /* registry: every C function of the cl tables -> true */
+#define ERROR_FN_KEY "crashlab.error" /* registry: the base library's error */
+
+/* The message without a leading "FILE:LINE: ". */
+static const char *bare_message(const char *msg) {
+  for (const char *p = msg; *p && *p != ' ' && *p != '\n'; p++) {
+    if (*p != ':' || p[1] < '0' || p[1] > '9') continue;
+    const char *q = p + 1;
+    while (*q >= '0' && *q <= '9') q++;
+    if (q[0] == ':' && q[1] == ' ') return q + 2;
+  }
+  return msg;
+}
+
+void scn_note_raise(scn_run *run, int kind, const char *msg) {
+  run->raised_kind = kind;
+  snprintf(run->raised_text, sizeof run->raised_text, "%s", bare_message(msg));
+}
+
+int scn_condition(lua_State *L, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  scn_note_raise(scn_run_of(L), SCN_RAISED_CONDITION, lua_tostring(L, -1));
+  luaL_where(L, 1);
+  lua_insert(L, -2);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+int scn_l_condition(lua_State *L) {
+  const char *msg = luaL_checkstring(L, 1);
+  int level = (int)luaL_optinteger(L, 2, 1);
+  scn_note_raise(scn_run_of(L), SCN_RAISED_CONDITION, msg);
+  luaL_where(L, level);
+  lua_pushvalue(L, 1);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+static bool from_prelude(const lua_Debug *ar) { return strncmp(ar->source, "=cl.", 4) == 0; }
+
+enum { ERR_RAISED, ERR_API, ERR_LUA };
+
+/* What kind of error the value at the top of L is (see scn_process_error); `where` gets the
+ * innermost line of the author's code on the stack from `level` up ("" if none). */
+static int classify_error(scn_run *run, lua_State *L, int level, char *where, size_t cap) {
+  lua_Debug ar;
+  where[0] = 0;
+  for (int l = level; lua_getstack(L, l, &ar); l++)
+    if (lua_getinfo(L, "Sl", &ar) && ar.what[0] != 'C' && ar.currentline > 0 && !from_prelude(&ar)) {
+      snprintf(where, cap, "%s:%d", ar.short_src, ar.currentline);
+      break;
+    }
+  if (lua_type(L, -1) != LUA_TSTRING) return ERR_RAISED; /* exit(Reason), error({...}), calls */
+  const char *msg = bare_message(lua_tostring(L, -1));
+  if (run->raised_kind != SCN_RAISED_NONE && run->raised_text[0] &&
+      strncmp(msg, run->raised_text, strlen(run->raised_text)) == 0)
+    return run->raised_kind == SCN_RAISED_CONDITION ? ERR_RAISED : ERR_LUA;
+  if (!lua_checkstack(L, 4) || !lua_getstack(L, level, &ar) || !lua_getinfo(L, "Sf", &ar))
+    return ERR_LUA;
+  if (ar.what[0] != 'C') {
+    lua_pop(L, 1);
+    return from_prelude(&ar) ? ERR_API : ERR_LUA; /* crashlab's Lua code failed on what it got */
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, API_SET_KEY);
+  lua_pushvalue(L, -2);
+  bool api = lua_rawget(L, -2) != LUA_TNIL;
+  lua_pop(L, 2);
+  lua_getfield(L, LUA_REGISTRYINDEX, ERROR_FN_KEY);
+  bool error_fn = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  if (api) return ERR_API;
+  lua_Debug up; /* a library function (or error) called by crashlab's own Lua code */
+  if (lua_getstack(L, level + 1, &up) && lua_getinfo(L, "S", &up) && from_prelude(&up)) return ERR_API;
+  return error_fn ? ERR_RAISED : ERR_LUA;
+}
+
+void scn_process_error(scn_run *run, lua_State *L, int level, ac_pid pid) {
+  if (run->error || run->mem_exceeded) return;
+  char where[300], who[48];
+  int kind = classify_error(run, L, level, where, sizeof where);
+  run->raised_kind = SCN_RAISED_NONE;
+  snprintf(who, sizeof who, "process <%u.%u.%u>", ac_pid_node(pid), ac_pid_slot(pid), ac_pid_gen(pid));
+  const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+  if (kind == ERR_API && !run->api_errors_crash) {
+    if (where[0])
+      scn_error(run, "%s: %s (in %s; cl.scenario{api_errors = \"crash\"} makes it a crash of the "
+                     "process)", where, bare_message(msg), who);
+    else
+      scn_error(run, "%s (in %s)", msg, who);
+    return;
+  }
+  if (kind == ERR_RAISED) return;
+  if (run->lua_crashes++ == 0) {
+    const char *text = bare_message(msg);
+    if (text != msg) /* the message names its own line: "what at FILE:LINE" */
+      snprintf(run->first_crash, sizeof run->first_crash, "%s at %.*s (%s)", text,
+               (int)(text - msg - 2), msg, who);
+    else if (where[0])
+      snprintf(run->first_crash, sizeof run->first_crash, "%s at %s (%s)", text, where, who);
+    else
+      snprintf(run->first_crash, sizeof run->first_crash, "%s (%s)", text, who);
+  }
+  if (run->crashes_fail && run->w)
+    fail(run, "crashes", "%s crashed with a Lua error: %s (crashes = \"fail\")", who, bare_message(msg));
+}
+
+/* __index of the cl tables: an unknown name raises at the access with the nearest name. */
+static size_t edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 64 || lb > 64) return 99;
+  size_t d[65][65];
+  for (size_t i = 0; i <= la; i++) d[i][0] = i;
+  for (size_t j = 0; j <= lb; j++) d[0][j] = j;
+  for (size_t i = 1; i <= la; i++)
+    for (size_t j = 1; j <= lb; j++) {
+      size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+      if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+        best = d[i - 2][j - 2] + 1; /* a transposition ("recieve") counts once */
+      d[i][j] = best;
+    }
+  return d[la][lb];
+}
+
+static int l_api_index(lua_State *L) {
+  if (lua_type(L, 2) != LUA_TSTRING) return 0; /* cl[1]: nil, as for any table */
+  const char *key = lua_tostring(L, 2);
+  const char *best = NULL;
+  size_t best_d = 99;
+  lua_pushnil(L);
+  while (lua_next(L, 1)) { /* the nearest name, ties to the smallest: the same every run */
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) continue;
+    const char *k = lua_tostring(L, -1);
+    size_t d = edit_distance(key, k);
+    if (d < best_d || (d == best_d && best && strcmp(k, best) < 0)) {
+      best = k; /* stays valid: the key stays in the table */
+      best_d = d;
+    }
+  }
+  const char *what = lua_tostring(L, lua_upvalueindex(1));
+  luaL_where(L, 1);
+  if (best && best_d <= 1 + strlen(key) / 3)
+    lua_pushfstring(L, "%s has no '%s'; did you mean '%s'?", what, key, best);
+  else
+    lua_pushfstring(L, "%s has no '%s' (docs/scenario-api.md lists what it has)", what, key);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+/* Adds every C function of the table at idx to the API set at set_idx. */
+static void add_api_functions(lua_State *L, int idx, int set_idx) {
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_iscfunction(L, -1)) {
+      lua_pushboolean(L, 1);
+      lua_rawset(L, set_idx);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+}
+
+/* Gives cl and its tables (cl.server, cl.supervisor, cl.net, ...) the guard, and records their
+ * C functions as the API (scn_process_error tells misuse from the author's errors by them). */
+static void guard_api(lua_State *L, int cl) {
+  lua_newtable(L);
+  int set = lua_gettop(L);
+  lua_pushcfunction(L, l_api_index);
+  int index_fn = lua_gettop(L);
+  lua_pushvalue(L, index_fn);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, set);
+  add_api_functions(L, cl, set);
+  lua_pushnil(L);
+  while (lua_next(L, cl)) {
+    if (lua_type(L, -1) == LUA_TTABLE && lua_type(L, -2) == LUA_TSTRING && !lua_getmetatable(L, -1)) {
+      int t = lua_gettop(L);
+      add_api_functions(L, t, set);
+      lua_createtable(L, 0, 1);
+      lua_pushfstring(L, "cl.%s", lua_tostring(L, -3));
+      lua_pushcclosure(L, l_api_index, 1);
+      lua_pushvalue(L, -1);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, set); /* each closure is a function of its own */
+      lua_setfield(L, -2, "__index");
+      lua_setmetatable(L, t);
+    }
+    lua_pop(L, 1);
+  }
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "crashlab");
+  lua_pushcclosure(L, l_api_index, 1);
+  lua_pushvalue(L, -1);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, set);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, cl);
+  lua_pop(L, 1); /* index_fn */
+  lua_setfield(L, LUA_REGISTRYINDEX, API_SET_KEY);
+  lua_getglobal(L, "error");
+  lua_setfield(L, LUA_REGISTRYINDEX, ERROR_FN_KEY);
 }
 
 static scn_run *deadline_run; /* the run whose eventually deadlines are scheduled */
@@ -488,16 +722,65 @@ static void eventually_deadline(sim_world *w, void *arg) {
   scn_prop *p = &run->props[(uintptr_t)arg];
   if (p->satisfied || run->failed || run->error) return;
   int ok = eval_prop(run, p);
-  if (ok == 1)
+  if (ok == PROP_TRUE)
     p->satisfied = true;
-  else if (ok == 0)
-    fail(run, p, "property '%s' (eventually, deadline %.3fs) did not become true", p->name,
+  else if (ok == PROP_NIL)
+    fail(run, p->name, "property '%s' (eventually, deadline %.3fs) " RETURNED_NIL, p->name,
          (double)p->deadline_ns / 1e9);
+  else if (ok == PROP_FALSE)
+    fail(run, p->name, "property '%s' (eventually, deadline %.3fs) did not become true", p->name,
+         (double)p->deadline_ns / 1e9);
+}
+
+/* ---- The live status line (display only) ------------------------------------------------- */
+
+/* On a terminal, a run that takes a while shows where it is on stderr. It reads the wall clock,
+ * which is display only: nothing of it reaches the simulation, so it cannot change the run or
+ * its hash. */
+static struct {
+  bool shown;        /* a status line is on the terminal now */
+  double start_s;    /* when the run started (monotonic seconds) */
+  double next_s;     /* when to draw the next one */
+  uint64_t limit_ns; /* the stop time (or the cap) the run goes to */
+} status;
+
+static double wall_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void scn_status_clear(void) {
+  if (!status.shown) return;
+  fflush(stdout);
+  fputs("\r\033[K", stderr);
+  fflush(stderr);
+  status.shown = false;
+}
+
+static void status_draw(scn_run *run) {
+  double now = wall_s();
+  if (now < status.next_s) return;
+  status.next_s = now + 0.25; /* four times a second */
+  char t[32], lim[32], line[200];
+  uint64_t sim_ns = sim_now(run->w);
+  sim_format_duration(sim_ns, t, sizeof t);
+  sim_format_duration(status.limit_ns, lim, sizeof lim);
+  double elapsed = now - status.start_s;
+  int n = snprintf(line, sizeof line, "[%s of %s, %.0f%%] %" PRIu64 " events, %.3gx real time",
+                   t, lim, status.limit_ns ? 100.0 * (double)sim_ns / (double)status.limit_ns : 0.0,
+                   sim_event_count(run->w), elapsed > 0 ? (double)sim_ns / 1e9 / elapsed : 0.0);
+  (void)n;
+  fflush(stdout);
+  fprintf(stderr, "\r\033[K%s", line);
+  fflush(stderr);
+  status.shown = true;
 }
 
 static void step_hook(sim_world *w, void *arg) {
   (void)w;
   scn_run *run = arg;
+  if (run->opts->status_line && (++run->steps & 1023) == 0) status_draw(run);
   if (run->mem_exceeded) {
     scn_error(run, "memory limit of %" PRIu64 " MiB exceeded", run->mem_max >> 20);
     return;
@@ -505,9 +788,11 @@ static void step_hook(sim_world *w, void *arg) {
   for (uint32_t i = 0; i < run->prop_count && !run->failed && !run->error; i++) {
     scn_prop *p = &run->props[i];
     if (p->kind == PROP_ALWAYS) {
-      if (eval_prop(run, p) == 0) fail(run, p, "property '%s' (always) is false", p->name);
+      int ok = eval_prop(run, p);
+      if (ok == PROP_FALSE) fail(run, p->name, "property '%s' (always) is false", p->name);
+      if (ok == PROP_NIL) fail(run, p->name, "property '%s' (always) " RETURNED_NIL, p->name);
     } else if (p->kind == PROP_EVENTUALLY && !p->satisfied) {
-      if (eval_prop(run, p) == 1) p->satisfied = true;
+      if (eval_prop(run, p) == PROP_TRUE) p->satisfied = true;
     }
   }
 }
@@ -957,6 +1242,7 @@ static int l_print(lua_State *L) {
   scn_run *run = scn_run_of(L);
   int n = lua_gettop(L);
   if (run->opts->quiet) return 0;
+  scn_status_clear();
   char t[32];
   sim_format_duration(run->w ? sim_now(run->w) : 0, t, sizeof t);
   printf("[%s] ", t);
@@ -1234,6 +1520,8 @@ static void build_env(lua_State *L) {
     lua_setfield(L, -2, "crashlab");
     lua_pop(L, 2);
   }
+  lua_settop(L, cl);
+  guard_api(L, cl);
   lua_settop(L, cl - 1);
 }
 
@@ -1324,6 +1612,10 @@ int scn_need_world(scn_run *run) {
   sim_config cfg = {run->seed, run->name, run->opts->trace_path, run->opts->trace_fd,
                     run->opts->trace_limit_bytes};
   int rc = sim_world_create(&run->w, &cfg);
+  if (rc == AC_EIO && run->opts->trace_path) { /* the file cannot be made: say why */
+    scn_error(run, "cannot write the trace %s: %s", run->opts->trace_path, strerror(errno));
+    return rc;
+  }
   if (rc == AC_OK) rc = sim_node_add(run->w, "a", NULL, &run->node);
   if (rc != AC_OK) {
     scn_error(run, "cannot start the run: %s%s%s", ac_strerror(rc),
@@ -1376,6 +1668,8 @@ static void print_replay(const scn_run *run) {
     printf(" --max-time %s", t);
   }
   if (o->unsafe) printf(" --unsafe");
+  if (o->crashes == SCN_CRASHES_FAIL) printf(" --crashes=fail");
+  if (o->crashes == SCN_CRASHES_COUNT) printf(" --crashes=count");
   printf("\n");
 }
 
@@ -1442,15 +1736,90 @@ static void check_at_end(scn_run *run) {
   for (uint32_t i = 0; i < run->prop_count && !run->failed && !run->error; i++) {
     scn_prop *p = &run->props[i];
     if (p->kind == PROP_AT_END) {
-      if (eval_prop(run, p) == 0) fail(run, p, "property '%s' (at_end) is false", p->name);
+      int ok = eval_prop(run, p);
+      if (ok == PROP_FALSE) fail(run, p->name, "property '%s' (at_end) is false", p->name);
+      if (ok == PROP_NIL) fail(run, p->name, "property '%s' (at_end) " RETURNED_NIL, p->name);
     } else if (p->kind == PROP_EVENTUALLY && !p->satisfied && p->deadline_ns > sim_now(run->w)) {
-      if (eval_prop(run, p) == 0)
-        fail(run, p, "property '%s' (eventually) never became true before the run ended", p->name);
+      int ok = eval_prop(run, p);
+      if (ok == PROP_FALSE)
+        fail(run, p->name, "property '%s' (eventually) never became true before the run ended", p->name);
+      if (ok == PROP_NIL) fail(run, p->name, "property '%s' (eventually) " RETURNED_NIL, p->name);
     }
   }
 }
 
+/* After quiescence: what every live process waits for, so a deadlock is named as one. */
+static void print_waiting(scn_run *run) {
+  uint32_t total = 0;
+  for (uint32_t m = 0; m < sim_node_count(run->w); m++)
+    if (sim_node(run->w, m)) total += ac_node_process_count(sim_node(run->w, m));
+  if (total == 0) {
+    printf("nothing can happen any more: every process has ended\n");
+    return;
+  }
+  printf("deadlock: nothing can happen any more; %u process%s wait%s for a message that will never "
+         "come:\n", total, total == 1 ? "" : "es", total == 1 ? "s" : "");
+  uint32_t shown = 0;
+  for (uint32_t m = 0; m < sim_node_count(run->w) && shown < 20; m++) {
+    ac_node *node = sim_node(run->w, m);
+    uint32_t n = node ? ac_node_process_count(node) : 0;
+    ac_pid *pids = n ? malloc(n * sizeof *pids) : NULL;
+    if (!pids) continue;
+    n = ac_node_processes(node, pids, n);
+    for (uint32_t i = 0; i < n && shown < 20; i++, shown++) {
+      ac_proc_info info;
+      if (ac_node_info(node, pids[i], &info) != AC_OK) continue;
+      char what[320];
+      scn_describe_wait(node, pids[i], what, sizeof what);
+      printf("  <%u.%u.%u>%s%s%s waits for %s; mailbox: %u message%s\n", ac_pid_node(pids[i]),
+             ac_pid_slot(pids[i]), ac_pid_gen(pids[i]), info.name ? " (" : "",
+             info.name ? info.name : "", info.name ? ")" : "", what, info.mailbox_len,
+             info.mailbox_len == 1 ? "" : "s");
+    }
+    free(pids);
+  }
+  if (shown < total) printf("  ... and %u more\n", total - shown);
+}
+
+/* A duration as a person wrote it: "1h", "30m", "45s" when it is whole, else as the trace
+ * prints it. */
+static void round_duration(uint64_t ns, char *buf, size_t cap) {
+  static const struct { uint64_t ns; const char *unit; } units[] = {
+      {UINT64_C(3600000000000), "h"}, {UINT64_C(60000000000), "m"}, {UINT64_C(1000000000), "s"}};
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+    if (ns && ns % units[i].ns == 0) {
+      snprintf(buf, cap, "%" PRIu64 "%s", ns / units[i].ns, units[i].unit);
+      return;
+    }
+  sim_format_duration(ns, buf, cap);
+}
+
+/* The report's last notes before the verdict: crashes with Lua errors, a run cut by a time
+ * cap rather than its stop, a scenario that checks nothing. */
+static void print_notes(scn_run *run, sim_stop_reason stop, uint64_t limit) {
+  if (run->crashes_fail && run->failed) {
+    /* the failure above names the crash */
+  } else if (run->lua_crashes == 1)
+    printf("1 process crashed with a Lua error: %s\n", run->first_crash);
+  else if (run->lua_crashes > 1)
+    printf("%u processes crashed with Lua errors, first: %s\n", run->lua_crashes, run->first_crash);
+  if (stop == SIM_STOP_TIME_LIMIT && !run->failed && !(run->stop_ns && limit == run->stop_ns)) {
+    char t[32], st[32];
+    round_duration(limit, t, sizeof t);
+    round_duration(run->stop_ns, st, sizeof st);
+    if (run->opts->max_time_ns)
+      printf("stopped by --max-time %s%s%s%s\n", t, run->stop_ns ? " (before the scenario's stop at " : "",
+             run->stop_ns ? st : " (the scenario sets no stop)", run->stop_ns ? ")" : "");
+    else
+      printf("stopped by the %s default cap: the scenario sets no stop (set cl.scenario{stop = ...} "
+             "or --max-time)\n", t);
+  }
+  if (run->prop_count == 0 && !run->crashes_fail)
+    printf("no properties: this run checks nothing (add cl.always, cl.eventually or cl.at_end)\n");
+}
+
 void scn_print_verdict(const scn_result *r) {
+  scn_status_clear();
   char t[32];
   sim_format_duration(r->sim_time_ns, t, sizeof t);
   printf("%s scenario=%s seed=%" PRIu64 " events=%" PRIu64 " sim_time=%s hash=%016" PRIx64 "\n",
@@ -1466,6 +1835,7 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
   run->opts = opts;
   run->seed = opts->seed_given ? opts->seed : 1;
   run->mem_max = opts->memory_max ? opts->memory_max : MEMORY_DEFAULT;
+  run->crashes_fail = opts->crashes == SCN_CRASHES_FAIL;
   scn_set_instruction_limit(run, INSTRUCTIONS_DEFAULT);
   const char *base = strrchr(opts->path, '/');
   snprintf(run->name, sizeof run->name, "%s", base ? base + 1 : opts->path);
@@ -1480,7 +1850,14 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
     fprintf(stderr, "crashlab: %s: cannot open: %s\n", opts->path, strerror(errno));
     return SCN_ERROR;
   }
+  struct stat st;
+  bool is_dir = fstat(fileno(probe), &st) == 0 && S_ISDIR(st.st_mode);
   fclose(probe);
+  if (is_dir) {
+    fprintf(stderr, "crashlab: %s: is a directory (crashlab run takes a scenario file, FILE.lua)\n",
+            opts->path);
+    return SCN_ERROR;
+  }
   run->L = lua_newstate(counting_alloc, run);
   if (!run->L) {
     fprintf(stderr, "crashlab: cannot create a Lua state\n");
@@ -1508,7 +1885,11 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
     limit = run->stop_ns ? run->stop_ns : (opts->max_time_ns ? opts->max_time_ns : MAX_TIME_DEFAULT);
     if (opts->max_time_ns && opts->max_time_ns < limit) limit = opts->max_time_ns;
     sim_limits lim = {limit, 0};
+    status.start_s = wall_s();
+    status.next_s = status.start_s + opts->status_after_ms / 1000.0;
+    status.limit_ns = limit;
     if (!run->failed && !signal_seen) stop = sim_run(run->w, &lim);
+    scn_status_clear();
     if (!run->failed) check_runtime_memory(run);
     if (!run->failed && !run->error && !signal_seen && stop != SIM_STOP_TRACE_LIMIT) check_at_end(run);
   }
@@ -1579,6 +1960,7 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
     char t[32];
     sim_format_duration(run->fail_ns, t, sizeof t);
     printf("%s at %s%s\n", run->fail_what, t, run->expect_fail ? " (expected: the scenario says expect = \"fail\")" : "");
+    if (stop == SIM_STOP_QUIESCENT) print_waiting(run); /* found after nothing could happen */
     if (!run->expect_fail) {
       print_recent(run);
       print_replay(run);
@@ -1590,6 +1972,7 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
   } else {
     v = SCN_PASS;
   }
+  if (!opts->quiet && !interrupted) print_notes(run, stop, limit);
   out->verdict = v;
   memcpy(out->name, run->name, sizeof out->name); /* same size, NUL-terminated */
   out->seed = run->seed;

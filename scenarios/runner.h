@@ -33,7 +33,14 @@ typedef struct scn_options {
   bool quiet;
   bool unsafe;             /* full Lua standard library, no sandbox */
   bool hold_verdict;       /* do not print the PASS/FAIL line (the caller prints it later) */
+  int crashes;             /* --crashes: SCN_CRASHES_* (0: what the scenario says, else count) */
+  bool status_line;        /* show a live status line on stderr (a terminal, not --quiet) */
+  uint32_t status_after_ms; /* ... once the run has taken this long (wall time) */
 } scn_options;
+
+/* What a process that crashed with a Lua error of the author's code does to the run
+ * (cl.scenario{crashes = ...}, --crashes=...): counted at the verdict, or the run fails. */
+enum { SCN_CRASHES_DEFAULT = 0, SCN_CRASHES_COUNT = 1, SCN_CRASHES_FAIL = 2 };
 
 typedef enum scn_verdict {
   SCN_PASS = 0,  /* the properties held (or an expected failure was seen) */
@@ -117,7 +124,19 @@ typedef struct scn_run {
   struct owned *owned;     /* memory supervisor specs live in, freed at the end of the run */
   uint64_t spawn_handles;  /* handles of cl.spawn_on requests so far */
   int label_fn_ref, label_src_ref; /* spawn label caches in the registry (0: not made yet) */
+  bool api_errors_crash;   /* cl.scenario{api_errors = "crash"}: API misuse in a process is a
+                              process crash, not a scenario error */
+  bool crashes_fail;       /* a Lua error crash fails the run (crashes = "fail", --crashes) */
+  uint32_t lua_crashes;    /* processes that crashed with a Lua error of the author's code */
+  char first_crash[400];   /* the first of them: "what at FILE:LINE (process <a.b.c>)" */
+  int raised_kind;         /* SCN_RAISED_*: what the latest marked raise was ... */
+  char raised_text[200];   /* ... and its message without FILE:LINE */
+  uint64_t steps;          /* scheduler steps so far (the status line looks at the clock
+                              every 1,024) */
 } scn_run;
+
+/* Kinds of raise that a message alone does not tell apart (see scn_note_raise). */
+enum { SCN_RAISED_NONE = 0, SCN_RAISED_CONDITION, SCN_RAISED_LUA };
 
 scn_run *scn_run_of(lua_State *L);
 /* The run, with its world created on first use (seeded by then); raises on failure. */
@@ -148,6 +167,27 @@ int scn_l_spawn_forget(lua_State *L);
 int scn_spawn_handler(ac_node *node, ac_pid requester, ac_term arg, ac_pid *pid_out);
 /* Memory freed at the end of the run (zeroed); NULL when out of memory. */
 void *scn_own(scn_run *run, size_t size);
+/* Notes that the error about to be raised with message `msg` is a runtime condition (Erlang
+ * would raise too: a send to a name nobody holds, noproc, a call that failed) or a Lua error of
+ * the author's code (a receive predicate's, a runaway), not a misuse of the API. */
+void scn_note_raise(scn_run *run, int kind, const char *msg);
+/* Raises "FILE:LINE: message" (the caller's line) as a runtime condition (scn_note_raise). */
+int scn_condition(lua_State *L, const char *fmt, ...);
+/* condition(msg, level): error(msg, level) for the preludes, as a runtime condition. */
+int scn_l_condition(lua_State *L);
+/*
+ * A process's code raised the error at the top of L, whose stack still holds the frames from
+ * `level` up (a dead coroutine: 0; an xpcall handler: 1). Tells API misuse (raised inside a cl
+ * call or the preludes: a scenario error unless api_errors = "crash"), a Lua error of the
+ * author's code (counted; fails the run with crashes = "fail") and a crash the author asked
+ * for or a condition (error(...) called by the author, cl.exit, noproc, ...: nothing). Leaves
+ * the stack as it was.
+ */
+void scn_process_error(scn_run *run, lua_State *L, int level, ac_pid pid);
+/* What the process waits for, in words ("a message matching {reply,_}", "any message"). */
+void scn_describe_wait(ac_node *node, ac_pid pid, char *buf, size_t cap);
+/* Erases the live status line if one is shown (before anything is printed to stdout). */
+void scn_status_clear(void);
 /* Registers cl.node, cl.net and the node faults into the table at the top. */
 void scn_bind_net(lua_State *L);
 /* Hooks the world's node restarts to the nodes' boot functions. */

@@ -125,7 +125,7 @@ local asked = 0
 local function ask(req, fn)
   local node = cl.node()
   local server = cl.whereis("global_name_server", node)
-  if server == nil then error("global." .. fn .. ": the name server of node " .. node .. " is down", 3) end
+  if server == nil then prim.condition("global." .. fn .. ": the name server of node " .. node .. " is down", 3) end
   asked = asked + 1
   local ref = asked
   local mon = cl.monitor(server)
@@ -134,7 +134,7 @@ local function ask(req, fn)
   local m = cl.receive(function(m)
     return type(m) == "table" and ((m[1] == "global_reply" and m[2] == ref) or (m[1] == "DOWN" and m[2] == mon))
   end)
-  if m[1] == "DOWN" then error("global." .. fn .. ": the name server of node " .. node .. " went down", 3) end
+  if m[1] == "DOWN" then prim.condition("global." .. fn .. ": the name server of node " .. node .. " went down", 3) end
   cl.demonitor(mon, true)
   return m[3]
 end
@@ -178,7 +178,7 @@ end
 function global.send(name, msg)
   check_name(name, "send")
   local pid = global.whereis(name)
-  if pid == nil then error("global.send: no process is registered as '" .. tostring(name) .. "'", 2) end
+  if pid == nil then prim.condition("global.send: no process is registered as '" .. tostring(name) .. "'", 2) end
   cl.send(pid, msg)
   return pid
 end
