@@ -195,6 +195,7 @@ static int add_child(sup_state *st, sup_child *c) {
 }
 
 static void remove_child(sup_state *st, uint32_t i) {
+  assert(i < st->count);
   child_free(&st->children[i]);
   memmove(&st->children[i], &st->children[i + 1], (st->count - i - 1) * sizeof st->children[0]);
   st->count--;
@@ -235,6 +236,7 @@ static bool add_restart(sup_state *st, uint64_t now) {
     st->r_cap = cap;
     st->r_head = 0;
   }
+  assert(st->r_count < st->r_cap && st->r_cap <= st->flags.intensity + 1);
   st->restarts[(st->r_head + st->r_count) % st->r_cap] = now;
   st->r_count++;
   return st->r_count > st->flags.intensity;
@@ -361,6 +363,7 @@ static int step_done(ac_proc *self, sup_state *st);
 static int begin_step(ac_proc *self, sup_state *st) {
   while (st->step_i < st->steps_n) {
     sup_step *s = &st->steps[st->step_i];
+    assert(s->child < st->count && "a step names a child of this supervisor");
     sup_child *c = &st->children[s->child];
     if (s->kind == STEP_TERMINATE) {
       if (ac_pid_is_none(c->pid)) {
@@ -778,6 +781,7 @@ static int sup_init(ac_proc *self, ac_term arg) {
 
 /* A message while a job step waits (the receive matched it, or timed out: m == NULL). */
 static int handle_step(ac_proc *self, sup_state *st, const ac_msg *m) {
+  assert(st->step_i < st->steps_n && st->wait != WAIT_NONE && "a step is waiting");
   sup_step *s = &st->steps[st->step_i];
   sup_child *c = &st->children[s->child];
   ac_term t = m ? ac_msg_term(m) : term_of(nil_term);

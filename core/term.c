@@ -36,20 +36,13 @@
 #include "alloc.h"
 #include "bytes.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Assertions guard invariants and stay on in every build, so they do not use <assert.h>, which
- * NDEBUG would silence. */
-static _Noreturn void term_assert_fail(const char *what, const char *file, int line) {
-  fprintf(stderr, "%s:%d: term invariant broken: %s\n", file, line, what);
-  abort();
-}
-#define TERM_ASSERT(cond) ((cond) ? (void)0 : term_assert_fail(#cond, __FILE__, __LINE__))
 
 enum {
   SCALAR_SIZE = 9, /* tag + 8-byte payload: INT, FLOAT, REF, PID */
@@ -122,7 +115,8 @@ size_t ac_term_size(ac_term t) {
   case AC_T_BINARY:
     return 5u + (size_t)rd_u32(t.p + 1);
   }
-  term_assert_fail("ac_term handle on an unknown tag", __FILE__, __LINE__);
+  assert(0 && "an ac_term handle on an unknown tag");
+  abort(); /* unreachable: assertions are on in every build */
 }
 
 ac_term ac_term_next(ac_term t) {
@@ -131,7 +125,7 @@ ac_term ac_term_next(ac_term t) {
 }
 
 ac_term ac_term_first(ac_term t) {
-  TERM_ASSERT(is_compound(t.p[0])); /* {} and #{} have none: the handle is not to be read */
+  assert(is_compound(t.p[0])); /* {} and #{} have none: the handle is not to be read */
   ac_term f = {t.p + HDR_SIZE};
   return f;
 }
@@ -429,7 +423,8 @@ int ac_term_compare(ac_term a, ac_term b) {
   case AC_T_FLOAT:
     break;
   }
-  term_assert_fail("ac_term_compare on an unknown tag", __FILE__, __LINE__);
+  assert(0 && "ac_term_compare on an unknown tag");
+  abort(); /* unreachable: assertions are on in every build */
 }
 
 /*
@@ -542,14 +537,14 @@ void ac_tb_reset(ac_tbuf *b) {
 }
 
 ac_tb_mark_t ac_tb_mark(const ac_tbuf *b) {
-  TERM_ASSERT(b->err == 0);
+  assert(b->err == 0);
   return (ac_tb_mark_t){b->size, b->depth};
 }
 
 void ac_tb_rewind(ac_tbuf *b, ac_tb_mark_t m) {
   /* A compound counts in its parent only when it ends, and the top-level count only when a
    * whole term ends: the compounds opened since the mark left no count behind. */
-  TERM_ASSERT(m.size <= b->size && m.depth <= b->depth);
+  assert(m.size <= b->size && m.depth <= b->depth);
   b->size = m.size;
   b->depth = m.depth;
   b->err = 0;
@@ -571,7 +566,7 @@ void ac_tb_free(ac_tbuf *b) {
 
 /* Records `code` unless an earlier error is already recorded; returns the sticky error. */
 static int tb_fail(ac_tbuf *b, int code) {
-  TERM_ASSERT(code < 0);
+  assert(code < 0);
   if (b->err == 0) b->err = code;
   return b->err;
 }
@@ -586,7 +581,7 @@ static uint8_t *tb_reserve(ac_tbuf *b, size_t n) {
     return NULL;
   }
   size_t need = b->size + n;
-  TERM_ASSERT(b->cap > 0); /* ac_tb_init() was called */
+  assert(b->cap > 0); /* ac_tb_init() was called */
   if (need > b->cap) {
     size_t cap = b->cap;
     while (cap < need) cap *= 2; /* cannot overflow: need <= AC_TERM_SIZE_MAX */
@@ -703,7 +698,7 @@ int ac_tb_term(ac_tbuf *b, ac_term t) {
     return tb_fail(b, AC_ETOODEEP);
   size_t n = ac_term_size(t);
   /* Growing the buffer would move a term read from it, and writing would overwrite it. */
-  TERM_ASSERT((uintptr_t)t.p + n <= (uintptr_t)b->data ||
+  assert((uintptr_t)t.p + n <= (uintptr_t)b->data ||
               (uintptr_t)t.p >= (uintptr_t)b->data + b->cap);
   uint8_t *p = tb_reserve(b, n);
   if (p == NULL) return b->err;
@@ -759,14 +754,14 @@ int ac_tb_list_tail(ac_tbuf *b) {
  * end of the buffer. */
 static void tb_patch(ac_tbuf *b, size_t off, uint32_t count) {
   size_t body = b->size - off - HDR_SIZE;
-  TERM_ASSERT(body <= UINT32_MAX);
+  assert(body <= UINT32_MAX);
   wr_u32(b->data + off + 1, count);
   wr_u32(b->data + off + 5, (uint32_t)body);
 }
 
 static int tb_end_list(ac_tbuf *b, const ac__tb_open *o) {
   if (o->count == 0) { /* an empty list is NIL, a one-byte term */
-    TERM_ASSERT(o->tail == TAIL_NONE && b->size == o->header_off + HDR_SIZE);
+    assert(o->tail == TAIL_NONE && b->size == o->header_off + HDR_SIZE);
     b->size = o->header_off;
     b->data[b->size++] = AC_T_NIL;
     return 0;
@@ -830,7 +825,7 @@ static int tb_sort_map(ac_tbuf *b, uint8_t *body, size_t body_size, uint32_t pai
     memcpy(tmp + at, v[i].key, v[i].size);
     at += v[i].size;
   }
-  TERM_ASSERT(at == body_size);
+  assert(at == body_size);
   memcpy(body, tmp, body_size);
 done:
   free(tmp);
@@ -878,7 +873,7 @@ int ac_tb_end(ac_tbuf *b) {
 }
 
 int ac_tb_finish(ac_tbuf *b, ac_term *out) {
-  TERM_ASSERT(out != NULL);
+  assert(out != NULL);
   if (b->err) return b->err;
   if (b->depth != 0 || b->top_count != 1) return tb_fail(b, AC_ESTATE);
   out->p = b->data;
@@ -1106,13 +1101,13 @@ static int float_digits(double d, char digits[18], int *exp10) {
     snprintf(sci, sizeof sci, "%.*e", prec - 1, d);
     if (strtod(sci, NULL) == d) break;
   }
-  TERM_ASSERT(prec <= 17); /* 17 significant digits round-trip every double */
+  assert(prec <= 17); /* 17 significant digits round-trip every double */
   int n = 0;
   const char *c = sci;
   for (; *c != 'e' && *c != 'E' && *c != '\0'; c++) {
     if (*c >= '0' && *c <= '9') digits[n++] = *c; /* skips the locale's decimal point */
   }
-  TERM_ASSERT(*c != '\0' && n >= 1 && n <= 17);
+  assert(*c != '\0' && n >= 1 && n <= 17);
   *exp10 = (int)strtol(c + 1, NULL, 10);
   while (n > 1 && digits[n - 1] == '0') n--;
   digits[n] = '\0';

@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "trace.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -57,6 +58,7 @@ static int buf_reserve(sim_trace *t, size_t extra) {
 }
 
 static void buf_flush(sim_trace *t) {
+  assert(t->buf_len <= t->buf_cap && (t->file == NULL || t->fd == -1));
   if (t->buf_len && !t->err) {
     if (t->file) {
       if (fwrite(t->buf, 1, t->buf_len, t->file) != t->buf_len) t->err = AC_EIO;
@@ -81,6 +83,7 @@ static void put_header(sim_trace *t, uint64_t seed, const char *name) {
   const char *tool = "crashlab " CRASHLAB_VERSION;
   uint32_t tool_len = (uint32_t)strlen(tool);
   uint32_t header_size = 8 + 4 + 4 + 8 + 4 + (uint32_t)name_len + 4 + tool_len;
+  assert(t->buf_len == 0 && t->buf_cap >= 64 + name_len && "the header opens an empty buffer");
   uint8_t *p = t->buf;
   memcpy(p, SIM_TRACE_MAGIC, 8);
   put32(p + 8, SIM_TRACE_VERSION);
@@ -144,6 +147,8 @@ static void append_record(sim_trace *t, const sim_record *r) {
     t->err = AC_ENOMEM;
     return;
   }
+  assert(t->buf_len + SIM_TRACE_RECORD_SIZE + r->payload_size <= t->buf_cap);
+  assert(r->payload_size == 0 || r->payload != NULL);
   uint8_t *p = t->buf + t->buf_len;
   put16(p, r->kind);
   put16(p + 2, r->flags);
@@ -180,6 +185,7 @@ void sim_trace_record(sim_trace *t, uint64_t time_ns, const ac_event *ev) {
     } else {
       slot->rec.payload_size = 0; /* too large to keep: shown without it */
     }
+    assert(t->recent_next < t->recent_cap && t->recent_len <= t->recent_cap);
     t->recent_next = (t->recent_next + 1) % t->recent_cap;
     if (t->recent_len < t->recent_cap) t->recent_len++;
   }

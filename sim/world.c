@@ -83,8 +83,10 @@ static int heap_push_h(sim_world *w, sim_item *item, uint64_t *handle) {
   w->items[slot] = *item;
   hs->gen++;
   if (handle) *handle = (uint64_t)hs->gen << 32 | slot;
+  assert(item->at_ns >= w->now_ns && "nothing is scheduled in the past");
   heap_entry e = {item->at_ns, w->seq++, slot};
   sift_up(w, w->heap_len++, e);
+  assert(w->heap_len <= w->heap_cap && w->heap_len + w->due_len <= w->due_cap);
   return AC_OK;
 }
 
@@ -101,7 +103,9 @@ static sim_item *heap_top(const sim_world *w) { return &w->items[w->heap[0].slot
 
 /* Takes the heap entry at position i out; returns its item. */
 static sim_item heap_take(sim_world *w, uint32_t i) {
+  assert(i < w->heap_len);
   uint32_t slot = w->heap[i].slot;
+  assert(slot < w->slot_cap && w->slots[slot].pos == i && "an entry's slot knows its place");
   sim_item item = w->items[slot];
   slot_release(w, slot);
   heap_entry last = w->heap[--w->heap_len];
@@ -168,6 +172,7 @@ static void runq_push(sim_world *w, ac_proc *p) {
 }
 
 static void runq_remove(sim_world *w, uint32_t i) {
+  assert(i < w->runq_len && ac_proc_head_of(w->runq[i])->host_index == i);
   ac_proc *last = w->runq[--w->runq_len];
   w->runq[i] = last;
   ac_proc_head_of(last)->host_index = i;
@@ -267,6 +272,7 @@ static void host_timer_cancel(void *ctx, uint64_t handle) {
   sim_world *w = ctx;
   uint32_t slot = (uint32_t)handle, gen = (uint32_t)(handle >> 32);
   if (slot >= w->slot_cap || w->slots[slot].gen != gen) return;
+  assert(w->items[slot].kind == ITEM_TIMER && w->items[slot].cancellable);
   (void)heap_take(w, w->slots[slot].pos); /* only receive timeouts come here: they own nothing */
 }
 
@@ -612,6 +618,7 @@ sim_stop_reason sim_run(sim_world *w, const sim_limits *limits) {
   for (;;) {
     if (steps_max && w->steps >= steps_max) return SIM_STOP_STEP_LIMIT;
     collect_due(w);
+    assert((w->heap_len == 0 || w->heap[0].at_ns > w->now_ns) && "what is due now is in due");
     uint64_t ready = (uint64_t)w->runq_len + w->due_len;
     if (ready == 0) {
       if (w->heap_len == 0 || (heap_top(w)->kind == ITEM_TICK && only_background(w)))
@@ -620,6 +627,7 @@ sim_stop_reason sim_run(sim_world *w, const sim_limits *limits) {
         w->now_ns = time_max;
         return SIM_STOP_TIME_LIMIT;
       }
+      assert(w->heap[0].at_ns > w->now_ns && "the clock only moves forward");
       w->now_ns = w->heap[0].at_ns;
       continue;
     }
