@@ -46,6 +46,8 @@
 ---@field stop? crashlab.Duration # stop at this virtual time; default: when nothing is left to happen (at most 1 h, or --max-time)
 ---@field expect? "pass"|"fail" # "fail": the scenario demonstrates a bug; it passes only if a property fails
 ---@field limits? crashlab.Limits # the runaway budget and the memory limit
+---@field api_errors? "scenario"|"crash" # a misuse of a cl call inside a process: a scenario error (exit 2, the default) or a crash of that process
+---@field crashes? "count"|"fail" # processes that crash with a Lua error: counted at the verdict (the default), or the first one fails the run
 
 ---The `limits` of `cl.scenario`.
 ---@class crashlab.Limits
