@@ -111,17 +111,10 @@ int sim_trace_open(sim_trace *t, const char *path, uint64_t seed, const char *na
   if (!path || !name || t->writing) return AC_EINVAL;
   size_t path_len = strlen(path), name_len = strlen(name);
   if (name_len > 255) return AC_EINVAL; /* the reader's limit */
+  int rc = AC_ENOMEM;
   t->path = ac_malloc(path_len + 1);
   t->partial_path = ac_malloc(path_len + sizeof ".partial");
-  if (!t->path || !t->partial_path || buf_reserve(t, 64 + name_len) != 0) {
-    free(t->path);
-    free(t->partial_path);
-    free(t->buf);
-    t->path = t->partial_path = NULL;
-    t->buf = NULL;
-    t->buf_cap = 0;
-    return AC_ENOMEM;
-  }
+  if (!t->path || !t->partial_path || buf_reserve(t, 64 + name_len) != 0) goto fail;
   memcpy(t->path, path, path_len + 1);
   memcpy(t->partial_path, path, path_len);
   memcpy(t->partial_path + path_len, ".partial", sizeof ".partial");
@@ -130,16 +123,20 @@ int sim_trace_open(sim_trace *t, const char *path, uint64_t seed, const char *na
   t->file = fd >= 0 ? fdopen(fd, "wb") : NULL;
   if (fd >= 0 && !t->file) close(fd);
   if (!t->file) {
-    free(t->path);
-    free(t->partial_path);
-    free(t->buf);
-    t->path = t->partial_path = NULL;
-    t->buf = NULL;
-    t->buf_cap = 0;
-    return AC_EIO;
+    rc = AC_EIO;
+    goto fail;
   }
   put_header(t, seed, name);
   return AC_OK;
+
+fail: /* as it was before the call: closed, nothing held */
+  free(t->path);
+  free(t->partial_path);
+  free(t->buf);
+  t->path = t->partial_path = NULL;
+  t->buf = NULL;
+  t->buf_cap = 0;
+  return rc;
 }
 
 static void append_record(sim_trace *t, const sim_record *r) {
