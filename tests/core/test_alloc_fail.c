@@ -261,6 +261,41 @@ static void test_spawn_fails_cleanly_at_every_allocation(void **state) {
   report("spawn", once, persistent);
 }
 
+/* The first spawn of a fresh node, from outside (a node call): it also carves the process
+ * table's first chunk and reserves the exit queue and the host's run queue. */
+static uint64_t cold_spawn_points(int persistent) {
+  for (uint64_t n = 1; n < N_MAX; n++) {
+    ac_node *node;
+    sim_world *w = world_new(&node);
+    ac_pid pid = AC_PID_NONE;
+    ac_alloc_fail_at(n, persistent);
+    int rc = ac_node_spawn(node, &idle, nil(), &pid);
+    uint64_t failed = ac_alloc_failed_count();
+    ac_alloc_fail_at(0, 0);
+    if (failed == 0) {
+      assert_int_equal(rc, AC_OK);
+      assert_int_equal(ac_node_process_count(node), 1);
+      sim_world_destroy(w);
+      return n - 1;
+    }
+    assert_int_equal(rc, AC_ENOMEM);
+    assert_int_equal(ac_node_process_count(node), 0);
+    assert_int_equal(ac_node_spawn(node, &idle, nil(), &pid), AC_OK); /* memory is back */
+    assert_int_equal(sim_run(w, NULL), SIM_STOP_QUIESCENT);
+    assert_true(ac_node_alive(node, pid));
+    sim_world_destroy(w);
+  }
+  fail();
+  return 0;
+}
+
+static void test_first_spawn_of_a_node_fails_cleanly_at_every_allocation(void **state) {
+  (void)state;
+  uint64_t once = cold_spawn_points(0), persistent = cold_spawn_points(1);
+  assert_true(once >= 3);
+  report("first spawn of a node", once, persistent);
+}
+
 /* ---- term building ---------------------------------------------------------------------- */
 
 /* A term that outgrows the builder's inline buffer and nests a map (which sorts in a heap
@@ -398,6 +433,7 @@ int main(void) {
       cmocka_unit_test(test_the_nth_allocation_fails_once_or_for_good),
       cmocka_unit_test(test_term_building_fails_cleanly_at_every_allocation),
       cmocka_unit_test(test_spawn_fails_cleanly_at_every_allocation),
+      cmocka_unit_test(test_first_spawn_of_a_node_fails_cleanly_at_every_allocation),
       cmocka_unit_test(test_send_fails_cleanly_at_every_allocation),
       cmocka_unit_test(test_link_fails_cleanly_at_every_allocation),
       cmocka_unit_test(test_monitor_fails_cleanly_at_every_allocation),
