@@ -53,7 +53,10 @@
                                             1 fail 2 error) payload=detail binary; last */     \
   X(AC_EV_PROPERTY, 35, "property")      /* flags=1 failed payload={Name, Message} binaries */ \
   X(AC_EV_LINKS, 36, "links")            /* node=0 payload={Down, Flaky}: sorted lists of    \
-                                            {From, To} node-name pairs, after a link change */
+                                            {From, To} node-name pairs, after a link change */ \
+  X(AC_EV_RUN_INFO, 37, "run_info")      /* node=0 payload=#{...}: what replay needs (file,   \
+                                            content hashes, seed, options, version); first     \
+                                            record; not in the run hash nor the count */
 
 typedef enum ac_event_kind {
 #define AC__EV_ENUM(name, value, text) name = value,

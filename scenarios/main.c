@@ -34,6 +34,8 @@
 #include "app.h"
 #include "demos.h"
 #include "runner.h"
+#include "replay.h"
+#include "sweep.h"
 
 extern char **environ;
 
@@ -49,7 +51,11 @@ static void usage(FILE *out) {
           "  crashlab run FILE.lua [options]  run a scenario\n"
           "  crashlab demo NAME [options]   run a built-in demo system\n"
           "  crashlab demo --list           list the demos\n"
-          "  crashlab trace FILE            print a trace file and verify it\n"
+          "  crashlab trace FILE [filters]  print a trace file and verify it\n"
+          "  crashlab run FILE --seeds A..B sweep seeds in worker processes (run --help)\n"
+          "  crashlab report SHARD.json...  merge the JSON files of sweep shards\n"
+          "  crashlab replay TRACE          re-run a trace's scenario and seed, check its hash\n"
+          "  crashlab diff A.trace B.trace  the first record where two traces differ\n"
           "  crashlab viz TRACE [options]   watch a trace; --png, --perfetto, --dot exports\n"
           "                                 (crashlab viz --help)\n"
           "  crashlab --help | --version\n"
@@ -643,9 +649,12 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "viz") == 0) return viz_main(argc - 1, argv + 1);
   for (int i = 1; i < argc; i++) { /* anywhere: `crashlab run x.lua --help` helps too */
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      if (strcmp(argv[1], "run") == 0) run_usage(stdout);
+      if (strcmp(argv[1], "run") == 0) run_usage(stdout), scn_sweep_usage(stdout);
+      else if (strcmp(argv[1], "report") == 0) scn_report_usage(stdout);
+      else if (strcmp(argv[1], "replay") == 0) scn_replay_usage(stdout);
+      else if (strcmp(argv[1], "diff") == 0) scn_diff_usage(stdout);
+      else if (strcmp(argv[1], "trace") == 0) trace_usage(stdout), scn_trace_filter_usage(stdout);
       else if (strcmp(argv[1], "demo") == 0) demo_usage(stdout);
-      else if (strcmp(argv[1], "trace") == 0) trace_usage(stdout);
       else usage(stdout);
       return EXIT_PASS;
     }
@@ -656,8 +665,13 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "demo") == 0) return demo_main(argc, argv);
   if (strcmp(argv[1], "viz") == 0) return viz_main(argc - 1, argv + 1);
-  if (strcmp(argv[1], "run") == 0) return run_main(argc, argv);
+  if (strcmp(argv[1], "run") == 0)
+    return scn_sweep_wanted(argc, argv) ? scn_sweep_main(argc, argv) : run_main(argc, argv);
+  if (strcmp(argv[1], "report") == 0) return scn_report_main(argc, argv);
+  if (strcmp(argv[1], "replay") == 0) return scn_replay_main(argc, argv);
+  if (strcmp(argv[1], "diff") == 0) return scn_diff_main(argc, argv);
   if (strcmp(argv[1], "trace") == 0) {
+    if (argc > 3) return scn_trace_main(argc, argv); /* with filters */
     if (argc != 3) {
       fprintf(stderr, "crashlab: usage: crashlab trace FILE\n");
       return EXIT_USAGE;

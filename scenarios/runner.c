@@ -16,6 +16,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "runner.h"
+#include "replay.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -1612,6 +1613,7 @@ int scn_need_world(scn_run *run) {
   sim_config cfg = {run->seed, run->name, run->opts->trace_path, run->opts->trace_fd,
                     run->opts->trace_limit_bytes};
   int rc = sim_world_create(&run->w, &cfg);
+  if (rc == AC_OK) scn_record_run_info(run->w, run->opts, run->seed); /* first record: replay.h */
   if (rc == AC_EIO && run->opts->trace_path) { /* the file cannot be made: say why */
     scn_error(run, "cannot write the trace %s: %s", run->opts->trace_path, strerror(errno));
     return rc;
@@ -1902,6 +1904,7 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
      * of memory. If even this fails, there is no trace, as when the file cannot be created. */
     sim_config cfg = {run->seed, run->name, opts->trace_path, opts->trace_fd, 0};
     if (sim_world_create(&run->w, &cfg) != AC_OK) run->w = NULL;
+    else scn_record_run_info(run->w, opts, run->seed);
   }
   bool trace_full = run->w && sim_trace_limit_reached(run->w) && !run->error;
   int interrupted = signal_seen;

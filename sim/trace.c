@@ -193,6 +193,16 @@ void sim_trace_record(sim_trace *t, uint64_t time_ns, const ac_event *ev) {
   }
 }
 
+void sim_trace_info(sim_trace *t, uint64_t time_ns, const ac_event *ev) {
+  /* Written, never hashed nor counted: the record describes the run (where its file was, its
+   * options) without being part of it, so the same run has the same hash from any path. */
+  if (t->writing) {
+    sim_record r = {ev->kind, ev->flags, ev->payload_size, time_ns, ev->node,
+                    ev->a,    ev->b,     ev->c,            ev->payload};
+    append_record(t, &r);
+  }
+}
+
 int sim_trace_keep_recent(sim_trace *t, uint32_t n) {
   free(t->recent);
   t->recent = NULL;

@@ -107,6 +107,10 @@ void sim_trace_record(sim_trace *t, uint64_t time_ns, const ac_event *ev);
 /* Keeps the last n records (payloads over SIM_RECENT_PAYLOAD_MAX bytes are dropped from the
  * copy). AC_ENOMEM. */
 int sim_trace_keep_recent(sim_trace *t, uint32_t n);
+/* Writes a record that describes the run rather than being part of it (AC_EV_RUN_INFO): it
+ * reaches the file or descriptor but neither the run hash, the record count nor the recent
+ * ring, so a run's hash does not depend on the path its file was named by. */
+void sim_trace_info(sim_trace *t, uint64_t time_ns, const ac_event *ev);
 /* Copies up to cap kept records, oldest first; their payloads stay valid until the next
  * record. Returns how many. */
 uint32_t sim_trace_recent(const sim_trace *t, sim_record *out, uint32_t cap);

@@ -157,8 +157,10 @@ int sim_trace_parser_next(sim_trace_parser *p, sim_record *rec) {
       return parser_fail(p, AC_EBADTRACE, at, "payload is not a valid term (%s record)",
                          ac_event_name(r.kind));
   }
-  p->hash = sim_hash_record(p->hash, &r);
-  p->count++;
+  if (r.kind != AC_EV_RUN_INFO) { /* run_info describes the run: not hashed nor counted */
+    p->hash = sim_hash_record(p->hash, &r);
+    p->count++;
+  }
   p->pos += SIM_TRACE_RECORD_SIZE + r.payload_size;
   p->offset += SIM_TRACE_RECORD_SIZE + r.payload_size;
   *rec = r;
@@ -385,6 +387,7 @@ size_t sim_format_record(const sim_record *rec, char *buf, size_t cap) {
     }
     case AC_EV_NET_DUP: m = snprintf(out, room, "%s -> %s #%s", pa, pb, msg_id(rec->c, mid, sizeof mid)); break;
     case AC_EV_LINKS: m = snprintf(out, room, "down, flaky: %s", term); break;
+    case AC_EV_RUN_INFO: m = snprintf(out, room, "%s", term); break;
     case AC_EV_PROPERTY: m = snprintf(out, room, "failed %s", term); break;
     case AC_EV_RUN_END: {
       static const char *why[] = {"?", "stop time", "quiescent", "time cap", "property failed",

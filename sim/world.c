@@ -726,6 +726,11 @@ uint32_t sim_recent_events(const sim_world *w, sim_record *out, uint32_t cap) {
   return sim_trace_recent(&w->trace, out, cap);
 }
 
+void sim_run_info(sim_world *w, ac_term info) {
+  ac_event ev = {AC_EV_RUN_INFO, 0, 0, 0, 0, 0, info.p, (uint32_t)ac_term_size(info)};
+  sim_trace_info(&w->trace, w->now_ns, &ev);
+}
+
 void sim_note(sim_world *w, ac_term t) {
   ac_event ev = {AC_EV_NOTE, 0, 0, 0, 0, 0, t.p, (uint32_t)ac_term_size(t)};
   sim__event(w, &ev);

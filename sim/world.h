@@ -250,5 +250,8 @@ uint64_t sim_net_in_flight(const sim_world *w);
 
 /* Emits a user annotation (AC_EV_NOTE) into the trace. */
 void sim_note(sim_world *w, ac_term t);
+/* Writes the run_info record (AC_EV_RUN_INFO, a map term: what replay needs) to the trace, if
+ * one is written; it is not part of the run hash nor of the event count. Call it first. */
+void sim_run_info(sim_world *w, ac_term info);
 
 #endif

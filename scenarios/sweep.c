@@ -1,0 +1,1103 @@
+/*
+ * Seed sweeps and their reports (sweep.h).
+ *
+ * Design: every seed runs in a worker process, this binary itself (`run FILE --seed N --quiet`
+ * and the options that change a run), so a crashing or runaway seed cannot take the sweep down
+ * and every run starts from a fresh address space, as a user's replay will. The parent keeps at
+ * most `jobs` workers, reads their stdout and stderr through pipes with poll(), and parses the
+ * verdict line. A failing seed is queued once more, ahead of new seeds: a second run with
+ * another hash is reported as nondeterministic (a crashlab bug). Results are emitted in seed
+ * order (a small pending list holds the ones that finished early), so the per-seed lines, the
+ * JSON and JUnit files and the summary do not depend on which worker finished first.
+ *
+ * The summary is a function of the results only: totals, then the failure groups (by
+ * signature, most seeds first, then smallest seed), each with its smallest seed and the command
+ * that replays it. Wall time goes to stderr only. `crashlab report` rebuilds the same results
+ * from JSON files and prints the same summary through the same function.
+ *
+ * Cost: one fork/exec per seed (about a millisecond) on top of the run itself; the parent
+ * holds one small record per seed in flight or waiting to be emitted, and one per signature.
+ */
+#define _GNU_SOURCE
+
+#include "sweep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define SWEEP_SEEDS_MAX 10000000u
+#define SWEEP_JOBS_MAX 1024u
+#define SWEEP_OUTPUT_MAX (256u * 1024u) /* bytes kept of a worker's stdout or stderr */
+#define SWEEP_GROUPS_MAX 10000u         /* signatures kept; the rest count as "other" */
+
+enum { V_PASS = 0, V_FAIL = 1, V_ERROR = 2 };
+static const char *const verdict_word[] = {"pass", "fail", "error"};
+
+typedef struct seed_result {
+  uint64_t seed;
+  int verdict;              /* V_* */
+  char property[200];       /* the failing property's name, or "" */
+  char message[1024];       /* what failed, as the run printed it, or "" */
+  char sim_time[32];        /* as the verdict line printed it */
+  uint64_t events;
+  char hash[17];
+  char rerun_hash[17];      /* a failing seed's second run ("" until it is back) */
+  double wall_s;
+  bool complete;            /* passed, or failed and re-run */
+  bool nondeterministic;    /* the second run had another hash */
+} seed_result;
+
+typedef struct group {
+  char signature[1024];
+  uint64_t count;
+  uint64_t smallest;
+} group;
+
+/* What the summary needs: the same for a sweep and for a report of its JSON files. */
+typedef struct summary {
+  const char *file;
+  char options[512];        /* " --max-time 10s --unsafe": what replay commands add */
+  uint64_t first, last;     /* the smallest and largest seed run */
+  uint64_t total, passed, failed;
+  group *groups;
+  uint32_t group_count, group_cap;
+  uint64_t other;           /* failures beyond SWEEP_GROUPS_MAX signatures */
+  uint64_t *nondet;         /* seeds that did not reproduce, in seed order */
+  char (*nondet_hashes)[34];
+  uint32_t nondet_count, nondet_cap;
+} summary;
+
+/* ---- Signatures -------------------------------------------------------------------------- */
+
+static bool is_word(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+/* Length of a time or duration at s ("16ms", "1.5s", "3h"), or 0. */
+static size_t time_token(const char *s) {
+  size_t i = 0;
+  while (s[i] >= '0' && s[i] <= '9') i++;
+  if (i == 0) return 0;
+  if (s[i] == '.' && s[i + 1] >= '0' && s[i + 1] <= '9') {
+    i++;
+    while (s[i] >= '0' && s[i] <= '9') i++;
+  }
+  static const char *const units[] = {"ns", "us", "ms", "s", "m", "h"};
+  for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+    size_t n = strlen(units[u]);
+    if (strncmp(s + i, units[u], n) == 0 && !is_word(s[i + n])) return i + n;
+  }
+  return 0;
+}
+
+void scn_failure_signature(const char *m, char *out, size_t cap) {
+  size_t o = 0;
+#define PUT(str)                                                              \
+  do {                                                                        \
+    for (const char *p_ = (str); *p_ && o + 1 < cap; p_++) out[o++] = *p_;    \
+  } while (0)
+  for (size_t i = 0; m[i];) {
+    bool boundary = i == 0 || !is_word(m[i - 1]);
+    size_t n;
+    if (m[i] == '<' && m[i + 1] >= '0' && m[i + 1] <= '9') { /* <0.12.0> */
+      n = 1;
+      while ((m[i + n] >= '0' && m[i + n] <= '9') || m[i + n] == '.') n++;
+      if (m[i + n] == '>') {
+        PUT("<pid>");
+        i += n + 1;
+        continue;
+      }
+    }
+    if (m[i] == '#' && strncmp(m + i, "#Ref<", 5) == 0 && strchr(m + i, '>')) { /* #Ref<...> */
+      PUT("#Ref");
+      i = (size_t)(strchr(m + i, '>') - m) + 1;
+      continue;
+    }
+    if (m[i] == '#' && m[i + 1] >= '0' && m[i + 1] <= '9') { /* a message id #1.2 */
+      n = 1;
+      while ((m[i + n] >= '0' && m[i + n] <= '9') || (m[i + n] == '.' && m[i + n + 1] >= '0')) n++;
+      PUT("#id");
+      i += n;
+      continue;
+    }
+    if (boundary && strncmp(m + i, "ref ", 4) == 0 && m[i + 4] >= '0' && m[i + 4] <= '9') {
+      n = 4;
+      while (m[i + n] >= '0' && m[i + n] <= '9') n++;
+      PUT("ref #");
+      i += n;
+      continue;
+    }
+    if (boundary && (n = time_token(m + i)) > 0) {
+      PUT("<time>");
+      i += n;
+      continue;
+    }
+    if (o + 1 < cap) out[o++] = m[i];
+    i++;
+  }
+  out[o < cap ? o : cap - 1] = 0;
+#undef PUT
+  /* "... at <time>" closes every failure line: where, not what. */
+  size_t len = strlen(out);
+  if (len >= 10 && strcmp(out + len - 10, " at <time>") == 0) out[len - 10] = 0;
+  char *exp = strstr(out, " at <time> (expected");
+  if (exp) memmove(exp, exp + 10, strlen(exp + 10) + 1);
+}
+
+/* ---- The summary ------------------------------------------------------------------------- */
+
+static int summary_add(summary *s, const seed_result *r) {
+  s->total++;
+  if (s->total == 1 || r->seed < s->first) s->first = r->seed;
+  if (s->total == 1 || r->seed > s->last) s->last = r->seed;
+  if (r->nondeterministic) {
+    if (s->nondet_count == s->nondet_cap) {
+      uint32_t cap = s->nondet_cap ? 2 * s->nondet_cap : 16;
+      uint64_t *seeds = realloc(s->nondet, cap * sizeof *seeds);
+      if (!seeds) return -1;
+      s->nondet = seeds;
+      char(*h)[34] = realloc(s->nondet_hashes, cap * sizeof *h);
+      if (!h) return -1;
+      s->nondet_hashes = h;
+      s->nondet_cap = cap;
+    }
+    s->nondet[s->nondet_count] = r->seed;
+    snprintf(s->nondet_hashes[s->nondet_count], 34, "%s %s", r->hash, r->rerun_hash);
+    s->nondet_count++;
+  }
+  if (r->verdict == V_PASS && !r->nondeterministic) {
+    s->passed++;
+    return 0;
+  }
+  s->failed++;
+  if (r->verdict == V_PASS) return 0; /* a pass that did not reproduce: listed above */
+  char sig[1024];
+  char msg[1100];
+  snprintf(msg, sizeof msg, "%s%s", r->verdict == V_ERROR ? "scenario error: " : "", r->message);
+  scn_failure_signature(msg, sig, sizeof sig);
+  for (uint32_t i = 0; i < s->group_count; i++) {
+    group *g = &s->groups[i];
+    if (strcmp(g->signature, sig) == 0) {
+      g->count++;
+      if (r->seed < g->smallest) g->smallest = r->seed;
+      return 0;
+    }
+  }
+  if (s->group_count == SWEEP_GROUPS_MAX) {
+    s->other++;
+    return 0;
+  }
+  if (s->group_count == s->group_cap) {
+    uint32_t cap = s->group_cap ? 2 * s->group_cap : 8;
+    group *g = realloc(s->groups, cap * sizeof *g);
+    if (!g) return -1;
+    s->groups = g;
+    s->group_cap = cap;
+  }
+  group *g = &s->groups[s->group_count++];
+  snprintf(g->signature, sizeof g->signature, "%s", sig);
+  g->count = 1;
+  g->smallest = r->seed;
+  return 0;
+}
+
+static int group_order(const void *pa, const void *pb) {
+  const group *a = pa, *b = pb;
+  if (a->count != b->count) return a->count > b->count ? -1 : 1;
+  return a->smallest < b->smallest ? -1 : a->smallest > b->smallest;
+}
+
+/* A path as a shell reads it: quoted when it holds anything but safe characters. */
+static void print_shell_word(FILE *out, const char *word) {
+  if (!word[strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,=")]) {
+    fputs(word, out);
+    return;
+  }
+  fputc('\'', out);
+  for (const char *p = word; *p; p++) {
+    if (*p == '\'') fputs("'\\''", out);
+    else fputc(*p, out);
+  }
+  fputc('\'', out);
+}
+
+static void summary_print(summary *s, FILE *out) {
+  qsort(s->groups, s->group_count, sizeof *s->groups, group_order);
+  fprintf(out, "sweep of %s", s->file);
+  if (s->total) fprintf(out, ", seeds %" PRIu64 "..%" PRIu64, s->first, s->last);
+  fprintf(out, ": %" PRIu64 " run, %" PRIu64 " passed, %" PRIu64 " failed\n", s->total, s->passed,
+          s->failed);
+  if (s->total && s->last - s->first + 1 != s->total)
+    fprintf(out, "note: %" PRIu64 " seeds of %" PRIu64 "..%" PRIu64 " were not run (a shard missing?)\n",
+            s->last - s->first + 1 - s->total, s->first, s->last);
+  if (s->group_count)
+    fprintf(out, "%u failure signature%s:\n", s->group_count, s->group_count == 1 ? "" : "s");
+  for (uint32_t i = 0; i < s->group_count; i++) {
+    const group *g = &s->groups[i];
+    fprintf(out, "  %" PRIu64 " seed%s: %s\n", g->count, g->count == 1 ? "" : "s", g->signature);
+    fprintf(out, "    smallest seed %" PRIu64 ": crashlab run ", g->smallest);
+    print_shell_word(out, s->file);
+    fprintf(out, " --seed %" PRIu64 "%s\n", g->smallest, s->options);
+  }
+  if (s->other)
+    fprintf(out, "  %" PRIu64 " more failures with other signatures (more than %u signatures)\n",
+            s->other, SWEEP_GROUPS_MAX);
+  for (uint32_t i = 0; i < s->nondet_count; i++) {
+    char a[17], b[17];
+    sscanf(s->nondet_hashes[i], "%16s %16s", a, b);
+    fprintf(out, "nondeterministic: seed %" PRIu64 " gave hash %s, then %s on a second run "
+                 "(a crashlab bug: please report it with the scenario)\n", s->nondet[i], a, b);
+  }
+}
+
+static void summary_free(summary *s) {
+  free(s->groups);
+  free(s->nondet);
+  free(s->nondet_hashes);
+}
+
+/* ---- JSON and JUnit ---------------------------------------------------------------------- */
+
+static void json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+    else if (*p == '\n') fputs("\\n", f);
+    else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+    else fputc(*p, f);
+  }
+  fputc('"', f);
+}
+
+static void xml_text(FILE *f, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '<') fputs("&lt;", f);
+    else if (*p == '>') fputs("&gt;", f);
+    else if (*p == '&') fputs("&amp;", f);
+    else if (*p == '"') fputs("&quot;", f);
+    else if (*p < 0x20 && *p != '\n' && *p != '\t') fputc('?', f);
+    else fputc(*p, f);
+  }
+}
+
+static void json_record(FILE *f, bool first, const seed_result *r, const char *file, const char *options) {
+  fputs(first ? "[\n{" : ",\n{", f);
+  fprintf(f, "\"seed\": %" PRIu64 ", \"verdict\": \"%s\", \"property\": ", r->seed,
+          verdict_word[r->verdict]);
+  json_string(f, r->property);
+  fputs(", \"message\": ", f);
+  json_string(f, r->message);
+  fputs(", \"sim_time\": ", f);
+  json_string(f, r->sim_time);
+  fprintf(f, ", \"events\": %" PRIu64 ", \"hash\": \"%s\", \"wall_s\": %.6f, "
+             "\"nondeterministic\": %s, \"rerun_hash\": \"%s\", \"file\": ",
+          r->events, r->hash, r->wall_s, r->nondeterministic ? "true" : "false", r->rerun_hash);
+  json_string(f, file);
+  fputs(", \"options\": ", f);
+  json_string(f, options);
+  fputc('}', f);
+}
+
+static void junit_case(FILE *f, const seed_result *r, const char *file, const char *options) {
+  fprintf(f, "    <testcase classname=\"");
+  xml_text(f, file);
+  fprintf(f, "\" name=\"seed %" PRIu64 "\" time=\"%.6f\"", r->seed, r->wall_s);
+  if (r->verdict == V_PASS && !r->nondeterministic) {
+    fputs("/>\n", f);
+    return;
+  }
+  fputs(">\n      <", f);
+  const char *tag = r->verdict == V_ERROR ? "error" : "failure";
+  fprintf(f, "%s message=\"", tag);
+  xml_text(f, r->nondeterministic ? "nondeterministic: a second run had another hash" : r->message);
+  fprintf(f, "\">hash %s; replay: crashlab run ", r->hash);
+  xml_text(f, file);
+  fprintf(f, " --seed %" PRIu64, r->seed);
+  xml_text(f, options);
+  fprintf(f, "</%s>\n    </testcase>\n", tag);
+}
+
+/* ---- Arguments --------------------------------------------------------------------------- */
+
+typedef struct sweep_opts {
+  const char *file;
+  uint64_t first, last;     /* the whole range */
+  uint64_t shard_k, shard_n; /* 1/1 when not sharded */
+  unsigned jobs;
+  const char *json_path, *junit_path;
+  const char *pass[16];     /* options handed to every worker */
+  int pass_count;
+  char options[512];        /* the same as text, for replay commands */
+} sweep_opts;
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("crashlab: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return -1;
+}
+
+/* A text for %s that may be missing. */
+static const char *or_empty(const char *s) { return s ? s : ""; }
+
+static int parse_decimal(const char *s, size_t len, uint64_t *out) {
+  if (len == 0 || len > 19) return -1;
+  uint64_t v = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (uint64_t)(s[i] - '0');
+  }
+  *out = v;
+  return 0;
+}
+
+static int parse_seeds(const char *text, sweep_opts *o) {
+  const char *dots = text ? strstr(text, "..") : NULL;
+  if (!dots || parse_decimal(text, (size_t)(dots - text), &o->first) ||
+      parse_decimal(dots + 2, strlen(dots + 2), &o->last))
+    return usage_error("--seeds needs a range A..B of seed numbers, such as 1..1000, got '%s'", or_empty(text));
+  if (o->last < o->first)
+    return usage_error("--seeds %s: the range is empty (B is smaller than A)", text);
+  if (o->last - o->first >= SWEEP_SEEDS_MAX)
+    return usage_error("--seeds %s: more than 10000000 seeds in one sweep (split it with --shard "
+                       "or into several ranges)", or_empty(text));
+  return 0;
+}
+
+static int parse_shard(const char *text, sweep_opts *o) {
+  const char *slash = text ? strchr(text, '/') : NULL;
+  if (!slash || parse_decimal(text, (size_t)(slash - text), &o->shard_k) ||
+      parse_decimal(slash + 1, strlen(slash + 1), &o->shard_n) || o->shard_k < 1 ||
+      o->shard_n < 1 || o->shard_k > o->shard_n)
+    return usage_error("--shard needs K/N with 1 <= K <= N (the K-th of N slices), got '%s'", or_empty(text));
+  return 0;
+}
+
+bool scn_sweep_wanted(int argc, char **argv) {
+  for (int i = 2; i < argc; i++)
+    if (strcmp(argv[i], "--seeds") == 0 || strcmp(argv[i], "--jobs") == 0 ||
+        strcmp(argv[i], "--shard") == 0 || strcmp(argv[i], "--json") == 0 ||
+        strcmp(argv[i], "--junit") == 0)
+      return true;
+  return false;
+}
+
+static int add_pass(sweep_opts *o, const char *a, const char *v) {
+  if (o->pass_count + 2 > (int)(sizeof o->pass / sizeof o->pass[0])) return -1;
+  o->pass[o->pass_count++] = a;
+  size_t len = strlen(o->options);
+  snprintf(o->options + len, sizeof o->options - len, " %s", a);
+  if (v) {
+    o->pass[o->pass_count++] = v;
+    len = strlen(o->options);
+    snprintf(o->options + len, sizeof o->options - len, " %s", v);
+  }
+  return 0;
+}
+
+static int parse_args(int argc, char **argv, sweep_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->shard_k = o->shard_n = 1;
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  o->jobs = cores > 0 ? (unsigned)cores : 1;
+  bool have_seeds = false;
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--seeds") == 0) {
+      if (parse_seeds(v, o)) return -1;
+      have_seeds = true;
+      i++;
+    } else if (strcmp(a, "--jobs") == 0) {
+      uint64_t n;
+      if (!v || parse_decimal(v, strlen(v), &n) || n < 1 || n > SWEEP_JOBS_MAX)
+        return usage_error("--jobs needs a number of worker processes from 1 to 1024, got '%s'", or_empty(v));
+      o->jobs = (unsigned)n;
+      i++;
+    } else if (strcmp(a, "--shard") == 0) {
+      if (parse_shard(v, o)) return -1;
+      i++;
+    } else if (strcmp(a, "--json") == 0 || strcmp(a, "--junit") == 0) {
+      if (!v || !*v) return usage_error("%s needs a file name", a);
+      *(a[3] == 's' ? &o->json_path : &o->junit_path) = v;
+      i++;
+    } else if (strcmp(a, "--max-time") == 0 || strcmp(a, "--trace-limit") == 0 ||
+               strcmp(a, "--crashes") == 0) {
+      if (!v) return usage_error("%s needs a value", a);
+      if (add_pass(o, a, v)) return usage_error("too many options%s", "");
+      i++;
+    } else if (strcmp(a, "--unsafe") == 0 || strncmp(a, "--crashes=", 10) == 0) {
+      if (add_pass(o, a, NULL)) return usage_error("too many options%s", "");
+    } else if (strcmp(a, "--seed") == 0 || strcmp(a, "--trace") == 0 || strcmp(a, "--viz") == 0 ||
+               strcmp(a, "--viz-script") == 0 || strcmp(a, "--check-determinism") == 0 ||
+               strcmp(a, "--stats") == 0) {
+      return usage_error("%s cannot be combined with --seeds (a sweep runs many seeds: replay "
+                         "one with crashlab run FILE --seed N)", a);
+    } else if (strcmp(a, "--quiet") == 0) {
+      /* a sweep's workers are quiet anyway */
+    } else if (a[0] == '-') {
+      return usage_error("unknown option '%s' (crashlab run --help)", a);
+    } else if (!o->file) {
+      o->file = a;
+    } else {
+      return usage_error("unexpected argument '%s'", a);
+    }
+  }
+  if (!o->file) return usage_error("run needs a scenario file (crashlab run FILE.lua --seeds A..B)%s", "");
+  if (!have_seeds) return usage_error("--jobs, --shard, --json and --junit need --seeds A..B%s", "");
+  if (o->shard_n > o->last - o->first + 1)
+    return usage_error("--shard: more slices than seeds in the range%s", "");
+  if (access(o->file, R_OK) != 0) {
+    fprintf(stderr, "crashlab: %s: cannot open: %s\n", o->file, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- Workers ----------------------------------------------------------------------------- */
+
+typedef struct buf {
+  char *data;
+  size_t len, cap;
+} buf;
+
+typedef struct worker {
+  pid_t pid;                /* 0: the slot is free */
+  int out_fd, err_fd;       /* -1 once at end of file */
+  buf out, err;
+  uint64_t seed;
+  bool rerun;
+  double start_s;
+} worker;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void buf_append(buf *b, const char *bytes, size_t n) {
+  if (b->len + n + 1 > SWEEP_OUTPUT_MAX) n = b->len + 1 < SWEEP_OUTPUT_MAX ? SWEEP_OUTPUT_MAX - b->len - 1 : 0;
+  if (n == 0) return;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + n + 1) cap *= 2;
+    char *d = realloc(b->data, cap);
+    if (!d) return; /* keep what fits: the verdict line is parsed from what was kept */
+    b->data = d;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, bytes, n);
+  b->len += n;
+  b->data[b->len] = 0;
+}
+
+static int worker_start(worker *wk, const sweep_opts *o, uint64_t seed, bool rerun) {
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return -1;
+  if (pipe2(err, O_CLOEXEC) != 0) {
+    close(out[0]);
+    close(out[1]);
+    return -1;
+  }
+  char seed_text[24];
+  snprintf(seed_text, sizeof seed_text, "%" PRIu64, seed);
+  char *args[32] = {"crashlab", "run", (char *)o->file, "--seed", seed_text, "--quiet"};
+  int n = 6;
+  for (int i = 0; i < o->pass_count; i++) args[n++] = (char *)o->pass[i];
+  args[n] = NULL;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
+  pid_t pid;
+  int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, args, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(out[1]);
+  close(err[1]);
+  if (rc != 0) {
+    close(out[0]);
+    close(err[0]);
+    errno = rc;
+    return -1;
+  }
+  wk->pid = pid;
+  wk->out_fd = out[0];
+  wk->err_fd = err[0];
+  wk->out.len = wk->err.len = 0;
+  if (wk->out.data) wk->out.data[0] = 0;
+  if (wk->err.data) wk->err.data[0] = 0;
+  wk->seed = seed;
+  wk->rerun = rerun;
+  wk->start_s = now_s();
+  return 0;
+}
+
+/* The value of `key=` in a verdict line, copied up to the next space. */
+static void field(const char *line, const char *key, char *out, size_t cap) {
+  out[0] = 0;
+  const char *p = strstr(line, key);
+  if (!p) return;
+  p += strlen(key);
+  size_t n = strcspn(p, " \n");
+  snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+}
+
+/* Fills r from a finished worker's output and exit status. */
+static void worker_result(const worker *wk, int status, seed_result *r) {
+  memset(r, 0, sizeof *r);
+  r->seed = wk->seed;
+  r->wall_s = now_s() - wk->start_s;
+  const char *out = wk->out.data ? wk->out.data : "";
+  const char *err = wk->err.data ? wk->err.data : "";
+  /* The verdict line is the last line that starts with PASS or FAIL. */
+  const char *verdict = NULL;
+  for (const char *line = out; *line;) {
+    if (strncmp(line, "PASS ", 5) == 0 || strncmp(line, "FAIL ", 5) == 0) verdict = line;
+    const char *nl = strchr(line, '\n');
+    if (!nl) break;
+    line = nl + 1;
+  }
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (verdict && (code == 0 || code == 1)) {
+    r->verdict = verdict[0] == 'P' ? V_PASS : V_FAIL;
+    char events[32];
+    field(verdict, "events=", events, sizeof events);
+    r->events = strtoull(events, NULL, 10);
+    field(verdict, "sim_time=", r->sim_time, sizeof r->sim_time);
+    field(verdict, "hash=", r->hash, sizeof r->hash);
+    if (r->verdict == V_FAIL && out != verdict) /* the first line says what failed */
+      snprintf(r->message, sizeof r->message, "%.*s", (int)strcspn(out, "\n"), out);
+  } else {
+    r->verdict = V_ERROR;
+    const char *text = err;
+    if (strncmp(text, "crashlab: ", 10) == 0) text += 10;
+    if (*text)
+      snprintf(r->message, sizeof r->message, "%.*s", (int)strcspn(text, "\n"), text);
+    else if (WIFSIGNALED(status))
+      snprintf(r->message, sizeof r->message, "the worker was killed by signal %d", WTERMSIG(status));
+    else
+      snprintf(r->message, sizeof r->message, "the worker exited with status %d", code);
+  }
+  if (strncmp(r->message, "property '", 10) == 0) {
+    const char *end = strchr(r->message + 10, '\'');
+    if (end) snprintf(r->property, sizeof r->property, "%.*s", (int)(end - r->message - 10), r->message + 10);
+  }
+}
+
+/* ---- The sweep --------------------------------------------------------------------------- */
+
+static volatile sig_atomic_t sweep_signal;
+static void on_sweep_signal(int sig) { sweep_signal = sig; }
+
+typedef struct sweep {
+  const sweep_opts *o;
+  uint64_t lo, hi;          /* this shard's seeds */
+  uint64_t next_seed;       /* next seed to start */
+  uint64_t next_emit;       /* next seed to emit, in order */
+  uint64_t *reruns;         /* failing seeds waiting for their second run */
+  uint32_t rerun_count, rerun_cap;
+  seed_result *pending;     /* finished, not yet emitted */
+  uint32_t pending_count, pending_cap;
+  worker *workers;
+  unsigned active;
+  summary sum;
+  FILE *json, *junit_body;
+  bool json_first;
+  bool tty;
+  double start_s, drawn_s;
+  uint64_t done, fails;
+} sweep;
+
+static seed_result *pending_find(sweep *s, uint64_t seed) {
+  for (uint32_t i = 0; i < s->pending_count; i++)
+    if (s->pending[i].seed == seed) return &s->pending[i];
+  return NULL;
+}
+
+static void progress(sweep *s, bool force) {
+  double t = now_s();
+  if (!s->tty || (!force && t - s->drawn_s < 0.1)) return;
+  s->drawn_s = t;
+  uint64_t total = s->hi - s->lo + 1;
+  double rate = t > s->start_s ? (double)s->done / (t - s->start_s) : 0;
+  double eta = rate > 0 ? (double)(total - s->done) / rate : 0;
+  char bar[31];
+  size_t filled = (size_t)(30 * s->done / total);
+  for (size_t i = 0; i < 30; i++) bar[i] = i < filled ? '#' : '.';
+  bar[30] = 0;
+  fprintf(stderr, "\r\033[K[%s] %" PRIu64 "/%" PRIu64 " passed %" PRIu64 " failed %" PRIu64
+                  " %.1f seeds/s ETA %.0fs",
+          bar, s->done, total, s->done - s->fails, s->fails, rate, eta);
+  fflush(stderr);
+}
+
+static void emit(sweep *s, const seed_result *r) {
+  const sweep_opts *o = s->o;
+  bool failed = r->verdict != V_PASS || r->nondeterministic;
+  s->done++;
+  if (failed) s->fails++;
+  if (!s->tty) {
+    fprintf(stderr, "seed %" PRIu64 " %s", r->seed, failed ? (r->verdict == V_ERROR ? "ERROR" : "FAIL") : "PASS");
+    if (r->message[0]) fprintf(stderr, " %s", r->message);
+    if (r->nondeterministic) fprintf(stderr, " (nondeterministic: hash %s, then %s)", r->hash, r->rerun_hash);
+    fputc('\n', stderr);
+  }
+  if (s->json) {
+    json_record(s->json, s->json_first, r, o->file, o->options);
+    s->json_first = false;
+  }
+  if (s->junit_body) junit_case(s->junit_body, r, o->file, o->options);
+  summary_add(&s->sum, r);
+  progress(s, false);
+}
+
+/* Emits the finished results that come next in seed order. */
+static void emit_ready(sweep *s) {
+  seed_result *r;
+  while ((r = pending_find(s, s->next_emit)) && r->complete) {
+    seed_result copy = *r;
+    *r = s->pending[--s->pending_count];
+    emit(s, &copy);
+    s->next_emit++;
+  }
+}
+
+static int finish_worker(sweep *s, worker *wk) {
+  int status = 0;
+  while (waitpid(wk->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  wk->pid = 0;
+  s->active--;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 130 && !sweep_signal) sweep_signal = SIGINT;
+  seed_result r;
+  worker_result(wk, status, &r);
+  if (wk->rerun) {
+    seed_result *first = pending_find(s, wk->seed);
+    if (!first) return 0;
+    snprintf(first->rerun_hash, sizeof first->rerun_hash, "%s", r.hash);
+    /* A scenario error has no hash: the same error message twice is a reproduction. */
+    first->nondeterministic = r.verdict != first->verdict ||
+                              (r.verdict == V_ERROR ? strcmp(r.message, first->message) != 0
+                                                    : strcmp(first->hash, r.hash) != 0);
+    first->complete = true;
+  } else {
+    r.complete = r.verdict == V_PASS;
+    if (s->pending_count == s->pending_cap) {
+      uint32_t cap = s->pending_cap ? 2 * s->pending_cap : 64;
+      seed_result *p = realloc(s->pending, cap * sizeof *p);
+      if (!p) return -1;
+      s->pending = p;
+      s->pending_cap = cap;
+    }
+    s->pending[s->pending_count++] = r;
+    if (!r.complete) {
+      if (s->rerun_count == s->rerun_cap) {
+        uint32_t cap = s->rerun_cap ? 2 * s->rerun_cap : 16;
+        uint64_t *q = realloc(s->reruns, cap * sizeof *q);
+        if (!q) return -1;
+        s->reruns = q;
+        s->rerun_cap = cap;
+      }
+      s->reruns[s->rerun_count++] = r.seed;
+    }
+  }
+  emit_ready(s);
+  return 0;
+}
+
+/* Starts workers while there is work and a free slot; reruns first. */
+static int fill(sweep *s) {
+  for (unsigned i = 0; i < s->o->jobs && !sweep_signal; i++) {
+    worker *wk = &s->workers[i];
+    if (wk->pid) continue;
+    bool rerun = s->rerun_count > 0;
+    if (!rerun && s->next_seed > s->hi) break;
+    uint64_t seed = rerun ? s->reruns[--s->rerun_count] : s->next_seed++;
+    if (worker_start(wk, s->o, seed, rerun) != 0) {
+      fprintf(stderr, "crashlab: cannot start a worker process: %s\n", strerror(errno));
+      return -1;
+    }
+    s->active++;
+  }
+  return 0;
+}
+
+static int drain(sweep *s) {
+  struct pollfd fds[2 * SWEEP_JOBS_MAX];
+  worker *owner[2 * SWEEP_JOBS_MAX];
+  nfds_t n = 0;
+  for (unsigned i = 0; i < s->o->jobs; i++) {
+    worker *wk = &s->workers[i];
+    if (!wk->pid) continue;
+    if (wk->out_fd >= 0) {
+      fds[n] = (struct pollfd){wk->out_fd, POLLIN, 0};
+      owner[n++] = wk;
+    }
+    if (wk->err_fd >= 0) {
+      fds[n] = (struct pollfd){wk->err_fd, POLLIN, 0};
+      owner[n++] = wk;
+    }
+  }
+  if (n && poll(fds, n, s->tty ? 200 : -1) < 0 && errno != EINTR) return -1;
+  for (nfds_t i = 0; i < n; i++) {
+    if (!fds[i].revents) continue;
+    worker *wk = owner[i];
+    bool is_out = fds[i].fd == wk->out_fd;
+    char chunk[8192];
+    ssize_t got = read(fds[i].fd, chunk, sizeof chunk);
+    if (got > 0) {
+      buf_append(is_out ? &wk->out : &wk->err, chunk, (size_t)got);
+    } else if (got == 0 || errno != EINTR) {
+      close(fds[i].fd);
+      if (is_out) wk->out_fd = -1;
+      else wk->err_fd = -1;
+    }
+  }
+  for (unsigned i = 0; i < s->o->jobs; i++) {
+    worker *wk = &s->workers[i];
+    if (wk->pid && wk->out_fd < 0 && wk->err_fd < 0 && finish_worker(s, wk) != 0) return -1;
+  }
+  progress(s, false);
+  return 0;
+}
+
+/* Writes FILE.partial's content through `write` and renames it to FILE: no half-written file
+ * is ever left under the final name. */
+static char *partial_name(const char *path) {
+  size_t n = strlen(path) + sizeof ".partial";
+  char *p = malloc(n);
+  if (p) snprintf(p, n, "%s.partial", path);
+  return p;
+}
+
+static int write_junit(const sweep *s, const char *path, FILE *body) {
+  char *tmp = partial_name(path);
+  FILE *f = tmp ? fopen(tmp, "w") : NULL;
+  if (!f) {
+    fprintf(stderr, "crashlab: --junit %s: cannot write: %s\n", path, strerror(errno));
+    free(tmp);
+    return -1;
+  }
+  const char *base = strrchr(s->o->file, '/');
+  base = base ? base + 1 : s->o->file;
+  fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"");
+  xml_text(f, base);
+  fprintf(f, "\" tests=\"%" PRIu64 "\" failures=\"%" PRIu64 "\" errors=\"0\" time=\"%.3f\">\n",
+          s->sum.total, s->sum.failed, now_s() - s->start_s);
+  rewind(body);
+  char chunk[8192];
+  size_t got;
+  while ((got = fread(chunk, 1, sizeof chunk, body)) > 0) fwrite(chunk, 1, got, f);
+  fputs("  </testsuite>\n</testsuites>\n", f);
+  int bad = ferror(f) | fclose(f);
+  if (bad || rename(tmp, path) != 0) {
+    fprintf(stderr, "crashlab: --junit %s: cannot write: %s\n", path, strerror(errno));
+    remove(tmp);
+    free(tmp);
+    return -1;
+  }
+  free(tmp);
+  return 0;
+}
+
+static int finish_json(FILE *json, bool empty, const char *path) {
+  char *tmp = partial_name(path);
+  fputs(empty ? "[\n]\n" : "\n]\n", json);
+  int bad = ferror(json) | fclose(json);
+  if (!tmp || bad || rename(tmp, path) != 0) {
+    fprintf(stderr, "crashlab: --json %s: cannot write: %s\n", path, strerror(errno));
+    if (tmp) remove(tmp);
+    free(tmp);
+    return -1;
+  }
+  free(tmp);
+  return 0;
+}
+
+int scn_sweep_main(int argc, char **argv) {
+  sweep_opts o;
+  if (parse_args(argc, argv, &o)) return 2;
+  sweep s = {0};
+  s.o = &o;
+  uint64_t count = o.last - o.first + 1;
+  s.lo = o.first + count * (o.shard_k - 1) / o.shard_n;
+  s.hi = o.first + count * o.shard_k / o.shard_n - 1;
+  s.next_seed = s.next_emit = s.lo;
+  s.sum.file = o.file;
+  snprintf(s.sum.options, sizeof s.sum.options, "%s", o.options);
+  s.tty = isatty(STDERR_FILENO);
+  s.json_first = true;
+  char *json_tmp = NULL;
+  if (o.json_path) {
+    json_tmp = partial_name(o.json_path);
+    s.json = json_tmp ? fopen(json_tmp, "w") : NULL;
+    if (!s.json) {
+      fprintf(stderr, "crashlab: --json %s: cannot write: %s\n", o.json_path, strerror(errno));
+      free(json_tmp);
+      return 2;
+    }
+  }
+  if (o.junit_path && !(s.junit_body = tmpfile())) {
+    fprintf(stderr, "crashlab: --junit %s: cannot make a temporary file: %s\n", o.junit_path, strerror(errno));
+    if (s.json) fclose(s.json), remove(json_tmp);
+    free(json_tmp);
+    return 2;
+  }
+  s.workers = calloc(o.jobs, sizeof *s.workers);
+  struct sigaction sa = {0}, old_int, old_term;
+  sa.sa_handler = on_sweep_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  s.start_s = now_s();
+  int rc = s.workers ? 0 : -1;
+  while (rc == 0) {
+    if (fill(&s) != 0) rc = -1;
+    if (s.active == 0) break;
+    if (drain(&s) != 0) rc = -1;
+  }
+  while (s.active) drain(&s); /* after an error or a signal: let running seeds end */
+  double wall = now_s() - s.start_s;
+  if (s.tty) fputs("\r\033[K", stderr);
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  int status;
+  if (sweep_signal || rc != 0) {
+    if (sweep_signal) fprintf(stderr, "crashlab: sweep interrupted after %" PRIu64 " seeds\n", s.done);
+    if (s.json) fclose(s.json), remove(json_tmp);
+    status = sweep_signal ? 130 : 2;
+  } else {
+    status = s.sum.failed ? 1 : 0;
+    if (s.json && finish_json(s.json, s.json_first, o.json_path) != 0) status = 2;
+    if (s.junit_body && write_junit(&s, o.junit_path, s.junit_body) != 0) status = 2;
+    summary_print(&s.sum, stdout);
+    fflush(stdout);
+    fprintf(stderr, "%" PRIu64 " seeds in %.2fs: %.1f seeds/s on %u job%s%s\n", s.done, wall,
+            wall > 0 ? (double)s.done / wall : 0.0, o.jobs, o.jobs == 1 ? "" : "s",
+            o.shard_n > 1 ? " (one shard)" : "");
+    if (o.shard_n > 1)
+      fprintf(stderr, "shard %" PRIu64 "/%" PRIu64 ": seeds %" PRIu64 "..%" PRIu64 " of %" PRIu64
+                      "..%" PRIu64 "\n", o.shard_k, o.shard_n, s.lo, s.hi, o.first, o.last);
+  }
+  if (s.junit_body) fclose(s.junit_body);
+  for (unsigned i = 0; s.workers && i < o.jobs; i++) {
+    free(s.workers[i].out.data);
+    free(s.workers[i].err.data);
+  }
+  free(s.workers);
+  free(s.pending);
+  free(s.reruns);
+  free(json_tmp);
+  summary_free(&s.sum);
+  return status;
+}
+
+/* ---- crashlab report --------------------------------------------------------------------- */
+
+void scn_sweep_usage(FILE *out) {
+  fprintf(out,
+          "\n"
+          "sweep options (crashlab run FILE.lua --seeds A..B ...; docs/sweeps.md):\n"
+          "  --seeds A..B          run every seed from A to B (at most 10000000) in worker\n"
+          "                        processes; failing seeds are run twice (nondeterminism check)\n"
+          "  --jobs N              worker processes (default: one per core)\n"
+          "  --shard K/N           run only the K-th of N equal slices of the range\n"
+          "  --json FILE           one JSON object per seed (crashlab report merges such files)\n"
+          "  --junit FILE          JUnit XML, one testcase per seed\n"
+          "A sweep prints a summary that groups failures by signature, with the smallest seed of\n"
+          "each group and the command that replays it. Exit status 1 if any seed failed.\n");
+}
+
+void scn_report_usage(FILE *out) {
+  fprintf(out,
+          "usage: crashlab report SHARD.json...\n"
+          "\n"
+          "Merges the JSON files of sweeps (crashlab run FILE --seeds A..B --shard K/N --json F)\n"
+          "and prints the summary one sweep of the whole range prints. Exit status: 0 every seed\n"
+          "passed, 1 a seed failed, 2 a file is missing, damaged, overlaps another or is of\n"
+          "another scenario.\n");
+}
+
+/* The JSON value of "key" in one record line: a string (unescaped into out) or a bare word
+ * (number, true, false). 0 when found. Only this file's own output is read. */
+static int json_get(const char *line, const char *key, char *out, size_t cap) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\": ", key);
+  const char *p = strstr(line, pat);
+  if (!p) return -1;
+  p += strlen(pat);
+  size_t o = 0;
+  if (*p != '"') {
+    size_t n = strcspn(p, ",}");
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+    return 0;
+  }
+  for (p++; *p && *p != '"'; p++) {
+    char c = *p;
+    if (c == '\\') {
+      p++;
+      if (*p == 'n') c = '\n';
+      else if (*p == 'u') {
+        unsigned v = 0;
+        if (sscanf(p + 1, "%4x", &v) != 1) return -1;
+        c = (char)v;
+        p += 4;
+      } else if (*p) c = *p;
+      else return -1;
+    }
+    if (o + 1 < cap) out[o++] = c;
+  }
+  if (*p != '"') return -1;
+  out[o] = 0;
+  return 0;
+}
+
+static int parse_record(const char *line, seed_result *r, char *file, size_t file_cap, char *options,
+                        size_t options_cap) {
+  memset(r, 0, sizeof *r);
+  char seed[32], verdict[16], events[32], nondet[8];
+  if (json_get(line, "seed", seed, sizeof seed) || json_get(line, "verdict", verdict, sizeof verdict) ||
+      json_get(line, "message", r->message, sizeof r->message) ||
+      json_get(line, "property", r->property, sizeof r->property) ||
+      json_get(line, "hash", r->hash, sizeof r->hash) || json_get(line, "events", events, sizeof events) ||
+      json_get(line, "nondeterministic", nondet, sizeof nondet) ||
+      json_get(line, "rerun_hash", r->rerun_hash, sizeof r->rerun_hash) ||
+      json_get(line, "file", file, file_cap) || json_get(line, "options", options, options_cap) ||
+      parse_decimal(seed, strlen(seed), &r->seed))
+    return -1;
+  r->verdict = strcmp(verdict, "pass") == 0 ? V_PASS : strcmp(verdict, "fail") == 0 ? V_FAIL
+             : strcmp(verdict, "error") == 0 ? V_ERROR : -1;
+  if (r->verdict < 0) return -1;
+  r->events = strtoull(events, NULL, 10);
+  r->nondeterministic = strcmp(nondet, "true") == 0;
+  return 0;
+}
+
+static int seed_order(const void *pa, const void *pb) {
+  uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+  return a < b ? -1 : a > b;
+}
+
+int scn_report_main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "crashlab: report needs one or more JSON files written by crashlab run --seeds "
+                    "... --json FILE (crashlab report SHARD.json...)\n");
+    return 2;
+  }
+  summary sum = {0};
+  static char file[4096], options[512];
+  uint64_t *seeds = NULL;
+  size_t seed_count = 0, seed_cap = 0;
+  int status = 0;
+  char *line = NULL;
+  size_t line_cap = 0;
+  seed_result *r = malloc(sizeof *r);
+  for (int i = 2; i < argc && status == 0 && r; i++) {
+    FILE *f = fopen(argv[i], "r");
+    if (!f) {
+      fprintf(stderr, "crashlab: %s: cannot open: %s\n", argv[i], strerror(errno));
+      status = 2;
+      break;
+    }
+    ssize_t len;
+    unsigned lineno = 0;
+    bool opened = false, closed = false;
+    while ((len = getline(&line, &line_cap, f)) >= 0) {
+      lineno++;
+      if (lineno == 1 && strcmp(line, "[\n") == 0) {
+        opened = true;
+        continue;
+      }
+      if (strcmp(line, "]\n") == 0) {
+        closed = true;
+        continue;
+      }
+      char this_file[4096], this_options[512];
+      if (!opened || closed || line[0] == '\n' ||
+          parse_record(line + (line[0] == ',' ? 1 : 0), r, this_file, sizeof this_file, this_options,
+                       sizeof this_options) != 0) {
+        fprintf(stderr, "crashlab: %s:%u: not a seed record of crashlab run --seeds --json\n", argv[i], lineno);
+        status = 2;
+        break;
+      }
+      if (!file[0]) {
+        snprintf(file, sizeof file, "%s", this_file);
+        snprintf(options, sizeof options, "%s", this_options);
+      } else if (strcmp(file, this_file) != 0 || strcmp(options, this_options) != 0) {
+        fprintf(stderr, "crashlab: %s:%u: a sweep of %s%s, not of %s%s: report merges the shards of "
+                        "one sweep\n", argv[i], lineno, this_file, this_options, file, options);
+        status = 2;
+        break;
+      }
+      if (seed_count == seed_cap) {
+        seed_cap = seed_cap ? 2 * seed_cap : 1024;
+        uint64_t *grown = realloc(seeds, seed_cap * sizeof *seeds);
+        if (!grown) {
+          status = 2;
+          break;
+        }
+        seeds = grown;
+      }
+      seeds[seed_count++] = r->seed;
+      sum.file = file;
+      if (summary_add(&sum, r) != 0) status = 2;
+    }
+    if (status == 0 && (!opened || !closed)) {
+      fprintf(stderr, "crashlab: %s: %s\n", argv[i],
+              opened ? "incomplete (no closing ']'): was the sweep interrupted?"
+                     : "empty or not a JSON file of crashlab run --seeds --json");
+      status = 2;
+    }
+    fclose(f);
+  }
+  if (!r) status = 2;
+  if (status == 0 && seed_count) {
+    qsort(seeds, seed_count, sizeof *seeds, seed_order);
+    for (size_t i = 1; i < seed_count; i++)
+      if (seeds[i] == seeds[i - 1]) {
+        fprintf(stderr, "crashlab: seed %" PRIu64 " appears twice: the files overlap (the same shard "
+                        "given twice?)\n", seeds[i]);
+        status = 2;
+        break;
+      }
+  }
+  if (status == 0) {
+    if (!sum.file) sum.file = "(no seeds)";
+    snprintf(sum.options, sizeof sum.options, "%s", options);
+    /* nondeterministic seeds in seed order, as a sweep lists them */
+    for (uint32_t i = 1; i < sum.nondet_count; i++)
+      for (uint32_t j = i; j > 0 && sum.nondet[j] < sum.nondet[j - 1]; j--) {
+        uint64_t t = sum.nondet[j];
+        sum.nondet[j] = sum.nondet[j - 1];
+        sum.nondet[j - 1] = t;
+        char h[34];
+        memcpy(h, sum.nondet_hashes[j], sizeof h);
+        memcpy(sum.nondet_hashes[j], sum.nondet_hashes[j - 1], sizeof h);
+        memcpy(sum.nondet_hashes[j - 1], h, sizeof h);
+      }
+    summary_print(&sum, stdout);
+    status = sum.failed ? 1 : 0;
+  }
+  free(r);
+  free(line);
+  free(seeds);
+  summary_free(&sum);
+  return status;
+}
