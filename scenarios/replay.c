@@ -150,6 +150,7 @@ static int option_words(const scn_options *o, char words[8][48]) {
 }
 
 void scn_record_run_info(sim_world *w, const scn_options *opts, uint64_t seed) {
+  if (!opts->trace_path && opts->trace_fd <= 0) return; /* nothing to write it to: no file reads */
   file_list *files = malloc(sizeof *files);
   if (!files) return;
   collect_files(files, opts->path);

@@ -73,6 +73,7 @@ typedef struct summary {
   char options[512];        /* " --max-time 10s --unsafe": what replay commands add */
   uint64_t first, last;     /* the smallest and largest seed run */
   uint64_t total, passed, failed;
+  uint64_t errors;          /* of the failed: scenario errors (JUnit tells them apart) */
   group *groups;
   uint32_t group_count, group_cap;
   uint64_t other;           /* failures beyond SWEEP_GROUPS_MAX signatures */
@@ -184,6 +185,7 @@ static int summary_add(summary *s, const seed_result *r) {
     return 0;
   }
   s->failed++;
+  if (r->verdict == V_ERROR) s->errors++;
   if (r->verdict == V_PASS) return 0; /* a pass that did not reproduce: listed above */
   char sig[1024];
   char msg[1100];
@@ -642,9 +644,11 @@ static void progress(sweep *s, bool force) {
   size_t filled = (size_t)(30 * s->done / total);
   for (size_t i = 0; i < 30; i++) bar[i] = i < filled ? '#' : '.';
   bar[30] = 0;
+  char eta_text[32] = "?"; /* nothing done yet: no rate to tell from */
+  if (s->done) snprintf(eta_text, sizeof eta_text, "%.0fs", eta);
   fprintf(stderr, "\r\033[K[%s] %" PRIu64 "/%" PRIu64 " passed %" PRIu64 " failed %" PRIu64
-                  " %.1f seeds/s ETA %.0fs",
-          bar, s->done, total, s->done - s->fails, s->fails, rate, eta);
+                  " %.1f seeds/s ETA %s",
+          bar, s->done, total, s->done - s->fails, s->fails, rate, eta_text);
   fflush(stderr);
 }
 
@@ -799,8 +803,8 @@ static int write_junit(const sweep *s, const char *path, FILE *body) {
   base = base ? base + 1 : s->o->file;
   fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"");
   xml_text(f, base);
-  fprintf(f, "\" tests=\"%" PRIu64 "\" failures=\"%" PRIu64 "\" errors=\"0\" time=\"%.3f\">\n",
-          s->sum.total, s->sum.failed, now_s() - s->start_s);
+  fprintf(f, "\" tests=\"%" PRIu64 "\" failures=\"%" PRIu64 "\" errors=\"%" PRIu64 "\" time=\"%.3f\">\n",
+          s->sum.total, s->sum.failed - s->sum.errors, s->sum.errors, now_s() - s->start_s);
   rewind(body);
   char chunk[8192];
   size_t got;

@@ -148,6 +148,25 @@ crashlab(run threshold.lua --seed ${draw_smallest})
 expect_code(1)
 expect_out("property 'the draw is small enough' [(]at_end[)] is false")
 
+# On a terminal (script(1) gives one): a progress bar on stderr, erased before the summary,
+# and no per-seed lines.
+if(SCRIPT)
+  execute_process(COMMAND "${SCRIPT}" -qec "'${CRASHLAB}' run threshold.lua --seeds ${FIRST}..${LAST} --jobs 2"
+      /dev/null WORKING_DIRECTORY "${WORK}" RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  set(cmd "script crashlab run threshold.lua --seeds ... (a terminal)")
+  string(ASCII 27 esc)
+  string(REPLACE "\r\n" "\n" out "${out}")
+  if(NOT out MATCHES "\r${esc}\\[K\\[[#.]+\\] [0-9]+/60 passed [0-9]+ failed [0-9]+ [0-9.]+ seeds/s ETA ")
+    fail("no progress bar on the terminal")
+  endif()
+  if(NOT out MATCHES "\r${esc}\\[Ksweep of threshold.lua, seeds 1..60: ")
+    fail("the progress bar is not erased before the summary")
+  endif()
+  if(out MATCHES "seed 2 FAIL")
+    fail("per-seed lines on a terminal")
+  endif()
+endif()
+
 # ---- Shards merged ---------------------------------------------------------------------------
 foreach(k 1 2 3)
   crashlab(run threshold.lua --seeds ${FIRST}..${LAST} --shard ${k}/3 --jobs 2 --json shard${k}.json)
@@ -197,6 +216,31 @@ if(PARALLEL)
   if(NOT out STREQUAL single)
     fail("the shards run by GNU parallel merge into another summary:\n${single}")
   endif()
+endif()
+
+# expect = "fail": the verdict line says PASS when the expected failure is seen, and a sweep
+# follows the verdict line.
+crashlab(run "${SRC}/scenarios/wrong_strategy.lua" --seeds 1..4 --jobs 2)
+expect_code(0)
+expect_out(": 4 run, 4 passed, 0 failed\n$")
+
+# A seed whose run ends in a scenario error is a failure with the verdict error.
+file(WRITE "${WORK}/broken.lua" [[
+local cl = require "crashlab"
+cl.scenario { name = "broken", stop = "1s" }
+if math.random() < 0.5 then error("setup broke") end
+cl.at_end("fine", function() return true end)
+]])
+crashlab(run broken.lua --seeds 1..12 --jobs 2 --junit broken.xml --json broken.json)
+expect_code(1)
+expect_out("  [0-9]+ seeds?: scenario error: broken.lua:3: setup broke\n    smallest seed [0-9]+: crashlab run broken.lua --seed [0-9]+\n")
+file(READ "${WORK}/broken.xml" xml)
+if(NOT xml MATCHES "failures=\"0\" errors=\"[1-9][0-9]*\"" OR NOT xml MATCHES "<error message=\"broken.lua:3: setup broke\">")
+  fail("broken.xml does not count the scenario errors as JUnit errors")
+endif()
+file(READ "${WORK}/broken.json" json)
+if(NOT json MATCHES "\"verdict\": \"error\", \"property\": \"\", \"message\": \"broken.lua:3: setup broke\"")
+  fail("broken.json lacks an error record")
 endif()
 
 # ---- Nondeterminism -------------------------------------------------------------------------
