@@ -143,7 +143,7 @@ static void demo_usage(FILE *out) {
 
 static void trace_usage(FILE *out) {
   fprintf(out,
-          "usage: crashlab trace FILE\n"
+          "usage: crashlab trace FILE [filters]\n"
           "\n"
           "Prints a trace file written with --trace, one record per line, and verifies its\n"
           "record count and hash: the last line says '# N records, hash=H verified'. A damaged\n"

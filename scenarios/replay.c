@@ -555,7 +555,9 @@ int scn_diff_main(int argc, char **argv) {
 
 void scn_trace_filter_usage(FILE *out) {
   fprintf(out,
-          "filters (records that pass every filter given are printed):\n"
+          "\n"
+          "filters (records that pass every filter given are printed; the last line then says\n"
+          "'# M of N records shown, hash=H verified'):\n"
           "  --node NAME           records that happened on node NAME\n"
           "  --pid <0.12.0>        records about that process (as the trace prints pids)\n"
           "  --name REGNAME        records about the process(es) that held that registered name\n"
