@@ -238,7 +238,7 @@ static void print_shell_word(FILE *out, const char *word) {
 }
 
 static void summary_print(summary *s, FILE *out) {
-  qsort(s->groups, s->group_count, sizeof *s->groups, group_order);
+  if (s->group_count) qsort(s->groups, s->group_count, sizeof *s->groups, group_order);
   fprintf(out, "sweep of %s", s->file);
   if (s->total) fprintf(out, ", seeds %" PRIu64 "..%" PRIu64, s->first, s->last);
   fprintf(out, ": %" PRIu64 " run, %" PRIu64 " passed, %" PRIu64 " failed\n", s->total, s->passed,
