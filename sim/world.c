@@ -62,9 +62,18 @@ static void sift_down(sim_world *w, uint32_t i, heap_entry e) {
 /* Pushes a copy of item; *handle (if not NULL) gets its handle. */
 static int heap_push_h(sim_world *w, sim_item *item, uint64_t *handle) {
   if (ac_grow((void **)&w->heap, &w->heap_cap, w->heap_len + 1, sizeof *w->heap)) return AC_ENOMEM;
+  /* Items moved to `due` give their slots back, so new items can be pushed while they wait:
+   * due must hold everything in the heap and in due at once, and grows here, where a failure
+   * can still be returned, never while the run loop fills it. */
+  if (w->heap_len + 1 + w->due_len > w->due_cap) {
+    uint32_t due_cap = w->due_cap;
+    if (ac_grow((void **)&w->due, &due_cap, w->heap_len + 1 + w->due_len, sizeof *w->due))
+      return AC_ENOMEM;
+    w->due_cap = due_cap;
+  }
   if (!w->slot_free) {
-    /* items, slots and due grow together: every item is in the heap or in due, so a due
-     * array as large as the slots never needs to grow while the run loop fills it. */
+    /* items, slots and due grow together (and due again above, when due items have given
+     * their slots back). */
     uint32_t old = w->slot_cap, cap = w->slot_cap, due_cap = w->due_cap;
     if (ac_grow((void **)&w->items, &cap, old + 1, sizeof *w->items) ||
         ac_grow((void **)&w->due, &due_cap, old + 1, sizeof *w->due) ||
