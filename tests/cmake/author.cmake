@@ -21,6 +21,8 @@ endforeach()
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
+include("${CMAKE_CURRENT_LIST_DIR}/check_lib.cmake")
+
 # Runs crashlab; sets code, out, err (and all: stdout and stderr merged in order) and cmd.
 function(crashlab)
   execute_process(COMMAND "${CRASHLAB}" ${ARGN} WORKING_DIRECTORY "${WORK}"
@@ -33,17 +35,6 @@ function(crashlab)
   set(err "${stderr}" PARENT_SCOPE)
   set(all "${merged}" PARENT_SCOPE)
   set(cmd "crashlab ${args}" PARENT_SCOPE)
-endfunction()
-
-function(fail what)
-  message(FATAL_ERROR "author.cmake: ${cmd}: ${what}\n  exit code: ${code}\n"
-                      "--- stdout\n${out}\n--- stderr\n${err}")
-endfunction()
-
-function(expect_code want)
-  if(NOT "${code}" STREQUAL "${want}")
-    fail("expected exit code ${want}")
-  endif()
 endfunction()
 
 function(expect_in text want)

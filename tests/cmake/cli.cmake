@@ -27,28 +27,8 @@ file(MAKE_DIRECTORY "${WORK}")
 # CMake's regular expressions have no {n} repetition.
 string(REPEAT "[0-9a-f]" 16 HEX16)
 
-# Runs crashlab with the given arguments; sets code, out, err and cmd in the caller's scope.
-function(crashlab)
-  execute_process(COMMAND "${CRASHLAB}" ${ARGN} WORKING_DIRECTORY "${WORK}"
-    RESULT_VARIABLE result OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr)
-  list(JOIN ARGN " " args)
-  set(code "${result}" PARENT_SCOPE)
-  set(out "${stdout}" PARENT_SCOPE)
-  set(err "${stderr}" PARENT_SCOPE)
-  set(cmd "crashlab ${args}" PARENT_SCOPE)
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/check_lib.cmake")
 
-# Stops the test with the last command, its exit code and its output.
-function(fail what)
-  message(FATAL_ERROR "cli.cmake: ${cmd}: ${what}\n  exit code: ${code}\n"
-                      "--- stdout\n${out}\n--- stderr\n${err}")
-endfunction()
-
-function(expect_code want)
-  if(NOT "${code}" STREQUAL "${want}")
-    fail("expected exit code ${want}")
-  endif()
-endfunction()
 
 # The last line of the text in `text` (without its newline), into the variable named `var`.
 function(last_line text var)

@@ -35,20 +35,7 @@ local n = 0
 return { bump = function() n = n + 1 end, count = function() return n end }
 ]])
 
-function(crashlab)
-  execute_process(COMMAND "${CRASHLAB}" ${ARGN} WORKING_DIRECTORY "${WORK}"
-    RESULT_VARIABLE result OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr TIMEOUT 120)
-  list(JOIN ARGN " " args)
-  set(code "${result}" PARENT_SCOPE)
-  set(out "${stdout}" PARENT_SCOPE)
-  set(err "${stderr}" PARENT_SCOPE)
-  set(cmd "crashlab ${args}" PARENT_SCOPE)
-endfunction()
-
-function(fail what)
-  message(FATAL_ERROR "replay.cmake: ${cmd}: ${what}\n  exit code: ${code}\n"
-                      "--- stdout\n${out}\n--- stderr\n${err}")
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/check_lib.cmake")
 
 function(expect code_want out_regex)
   if(NOT code STREQUAL "${code_want}")

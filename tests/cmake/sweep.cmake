@@ -26,26 +26,8 @@ file(COPY "${SRC}/tests/sweep/threshold.lua" "${SRC}/tests/sweep/flaky.lua" DEST
 set(FIRST 1)
 set(LAST 60)
 
-function(crashlab)
-  execute_process(COMMAND "${CRASHLAB}" ${ARGN} WORKING_DIRECTORY "${WORK}"
-    RESULT_VARIABLE result OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr TIMEOUT 300)
-  list(JOIN ARGN " " args)
-  set(code "${result}" PARENT_SCOPE)
-  set(out "${stdout}" PARENT_SCOPE)
-  set(err "${stderr}" PARENT_SCOPE)
-  set(cmd "crashlab ${args}" PARENT_SCOPE)
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/check_lib.cmake")
 
-function(fail what)
-  message(FATAL_ERROR "sweep.cmake: ${cmd}: ${what}\n  exit code: ${code}\n"
-                      "--- stdout\n${out}\n--- stderr\n${err}")
-endfunction()
-
-function(expect_code want)
-  if(NOT code STREQUAL "${want}")
-    fail("expected exit code ${want}")
-  endif()
-endfunction()
 
 function(expect_out regex)
   if(NOT out MATCHES "${regex}")

@@ -33,27 +33,8 @@ file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
 # Runs crashlab with the given arguments; sets code, out, err and cmd in the caller's scope.
-# ENV_PREFIX (a list such as `cmake -E env --unset=DISPLAY`) runs it under another environment.
-function(crashlab)
-  execute_process(COMMAND ${ENV_PREFIX} "${CRASHLAB}" ${ARGN} WORKING_DIRECTORY "${WORK}"
-    RESULT_VARIABLE result OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr)
-  list(JOIN ARGN " " args)
-  set(code "${result}" PARENT_SCOPE)
-  set(out "${stdout}" PARENT_SCOPE)
-  set(err "${stderr}" PARENT_SCOPE)
-  set(cmd "crashlab ${args}" PARENT_SCOPE)
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/check_lib.cmake")
 
-function(fail what)
-  message(FATAL_ERROR "viz_cli.cmake: ${cmd}: ${what}\n  exit code: ${code}\n"
-                      "--- stdout\n${out}\n--- stderr\n${err}")
-endfunction()
-
-function(expect_code want)
-  if(NOT "${code}" STREQUAL "${want}")
-    fail("expected exit code ${want}")
-  endif()
-endfunction()
 
 function(expect_no_file path)
   if(EXISTS "${path}" OR EXISTS "${path}.partial")

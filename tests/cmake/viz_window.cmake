@@ -47,16 +47,7 @@ function(windowed)
   endforeach()
 endfunction()
 
-function(fail what)
-  message(FATAL_ERROR "viz_window.cmake: ${cmd}: ${what}\n  exit code: ${code}\n"
-                      "--- stdout\n${out}\n--- stderr\n${err}")
-endfunction()
-
-function(expect_code want)
-  if(NOT "${code}" STREQUAL "${want}")
-    fail("expected exit code ${want}")
-  endif()
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/check_lib.cmake")
 
 # png_check FILE W H [X Y W H]: a PNG of that size whose region is not uniform.
 function(expect_png)
