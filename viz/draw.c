@@ -875,7 +875,9 @@ static void draw_messages(frame *f) {
       float age = end != VIZ_TIME_UNKNOWN && f->t_ns > end ? (float)(f->t_ns - end) : 0.0f;
       if (delivered) {
         float k = 1.0f - age / (float)trail;
-        if (k <= 0.05f || (a.x == b.x && a.y == b.y)) continue;
+        /* A trail needs its receiver's box: one to a process that has gone would point at
+         * an empty panel. */
+        if (k <= 0.05f || b.w <= 0.0f || (a.x == b.x && a.y == b.y)) continue;
         /* One trail per sender and receiver: the newest (finished messages come oldest
          * first, so a later one of the same pair wins). */
         bool later = false;
