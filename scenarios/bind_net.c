@@ -405,17 +405,12 @@ static void link_opts(lua_State *L, int idx, sim_link *l) {
 
 /* A link fault: {link, From, To, Settings}, Settings the proplist [{down, B}, {mode, M},
  * {loss, F}, {dup, F}, {bandwidth, BytesPerS}] of the link now in force. */
-static void link_fault(scn_run *run, const char *from, const char *to, const sim_link *l) {
-  ac_tbuf b;
-  ac_tb_init(&b);
-  ac_term t;
-  if (ac_tb_fmt(&b, "{a,a,a,[{a,a},{a,a},{a,d},{a,d},{a,i}]}", "link", from, to, "down",
-                l->down ? "true" : "false", "mode", l->datagram ? "datagram" : "connection",
-                "loss", l->loss, "dup", l->dup, "bandwidth", (int64_t)l->bandwidth) == AC_OK &&
-      ac_tb_finish(&b, &t) == AC_OK)
-    sim_fault(run->w, SIM_FAULT_LINK, t);
-  ac_tb_free(&b);
+static void link_fault(lua_State *L, scn_run *run, const char *from, const char *to, const sim_link *l) {
+  int rc = sim_faultf(run->w, SIM_FAULT_LINK, "{a,a,a,[{a,a},{a,a},{a,d},{a,d},{a,i}]}", "link", from, to,
+                      "down", l->down ? "true" : "false", "mode", l->datagram ? "datagram" : "connection",
+                      "loss", l->loss, "dup", l->dup, "bandwidth", (int64_t)l->bandwidth);
   sim_net_links_check(run->w);
+  if (rc) luaL_error(L, "out of memory"); /* no builder is live here */
 }
 
 /* net.default{...}: the link of every pair without settings of its own. */
@@ -425,7 +420,7 @@ static int l_net_default(lua_State *L) {
   sim_link l = sim_net_get(run->w, UINT32_MAX, UINT32_MAX);
   link_opts(L, 1, &l);
   sim_net_default(run->w, &l);
-  link_fault(run, "default", "default", &l);
+  link_fault(L, run, "default", "default", &l);
   return 0;
 }
 
@@ -443,7 +438,7 @@ static int l_net_link(lua_State *L) {
     sim_link l = sim_net_get(run->w, from, to);
     link_opts(L, 3, &l);
     sim_net_link(run->w, from, to, &l);
-    link_fault(run, sim_node_name(run->w, from), sim_node_name(run->w, to), &l);
+    link_fault(L, run, sim_node_name(run->w, from), sim_node_name(run->w, to), &l);
   }
   return 0;
 }
@@ -463,22 +458,27 @@ static int l_partition(lua_State *L) {
   uint32_t n = sim_node_count(run->w);
   int *group = lua_newuserdatauv(L, n * sizeof *group, 0);
   for (uint32_t i = 0; i < n; i++) group[i] = -1;
+  /* Every group is checked before the fault's term is built: a check raises, and no builder
+   * may hold heap memory then. The second pass cannot fail a check. */
+  for (int g = 1; g <= groups; g++) {
+    luaL_checktype(L, g, LUA_TTABLE);
+    for (lua_Integer i = 1; lua_rawgeti(L, g, i) != LUA_TNIL; i++) {
+      uint32_t m = scn_check_node(L, -1);
+      if (group[m] >= 0) return luaL_error(L, "partition: node '%s' is in two groups", sim_node_name(run->w, m));
+      group[m] = g;
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
   ac_tbuf b;
   ac_tb_init(&b);
   ac_tb_tuple_begin(&b);
   ac_tb_atom(&b, "partition");
   ac_tb_list_begin(&b);
   for (int g = 1; g <= groups; g++) {
-    luaL_checktype(L, g, LUA_TTABLE);
     ac_tb_list_begin(&b);
     for (lua_Integer i = 1; lua_rawgeti(L, g, i) != LUA_TNIL; i++) {
-      uint32_t m = scn_check_node(L, -1);
-      if (group[m] >= 0) {
-        ac_tb_free(&b);
-        return luaL_error(L, "partition: node '%s' is in two groups", sim_node_name(run->w, m));
-      }
-      group[m] = g;
-      ac_tb_atom(&b, sim_node_name(run->w, m));
+      ac_tb_atom(&b, sim_node_name(run->w, scn_check_node(L, -1)));
       lua_pop(L, 1);
     }
     lua_pop(L, 1);
@@ -487,8 +487,10 @@ static int l_partition(lua_State *L) {
   ac_tb_end(&b);
   ac_tb_end(&b);
   ac_term t;
-  if (ac_tb_finish(&b, &t) == AC_OK) sim_fault(run->w, SIM_FAULT_PARTITION, t);
+  int rc = ac_tb_finish(&b, &t);
+  if (rc == AC_OK) sim_fault(run->w, SIM_FAULT_PARTITION, t);
   ac_tb_free(&b);
+  if (rc) return luaL_error(L, "out of memory");
   for (uint32_t x = 0; x < n; x++)
     for (uint32_t y = 0; y < n; y++)
       if (x != y && group[x] >= 0 && group[y] >= 0 && group[x] != group[y]) set_down(run, x, y, true);
@@ -500,7 +502,8 @@ static int l_partition(lua_State *L) {
 static int l_isolate(lua_State *L) {
   scn_run *run = scn_world_run(L);
   uint32_t m = scn_check_node(L, 1);
-  sim_faultf(run->w, SIM_FAULT_PARTITION, "{a,a}", "isolate", sim_node_name(run->w, m));
+  if (sim_faultf(run->w, SIM_FAULT_PARTITION, "{a,a}", "isolate", sim_node_name(run->w, m)))
+    return luaL_error(L, "out of memory"); /* nothing injected: no fault goes unrecorded */
   for (uint32_t x = 0; x < sim_node_count(run->w); x++)
     if (x != m) {
       set_down(run, x, m, true);
@@ -515,7 +518,8 @@ static int l_cut(lua_State *L) {
   scn_run *run = scn_world_run(L);
   uint32_t a = scn_check_node(L, 1), b = scn_check_node(L, 2);
   if (a == b) return luaL_error(L, "cut: a node has no link to itself");
-  sim_faultf(run->w, SIM_FAULT_PARTITION, "{a,a,a}", "cut", sim_node_name(run->w, a), sim_node_name(run->w, b));
+  if (sim_faultf(run->w, SIM_FAULT_PARTITION, "{a,a,a}", "cut", sim_node_name(run->w, a), sim_node_name(run->w, b)))
+    return luaL_error(L, "out of memory"); /* nothing injected: no fault goes unrecorded */
   set_down(run, a, b, true);
   sim_net_links_check(run->w);
   return 0;
@@ -524,7 +528,7 @@ static int l_cut(lua_State *L) {
 /* heal(): every link is up again (connections come back with the next message). */
 static int l_heal(lua_State *L) {
   scn_run *run = scn_world_run(L);
-  sim_net_heal(run->w); /* records the fault and the links */
+  if (sim_net_heal(run->w)) return luaL_error(L, "out of memory"); /* records the fault and the links */
   return 0;
 }
 
@@ -540,8 +544,13 @@ static void flaky_flip(sim_world *w, void *arg) {
   if (f->run->error || f->run->failed) return;
   bool ending = f->stop_ns && sim_now(w) >= f->stop_ns;
   f->down = ending ? false : !f->down;
-  sim_faultf(f->run->w, SIM_FAULT_PARTITION, "{a,a,a}", f->down ? "flaky_down" : "flaky_up",
-        sim_node_name(w, f->a), sim_node_name(w, f->b));
+  /* A timer callback cannot raise: a fault that cannot be recorded is not injected, and the
+   * run stops with a scenario error instead. */
+  if (sim_faultf(f->run->w, SIM_FAULT_PARTITION, "{a,a,a}", f->down ? "flaky_down" : "flaky_up",
+                 sim_node_name(w, f->a), sim_node_name(w, f->b))) {
+    scn_error(f->run, "net.flaky: out of memory");
+    return;
+  }
   set_down(f->run, f->a, f->b, f->down);
   set_down(f->run, f->b, f->a, f->down);
   if (ending) { /* its flaky setting ends with it */
@@ -728,7 +737,7 @@ static int l_default_latency(lua_State *L) {
   }
   l.latency = *(sim_dist *)lua_touserdata(L, 1);
   sim_net_default(run->w, &l);
-  link_fault(run, "default", "default", &l);
+  link_fault(L, run, "default", "default", &l);
   return 0;
 }
 
@@ -743,8 +752,9 @@ static int l_prim_now(lua_State *L) {
 static int l_prim_fault(lua_State *L) {
   scn_run *run = scn_world_run(L);
   const char *what = luaL_checkstring(L, 1);
-  sim_faultf(run->w, strcmp(what, "heal") == 0 ? SIM_FAULT_HEAL : SIM_FAULT_PARTITION, "{a,a}",
-             what, luaL_checkstring(L, 2));
+  const char *node = luaL_checkstring(L, 2);
+  if (sim_faultf(run->w, strcmp(what, "heal") == 0 ? SIM_FAULT_HEAL : SIM_FAULT_PARTITION, "{a,a}", what, node))
+    return luaL_error(L, "out of memory");
   return 0;
 }
 
@@ -771,15 +781,6 @@ static int l_net_get(lua_State *L) {
   lua_setfield(L, -2, "dup");
   lua_pushinteger(L, (lua_Integer)l.bandwidth);
   lua_setfield(L, -2, "bandwidth");
-  return 1;
-}
-
-/* duration_ms(d): a duration in milliseconds (a number), for the prelude. */
-static int l_duration_ms(lua_State *L) {
-  const char *why;
-  uint64_t ns;
-  if (scn_parse_duration(L, 1, &ns, &why)) return luaL_error(L, "%s: %s", luaL_optstring(L, 2, "duration"), why);
-  lua_pushnumber(L, (lua_Number)ns / 1e6);
   return 1;
 }
 
@@ -815,7 +816,7 @@ void scn_bind_net(lua_State *L) {
   static const luaL_Reg prims[] = {{"spawn_request", scn_l_spawn_request},
                                    {"spawn_forget", scn_l_spawn_forget},
                                    {"fault_random", l_fault_random},
-                                   {"duration_ms", l_duration_ms},
+                                   {"duration_ms", scn_l_duration_ms},
                                    {"default_latency", l_default_latency},
                                    {"on_boot", l_on_boot},
                                    {"spawn_system", l_spawn_system},

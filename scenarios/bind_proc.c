@@ -572,8 +572,12 @@ static int l_send(lua_State *L) {
       ac_tb_free(&b);
       return luaL_argerror(L, 1, "{name, node} must hold two strings");
     }
+    /* The checks raise: the message's builder is freed before either can (it is built again
+     * once both pass, so a bad destination leaks nothing and a good one costs a copy). */
+    ac_tb_free(&b);
     const char *name = scn_check_name(L, -2);
     uint32_t machine = scn_check_node(L, -1);
+    msg = to_term(L, 2, &b, "message");
     if (run->current) {
       rc = ac_send_remote_name(run->current, sim_node_incarnation(run->w, machine), name, msg);
     } else { /* from outside the cluster: straight to the process, if there is one */

@@ -40,11 +40,12 @@ void scn_free_owned(scn_run *run) {
   }
 }
 
-static ac_term own_term(lua_State *L, scn_run *run, ac_term t) {
+/* A copy of t owned by the run, or a null term when out of memory (the caller frees what it
+ * holds, then raises). */
+static ac_term own_term(scn_run *run, ac_term t) {
   size_t n = ac_term_size(t);
   uint8_t *p = scn_own(run, n);
-  if (!p) luaL_error(L, "out of memory");
-  memcpy(p, t.p, n);
+  if (p) memcpy(p, t.p, n);
   ac_term c = {p};
   return c;
 }
@@ -165,8 +166,9 @@ static void read_child(lua_State *L, scn_run *run, int idx, ac_child_spec *s, co
       ac_tb_free(&b);
       luaL_error(L, "%s.start: %s", what, err[0] ? err : ac_strerror(rc));
     }
-    s->arg = own_term(L, run, args);
+    s->arg = own_term(run, args);
     ac_tb_free(&b);
+    if (!s->arg.p) luaL_error(L, "out of memory");
     lua_pop(L, 1);
     s->start = lua_child_start;
     s->start_ctx = c;
@@ -392,15 +394,6 @@ static int l_format(lua_State *L) {
   return 1;
 }
 
-/* duration_ms(d): a duration in whole milliseconds (for gen_server's timeouts). */
-static int l_duration_ms(lua_State *L) {
-  uint64_t ns;
-  const char *why;
-  if (scn_parse_duration(L, 1, &ns, &why)) return luaL_error(L, "timeout: %s", why);
-  lua_pushinteger(L, (lua_Integer)(ns / 1000000u));
-  return 1;
-}
-
 /* kind(v): "pid", "name" or "remote" ({name, node}) for what can name a server, else nil. */
 static int l_kind(lua_State *L) {
   ac_pid pid;
@@ -573,7 +566,8 @@ static const char prelude[] =
     "local function ms(t)\n"
     "  if t == nil then return 5000 end\n"
     "  if t == 'infinity' then return t end\n"
-    "  return prim.duration_ms(t)\n"
+    "  local _, whole = prim.duration_ms(t, 'timeout')\n"
+    "  return whole\n"
     "end\n"
     "local function call_error(why, server, req, timeout)\n"
     "  error({ why, { 'gen_server', 'call', cl.list{ server, req, timeout } } }, 0)\n"
@@ -707,7 +701,7 @@ void scn_bind_sup(lua_State *L) {
   int sup = lua_gettop(L);
   lua_newtable(L); /* the primitives, private to the prelude */
   static const luaL_Reg prims[] = {{"start", l_start}, {"call", l_call}, {"children", l_children},
-                                   {"restarts", l_restarts}, {"format", l_format}, {"duration_ms", l_duration_ms},
+                                   {"restarts", l_restarts}, {"format", l_format}, {"duration_ms", scn_l_duration_ms},
                                    {"kind", l_kind}, {"reply", l_reply}, {"parent", l_parent},
                                    {"stack", l_stack}, {"exit_reason", l_exit_reason},
                                    {"condition", scn_l_condition}, {NULL, NULL}};

@@ -299,15 +299,45 @@ static int conv_map_sorted(conv *c, int idx, unsigned depth) {
   return ac_tb_end(c->b);
 }
 
+/* What first_failure hands to the protected sorted conversion. */
+typedef struct sorted_call {
+  conv *sc;
+  unsigned depth;
+  int rc;
+} sorted_call;
+
+/* lua_pcall'd with the sorted_call (a light userdata) and the map: the sorting allocates Lua
+ * tables and userdata, which can raise a memory error. */
+static int sorted_protected(lua_State *L) {
+  sorted_call *call = lua_touserdata(L, 1);
+  call->rc = conv_map_sorted(call->sc, 2, call->depth);
+  return 0;
+}
+
 /* A map failed to convert in lua_next's order: converted again in key order into a scratch
- * builder, it reports the first failing pair in that order instead. */
+ * builder, it reports the first failing pair in that order instead. The sorting runs under
+ * lua_pcall, so that a memory error there frees the scratch builder and comes back as
+ * AC_ENOMEM instead of unwinding past it and past the caller's builder (the promise of
+ * lterm.h: conversion never raises). conv_table left 8 stack slots for the three pushed. */
 static int first_failure(conv *c, int idx, unsigned depth, int rc0) {
+  lua_State *L = c->L;
   ac_tbuf scratch;
   ac_tb_init(&scratch);
   scratch.size_max = c->b->size_max;
-  conv sc = {c->L, &scratch, c->err, c->err_cap, {0}, true};
+  conv sc = {L, &scratch, c->err, c->err_cap, {0}, true};
   c->err[0] = 0;
-  int rc = conv_map_sorted(&sc, idx, depth);
+  sorted_call call = {&sc, depth, 0};
+  lua_pushcfunction(L, sorted_protected); /* a light C function: pushing it allocates nothing */
+  lua_pushlightuserdata(L, &call);
+  lua_pushvalue(L, idx);
+  int status = lua_pcall(L, 2, 0, 0);
+  if (status != LUA_OK) {
+    lua_pop(L, 1); /* the error object (a preallocated string for a memory error) */
+    ac_tb_free(&scratch);
+    c->path[0] = 0;
+    return conv_fail(c, AC_ENOMEM, "out of memory");
+  }
+  int rc = call.rc;
   if (!rc) rc = scratch.err;
   ac_tb_free(&scratch);
   if (!rc) return rc0; /* cannot happen: the same map failed a moment ago */

@@ -167,6 +167,15 @@ int scn_parse_duration(lua_State *L, int idx, uint64_t *ns, const char **why) {
   return -1;
 }
 
+int scn_l_duration_ms(lua_State *L) {
+  const char *why;
+  uint64_t ns;
+  if (scn_parse_duration(L, 1, &ns, &why)) return luaL_error(L, "%s: %s", luaL_optstring(L, 2, "duration"), why);
+  lua_pushnumber(L, (lua_Number)ns / 1e6);
+  lua_pushinteger(L, (lua_Integer)(ns / 1000000u));
+  return 2;
+}
+
 static uint64_t check_duration(lua_State *L, int idx) {
   uint64_t ns;
   const char *why;
@@ -370,10 +379,14 @@ static void timer_fire(sim_world *w, void *arg) {
 
 static int add_timer(lua_State *L, uint64_t at_ns, uint64_t period_ns, int fn_idx) {
   scn_run *run = scn_run_of(L);
-  scn_timer *t = calloc(1, sizeof *t);
-  if (!t) return luaL_error(L, "out of memory");
   lua_pushvalue(L, fn_idx);
-  t->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  int fn_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* may raise: before the timer is allocated */
+  scn_timer *t = calloc(1, sizeof *t);
+  if (!t) {
+    luaL_unref(L, LUA_REGISTRYINDEX, fn_ref);
+    return luaL_error(L, "out of memory");
+  }
+  t->fn_ref = fn_ref;
   t->run = run;
   t->period_ns = period_ns;
   t->next = timers;
@@ -860,15 +873,15 @@ static int l_processes(lua_State *L) {
   scn_run *run = scn_world_run(L);
   ac_node *node = node_arg(L, run, 1);
   uint32_t n = node ? ac_node_process_count(node) : 0;
-  ac_pid *pids = malloc((n ? n : 1) * sizeof *pids);
-  if (!pids) return luaL_error(L, "out of memory");
+  /* A userdata, not malloc: filling the table can raise a memory error, and the collector
+   * frees the userdata then. */
+  ac_pid *pids = lua_newuserdatauv(L, (n ? n : 1) * sizeof *pids, 0);
   n = node ? ac_node_processes(node, pids, n) : 0;
   lua_createtable(L, (int)n, 0);
   for (uint32_t i = 0; i < n; i++) {
     scn_push_pid(L, pids[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
-  free(pids);
   return 1;
 }
 
@@ -921,15 +934,13 @@ static int l_registered(lua_State *L) {
   scn_run *run = scn_world_run(L);
   ac_node *node = node_arg(L, run, 1);
   uint32_t n = node ? ac_node_registered(node, NULL, NULL, 0) : 0;
-  const char **names = malloc((n ? n : 1) * sizeof *names);
-  if (!names) return luaL_error(L, "out of memory");
+  const char **names = lua_newuserdatauv(L, (n ? n : 1) * sizeof *names, 0); /* as in processes() */
   n = node ? ac_node_registered(node, names, NULL, n) : 0;
   lua_createtable(L, (int)n, 0);
   for (uint32_t i = 0; i < n; i++) {
     lua_pushstring(L, names[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
-  free(names);
   return 1;
 }
 

@@ -152,6 +152,11 @@ void scn_check_fields(lua_State *L, int idx, const char *const *allowed, const c
 void scn_set_instruction_limit(scn_run *run, long long n);
 /* Parses "250ms", "5s", "1.5s", "2m", "1h", "10us", "7ns", or a number of milliseconds. */
 int scn_parse_duration(lua_State *L, int idx, uint64_t *ns, const char **why);
+/* duration_ms(d [, what]), the one primitive both preludes use: the duration d in milliseconds,
+ * twice: exact (a float: cl.chaos's times, which cl.at takes in fractional ms) and whole (an
+ * integer, rounded down: gen_server's timeouts, which appear as integers in its exit reasons).
+ * A bad duration raises "what: why" (what defaults to "duration"). */
+int scn_l_duration_ms(lua_State *L);
 /* The node a call acts on: the calling process's, or outside processes node "a"; raises if
  * that node is down. */
 ac_node *scn_here(lua_State *L, scn_run *run);
