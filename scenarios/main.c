@@ -290,7 +290,7 @@ static int cmd_demo(const demo_opts *o) {
   }
   scn_watch_world(w);
   sim_stop_reason stop = scn_signal_seen() ? SIM_STOP_REQUESTED : sim_run(w, NULL);
-  scn_watch_world(NULL);
+  scn_unwatch_world(w);
   char why[512];
   bool pass = demo->check(w, why, sizeof why);
   int interrupted = scn_signal_seen();

@@ -56,7 +56,6 @@ typedef struct scn_timer {
   struct scn_timer *next;
 } scn_timer;
 
-static scn_timer *timers; /* every timer of the run, freed at the end */
 
 scn_run *scn_run_of(lua_State *L) { return *(scn_run **)lua_getextraspace(L); }
 
@@ -389,8 +388,8 @@ static int add_timer(lua_State *L, uint64_t at_ns, uint64_t period_ns, int fn_id
   t->fn_ref = fn_ref;
   t->run = run;
   t->period_ns = period_ns;
-  t->next = timers;
-  timers = t;
+  t->next = run->timers;
+  run->timers = t;
   if (sim_at(run->w, at_ns, timer_fire, t) != AC_OK) return luaL_error(L, "cannot schedule a timer");
   return 0;
 }
@@ -469,6 +468,11 @@ static int l_always(lua_State *L) {
   return 0;
 }
 
+/* An eventually property's deadline: the run and the property's index (owned by the run). */
+typedef struct prop_at {
+  scn_run *run;
+  uint32_t index;
+} prop_at;
 static void eventually_deadline(sim_world *w, void *arg);
 
 static int l_eventually(lua_State *L) {
@@ -479,7 +483,11 @@ static int l_eventually(lua_State *L) {
   scn_prop *p = add_prop(L, PROP_EVENTUALLY, 1, 3);
   p->deadline_ns = deadline;
   /* The index, not the pointer: the array may move as properties are added. */
-  sim_at(run->w, deadline, eventually_deadline, (void *)(uintptr_t)(run->prop_count - 1));
+  prop_at *at = scn_own(run, sizeof *at);
+  if (!at) return luaL_error(L, "out of memory");
+  at->run = run;
+  at->index = run->prop_count - 1;
+  sim_at(run->w, deadline, eventually_deadline, at);
   return 0;
 }
 
@@ -728,12 +736,11 @@ static void guard_api(lua_State *L, int cl) {
   lua_setfield(L, LUA_REGISTRYINDEX, ERROR_FN_KEY);
 }
 
-static scn_run *deadline_run; /* the run whose eventually deadlines are scheduled */
-
 static void eventually_deadline(sim_world *w, void *arg) {
   (void)w;
-  scn_run *run = deadline_run;
-  scn_prop *p = &run->props[(uintptr_t)arg];
+  const prop_at *at = arg;
+  scn_run *run = at->run;
+  scn_prop *p = &run->props[at->index];
   if (p->satisfied || run->failed || run->error) return;
   int ok = eval_prop(run, p);
   if (ok == PROP_TRUE)
@@ -1272,7 +1279,6 @@ static int l_print(lua_State *L) {
 /* ---- require and load -------------------------------------------------------------------- */
 
 
-static char scenario_dir[4096];
 
 static const char *base_name(const char *path) {
   const char *slash = strrchr(path, '/');
@@ -1322,6 +1328,7 @@ static int load_in_env(lua_State *L, const char *path, const char *chunkname) {
 }
 
 static int l_require(lua_State *L) {
+  scn_run *run = scn_run_of(L);
   const char *name = luaL_checkstring(L, 1);
   lua_getfield(L, LUA_REGISTRYINDEX, LOADED_KEY);
   if (lua_getfield(L, -1, name) != LUA_TNIL) return 1;
@@ -1334,7 +1341,7 @@ static int l_require(lua_State *L) {
   snprintf(rel, sizeof rel, "%s", name);
   for (char *p = rel; *p; p++)
     if (*p == '.') *p = '/';
-  const char *dirs[] = {scenario_dir, CRASHLAB_SCENARIO_LIB};
+  const char *dirs[] = {run->scenario_dir, CRASHLAB_SCENARIO_LIB};
   for (size_t i = 0; i < 2; i++) {
     char path[4700];
     snprintf(path, sizeof path, "%s/%s.lua", dirs[i], rel);
@@ -1541,13 +1548,10 @@ static void build_env(lua_State *L) {
 
 /* Each process has its own stream, created on first use and kept until the run ends, found by
  * its pid in an open-addressing index (a draw is on the hot path of many scenarios). */
-typedef struct proc_rng {
+typedef struct scn_proc_rng {
   uint64_t pid_bits;
   sim_rng rng;
 } proc_rng;
-static proc_rng *proc_rngs;
-static size_t proc_rng_count, proc_rng_cap;
-static uint32_t *proc_rng_index; /* 1 + position in proc_rngs, 0 = empty; 2 * proc_rng_cap slots */
 
 static size_t rng_home(uint64_t pid_bits, size_t mask) {
   uint64_t h = pid_bits; /* splitmix64's finaliser: every bit (node, slot, generation) counts */
@@ -1560,47 +1564,53 @@ static sim_rng *current_rng(lua_State *L) {
   scn_run *run = scn_world_run(L);
   if (!run->current) return &run->top_rng;
   ac_pid pid = ac_self(run->current);
-  size_t mask = 2 * proc_rng_cap - 1, i = rng_home(pid.bits, mask);
-  if (proc_rng_cap) {
-    for (; proc_rng_index[i]; i = (i + 1) & mask)
-      if (proc_rngs[proc_rng_index[i] - 1].pid_bits == pid.bits) return &proc_rngs[proc_rng_index[i] - 1].rng;
+  size_t mask = 2 * run->proc_rng_cap - 1, i = rng_home(pid.bits, mask);
+  if (run->proc_rng_cap) {
+    for (; run->proc_rng_index[i]; i = (i + 1) & mask)
+      if (run->proc_rngs[run->proc_rng_index[i] - 1].pid_bits == pid.bits)
+        return &run->proc_rngs[run->proc_rng_index[i] - 1].rng;
   }
-  if (proc_rng_count == proc_rng_cap) { /* grow both, and index every stream again */
-    size_t cap = proc_rng_cap ? proc_rng_cap * 2 : 64;
-    proc_rng *p = realloc(proc_rngs, cap * sizeof *p);
+  if (run->proc_rng_count == run->proc_rng_cap) { /* grow both, and index every stream again */
+    size_t cap = run->proc_rng_cap ? run->proc_rng_cap * 2 : 64;
+    proc_rng *p = realloc(run->proc_rngs, cap * sizeof *p);
     if (!p) luaL_error(L, "out of memory");
-    proc_rngs = p;
+    run->proc_rngs = p;
     uint32_t *index = cap <= UINT32_MAX / 2 ? calloc(2 * cap, sizeof *index) : NULL;
     if (!index) luaL_error(L, "out of memory");
-    free(proc_rng_index);
-    proc_rng_index = index;
-    proc_rng_cap = cap;
+    free(run->proc_rng_index);
+    run->proc_rng_index = index;
+    run->proc_rng_cap = cap;
     mask = 2 * cap - 1;
-    for (size_t k = 0; k < proc_rng_count; k++) {
-      size_t j = rng_home(proc_rngs[k].pid_bits, mask);
+    for (size_t k = 0; k < run->proc_rng_count; k++) {
+      size_t j = rng_home(run->proc_rngs[k].pid_bits, mask);
       while (index[j]) j = (j + 1) & mask;
       index[j] = (uint32_t)(k + 1);
     }
     for (i = rng_home(pid.bits, mask); index[i];) i = (i + 1) & mask;
   }
-  proc_rngs[proc_rng_count].pid_bits = pid.bits;
-  sim_process_rng(run->w, pid, &proc_rngs[proc_rng_count].rng);
-  proc_rng_index[i] = (uint32_t)(++proc_rng_count);
-  return &proc_rngs[proc_rng_count - 1].rng;
+  run->proc_rngs[run->proc_rng_count].pid_bits = pid.bits;
+  sim_process_rng(run->w, pid, &run->proc_rngs[run->proc_rng_count].rng);
+  run->proc_rng_index[i] = (uint32_t)(++run->proc_rng_count);
+  return &run->proc_rngs[run->proc_rng_count - 1].rng;
 }
 
 /* ---- The run ----------------------------------------------------------------------------- */
 
-/* SIGINT / SIGTERM: the handler only notes the signal and asks the world to stop after its
- * current step (a store to a sig_atomic_t); the run then ends as any other, with a complete
- * trace whose run_end says "interrupted". */
+/* SIGINT / SIGTERM: the handler only notes the signal and asks every active world to stop
+ * after its current step (a store to a sig_atomic_t each); each run then ends as any other,
+ * with a complete trace whose run_end says "interrupted". The flag is process-wide (a handler
+ * has no argument), the worlds it stops are a registry of slots, so that several runs in one
+ * process are all stopped. Slots are written only outside the handler, which only reads them. */
+#define SIGNAL_WORLDS_MAX 64
 static volatile sig_atomic_t signal_seen;
-static sim_world *volatile signal_world;
+static sim_world *volatile signal_worlds[SIGNAL_WORLDS_MAX];
 
 static void on_signal(int sig) {
   signal_seen = sig;
-  sim_world *w = signal_world;
-  if (w) sim_request_stop(w);
+  for (size_t i = 0; i < SIGNAL_WORLDS_MAX; i++) {
+    sim_world *w = signal_worlds[i];
+    if (w) sim_request_stop(w);
+  }
 }
 
 void scn_install_signal_handlers(void) {
@@ -1613,8 +1623,18 @@ void scn_install_signal_handlers(void) {
 }
 
 void scn_watch_world(sim_world *w) {
-  signal_world = w;
-  if (w && signal_seen) sim_request_stop(w);
+  if (!w) return;
+  for (size_t i = 0; i < SIGNAL_WORLDS_MAX; i++)
+    if (!signal_worlds[i]) {
+      signal_worlds[i] = w;
+      break;
+    }
+  if (signal_seen) sim_request_stop(w); /* a signal before the run: it stops at once */
+}
+
+void scn_unwatch_world(sim_world *w) {
+  for (size_t i = 0; w && i < SIGNAL_WORLDS_MAX; i++)
+    if (signal_worlds[i] == w) signal_worlds[i] = NULL;
 }
 
 int scn_signal_seen(void) { return signal_seen; }
@@ -1643,8 +1663,7 @@ int scn_need_world(scn_run *run) {
   sim_rng_seed(&run->top_rng, run->seed, sim_stream_id("scenario"));
   sim_set_step_hook(run->w, step_hook, run);
   sim_set_event_hook(run->w, on_event, run);
-  signal_world = run->w;
-  if (signal_seen) sim_request_stop(run->w);
+  scn_watch_world(run->w);
   return 0;
 }
 
@@ -1686,34 +1705,34 @@ static void print_replay(const scn_run *run) {
   printf("\n");
 }
 
-static void set_dir(const char *path) {
+static void set_dir(scn_run *run, const char *path) {
   const char *slash = strrchr(path, '/');
   if (!slash)
-    snprintf(scenario_dir, sizeof scenario_dir, ".");
+    snprintf(run->scenario_dir, sizeof run->scenario_dir, ".");
   else
-    snprintf(scenario_dir, sizeof scenario_dir, "%.*s", (int)(slash - path), path);
+    snprintf(run->scenario_dir, sizeof run->scenario_dir, "%.*s", (int)(slash - path), path);
 }
 
 static void run_free(scn_run *run) {
-  signal_world = NULL;
+  scn_unwatch_world(run->w);
   if (run->L) lua_close(run->L); /* before the world: no process callback may follow */
   run->L = NULL;
   scn_heap_destroy(&run->heap);
   sim_world_destroy(run->w);
   run->w = NULL;
   scn_free_owned(run); /* after the world: supervisors point into it until they are gone */
-  while (timers) {
-    scn_timer *next = timers->next;
-    free(timers);
-    timers = next;
+  while (run->timers) {
+    scn_timer *next = run->timers->next;
+    free(run->timers);
+    run->timers = next;
   }
   free(run->props);
   run->props = NULL;
-  free(proc_rngs);
-  free(proc_rng_index);
-  proc_rngs = NULL;
-  proc_rng_index = NULL;
-  proc_rng_count = proc_rng_cap = 0;
+  free(run->proc_rngs);
+  free(run->proc_rng_index);
+  run->proc_rngs = NULL;
+  run->proc_rng_index = NULL;
+  run->proc_rng_count = run->proc_rng_cap = 0;
 }
 
 static int load_scenario(lua_State *L) {
@@ -1854,8 +1873,7 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
   snprintf(run->name, sizeof run->name, "%s", base ? base + 1 : opts->path);
   char *dot = strrchr(run->name, '.');
   if (dot && strcmp(dot, ".lua") == 0) *dot = 0;
-  set_dir(opts->path);
-  deadline_run = run;
+  set_dir(run, opts->path);
   out->verdict = SCN_ERROR;
 
   FILE *probe = fopen(opts->path, "r");

@@ -74,8 +74,11 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out);
  * running world to stop (the run then ends normally, verdict SCN_INTERRUPTED).
  */
 void scn_install_signal_handlers(void);
-/* The world a handler asks to stop (NULL: none), for runs outside scn_run_file (demos). */
+/* Adds w to the worlds a handler asks to stop (up to 64 at once; scn_run_file adds its own),
+ * and stops it at once if a signal came already; scn_unwatch_world removes it (before it is
+ * destroyed). For runs outside scn_run_file (demos). */
 void scn_watch_world(sim_world *w);
+void scn_unwatch_world(sim_world *w);
 /* The signal seen so far (SIGINT, SIGTERM), or 0. */
 int scn_signal_seen(void);
 
@@ -133,6 +136,13 @@ typedef struct scn_run {
   char raised_text[200];   /* ... and its message without FILE:LINE */
   uint64_t steps;          /* scheduler steps so far (the status line looks at the clock
                               every 1,024) */
+  struct scn_timer *timers; /* every timer of the run, freed at the end */
+  char scenario_dir[4096];  /* the scenario file's folder, where require looks first */
+  /* Each process's random stream, found by its pid in an open-addressing index: 1 + its
+   * position in proc_rngs, 0 = empty; 2 * proc_rng_cap slots (runner.c, current_rng). */
+  struct scn_proc_rng *proc_rngs;
+  size_t proc_rng_count, proc_rng_cap;
+  uint32_t *proc_rng_index;
 } scn_run;
 
 /* Kinds of raise that a message alone does not tell apart (see scn_note_raise). */
