@@ -85,8 +85,7 @@ end
 local function ms(t)
   if t == nil then return 5000 end
   if t == 'infinity' then return t end
-  local _, whole = prim.duration_ms(t, 'timeout')
-  return whole
+  return (select(2, prim.duration_ms(t, 'timeout'))) -- whole ms (an integer)
 end
 local function call_error(why, server, req, timeout)
   error({ why, { 'gen_server', 'call', cl.list{ server, req, timeout } } }, 0)
