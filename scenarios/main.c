@@ -384,20 +384,9 @@ static int demo_main(int argc, char **argv) {
   return cmd_demo(&o);
 }
 
+/* A duration option (--max-time): more than zero, with a unit. */
 static int parse_duration_opt(const char *opt, const char *text, uint64_t *ns) {
-  char *end;
-  errno = 0;
-  double v = text ? strtod(text, &end) : 0;
-  static const struct {
-    const char *unit;
-    double ns;
-  } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-  if (text && end != text && !errno && v > 0)
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-      if (strcmp(end, units[i].unit) == 0 && v * units[i].ns < 1.8e19) {
-        *ns = (uint64_t)(v * units[i].ns);
-        return 0;
-      }
+  if (sim_parse_duration(text, ns) == 0 && *ns > 0) return 0;
   fprintf(stderr, "crashlab: %s needs a duration with a unit, such as 10s or 5m, got '%s'\n", opt,
           text ? text : "");
   return -1;

@@ -200,6 +200,10 @@ void sim_trace_reader_close(sim_trace_reader *r);
 /* "1.5s", "250ms", "12us", "7ns", "666.666666ms": exact, in the largest unit the value reaches
  * (trailing zeros dropped), so a time reads the same way however many digits it has. */
 void sim_format_duration(uint64_t ns, char *buf, size_t cap);
+/* Reads a duration with a unit, as a person types one on a command line: "1.5s", "250ms",
+ * "10us", "7ns", "5m", "1h" (a non-negative number, then the unit, nothing else). 0 with *ns
+ * set (rounded to the nearest nanosecond), or AC_EINVAL for anything else. */
+int sim_parse_duration(const char *text, uint64_t *ns);
 /* One readable line for a record (no newline), snprintf semantics. Reader library. */
 size_t sim_format_record(const sim_record *rec, char *buf, size_t cap);
 

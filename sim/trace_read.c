@@ -259,6 +259,24 @@ void sim_trace_reader_close(sim_trace_reader *r) {
 
 /* ---- Text -------------------------------------------------------------------------------- */
 
+int sim_parse_duration(const char *text, uint64_t *ns) {
+  static const struct {
+    const char *unit;
+    double ns;
+  } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+  if (!text) return AC_EINVAL;
+  char *end;
+  errno = 0;
+  double v = strtod(text, &end);
+  if (end == text || errno || !(v >= 0)) return AC_EINVAL;
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+    if (strcmp(end, units[i].unit) == 0 && v * units[i].ns < 1.8e19) {
+      *ns = (uint64_t)(v * units[i].ns + 0.5);
+      return AC_OK;
+    }
+  return AC_EINVAL;
+}
+
 void sim_format_duration(uint64_t ns, char *buf, size_t cap) {
   static const struct {
     uint64_t ns;

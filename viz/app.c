@@ -84,31 +84,13 @@ static int parse_size(const char *text, int *w, int *h) {
   return 0;
 }
 
-/* A duration with a unit: "1.5s", "250ms", "2m". */
-static int parse_duration(const char *text, uint64_t *ns) {
-  char *end;
-  errno = 0;
-  double v = strtod(text, &end);
-  static const struct {
-    const char *unit;
-    double ns;
-  } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-  if (end == text || errno || !(v >= 0)) return -1;
-  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-    if (strcmp(end, units[i].unit) == 0 && v * units[i].ns < 1.8e19) {
-      *ns = (uint64_t)(v * units[i].ns + 0.5);
-      return 0;
-    }
-  return -1;
-}
-
 /* --at: start | end | fail | a duration. *which: 0 a time, 1 start, 2 end, 3 fail. */
 static int parse_at(const char *text, uint64_t *ns, int *which) {
   *which = 0;
   if (strcmp(text, "start") == 0) return *which = 1, 0;
   if (strcmp(text, "end") == 0) return *which = 2, 0;
   if (strcmp(text, "fail") == 0) return *which = 3, 0;
-  return parse_duration(text, ns);
+  return sim_parse_duration(text, ns);
 }
 
 /* ---- Loading ----------------------------------------------------------------------------- */
@@ -362,8 +344,13 @@ static void on_input(app *a, const viz_input *in) {
       v->mouse_x = in->x;
       v->mouse_y = in->y;
       v->hover = viz_draw_hit_proc(&a->m, a->layout, v, in->x, in->y);
-      if (a->drag_timeline && viz_draw_hit_timeline(&a->m, v, in->x, v->height_px - 4, &t))
-        seek_time(a, t);
+      if (a->drag_timeline) {
+        /* A drag that started on the timeline follows the mouse's x wherever its y goes. */
+        viz_regions reg;
+        viz_draw_regions(&a->m, v, &reg);
+        if (viz_draw_hit_timeline(&a->m, v, in->x, reg.timeline.y + reg.timeline.h / 2, &t))
+          seek_time(a, t);
+      }
       if (a->drag_canvas) {
         if (in->x != a->press_x || in->y != a->press_y) a->moved = true;
         viz_xform_pan(&v->xf, in->x - a->last_x, in->y - a->last_y);
@@ -484,7 +471,7 @@ static void script_step(app *a) {
       return;
     } else if (strcmp(word, "seek") == 0) {
       uint64_t t;
-      if (parse_duration(rest, &t) != 0) {
+      if (sim_parse_duration(rest, &t) != 0) {
         script_fail(a, "seek needs a duration such as 1.5s");
         return;
       }
