@@ -234,7 +234,7 @@ static int check_determinism(const demo_opts *o, const char *hash) {
 
 static void print_record(const sim_record *rec, void *arg) {
   (void)arg;
-  char line[512];
+  char line[1280];
   sim_format_record(rec, line, sizeof line);
   puts(line);
 }
@@ -310,7 +310,7 @@ static int cmd_trace(const char *path) {
     rc = 1;
   }
   while (rc == 1 && (rc = sim_trace_reader_next(&r, &rec)) == 1) {
-    char line[512];
+    char line[1280];
     sim_format_record(&rec, line, sizeof line);
     puts(line);
   }

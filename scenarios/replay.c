@@ -780,7 +780,7 @@ int scn_trace_main(int argc, char **argv) {
       if (f.node && strcmp(names[rec.a], f.node) == 0) node_seen = true;
     }
     uint32_t index = rec.kind == AC_EV_NODE ? (uint32_t)rec.a : rec.node;
-    char line[512];
+    char line[1280];
     sim_format_record(&rec, line, sizeof line);
     if (passes(&f, &rec, index < 256 && names[index][0] ? names[index] : NULL, line)) {
       puts(line);

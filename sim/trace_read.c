@@ -310,7 +310,7 @@ static size_t fmt_pid(uint64_t bits, char *buf, size_t cap) {
 }
 
 size_t sim_format_record(const sim_record *rec, char *buf, size_t cap) {
-  char pa[32], pb[32], mid[48], term[256] = "";
+  char pa[32], pb[32], mid[48], term[1024] = "";
   fmt_pid(rec->a, pa, sizeof pa);
   fmt_pid(rec->b, pb, sizeof pb);
   if (rec->payload_size) {
