@@ -34,10 +34,10 @@ frame() {
   echo "docs/img/$1  ($2 at $3, $4)"
 }
 
-record pool "$root/scenarios/worker_pool.lua"
-record topology "$root/scenarios/fallacies/changing_topology_naive.lua"
-record latency "$root/scenarios/fallacies/zero_latency_naive.lua"
-# No scenario under scenarios/ partitions its network; the cluster test scenario does
+record pool "$root/scenarios/library/worker_pool.lua"
+record topology "$root/scenarios/library/fallacies/changing_topology_naive.lua"
+record latency "$root/scenarios/library/fallacies/zero_latency_naive.lua"
+# No scenario under scenarios/library/ partitions its network; the cluster test scenario does
 # ({a} | {b, c} from 1 s to 6 s).
 record cluster "$root/tests/lua/cluster.lua"
 "$crashlab" demo ring --n 20000 --m 1 --quiet --trace "$work/ring.trace" >/dev/null

@@ -1,7 +1,7 @@
 # The `crashlab` command line, seen from outside: verdict lines, exit codes, error messages,
 # trace files.
 #
-# Goal: what scenarios/main.c documents holds for a user at a shell: exit status 0 for a pass,
+# Goal: what scenarios/cli/main.c documents holds for a user at a shell: exit status 0 for a pass,
 # 2 (with one "crashlab: ..." line on stderr and nothing on stdout) for bad usage or input; the
 # verdict line has its documented shape; a trace written with --trace reads back verified with
 # the verdict's hash, a truncated one prints its good records and is refused with the offset of

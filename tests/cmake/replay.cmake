@@ -10,7 +10,7 @@
 # filters keep exactly the records asked for.
 #
 # Method: a two-file scenario written into the scratch directory (wrap.lua requires helper.lua),
-# tests/sweep/threshold.lua and flaky.lua copied there, scenarios/pingpong.lua for the filters
+# tests/sweep/threshold.lua and flaky.lua copied there, scenarios/library/pingpong.lua for the filters
 # (its registered name, pids and times are known from its source). Files are changed with
 # file(APPEND) and traces damaged by cutting them short.
 #
@@ -144,7 +144,7 @@ crashlab(diff fail.trace nothere.trace)
 expect_bad("nothere.trace")
 
 # ---- trace filters (pingpong: ponger <0.1.0> registered as "ponger", pinger spawned at 1ms) -----
-crashlab(run "${SRC}/scenarios/pingpong.lua" --trace pp.trace --quiet)
+crashlab(run "${SRC}/scenarios/library/pingpong.lua" --trace pp.trace --quiet)
 crashlab(trace pp.trace --name ponger --kind register,unregister)
 expect(0 "^# trace of 'pingpong'[^\n]*\n +0[.]000000000s  register +<0[.]1[.]0> ponger\n +0[.]501000000s  unregister +<0[.]1[.]0> ponger\n# 2 of [0-9]+ records shown, hash=[0-9a-f]+ verified\n$")
 crashlab(trace pp.trace --pid <0.2.0> --kind spawn,exit)

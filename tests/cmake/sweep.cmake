@@ -202,7 +202,7 @@ endif()
 
 # expect = "fail": the verdict line says PASS when the expected failure is seen, and a sweep
 # follows the verdict line.
-crashlab(run "${SRC}/scenarios/wrong_strategy.lua" --seeds 1..4 --jobs 2)
+crashlab(run "${SRC}/scenarios/library/wrong_strategy.lua" --seeds 1..4 --jobs 2)
 expect_code(0)
 expect_out(": 4 run, 4 passed, 0 failed\n$")
 

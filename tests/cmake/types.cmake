@@ -1,4 +1,4 @@
-# The Lua language server definitions (scenarios/types/crashlab.lua) describe exactly what the
+# The Lua language server definitions (scenarios/library/types/crashlab.lua) describe exactly what the
 # crashlab module exports: no call missing, none invented; and the file itself is valid Lua.
 execute_process(COMMAND ${CRASHLAB} run ${SRC}/tests/cmake/api_names.lua
   OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
@@ -12,7 +12,7 @@ foreach(l IN LISTS lines)
   list(APPEND exported ${n})
 endforeach()
 
-file(READ ${SRC}/scenarios/types/crashlab.lua defs)
+file(READ ${SRC}/scenarios/library/types/crashlab.lua defs)
 string(REGEX MATCHALL "function crashlab\\.[A-Za-z_]+" fns "${defs}")
 set(described "")
 foreach(f IN LISTS fns)
@@ -34,7 +34,7 @@ list(REMOVE_ITEM missing ${described})
 set(invented ${described})
 list(REMOVE_ITEM invented ${exported})
 if(missing OR invented)
-  message(FATAL_ERROR "scenarios/types/crashlab.lua is out of step with the module:\n"
+  message(FATAL_ERROR "scenarios/library/types/crashlab.lua is out of step with the module:\n"
     "  exported but not described: ${missing}\n  described but not exported: ${invented}")
 endif()
 list(LENGTH exported n)
@@ -42,7 +42,7 @@ if(n LESS 30)
   message(FATAL_ERROR "only ${n} names exported: ${exported}")
 endif()
 
-execute_process(COMMAND ${CRASHLAB} run ${SRC}/scenarios/types/crashlab.lua --quiet
+execute_process(COMMAND ${CRASHLAB} run ${SRC}/scenarios/library/types/crashlab.lua --quiet
   OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "the definitions file does not load as Lua (${rc}): ${err}${out}")

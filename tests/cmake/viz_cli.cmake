@@ -12,10 +12,10 @@
 #     exit 2, exactly one stderr line starting "crashlab:" that names the problem, nothing on
 #     stdout, and neither the output file nor its .partial left behind.
 #
-# Method: traces are recorded with `crashlab run` from scenarios/worker_pool.lua (a supervisor
-# restarting workers), scenarios/fallacies/changing_topology_naive.lua (node b crashes at 2 s
+# Method: traces are recorded with `crashlab run` from scenarios/library/worker_pool.lua (a supervisor
+# restarting workers), scenarios/library/fallacies/changing_topology_naive.lua (node b crashes at 2 s
 # and restarts at 3 s) and tests/lua/cluster.lua (a partition {a} | {b, c} from 1 s to 6 s; no
-# scenario under scenarios/ makes a partition). Damaged copies are made by overwriting bytes in
+# scenario under scenarios/library/ makes a partition). Damaged copies are made by overwriting bytes in
 # place with printf and dd. Each case runs the binary as its own process (execute_process) and
 # checks the exit code, the captured output and the files; the first failing check stops the
 # script with the command and what it printed.
@@ -119,8 +119,8 @@ endfunction()
 
 # ---- Traces of shipped scenarios -----------------------------------------------------------
 
-record(pool "${SRC}/scenarios/worker_pool.lua")
-record(topology "${SRC}/scenarios/fallacies/changing_topology_naive.lua")
+record(pool "${SRC}/scenarios/library/worker_pool.lua")
+record(topology "${SRC}/scenarios/library/fallacies/changing_topology_naive.lua")
 record(cluster "${SRC}/tests/lua/cluster.lua")
 
 # ---- (a) headless frames -------------------------------------------------------------------
@@ -298,7 +298,7 @@ expect_refused("" "cannot open the script" viz "${pool}" --script "${WORK}/no-su
 set(ENV_PREFIX "${CMAKE_COMMAND}" -E env --unset=DISPLAY --unset=WAYLAND_DISPLAY
     SDL_VIDEODRIVER=x11)
 expect_refused("" "cannot open a window" viz "${pool}")
-expect_refused("" "cannot open a window" run "${SRC}/scenarios/pingpong.lua" --viz)
+expect_refused("" "cannot open a window" run "${SRC}/scenarios/library/pingpong.lua" --viz)
 unset(ENV_PREFIX)
 
 message(STATUS "viz_cli: all checks passed")

@@ -69,7 +69,7 @@ endfunction()
 
 # ---- (a) replay: open, step, seek, search, screenshot, title, quit ---------------------------
 
-run("${CRASHLAB}" run "${SRC}/scenarios/worker_pool.lua" --quiet --trace "${WORK}/pool.trace")
+run("${CRASHLAB}" run "${SRC}/scenarios/library/worker_pool.lua" --quiet --trace "${WORK}/pool.trace")
 expect_code(0)
 
 file(WRITE "${WORK}/replay.script" [=[
@@ -138,14 +138,14 @@ quit
 ]=])
 foreach(scenario pingpong fallacies/changing_topology_naive)
   get_filename_component(name "${scenario}" NAME)
-  run("${CRASHLAB}" run "${SRC}/scenarios/${scenario}.lua")
+  run("${CRASHLAB}" run "${SRC}/scenarios/library/${scenario}.lua")
   set(plain_code "${code}")
   last_line("${out}" plain_verdict)
   if(NOT plain_verdict MATCHES "^(PASS|FAIL) scenario=${name} seed=[0-9]+ events=[0-9]+ .*hash=")
     fail("expected a verdict line, got '${plain_verdict}'")
   endif()
   file(REMOVE "${WORK}/live.png")
-  windowed(run "${SRC}/scenarios/${scenario}.lua" --viz-script "${WORK}/live.script")
+  windowed(run "${SRC}/scenarios/library/${scenario}.lua" --viz-script "${WORK}/live.script")
   last_line("${out}" live_verdict)
   if(NOT code STREQUAL plain_code)
     fail("exit status ${code} with --viz-script, ${plain_code} without")

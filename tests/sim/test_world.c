@@ -2,7 +2,7 @@
  * The world's scheduler: virtual time, timer order, limits, and seeded interleavings.
  *
  * Method: callbacks scheduled with sim_at record the order and time they ran in; the built-in
- * demos (scenarios/demos.c) provide whole systems whose hash and arrival order are compared
+ * demos (scenarios/demos/demos.c) provide whole systems whose hash and arrival order are compared
  * across seeds. Determinism across OS processes is tested separately (tests/determinism/).
  * Run state belongs to the run: two worlds of tests/sim/system.h run step by step in turns,
  * in one OS process, end with the hashes each has alone.

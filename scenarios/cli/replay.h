@@ -1,6 +1,5 @@
 /*
- * Replay and diagnosis from traces: the run_info record a run writes first (what replay
- * needs), `crashlab replay TRACE`, `crashlab diff A.trace B.trace` and the filters of
+ * Replay and diagnosis from traces: `crashlab replay TRACE`, `crashlab diff A.trace B.trace` and the filters of
  * `crashlab trace TRACE`.
  */
 #ifndef CRASHLAB_REPLAY_H
@@ -8,18 +7,7 @@
 
 #include <stdio.h>
 
-#include "runner.h"
-
-/*
- * Writes the run_info record (AC_EV_RUN_INFO) of a scenario run into w's trace, if one is
- * written: a map of the crashlab version, the scenario file's path as given, the working
- * directory, the seed, the options that change a run (as command-line words), the memory limit,
- * and the content hash of the scenario file and of every file it requires (found by reading
- * its `require "name"` calls). Call it right after the world is created, before any other
- * record. A file that cannot be read is recorded with the hash "unreadable"; running out of
- * memory only leaves the record out (the run itself does not depend on it).
- */
-void scn_record_run_info(sim_world *w, const scn_options *opts, uint64_t seed);
+#include "run_info.h"
 
 /* `crashlab replay TRACE [--max-time T] [--unsafe] [--crashes=M] [--trace FILE] [--quiet]`:
  * argv[1] is "replay". Exit 0 reproduced (same hash), 1 another hash (what changed is named),

@@ -16,7 +16,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "runner.h"
-#include "replay.h"
+#include "run_info.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -1362,7 +1362,7 @@ static int l_require(lua_State *L) {
     return 1;
   }
   /* No directory in the message: it would differ between checkouts and reach the trace. */
-  return luaL_error(L, "require: module '%s' not found beside the scenario or in scenarios/lib/",
+  return luaL_error(L, "require: module '%s' not found beside the scenario or in scenarios/library/lib/",
                     name);
 }
 
@@ -1644,7 +1644,7 @@ int scn_need_world(scn_run *run) {
   sim_config cfg = {run->seed, run->name, run->opts->trace_path, run->opts->trace_fd,
                     run->opts->trace_limit_bytes};
   int rc = sim_world_create(&run->w, &cfg);
-  if (rc == AC_OK) scn_record_run_info(run->w, run->opts, run->seed); /* first record: replay.h */
+  if (rc == AC_OK) scn_record_run_info(run->w, run->opts, run->seed); /* first record: run_info.h */
   if (rc == AC_EIO && run->opts->trace_path) { /* the file cannot be made: say why */
     scn_error(run, "cannot write the trace %s: %s", run->opts->trace_path, strerror(errno));
     return rc;

@@ -5,7 +5,7 @@
 -- provides the real module, and this file only describes it. Set-up and the full reference
 -- are in docs/scenario-api.md ("Editor support").
 --
--- Keep it in step with scenarios/runner.c and scenarios/bind_proc.c.
+-- Keep it in step with scenarios/lua/runner.c and scenarios/lua/bind_proc.c.
 
 ---A process identifier. Equal pids are the same Lua value (they work as table keys);
 ---`tostring(pid)` is `"<node.slot.generation>"`, for example `"<0.3.0>"`.

@@ -213,7 +213,7 @@ function sup.orphans(t)
   return left
 end
 -- cl.supervisor (OTP's supervisor) and cl.server (OTP's gen_server), written in Lua on top of
--- the C primitives of scenarios/bind_sup.c (`prim`: start, call, children, restarts, format,
+-- the C primitives of scenarios/lua/bind_sup.c (`prim`: start, call, children, restarts, format,
 -- duration_ms, kind, reply, parent, stack, exit_reason, condition). bind_sup.c runs this chunk
 -- once per Lua state, as "=cl.supervisor", with cl, cl.supervisor, the primitives and
 -- cl.server. This note is at the end, and the first line carries the code, so that the line

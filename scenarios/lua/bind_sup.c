@@ -5,7 +5,7 @@
  * its end), because a supervisor restarts its children long after the table is gone: a child
  * that runs a Lua function keeps the function in the registry, and each (re)start makes a new
  * coroutine for it. The calls that wait for a supervisor's answer (start, start_child,
- * which_children, ...) are written in Lua (scenarios/prelude/supervisor.lua, embedded in the
+ * which_children, ...) are written in Lua (scenarios/lua/prelude/supervisor.lua, embedded in the
  * binary) on top of a few C primitives, since a Lua process waits by receiving, like any other.
  */
 #include <lauxlib.h>
@@ -478,7 +478,7 @@ static int l_exit_reason(lua_State *L) {
 
 /* ---- The calls, in Lua ------------------------------------------------------------------- */
 
-/* The Lua half, scenarios/prelude/supervisor.lua, carried in the binary (embed.cmake). */
+/* The Lua half, scenarios/lua/prelude/supervisor.lua, carried in the binary (embed.cmake). */
 extern const char scn_prelude_supervisor[];
 extern const size_t scn_prelude_supervisor_len;
 

@@ -32,7 +32,7 @@
 --   * at_end: all 20 ticks happened and nobody is left running.
 -- The run ends by itself at 200 ms of virtual time, after the last tick. In wall time it is
 -- the slowest scenario of the library: the 200 million instructions of the loop take about
--- 0.7 s (the limit is fixed, in scenarios/bind_proc.c).
+-- 0.7 s (the limit is fixed, in scenarios/lua/bind_proc.c).
 --
 -- Try next:
 --   * give the loop a cl.sleep(1) in its body: it waits on every turn, so it is never a
