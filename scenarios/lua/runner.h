@@ -139,7 +139,7 @@ typedef struct scn_run {
   struct scn_timer *timers; /* every timer of the run, freed at the end */
   char scenario_dir[4096];  /* the scenario file's folder, where require looks first */
   /* Each process's random stream, found by its pid in an open-addressing index: 1 + its
-   * position in proc_rngs, 0 = empty; 2 * proc_rng_cap slots (runner.c, current_rng). */
+   * position in proc_rngs, 0 = empty; 2 * proc_rng_cap slots (sandbox.c, current_rng). */
   struct scn_proc_rng *proc_rngs;
   size_t proc_rng_count, proc_rng_cap;
   uint32_t *proc_rng_index;
