@@ -56,7 +56,10 @@
                                             {From, To} node-name pairs, after a link change */ \
   X(AC_EV_RUN_INFO, 37, "run_info")      /* node=0 payload=#{...}: what replay needs (file,   \
                                             content hashes, seed, options, version); first     \
-                                            record; not in the run hash nor the count */
+                                            record; not in the run hash nor the count */ \
+  X(AC_EV_CODE, 38, "code")              /* flags=op (AC_CODE_*) a=caller or 0 b=the process  \
+                                            concerned or 0 payload={Module, Version} or       \
+                                            {Module, Version, Detail} (core/code.h) */
 
 typedef enum ac_event_kind {
 #define AC__EV_ENUM(name, value, text) name = value,
@@ -80,6 +83,21 @@ enum {
 /* Kinds of timers (AC_EV_TIMER_START flags). */
 enum {
   AC_TIMER_SEND_AFTER = 1, /* a message to deliver later (erlang:send_after) */
+};
+
+/* Operations of AC_EV_CODE (flags). a = the caller (0 outside processes); b = the process the
+ * record is about, or 0; Version = the version the operation is about. */
+enum {
+  AC_CODE_LOAD = 1,         /* Version became current ({Module, Version}) */
+  AC_CODE_DELETE = 2,       /* Version (the current one) became old */
+  AC_CODE_PURGE = 3,        /* b != 0: b runs old Version and is killed (its exit follows);
+                               b == 0: old Version is removed */
+  AC_CODE_SOFT_REFUSED = 4, /* soft_purge refused: a process runs old Version */
+  AC_CODE_SOFT_PURGED = 5,  /* soft_purge removed old Version */
+  AC_CODE_SUSPEND = 6,      /* sys:suspend of server b (reserved for server upgrades) */
+  AC_CODE_RESUME = 7,       /* sys:resume of server b (reserved) */
+  AC_CODE_CHANGE_OK = 8,    /* code_change of server b to Version returned (reserved) */
+  AC_CODE_CHANGE_FAILED = 9 /* code_change of server b failed; Detail the reason (reserved) */
 };
 
 typedef struct ac_event {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "code.h"
 #include "node.h"
 
 /* Process flags (ac_proc_head.flags). */
@@ -156,6 +157,14 @@ struct ac_node {
   uint64_t ref_seq;         /* reference serials */
   ac_proc *running;         /* process whose callback is running, or NULL */
   void *user;               /* the embedder's pointer */
+
+  /* Code (code.c): the versions, and which process runs which version. */
+  ac_code *code;            /* the store in use, or NULL until first needed */
+  bool code_owned;          /* the node made it and destroys it */
+  ac_code_check_fn code_check;    /* the embedder's stack check, or NULL */
+  struct ac__codeproc *codeprocs; /* per-process records, unordered; dead ones dropped lazily */
+  uint32_t codeproc_count, codeproc_cap;
+  const ac_code_version *spawn_code; /* the next spawn's version (ac_code_set_next_spawn) */
 };
 
 /* node.c */
@@ -235,6 +244,14 @@ int ac__dist_msg(ac_node *node, uint32_t op, uint32_t dest, ac_pid from, ac_pid 
 /* A dying process's node monitors go. */
 void ac__nodemon_drop_proc(ac_node *node, ac_pid pid);
 extern const ac_term ac__noconnection, ac__noproc;
+
+/* code.c */
+/* A spawn in a module (node->spawn_code set): records it and emits its spawn record
+ * {Behaviour, Label, Module, Version}; clears spawn_code. */
+void ac__code_spawned(ac_node *node, ac_pid parent, ac_pid pid, const char *behaviour,
+                      const char *label);
+/* Frees what the node holds of code (its own store, the records) at destruction. */
+void ac__code_free(ac_node *node);
 
 /* registry.c */
 int ac__register(ac_node *node, const char *name, ac_pid pid);

@@ -72,6 +72,7 @@ void ac_node_destroy(ac_node *node) {
   free(node->nodemons);
   free(node->namemons);
   free(node->spawnreqs);
+  ac__code_free(node);
   ac_alloc_destroy(&node->alloc);
   free(node);
 }

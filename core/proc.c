@@ -112,7 +112,8 @@ int ac__spawn(ac_node *node, ac_pid parent, const ac_behaviour *b, ac_term arg, 
   /* {Behaviour, Label}: the label the embedder gave for this spawn, else the behaviour's name. */
   const char *label = node->spawn_label ? node->spawn_label : b->name;
   node->spawn_label = NULL;
-  ac__emit_atoms_tuple(node, AC_EV_SPAWN, 0, parent.bits, pid.bits, 0, b->name, label, NULL, 0);
+  if (node->spawn_code) ac__code_spawned(node, parent, pid, b->name, label);
+  else ac__emit_atoms_tuple(node, AC_EV_SPAWN, 0, parent.bits, pid.bits, 0, b->name, label, NULL, 0);
   *pid_out = pid;
   ac_proc *parent_proc = ac__proc_get(node, parent);
   int rc = AC_OK;

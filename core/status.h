@@ -26,7 +26,8 @@
   X(AC_ESTATE, -15, "call not allowed in the current state")                              \
   X(AC_EDUPKEY, -16, "duplicate key in map")                                              \
   X(AC_ENOTLOCAL, -17, "pid does not belong to this node")                                \
-  X(AC_ENOCONN, -18, "no connection to that node")
+  X(AC_ENOCONN, -18, "no connection to that node")                                        \
+  X(AC_ENOTPURGED, -19, "the module's old version must be purged first")
 
 enum {
   AC_OK = 0,

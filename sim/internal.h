@@ -13,6 +13,7 @@
 
 #include <signal.h>
 
+#include "code.h"
 #include "world.h"
 
 enum { ITEM_NONE = 0, ITEM_TIMER = 1, ITEM_CALLBACK = 2, ITEM_DELIVER = 3, ITEM_TICK = 4,
@@ -67,6 +68,7 @@ typedef struct sim_pair {
 typedef struct sim_machine {
   char name[AC_ATOM_LEN_MAX + 1];
   ac_node *node;        /* NULL while crashed */
+  ac_code *code;        /* the machine's code, kept across incarnations (core/code.h) */
   uint32_t index;       /* the incarnation: the node index its pids carry */
   bool has_cfg;
   ac_node_config cfg;

@@ -328,17 +328,24 @@ size_t sim_format_record(const sim_record *rec, char *buf, size_t cap) {
   char *out = cap > used ? buf + used : NULL;
   int m = 0;
   switch (rec->kind) {
-    case AC_EV_SPAWN: { /* {Behaviour, Label}: "worker", or "pool.lua:12 (lua)" */
-      ac_term t = {rec->payload}, beh, label;
-      const char *bn, *ln;
-      size_t bl, ll;
-      if (rec->payload_size && ac_term_count(t) == 2 && ac_term_type(t) == AC_T_TUPLE &&
-          ac_term_elem(t, 0, &beh) == AC_OK && ac_term_elem(t, 1, &label) == AC_OK &&
-          ac_term_get_atom(beh, &bn, &bl) == AC_OK && ac_term_get_atom(label, &ln, &ll) == AC_OK) {
+    case AC_EV_SPAWN: { /* {Behaviour, Label}: "worker", or "pool.lua:12 (lua)"; with
+                           {..., Module, Version}: "loop (lua) in kv v2" */
+      ac_term t = {rec->payload}, beh, label, mod, ver;
+      const char *bn, *ln, *mn = NULL;
+      size_t bl, ll, ml = 0;
+      int64_t vn = 0;
+      uint32_t arity = rec->payload_size && ac_term_type(t) == AC_T_TUPLE ? ac_term_count(t) : 0;
+      bool code = arity == 4 && ac_term_elem(t, 2, &mod) == AC_OK && ac_term_elem(t, 3, &ver) == AC_OK &&
+                  ac_term_get_atom(mod, &mn, &ml) == AC_OK && ac_term_get_int(ver, &vn) == AC_OK;
+      if ((arity == 2 || code) && ac_term_elem(t, 0, &beh) == AC_OK &&
+          ac_term_elem(t, 1, &label) == AC_OK && ac_term_get_atom(beh, &bn, &bl) == AC_OK &&
+          ac_term_get_atom(label, &ln, &ll) == AC_OK) {
         if (bl == ll && memcmp(bn, ln, bl) == 0)
           m = snprintf(out, room, "%s -> %s %.*s", pa, pb, (int)ll, ln);
         else
           m = snprintf(out, room, "%s -> %s %.*s (%.*s)", pa, pb, (int)ll, ln, (int)bl, bn);
+        if (code && m > 0 && (size_t)m < room)
+          m += snprintf(out + m, room - (size_t)m, " in %.*s v%" PRId64, (int)ml, mn, vn);
       } else {
         m = snprintf(out, room, "%s -> %s %s", pa, pb, term);
       }
@@ -404,6 +411,14 @@ size_t sim_format_record(const sim_record *rec, char *buf, size_t cap) {
       break;
     }
     case AC_EV_NET_DUP: m = snprintf(out, room, "%s -> %s #%s", pa, pb, msg_id(rec->c, mid, sizeof mid)); break;
+    case AC_EV_CODE: { /* "load {kv,2}", "purge {kv,1} kills <0.3.1>", "... by <0.2.1>" */
+      static const char *op[] = {"?", "load", "delete", "purge", "soft_purge refused",
+                                 "soft_purge", "suspend", "resume", "code_change", "code_change failed"};
+      m = snprintf(out, room, "%s %s%s%s%s%s", rec->flags < 10 ? op[rec->flags] : "?", term,
+                   rec->b ? (rec->flags == AC_CODE_PURGE ? " kills " : " of ") : "", rec->b ? pb : "",
+                   rec->a ? " by " : "", rec->a ? pa : "");
+      break;
+    }
     case AC_EV_LINKS: m = snprintf(out, room, "down, flaky: %s", term); break;
     case AC_EV_RUN_INFO: m = snprintf(out, room, "%s", term); break;
     case AC_EV_PROPERTY: m = snprintf(out, room, "failed %s", term); break;

@@ -325,6 +325,7 @@ static int incarnation_new(sim_world *w, uint32_t machine) {
   ac_node *node;
   int rc = ac_node_create(&node, w->node_count, m->name, m->has_cfg ? &m->cfg : NULL, &host);
   if (rc) return rc;
+  ac_node_set_code(node, m->code);
   uint32_t index = w->node_count++;
   w->nodes[index] = node;
   w->node_machine[index] = machine;
@@ -358,8 +359,13 @@ int sim_node_add(sim_world *w, const char *name, const ac_node_config *cfg, ac_n
   }
   m->clock_base_global = w->now_ns;
   m->clock_base_local = w->now_ns;
+  if (ac_code_create(&m->code)) return AC_ENOMEM;
   int rc = incarnation_new(w, w->machine_count);
-  if (rc) return rc;
+  if (rc) {
+    ac_code_destroy(m->code);
+    m->code = NULL;
+    return rc;
+  }
   w->machine_count++;
   if (out) *out = m->node;
   return AC_OK;
@@ -530,6 +536,7 @@ void sim_world_destroy(sim_world *w) {
   for (uint32_t i = 0; i < w->due_len; i++) item_drop(w, &w->due[i]);
   sim__net_free(w);
   for (uint32_t i = 0; i < w->node_count; i++) ac_node_destroy(w->nodes[i]);
+  for (uint32_t i = 0; i < w->machine_count; i++) ac_code_destroy(w->machines[i].code);
   for (uint32_t i = 0; i < w->stream_count; i++) {
     free(w->streams[i]->name);
     free(w->streams[i]);
