@@ -4,8 +4,8 @@
  * Design: every seed runs in a worker process, this binary itself (`run FILE --seed N --quiet`
  * and the options that change a run), so a crashing or runaway seed cannot take the sweep down
  * and every run starts from a fresh address space, as a user's replay will. The parent keeps at
- * most `jobs` workers, reads their stdout and stderr through pipes with poll(), and parses the
- * verdict line. A failing seed is queued once more, ahead of new seeds: a second run with
+ * most `jobs` workers (child.c: their output read with poll(), the verdict line parsed). A
+ * failing seed is queued once more, ahead of new seeds: a second run with
  * another hash is reported as nondeterministic (a crashlab bug). Results are emitted in seed
  * order (a small pending list holds the ones that finished early), so the per-seed lines, the
  * JSON and JUnit files and the summary do not depend on which worker finished first.
@@ -21,6 +21,8 @@
 #define _GNU_SOURCE
 
 #include "sweep.h"
+
+#include "child.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,22 +43,15 @@ extern char **environ;
 
 #define SWEEP_SEEDS_MAX 10000000u
 #define SWEEP_JOBS_MAX 1024u
-#define SWEEP_OUTPUT_MAX (256u * 1024u) /* bytes kept of a worker's stdout or stderr */
 #define SWEEP_GROUPS_MAX 10000u         /* signatures kept; the rest count as "other" */
 
-enum { V_PASS = 0, V_FAIL = 1, V_ERROR = 2 };
+enum { V_PASS = SCN_CHILD_PASS, V_FAIL = SCN_CHILD_FAIL, V_ERROR = SCN_CHILD_ERROR };
 static const char *const verdict_word[] = {"pass", "fail", "error"};
 
 typedef struct seed_result {
   uint64_t seed;
-  int verdict;              /* V_* */
-  char property[200];       /* the failing property's name, or "" */
-  char message[1024];       /* what failed, as the run printed it, or "" */
-  char sim_time[32];        /* as the verdict line printed it */
-  uint64_t events;
-  char hash[17];
+  scn_child_result run;     /* its verdict, message, sim_time, events, hash, wall_s */
   char rerun_hash[17];      /* a failing seed's second run ("" until it is back) */
-  double wall_s;
   bool complete;            /* passed, or failed and re-run */
   bool nondeterministic;    /* the second run had another hash */
 } seed_result;
@@ -82,83 +77,6 @@ typedef struct summary {
   uint32_t nondet_count, nondet_cap;
 } summary;
 
-/* ---- Signatures -------------------------------------------------------------------------- */
-
-static bool is_word(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-/* Length of a time or duration at s ("16ms", "1.5s", "3h"), or 0. */
-static size_t time_token(const char *s) {
-  size_t i = 0;
-  while (s[i] >= '0' && s[i] <= '9') i++;
-  if (i == 0) return 0;
-  if (s[i] == '.' && s[i + 1] >= '0' && s[i + 1] <= '9') {
-    i++;
-    while (s[i] >= '0' && s[i] <= '9') i++;
-  }
-  static const char *const units[] = {"ns", "us", "ms", "s", "m", "h"};
-  for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
-    size_t n = strlen(units[u]);
-    if (strncmp(s + i, units[u], n) == 0 && !is_word(s[i + n])) return i + n;
-  }
-  return 0;
-}
-
-void scn_failure_signature(const char *m, char *out, size_t cap) {
-  size_t o = 0;
-#define PUT(str)                                                              \
-  do {                                                                        \
-    for (const char *p_ = (str); *p_ && o + 1 < cap; p_++) out[o++] = *p_;    \
-  } while (0)
-  for (size_t i = 0; m[i];) {
-    bool boundary = i == 0 || !is_word(m[i - 1]);
-    size_t n;
-    if (m[i] == '<' && m[i + 1] >= '0' && m[i + 1] <= '9') { /* <0.12.0> */
-      n = 1;
-      while ((m[i + n] >= '0' && m[i + n] <= '9') || m[i + n] == '.') n++;
-      if (m[i + n] == '>') {
-        PUT("<pid>");
-        i += n + 1;
-        continue;
-      }
-    }
-    if (m[i] == '#' && strncmp(m + i, "#Ref<", 5) == 0 && strchr(m + i, '>')) { /* #Ref<...> */
-      PUT("#Ref");
-      i = (size_t)(strchr(m + i, '>') - m) + 1;
-      continue;
-    }
-    if (m[i] == '#' && m[i + 1] >= '0' && m[i + 1] <= '9') { /* a message id #1.2 */
-      n = 1;
-      while ((m[i + n] >= '0' && m[i + n] <= '9') || (m[i + n] == '.' && m[i + n + 1] >= '0')) n++;
-      PUT("#id");
-      i += n;
-      continue;
-    }
-    if (boundary && strncmp(m + i, "ref ", 4) == 0 && m[i + 4] >= '0' && m[i + 4] <= '9') {
-      n = 4;
-      while (m[i + n] >= '0' && m[i + n] <= '9') n++;
-      PUT("ref #");
-      i += n;
-      continue;
-    }
-    if (boundary && (n = time_token(m + i)) > 0) {
-      PUT("<time>");
-      i += n;
-      continue;
-    }
-    if (o + 1 < cap) out[o++] = m[i];
-    i++;
-  }
-  out[o < cap ? o : cap - 1] = 0;
-#undef PUT
-  /* "... at <time>" closes every failure line: where, not what. */
-  size_t len = strlen(out);
-  if (len >= 10 && strcmp(out + len - 10, " at <time>") == 0) out[len - 10] = 0;
-  char *exp = strstr(out, " at <time> (expected");
-  if (exp) memmove(exp, exp + 10, strlen(exp + 10) + 1);
-}
-
 /* ---- The summary ------------------------------------------------------------------------- */
 
 static int summary_add(summary *s, const seed_result *r) {
@@ -177,20 +95,18 @@ static int summary_add(summary *s, const seed_result *r) {
       s->nondet_cap = cap;
     }
     s->nondet[s->nondet_count] = r->seed;
-    snprintf(s->nondet_hashes[s->nondet_count], 34, "%s %s", r->hash, r->rerun_hash);
+    snprintf(s->nondet_hashes[s->nondet_count], 34, "%s %s", r->run.hash, r->rerun_hash);
     s->nondet_count++;
   }
-  if (r->verdict == V_PASS && !r->nondeterministic) {
+  if (r->run.verdict == V_PASS && !r->nondeterministic) {
     s->passed++;
     return 0;
   }
   s->failed++;
-  if (r->verdict == V_ERROR) s->errors++;
-  if (r->verdict == V_PASS) return 0; /* a pass that did not reproduce: listed above */
+  if (r->run.verdict == V_ERROR) s->errors++;
+  if (r->run.verdict == V_PASS) return 0; /* a pass that did not reproduce: listed above */
   char sig[1024];
-  char msg[1100];
-  snprintf(msg, sizeof msg, "%s%s", r->verdict == V_ERROR ? "scenario error: " : "", r->message);
-  scn_failure_signature(msg, sig, sizeof sig);
+  scn_child_signature(&r->run, sig, sizeof sig);
   for (uint32_t i = 0; i < s->group_count; i++) {
     group *g = &s->groups[i];
     if (strcmp(g->signature, sig) == 0) {
@@ -299,15 +215,15 @@ static void xml_text(FILE *f, const char *s) {
 static void json_record(FILE *f, bool first, const seed_result *r, const char *file, const char *options) {
   fputs(first ? "[\n{" : ",\n{", f);
   fprintf(f, "\"seed\": %" PRIu64 ", \"verdict\": \"%s\", \"property\": ", r->seed,
-          verdict_word[r->verdict]);
-  json_string(f, r->property);
+          verdict_word[r->run.verdict]);
+  json_string(f, r->run.property);
   fputs(", \"message\": ", f);
-  json_string(f, r->message);
+  json_string(f, r->run.message);
   fputs(", \"sim_time\": ", f);
-  json_string(f, r->sim_time);
+  json_string(f, r->run.sim_time);
   fprintf(f, ", \"events\": %" PRIu64 ", \"hash\": \"%s\", \"wall_s\": %.6f, "
              "\"nondeterministic\": %s, \"rerun_hash\": \"%s\", \"file\": ",
-          r->events, r->hash, r->wall_s, r->nondeterministic ? "true" : "false", r->rerun_hash);
+          r->run.events, r->run.hash, r->run.wall_s, r->nondeterministic ? "true" : "false", r->rerun_hash);
   json_string(f, file);
   fputs(", \"options\": ", f);
   json_string(f, options);
@@ -317,16 +233,16 @@ static void json_record(FILE *f, bool first, const seed_result *r, const char *f
 static void junit_case(FILE *f, const seed_result *r, const char *file, const char *options) {
   fprintf(f, "    <testcase classname=\"");
   xml_text(f, file);
-  fprintf(f, "\" name=\"seed %" PRIu64 "\" time=\"%.6f\"", r->seed, r->wall_s);
-  if (r->verdict == V_PASS && !r->nondeterministic) {
+  fprintf(f, "\" name=\"seed %" PRIu64 "\" time=\"%.6f\"", r->seed, r->run.wall_s);
+  if (r->run.verdict == V_PASS && !r->nondeterministic) {
     fputs("/>\n", f);
     return;
   }
   fputs(">\n      <", f);
-  const char *tag = r->verdict == V_ERROR ? "error" : "failure";
+  const char *tag = r->run.verdict == V_ERROR ? "error" : "failure";
   fprintf(f, "%s message=\"", tag);
-  xml_text(f, r->nondeterministic ? "nondeterministic: a second run had another hash" : r->message);
-  fprintf(f, "\">hash %s; replay: crashlab run ", r->hash);
+  xml_text(f, r->nondeterministic ? "nondeterministic: a second run had another hash" : r->run.message);
+  fprintf(f, "\">hash %s; replay: crashlab run ", r->run.hash);
   xml_text(f, file);
   fprintf(f, " --seed %" PRIu64, r->seed);
   xml_text(f, options);
@@ -474,133 +390,23 @@ static int parse_args(int argc, char **argv, sweep_opts *o) {
 
 /* ---- Workers ----------------------------------------------------------------------------- */
 
-typedef struct buf {
-  char *data;
-  size_t len, cap;
-} buf;
-
+/* What a child of the sweep runs; children[i] and workers[i] go together. */
 typedef struct worker {
-  pid_t pid;                /* 0: the slot is free */
-  int out_fd, err_fd;       /* -1 once at end of file */
-  buf out, err;
   uint64_t seed;
   bool rerun;
-  double start_s;
 } worker;
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void buf_append(buf *b, const char *bytes, size_t n) {
-  if (b->len + n + 1 > SWEEP_OUTPUT_MAX) n = b->len + 1 < SWEEP_OUTPUT_MAX ? SWEEP_OUTPUT_MAX - b->len - 1 : 0;
-  if (n == 0) return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + n + 1) cap *= 2;
-    char *d = realloc(b->data, cap);
-    if (!d) return; /* keep what fits: the verdict line is parsed from what was kept */
-    b->data = d;
-    b->cap = cap;
-  }
-  memcpy(b->data + b->len, bytes, n);
-  b->len += n;
-  b->data[b->len] = 0;
-}
-
-static int worker_start(worker *wk, const sweep_opts *o, uint64_t seed, bool rerun) {
-  int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) != 0) return -1;
-  if (pipe2(err, O_CLOEXEC) != 0) {
-    close(out[0]);
-    close(out[1]);
-    return -1;
-  }
+static int worker_start(scn_child *child, worker *wk, const sweep_opts *o, uint64_t seed, bool rerun) {
   char seed_text[24];
   snprintf(seed_text, sizeof seed_text, "%" PRIu64, seed);
   char *args[32] = {"crashlab", "run", (char *)o->file, "--seed", seed_text, "--quiet"};
   int n = 6;
   for (int i = 0; i < o->pass_count; i++) args[n++] = (char *)o->pass[i];
   args[n] = NULL;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
-  pid_t pid;
-  int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, args, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(out[1]);
-  close(err[1]);
-  if (rc != 0) {
-    close(out[0]);
-    close(err[0]);
-    errno = rc;
-    return -1;
-  }
-  wk->pid = pid;
-  wk->out_fd = out[0];
-  wk->err_fd = err[0];
-  wk->out.len = wk->err.len = 0;
-  if (wk->out.data) wk->out.data[0] = 0;
-  if (wk->err.data) wk->err.data[0] = 0;
+  if (scn_child_start(child, args) != 0) return -1;
   wk->seed = seed;
   wk->rerun = rerun;
-  wk->start_s = now_s();
   return 0;
-}
-
-/* The value of `key=` in a verdict line, copied up to the next space. */
-static void field(const char *line, const char *key, char *out, size_t cap) {
-  out[0] = 0;
-  const char *p = strstr(line, key);
-  if (!p) return;
-  p += strlen(key);
-  size_t n = strcspn(p, " \n");
-  snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
-}
-
-/* Fills r from a finished worker's output and exit status. */
-static void worker_result(const worker *wk, int status, seed_result *r) {
-  memset(r, 0, sizeof *r);
-  r->seed = wk->seed;
-  r->wall_s = now_s() - wk->start_s;
-  const char *out = wk->out.data ? wk->out.data : "";
-  const char *err = wk->err.data ? wk->err.data : "";
-  /* The verdict line is the last line that starts with PASS or FAIL. */
-  const char *verdict = NULL;
-  for (const char *line = out; *line;) {
-    if (strncmp(line, "PASS ", 5) == 0 || strncmp(line, "FAIL ", 5) == 0) verdict = line;
-    const char *nl = strchr(line, '\n');
-    if (!nl) break;
-    line = nl + 1;
-  }
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  if (verdict && (code == 0 || code == 1)) {
-    r->verdict = verdict[0] == 'P' ? V_PASS : V_FAIL;
-    char events[32];
-    field(verdict, "events=", events, sizeof events);
-    r->events = strtoull(events, NULL, 10);
-    field(verdict, "sim_time=", r->sim_time, sizeof r->sim_time);
-    field(verdict, "hash=", r->hash, sizeof r->hash);
-    if (r->verdict == V_FAIL && out != verdict) /* the first line says what failed */
-      snprintf(r->message, sizeof r->message, "%.*s", (int)strcspn(out, "\n"), out);
-  } else {
-    r->verdict = V_ERROR;
-    const char *text = err;
-    if (strncmp(text, "crashlab: ", 10) == 0) text += 10;
-    if (*text)
-      snprintf(r->message, sizeof r->message, "%.*s", (int)strcspn(text, "\n"), text);
-    else if (WIFSIGNALED(status))
-      snprintf(r->message, sizeof r->message, "the worker was killed by signal %d", WTERMSIG(status));
-    else
-      snprintf(r->message, sizeof r->message, "the worker exited with status %d", code);
-  }
-  if (strncmp(r->message, "property '", 10) == 0) {
-    const char *end = strchr(r->message + 10, '\'');
-    if (end) snprintf(r->property, sizeof r->property, "%.*s", (int)(end - r->message - 10), r->message + 10);
-  }
 }
 
 /* ---- The sweep --------------------------------------------------------------------------- */
@@ -617,7 +423,8 @@ typedef struct sweep {
   uint32_t rerun_count, rerun_cap;
   seed_result *pending;     /* finished, not yet emitted */
   uint32_t pending_count, pending_cap;
-  worker *workers;
+  scn_child *children;      /* jobs slots */
+  worker *workers;          /* what each slot runs */
   unsigned active;
   summary sum;
   FILE *json, *junit_body;
@@ -634,7 +441,7 @@ static seed_result *pending_find(sweep *s, uint64_t seed) {
 }
 
 static void progress(sweep *s, bool force) {
-  double t = now_s();
+  double t = scn_child_now_s();
   if (!s->tty || (!force && t - s->drawn_s < 0.1)) return;
   s->drawn_s = t;
   uint64_t total = s->hi - s->lo + 1;
@@ -654,13 +461,13 @@ static void progress(sweep *s, bool force) {
 
 static void emit(sweep *s, const seed_result *r) {
   const sweep_opts *o = s->o;
-  bool failed = r->verdict != V_PASS || r->nondeterministic;
+  bool failed = r->run.verdict != V_PASS || r->nondeterministic;
   s->done++;
   if (failed) s->fails++;
   if (!s->tty) {
-    fprintf(stderr, "seed %" PRIu64 " %s", r->seed, failed ? (r->verdict == V_ERROR ? "ERROR" : "FAIL") : "PASS");
-    if (r->message[0]) fprintf(stderr, " %s", r->message);
-    if (r->nondeterministic) fprintf(stderr, " (nondeterministic: hash %s, then %s)", r->hash, r->rerun_hash);
+    fprintf(stderr, "seed %" PRIu64 " %s", r->seed, failed ? (r->run.verdict == V_ERROR ? "ERROR" : "FAIL") : "PASS");
+    if (r->run.message[0]) fprintf(stderr, " %s", r->run.message);
+    if (r->nondeterministic) fprintf(stderr, " (nondeterministic: hash %s, then %s)", r->run.hash, r->rerun_hash);
     fputc('\n', stderr);
   }
   if (s->json) {
@@ -683,26 +490,24 @@ static void emit_ready(sweep *s) {
   }
 }
 
-static int finish_worker(sweep *s, worker *wk) {
-  int status = 0;
-  while (waitpid(wk->pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  wk->pid = 0;
+static int finish_worker(sweep *s, scn_child *child, const worker *wk) {
+  seed_result r;
+  memset(&r, 0, sizeof r);
+  int status = scn_child_finish(child, &r.run);
+  r.seed = wk->seed;
   s->active--;
   if (WIFEXITED(status) && WEXITSTATUS(status) == 130 && !sweep_signal) sweep_signal = SIGINT;
-  seed_result r;
-  worker_result(wk, status, &r);
   if (wk->rerun) {
     seed_result *first = pending_find(s, wk->seed);
     if (!first) return 0;
-    snprintf(first->rerun_hash, sizeof first->rerun_hash, "%s", r.hash);
+    snprintf(first->rerun_hash, sizeof first->rerun_hash, "%s", r.run.hash);
     /* A scenario error has no hash: the same error message twice is a reproduction. */
-    first->nondeterministic = r.verdict != first->verdict ||
-                              (r.verdict == V_ERROR ? strcmp(r.message, first->message) != 0
-                                                    : strcmp(first->hash, r.hash) != 0);
+    first->nondeterministic = r.run.verdict != first->run.verdict ||
+                              (r.run.verdict == V_ERROR ? strcmp(r.run.message, first->run.message) != 0
+                                                        : strcmp(first->run.hash, r.run.hash) != 0);
     first->complete = true;
   } else {
-    r.complete = r.verdict == V_PASS;
+    r.complete = r.run.verdict == V_PASS;
     if (s->pending_count == s->pending_cap) {
       uint32_t cap = s->pending_cap ? 2 * s->pending_cap : 64;
       seed_result *p = realloc(s->pending, cap * sizeof *p);
@@ -730,11 +535,11 @@ static int finish_worker(sweep *s, worker *wk) {
 static int fill(sweep *s) {
   for (unsigned i = 0; i < s->o->jobs && !sweep_signal; i++) {
     worker *wk = &s->workers[i];
-    if (wk->pid) continue;
+    if (s->children[i].pid) continue;
     bool rerun = s->rerun_count > 0;
     if (!rerun && s->next_seed > s->hi) break;
     uint64_t seed = rerun ? s->reruns[--s->rerun_count] : s->next_seed++;
-    if (worker_start(wk, s->o, seed, rerun) != 0) {
+    if (worker_start(&s->children[i], wk, s->o, seed, rerun) != 0) {
       fprintf(stderr, "crashlab: cannot start a worker process: %s\n", strerror(errno));
       return -1;
     }
@@ -744,40 +549,11 @@ static int fill(sweep *s) {
 }
 
 static int drain(sweep *s) {
-  struct pollfd fds[2 * SWEEP_JOBS_MAX];
-  worker *owner[2 * SWEEP_JOBS_MAX];
-  nfds_t n = 0;
-  for (unsigned i = 0; i < s->o->jobs; i++) {
-    worker *wk = &s->workers[i];
-    if (!wk->pid) continue;
-    if (wk->out_fd >= 0) {
-      fds[n] = (struct pollfd){wk->out_fd, POLLIN, 0};
-      owner[n++] = wk;
-    }
-    if (wk->err_fd >= 0) {
-      fds[n] = (struct pollfd){wk->err_fd, POLLIN, 0};
-      owner[n++] = wk;
-    }
-  }
-  if (n && poll(fds, n, s->tty ? 200 : -1) < 0 && errno != EINTR) return -1;
-  for (nfds_t i = 0; i < n; i++) {
-    if (!fds[i].revents) continue;
-    worker *wk = owner[i];
-    bool is_out = fds[i].fd == wk->out_fd;
-    char chunk[8192];
-    ssize_t got = read(fds[i].fd, chunk, sizeof chunk);
-    if (got > 0) {
-      buf_append(is_out ? &wk->out : &wk->err, chunk, (size_t)got);
-    } else if (got == 0 || errno != EINTR) {
-      close(fds[i].fd);
-      if (is_out) wk->out_fd = -1;
-      else wk->err_fd = -1;
-    }
-  }
-  for (unsigned i = 0; i < s->o->jobs; i++) {
-    worker *wk = &s->workers[i];
-    if (wk->pid && wk->out_fd < 0 && wk->err_fd < 0 && finish_worker(s, wk) != 0) return -1;
-  }
+  unsigned jobs = s->o->jobs;
+  if (scn_child_poll(s->children, jobs, s->tty ? 200 : -1) != 0) return -1;
+  for (unsigned i = 0; i < jobs; i++)
+    if (scn_child_ended(&s->children[i]) && finish_worker(s, &s->children[i], &s->workers[i]) != 0)
+      return -1;
   progress(s, false);
   return 0;
 }
@@ -804,7 +580,7 @@ static int write_junit(const sweep *s, const char *path, FILE *body) {
   fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"");
   xml_text(f, base);
   fprintf(f, "\" tests=\"%" PRIu64 "\" failures=\"%" PRIu64 "\" errors=\"%" PRIu64 "\" time=\"%.3f\">\n",
-          s->sum.total, s->sum.failed - s->sum.errors, s->sum.errors, now_s() - s->start_s);
+          s->sum.total, s->sum.failed - s->sum.errors, s->sum.errors, scn_child_now_s() - s->start_s);
   rewind(body);
   char chunk[8192];
   size_t got;
@@ -865,20 +641,21 @@ int scn_sweep_main(int argc, char **argv) {
     return 2;
   }
   s.workers = calloc(o.jobs, sizeof *s.workers);
+  s.children = calloc(o.jobs, sizeof *s.children);
   struct sigaction sa = {0}, old_int, old_term;
   sa.sa_handler = on_sweep_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
-  s.start_s = now_s();
-  int rc = s.workers ? 0 : -1;
+  s.start_s = scn_child_now_s();
+  int rc = s.workers && s.children ? 0 : -1;
   while (rc == 0) {
     if (fill(&s) != 0) rc = -1;
     if (s.active == 0) break;
     if (drain(&s) != 0) rc = -1;
   }
   while (s.active) drain(&s); /* after an error or a signal: let running seeds end */
-  double wall = now_s() - s.start_s;
+  double wall = scn_child_now_s() - s.start_s;
   if (s.tty) fputs("\r\033[K", stderr);
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGTERM, &old_term, NULL);
@@ -901,10 +678,8 @@ int scn_sweep_main(int argc, char **argv) {
                       "..%" PRIu64 "\n", o.shard_k, o.shard_n, s.lo, s.hi, o.first, o.last);
   }
   if (s.junit_body) fclose(s.junit_body);
-  for (unsigned i = 0; s.workers && i < o.jobs; i++) {
-    free(s.workers[i].out.data);
-    free(s.workers[i].err.data);
-  }
+  for (unsigned i = 0; s.children && i < o.jobs; i++) scn_child_free(&s.children[i]);
+  free(s.children);
   free(s.workers);
   free(s.pending);
   free(s.reruns);
@@ -978,18 +753,18 @@ static int parse_record(const char *line, seed_result *r, char *file, size_t fil
   memset(r, 0, sizeof *r);
   char seed[32], verdict[16], events[32], nondet[8];
   if (json_get(line, "seed", seed, sizeof seed) || json_get(line, "verdict", verdict, sizeof verdict) ||
-      json_get(line, "message", r->message, sizeof r->message) ||
-      json_get(line, "property", r->property, sizeof r->property) ||
-      json_get(line, "hash", r->hash, sizeof r->hash) || json_get(line, "events", events, sizeof events) ||
+      json_get(line, "message", r->run.message, sizeof r->run.message) ||
+      json_get(line, "property", r->run.property, sizeof r->run.property) ||
+      json_get(line, "hash", r->run.hash, sizeof r->run.hash) || json_get(line, "events", events, sizeof events) ||
       json_get(line, "nondeterministic", nondet, sizeof nondet) ||
       json_get(line, "rerun_hash", r->rerun_hash, sizeof r->rerun_hash) ||
       json_get(line, "file", file, file_cap) || json_get(line, "options", options, options_cap) ||
       parse_decimal(seed, strlen(seed), &r->seed))
     return -1;
-  r->verdict = strcmp(verdict, "pass") == 0 ? V_PASS : strcmp(verdict, "fail") == 0 ? V_FAIL
+  r->run.verdict = strcmp(verdict, "pass") == 0 ? V_PASS : strcmp(verdict, "fail") == 0 ? V_FAIL
              : strcmp(verdict, "error") == 0 ? V_ERROR : -1;
-  if (r->verdict < 0) return -1;
-  r->events = strtoull(events, NULL, 10);
+  if (r->run.verdict < 0) return -1;
+  r->run.events = strtoull(events, NULL, 10);
   r->nondeterministic = strcmp(nondet, "true") == 0;
   return 0;
 }

@@ -28,9 +28,4 @@ int scn_report_main(int argc, char **argv);
 void scn_sweep_usage(FILE *out);
 void scn_report_usage(FILE *out);
 
-/* The signature of a failure message: pids (<0.12.0>), refs, message ids (#1.2) and
- * times/durations (16ms, 1.5s, "at 3s") taken out, so that one bug hit on many seeds is one
- * group. Writes at most cap bytes (NUL-terminated). */
-void scn_failure_signature(const char *message, char *out, size_t cap);
-
 #endif

@@ -1,0 +1,80 @@
+/*
+ * Child runs: this binary started again as `crashlab run ...` in a child process, with its
+ * stdout and stderr read through pipes, and its verdict line parsed into a result. A sweep
+ * (sweep.c) runs one child per seed, a shrink (shrink.c) one per candidate fault plan; both
+ * keep up to N children at once and wait for them with scn_child_poll.
+ *
+ * A child's output is kept up to SCN_CHILD_OUTPUT_MAX bytes per stream, enough for the verdict
+ * line and the failure report above it.
+ */
+#ifndef CRASHLAB_CHILD_H
+#define CRASHLAB_CHILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SCN_CHILD_OUTPUT_MAX (256u * 1024u)
+#define SCN_CHILD_POLL_MAX 1024u /* children one scn_child_poll call watches */
+
+/* What a child run ended with: its verdict line, or the error it printed. */
+enum { SCN_CHILD_PASS = 0, SCN_CHILD_FAIL = 1, SCN_CHILD_ERROR = 2 };
+
+typedef struct scn_child_result {
+  int verdict;              /* SCN_CHILD_* */
+  char property[200];       /* the failing property's name, or "" */
+  char message[1024];       /* what failed, as the run printed it (a scenario error: its
+                               message without "crashlab: "), or "" */
+  char sim_time[32];        /* as the verdict line printed it */
+  uint64_t events;
+  char hash[17];
+  double wall_s;
+  int exit_code;            /* the child's exit status, -1 when killed by a signal */
+} scn_child_result;
+
+typedef struct scn_child_buf {
+  char *data;
+  size_t len, cap;
+} scn_child_buf;
+
+typedef struct scn_child {
+  pid_t pid;                /* 0: the slot is free */
+  int out_fd, err_fd;       /* -1 once at end of file */
+  scn_child_buf out, err;   /* what it printed so far */
+  double start_s;           /* monotonic, for wall_s */
+} scn_child;
+
+/* Monotonic wall-clock seconds (progress and wall_s only: never part of a run). */
+double scn_child_now_s(void);
+
+/* Starts argv (argv[0] is shown only; the program is this binary) with its stdout and stderr
+ * on pipes. The slot must be free (pid 0); its buffers are reused. 0, or -1 with errno set
+ * and the slot left free. */
+int scn_child_start(scn_child *c, char *const argv[]);
+
+/* Waits up to timeout_ms (-1: until something happens) for output from any of the n slots
+ * that hold a child, and reads what is there. -1 on a poll error (EINTR is not one). */
+int scn_child_poll(scn_child *children, unsigned n, int timeout_ms);
+
+/* Whether the child in slot c has closed both of its streams (scn_child_finish will not block
+ * on output; it reaps the process). */
+bool scn_child_ended(const scn_child *c);
+
+/* Reaps the ended child in slot c, fills *r from its output and exit status, and frees the
+ * slot (its buffers stay for the next start). Returns the raw wait status. */
+int scn_child_finish(scn_child *c, scn_child_result *r);
+
+/* Frees the buffers of a free slot. */
+void scn_child_free(scn_child *c);
+
+/* The signature of a failure message: pids (<0.12.0>), refs, message ids (#1.2) and
+ * times/durations (16ms, 1.5s, "at 3s") taken out, so that one bug hit on many seeds is one
+ * group. Writes at most cap bytes (NUL-terminated). */
+void scn_failure_signature(const char *message, char *out, size_t cap);
+
+/* The signature of a failed or erroneous child run: scn_failure_signature of its message,
+ * with "scenario error: " in front for an error. "" for a pass. */
+void scn_child_signature(const scn_child_result *r, char *out, size_t cap);
+
+#endif
