@@ -208,9 +208,10 @@ static void pause_at(app *a) {
   a->view.flags |= VIZ_VIEW_PAUSED;
 }
 
-/* The next (dir > 0) or previous mark among faults, crashes and property failures. */
+/* The next (dir > 0) or previous mark among faults, crashes, property failures and upgrades. */
 static void jump_mark(app *a, int dir) {
-  static const viz_mark_kind kinds[] = {VIZ_MARK_FAULT, VIZ_MARK_CRASH, VIZ_MARK_PROPERTY};
+  static const viz_mark_kind kinds[] = {VIZ_MARK_FAULT, VIZ_MARK_CRASH, VIZ_MARK_PROPERTY,
+                                        VIZ_MARK_CODE};
   uint32_t best = VIZ_NONE;
   for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
     uint32_t e = dir > 0 ? viz_model_mark_next(&a->m, kinds[k]) : viz_model_mark_prev(&a->m, kinds[k]);

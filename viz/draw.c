@@ -47,6 +47,7 @@ const viz_palette viz_colors = {
     .fault = {235, 160, 40, 255},
     .property = {225, 80, 205, 255},
     .match = {255, 230, 0, 255},
+    .code = {64, 196, 184, 255},
 };
 
 static const viz_color c_bar = {32, 35, 42, 255};
@@ -60,7 +61,7 @@ const viz_key_help viz_draw_keys[] = {
     {".  ,", "step one event forward / back"},
     {"right  left", "seek forward / back"},
     {"+  -", "faster / slower"},
-    {"]  [", "next / previous fault or crash"},
+    {"]  [", "next / previous fault, crash or upgrade"},
     {"Home  End", "start / end (live: follow the run at full speed)"},
     {"l", "show links"},
     {"m", "show monitors"},
@@ -383,6 +384,8 @@ static void draw_box(frame *f, uint32_t proc, viz_box b, viz_box clip, viz_color
   if (!dead && (flags & (VIZ_PROC_PAUSED | VIZ_PROC_SLOWED))) {
     hatch(f, b, clip, (viz_color){255, 255, 255, 70});
     icon = (flags & VIZ_PROC_PAUSED) ? "||" : "~";
+  } else if (!dead && (flags & VIZ_PROC_SUSPENDED)) {
+    icon = "zz"; /* suspended for an upgrade: it only queues messages */
   }
   if (is_match(f, proc)) viz_rect(f->c, b.x - 5, b.y - 5, b.w + 10, b.h + 10, 2, viz_colors.match);
   if (proc == f->v->selected) viz_rect(f->c, b.x - 7, b.y - 7, b.w + 14, b.h + 14, 2, viz_colors.cursor);
@@ -398,6 +401,19 @@ static void draw_box(frame *f, uint32_t proc, viz_box b, viz_box clip, viz_color
     float bw = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(badge)) + 4.0f;
     if (bw + 8.0f < b.w) {
       viz_fill(f->c, right - bw, ty, bw, lh, viz_colors.fault);
+      text_fit(f->c, mt, right - bw + 2.0f, ty, bw - 4.0f, VIZ_FONT_SMALL, c_dark, badge);
+      right -= bw + 2.0f;
+    }
+  }
+  /* The module version it runs, on the code colour: "v2". */
+  char code[VIZ_NAME_MAX + 16];
+  const viz_proc_state *ps = viz_model_proc_state(m, proc);
+  if (!dead && viz_model_proc_code(m, proc, code, sizeof code) && ps) {
+    char badge[16];
+    snprintf(badge, sizeof badge, "v%u", ps->version);
+    float bw = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(badge)) + 4.0f;
+    if (bw + 8.0f < right - b.x) {
+      viz_fill(f->c, right - bw, ty, bw, lh, viz_colors.code);
       text_fit(f->c, mt, right - bw + 2.0f, ty, bw - 4.0f, VIZ_FONT_SMALL, c_dark, badge);
       right -= bw + 2.0f;
     }
@@ -974,10 +990,14 @@ static void draw_legend(frame *f) {
   static const struct { const char *text; int shape; } items[] = {
       {"running", 0}, {"waiting", 1}, {"supervisor", 2}, {"trapping", 3}, {"paused", 4},
       {"crashed", 5}, {"dead", 6}, {"message", 7}, {"dropped", 8}, {"cut", 9}, {"flaky", 10},
+      {"version", 11},
   };
   const viz_metrics *mt = f->mt;
   float x = g.x + 8.0f, lh = mt->line_height[VIZ_FONT_SMALL], y = g.y + (g.h - lh) / 2.0f;
-  for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+  uint32_t ncode;
+  viz_model_marks(f->m, VIZ_MARK_CODE, &ncode);
+  size_t nitems = sizeof items / sizeof items[0] - (ncode ? 0 : 1); /* "upgrade": only with some */
+  for (size_t i = 0; i < nitems; i++) {
     float tw = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(items[i].text));
     if (x + 16.0f + tw > g.x + g.w - 4.0f) break;
     float sy = y + lh / 2.0f;
@@ -998,7 +1018,8 @@ static void draw_legend(frame *f) {
     case 7: viz_circle(f->c, x + 6, sy, 4, 0, viz_colors.message); break;
     case 8: draw_x(f->c, x + 6, sy, 4, viz_colors.dropped); break;
     case 9: viz_line(f->c, x, sy, x + 12, sy, 2, 1, viz_colors.cut); break;
-    default: viz_line(f->c, x, sy, x + 12, sy, 2, 1, viz_colors.flaky); break;
+    case 10: viz_line(f->c, x, sy, x + 12, sy, 2, 1, viz_colors.flaky); break;
+    default: viz_fill(f->c, x + 2, sy - 4, 9, 8, viz_colors.code); break;
     }
     viz_text(f->c, x + 16.0f, y, VIZ_FONT_SMALL, viz_colors.text_dim, items[i].text, -1);
     x += 16.0f + tw + 14.0f;
@@ -1062,7 +1083,8 @@ static bool spans_take(spans *sp, float x0, float x1) {
 
 /*
  * The timeline: the event density as bars; above them two lanes of marks, faults (amber ticks)
- * and crashes (red dots), each aggregated per 3-pixel column (a column with more marks draws a
+ * and crashes (red dots), and a third for upgrades (squares) when the trace has any, each
+ * aggregated per 3-pixel column (a column with more marks draws a
  * taller tick or a larger dot, so hundreds stay readable); property failures as a magenta line
  * across the whole track with a diamond on top; the cursor; time labels at the start, the end,
  * the cursor and round ticks between.
@@ -1074,7 +1096,10 @@ static void draw_timeline(frame *f) {
   viz_fill(f->c, g.x, g.y, g.w, g.h, c_bar);
   viz_fill(f->c, tr.x, tr.y, tr.w, tr.h, c_dark);
   uint64_t t0 = span_t0(m), t1 = span_t1(m);
-  const float lane_h = 7.0f, hist_y = tr.y + 2.0f * lane_h + 4.0f;
+  uint32_t ncode;
+  viz_model_marks(m, VIZ_MARK_CODE, &ncode);
+  int lanes = ncode ? 3 : 2; /* the upgrades' lane only when the trace has upgrades */
+  const float lane_h = 7.0f, hist_y = tr.y + (float)lanes * lane_h + 4.0f;
   /* Event density: one bar per 3 pixels, heights relative to the busiest bucket. */
   uint32_t buckets = tr.w > 3.0f ? (uint32_t)(tr.w / 3.0f) : 1;
   if (buckets > 2048) buckets = 2048;
@@ -1099,17 +1124,23 @@ static void draw_timeline(frame *f) {
     float x = viz_draw_timeline_x(m, f->v, t);
     viz_fill(f->c, x, tr.y + tr.h - 4.0f, 1.0f, 4.0f, c_border);
   }
-  /* Marks, aggregated per 3-pixel column. */
+  /* Marks, aggregated per 3-pixel column: faults, crashes, then upgrades (a code-coloured
+   * square, red when a code_change in its column failed). */
+  static const viz_mark_kind lane_kinds[3] = {VIZ_MARK_FAULT, VIZ_MARK_CRASH, VIZ_MARK_CODE};
   uint32_t cols = buckets, agg[2048];
-  for (int k = 0; k < 2; k++) {
+  uint8_t failed[2048];
+  for (int k = 0; k < lanes; k++) {
     uint32_t n;
-    const uint32_t *ev = viz_model_marks(m, k == 0 ? VIZ_MARK_FAULT : VIZ_MARK_CRASH, &n);
+    const uint32_t *ev = viz_model_marks(m, lane_kinds[k], &n);
     memset(agg, 0, cols * sizeof *agg);
+    memset(failed, 0, cols);
     for (uint32_t i = 0; i < n; i++) {
-      double r = (double)(viz_model_event(m, ev[i])->time_ns - t0) / span;
+      const viz_event *e = viz_model_event(m, ev[i]);
+      double r = (double)(e->time_ns - t0) / span;
       uint32_t c = r <= 0.0 ? 0 : r >= 1.0 ? cols - 1 : (uint32_t)(r * cols);
       if (c >= cols) c = cols - 1;
       agg[c]++;
+      if (k == 2 && e->flags == VIZ_CODE_CHANGE_FAILED) failed[c] = 1;
     }
     for (uint32_t c = 0; c < cols; c++) {
       if (!agg[c]) continue;
@@ -1118,8 +1149,11 @@ static void draw_timeline(frame *f) {
       if (k == 0) {
         float h = lane_h * more + 1.0f;
         viz_fill(f->c, x - 1.0f, tr.y + 1.0f + lane_h - h + 1.0f, 2.0f, h, viz_colors.fault);
-      } else {
+      } else if (k == 1) {
         viz_circle(f->c, x, tr.y + lane_h * 1.5f + 2.0f, 1.5f + 2.0f * more, 0, viz_colors.crash);
+      } else {
+        float r = 1.5f + 1.5f * more, y = tr.y + lane_h * 2.5f + 3.0f;
+        viz_fill(f->c, x - r, y - r, 2.0f * r, 2.0f * r, failed[c] ? viz_colors.crash : viz_colors.code);
       }
     }
   }
@@ -1215,14 +1249,31 @@ static void draw_inspector(frame *f) {
   const viz_node *nd = viz_model_node(m, p->node);
   snprintf(line, sizeof line, "node: %s", nd ? nd->name : "?");
   put(&ln, VIZ_FONT_SMALL, viz_colors.text, line);
+  const viz_proc_state *ps = viz_model_proc_state(m, proc);
+  if (viz_model_proc_code(m, proc, buf, sizeof buf)) {
+    snprintf(line, sizeof line, "code: %s%s", buf,
+             p->version && ps && ps->version != p->version ? " (upgraded)" : "");
+    put(&ln, VIZ_FONT_SMALL, viz_colors.code, line);
+  }
+  if (ps && ps->code_event != VIZ_NONE) { /* its last code_change, without its own pid */
+    char what[160], t[48];
+    const viz_event *ce = viz_model_event(m, ps->code_event);
+    ac_term pay = {NULL};
+    bool has = viz_model_payload(m, ps->code_event, &pay) == 0;
+    viz_code_text(ce->flags, 0, pay, has, what, sizeof what);
+    sim_format_duration(ce->time_ns, t, sizeof t);
+    snprintf(line, sizeof line, "%s: %s", t, what);
+    put(&ln, VIZ_FONT_SMALL,
+        ce->flags == VIZ_CODE_CHANGE_FAILED ? viz_colors.crash : viz_colors.code, line);
+  }
   uint32_t fl = viz_model_proc_flags(m, proc);
-  snprintf(line, sizeof line, "state: %s%s%s%s%s",
+  snprintf(line, sizeof line, "state: %s%s%s%s%s%s",
            !(fl & VIZ_PROC_ALIVE) ? "dead" : (fl & VIZ_PROC_RUNNING) ? "running" :
            (fl & VIZ_PROC_PAUSED) ? "paused" : "waiting in receive",
            (fl & VIZ_PROC_TRAP) ? ", trapping exits" : "", (fl & VIZ_PROC_SLOWED) ? ", slowed" : "",
+           (fl & VIZ_PROC_SUSPENDED) ? ", suspended" : "",
            p->is_supervisor ? ", supervisor" : "", (fl & VIZ_PROC_NODE_DOWN) ? ", node down" : "");
   put(&ln, VIZ_FONT_SMALL, viz_colors.text, line);
-  const viz_proc_state *ps = viz_model_proc_state(m, proc);
   snprintf(line, sizeof line, "mailbox: %u", ps ? ps->mailbox : 0);
   put(&ln, VIZ_FONT_SMALL, viz_colors.text, line);
   /* Links and monitors, as pid lists cut to the width. */
@@ -1282,10 +1333,11 @@ static void draw_tooltip(frame *f) {
   uint32_t proc = f->v->hover;
   const viz_proc *p = proc < f->nprocs ? viz_model_proc(f->m, proc) : NULL;
   if (!p) return;
-  char pid[32], name[VIZ_NAME_MAX + 8], line[128];
+  char pid[32], name[VIZ_NAME_MAX + 8], code[VIZ_NAME_MAX + 16], line[160];
   pid_text(p->pid, pid, sizeof pid);
   viz_model_proc_display(f->m, proc, name, sizeof name);
-  snprintf(line, sizeof line, "%s %s", pid, name);
+  viz_model_proc_code(f->m, proc, code, sizeof code);
+  snprintf(line, sizeof line, "%s %s%s%s", pid, name, code[0] ? "  " : "", code);
   float w = viz_text_width(f->mt, VIZ_FONT_SMALL, (int)strlen(line)) + 6.0f;
   float x = f->v->mouse_x + 12.0f, y = f->v->mouse_y + 14.0f;
   if (x + w > f->v->width_px) x = f->v->width_px - w;

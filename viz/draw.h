@@ -79,7 +79,8 @@ extern const viz_color viz_background;
 /* The palette, for tests and the documentation's legend. */
 typedef struct viz_palette {
   viz_color running, waiting, supervisor, paused, crash, dead, text, text_dim, panel,
-      panel_down, message, dropped, cut, flaky, link, monitor, cursor, fault, property, match;
+      panel_down, message, dropped, cut, flaky, link, monitor, cursor, fault, property, match,
+      code;
 } viz_palette;
 extern const viz_palette viz_colors;
 

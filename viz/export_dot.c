@@ -49,12 +49,17 @@ static void write_graph(const viz_model *m, FILE *f) {
     for (uint32_t i = 0; i < nprocs; i++) {
       const viz_proc *p = viz_model_proc(m, i);
       if (!p || p->node != n || !alive(m, i)) continue;
-      char name[128], pid[48];
+      char name[128], pid[48], code[VIZ_NAME_MAX + 16];
       viz_model_proc_display(m, i, name, sizeof name);
       pid_text(p->pid, pid, sizeof pid);
       fprintf(f, "    p%" PRIu32 " [label=\"", i);
       put_quoted(f, name);
-      fprintf(f, "\\n%s\"%s];\n", pid, p->is_supervisor ? ", shape=doubleoctagon" : "");
+      fprintf(f, "\\n%s", pid);
+      if (viz_model_proc_code(m, i, code, sizeof code)) { /* the module version it runs */
+        fprintf(f, "\\n");
+        put_quoted(f, code);
+      }
+      fprintf(f, "\"%s];\n", p->is_supervisor ? ", shape=doubleoctagon" : "");
     }
     fprintf(f, "  }\n");
   }

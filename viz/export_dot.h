@@ -2,7 +2,8 @@
  * The Graphviz export (--dot): the supervision trees, links and monitors at the model's cursor.
  *
  * One cluster per node that is up at the cursor (its name as the label), a box per process
- * alive there (label: what a person calls it, then its pid; supervisors drawn as double
+ * alive there (label: what a person calls it, then its pid, then the module version it runs
+ * at the cursor when it runs one, "kv v2"; supervisors drawn as double
  * octagons), an arrow from each supervisor to each of its children labelled with the child id,
  * links as undirected dashed edges and monitors as dotted arrows from watcher to target.
  * Render it with `dot -Tsvg FILE -o FILE.svg`.

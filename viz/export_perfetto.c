@@ -26,12 +26,13 @@
 #include <string.h>
 
 #include "event.h"
+#include "model.h"
 #include "status.h"
 #include "term.h"
 #include "trace.h"
 
 /* Record kinds of trace format 2 that core/event.h may not name yet (docs: trace format). */
-enum { KIND_RUN_END = 34, KIND_PROPERTY = 35, KIND_LINKS = 36 };
+enum { KIND_RUN_END = 34, KIND_PROPERTY = 35, KIND_LINKS = 36, KIND_CODE = VIZ_EV_CODE };
 
 #define NAME_MAX_BYTES 96u   /* a track's name: label or registered name, then the pid */
 #define TEXT_MAX_BYTES 1024u /* a payload's printed text in args (longer text is cut, "...") */
@@ -106,6 +107,7 @@ typedef struct track {
   bool is_node;                /* the node's own track */
   bool began, ended;           /* the lifetime slice was opened / closed */
   char label[NAME_MAX_BYTES];  /* spawn label (or "node") */
+  char code[NAME_MAX_BYTES];   /* "kv v1": the module version it was spawned in, or "" */
   char regname[NAME_MAX_BYTES]; /* first registered name, or "" */
 } track;
 
@@ -247,13 +249,20 @@ static int learn(exporter *x, const sim_record *rec) {
     if ((rc = track_get(x, rec->b, rec->node, &ti)) != 0) return rc;
     /* Format 2: {Behaviour, Label}, or {Behaviour, Label, Module, Version} for a process
      * started in a module; format 1: the behaviour atom. */
-    ac_term t = {rec->payload}, label;
-    if (rec->payload_size && ac_term_type(t) == AC_T_TUPLE &&
-        (ac_term_count(t) == 2 || ac_term_count(t) == 4) &&
+    ac_term t = {rec->payload}, label, mod, ver;
+    int64_t v;
+    bool tuple = rec->payload_size && ac_term_type(t) == AC_T_TUPLE;
+    if (tuple && (ac_term_count(t) == 2 || ac_term_count(t) == 4) &&
         ac_term_elem(t, 1, &label) == 0)
       term_text(label.p, (uint32_t)ac_term_size(label), x->tracks[ti].label, NAME_MAX_BYTES);
     else
       term_text(rec->payload, rec->payload_size, x->tracks[ti].label, NAME_MAX_BYTES);
+    if (tuple && ac_term_count(t) == 4 && ac_term_elem(t, 2, &mod) == 0 &&
+        ac_term_elem(t, 3, &ver) == 0 && ac_term_get_int(ver, &v) == 0) {
+      char name[NAME_MAX_BYTES - 24];
+      term_text(mod.p, (uint32_t)ac_term_size(mod), name, sizeof name);
+      snprintf(x->tracks[ti].code, NAME_MAX_BYTES, "%s v%lld", name, (long long)v);
+    }
     return 0;
   }
   if (rec->kind == AC_EV_REGISTER && rec->a) {
@@ -265,9 +274,9 @@ static int learn(exporter *x, const sim_record *rec) {
   if (is_message_kind(rec->kind) && rec->c && (rc = learn_message(x, rec)) != 0) return rc;
   /* Every pid an event happens on gets its track now, so the metadata names them all. */
   uint64_t actor = rec->kind == AC_EV_DELIVER || rec->kind == AC_EV_NET_DROP ||
-                   rec->kind == AC_EV_NET_DUP ? rec->b : rec->a;
-  if (rec->kind == AC_EV_FAULT || rec->kind >= KIND_RUN_END || rec->kind == AC_EV_NODEUP ||
-      rec->kind == AC_EV_NODEDOWN)
+                   rec->kind == AC_EV_NET_DUP || (rec->kind == KIND_CODE && rec->b) ? rec->b : rec->a;
+  if (rec->kind == AC_EV_FAULT || (rec->kind >= KIND_RUN_END && rec->kind != KIND_CODE) ||
+      rec->kind == AC_EV_NODEUP || rec->kind == AC_EV_NODEDOWN)
     actor = 0;
   return track_get(x, actor, rec->node, &ti);
 }
@@ -349,9 +358,10 @@ static void write_metadata(exporter *x) {
   }
   for (uint32_t i = 0; i < x->track_count; i++) {
     const track *t = &x->tracks[i];
-    char pid[40], name[2 * NAME_MAX_BYTES + 48];
+    char pid[40], name[3 * NAME_MAX_BYTES + 48];
     pid_text(t->pid_bits, pid, sizeof pid);
-    snprintf(name, sizeof name, "%s %s", t->regname[0] ? t->regname : t->label, pid);
+    snprintf(name, sizeof name, "%s%s%s%s %s", t->regname[0] ? t->regname : t->label,
+             t->code[0] ? " (" : "", t->code, t->code[0] ? ")" : "", pid);
     elem(x);
     fprintf(f, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":",
             t->node + 1, i + 1);
@@ -416,8 +426,10 @@ static void marker(exporter *x, uint32_t ti, const sim_record *rec, const char *
           ph[0] == 'f' ? ",\"bp\":\"e\"" : "");
 }
 
-/* An instant: on track ti (scope "t"), or global (scope "g") when ti is UINT32_MAX. */
-static void instant(exporter *x, uint32_t ti, const sim_record *rec, const char *name) {
+/* An instant of category cat: on track ti (scope "t"), or global (scope "g") when ti is
+ * UINT32_MAX. */
+static void instant_cat(exporter *x, uint32_t ti, const sim_record *rec, const char *cat,
+                        const char *name) {
   if (ti == UINT32_MAX) {
     uint32_t node = rec->node;
     elem(x);
@@ -427,9 +439,13 @@ static void instant(exporter *x, uint32_t ti, const sim_record *rec, const char 
     event_begin(x, ti, "i", rec->time_ns, STEP_NS);
     fputs(",\"s\":\"t\"", x->out);
   }
-  fputs(",\"cat\":\"event\",\"name\":", x->out);
+  fprintf(x->out, ",\"cat\":\"%s\",\"name\":", cat);
   jcstr(x->out, name);
   args_record(x, rec);
+}
+
+static void instant(exporter *x, uint32_t ti, const sim_record *rec, const char *name) {
+  instant_cat(x, ti, rec, "event", name);
 }
 
 static bool is_crash(const sim_record *rec) {
@@ -505,6 +521,20 @@ static int emit(exporter *x, const sim_record *rec) {
                        : rec->kind == KIND_PROPERTY ? "property failed" : "links";
     event_name(rec, what, name, sizeof name);
     instant(x, UINT32_MAX, rec, name);
+    return 0;
+  }
+  case KIND_CODE: {
+    /* An upgrade step: on the track of the process it is about (suspend, code_change, a purge
+     * killing it), else a global instant (load, delete, purge) so it shows across the nodes. */
+    char text[160];
+    viz_code_text(rec->flags, rec->b, (ac_term){rec->payload}, rec->payload_size != 0, text,
+                  sizeof text);
+    if (!rec->b) {
+      instant_cat(x, UINT32_MAX, rec, "code", text);
+      return 0;
+    }
+    if ((rc = track_get(x, rec->b, rec->node, &ti)) != 0) return rc;
+    instant_cat(x, ti, rec, "code", text);
     return 0;
   }
   default: {

@@ -6,8 +6,9 @@
  *   - each node is a process: pid = node index + 1 (Perfetto keeps pid 0 for the idle task),
  *     named "NAME (node N)" by process_name metadata;
  *   - each crashlab process is a thread: tid = a small number given in spawn order (1, 2, ...),
- *     named "REGNAME <N.S.G>" (its last registered name) or "LABEL <N.S.G>" (its spawn label)
- *     by thread_name metadata; its lifetime is one slice from spawn to exit; each node also has
+ *     named "REGNAME <N.S.G>" (its last registered name) or "LABEL <N.S.G>" (its spawn label),
+ *     with the module version it was spawned in when it was ("LABEL (kv v1) <N.S.G>"), by
+ *     thread_name metadata; its lifetime is one slice from spawn to exit; each node also has
  *     a "node" thread for what the node itself does (signals from outside, nodeup/nodedown);
  *   - sends, deliveries, receives, drops and dead letters are short slices on the track of the
  *     process concerned, and every message that was sent and then delivered, received, dropped
@@ -15,6 +16,9 @@
  *     "f" at the last), keyed by the message id that trace format 2 keeps across nodes;
  *   - crashes (exits for a reason other than normal or shutdown) are instants on the process's
  *     track; faults, property failures, link changes and the run's end are global instants;
+ *     code records (category "code", named "load kv v2", "code_change <0.3.0> kv v2", ...)
+ *     are instants on the track of the process they are about, or global instants when they
+ *     are about no process (load, delete, purge);
  *     every other record is an instant on the track of its process, with its readable line.
  * Timestamps are virtual time in microseconds with nanosecond decimals. Events of one track
  * that share a virtual time are laid out 2 ns apart in record order, so slices never overlap

@@ -788,11 +788,13 @@ int viz_layout_arrange(viz_layout *l, viz_box canvas) {
   return 0;
 }
 
-/* What a process's box shows (its registered name, else its label), in characters. */
+/* What a process's box shows (its registered name, else its label), in characters, and room
+ * for the version badge ("v2") of a process that runs a module. */
 static uint16_t label_len(const viz_model *m, uint32_t i, const viz_proc *p) {
   char name[VIZ_NAME_MAX];
   size_t n = viz_model_proc_name(m, i, name, sizeof name);
   if (!n) n = strlen(p->label[0] ? p->label : p->behaviour);
+  if (p->module[0]) n += 4;
   return (uint16_t)n;
 }
 

@@ -277,7 +277,22 @@ static bool reason_is_normal(ac_term r) {
 
 static bool kind_known(uint16_t kind) {
   return ac_event_name(kind) != NULL || kind == VIZ_EV_RUN_END || kind == VIZ_EV_PROPERTY ||
-         kind == VIZ_EV_LINKS;
+         kind == VIZ_EV_LINKS || kind == VIZ_EV_CODE;
+}
+
+/* Elements k (the module, an atom) and k + 1 (its version, a positive integer) of a tuple:
+ * the module's text into buf and the version into *version (may be NULL); nothing is written
+ * unless both are there. */
+static bool module_version(ac_term t, uint32_t k, char *buf, size_t cap, uint32_t *version) {
+  ac_term mod, ver;
+  int64_t v;
+  if (!tuple_elem(t, k, &mod) || !tuple_elem(t, k + 1, &ver) ||
+      ac_term_type(mod) != AC_T_ATOM || ac_term_get_int(ver, &v) != 0 || v <= 0 ||
+      v > UINT32_MAX)
+    return false;
+  term_text(mod, buf, cap);
+  if (version) *version = (uint32_t)v;
+  return true;
 }
 
 /* Updates the whole-trace tables for record i (appended, not yet applied to the head). */
@@ -332,6 +347,7 @@ static void learn(viz_model *m, uint32_t i) {
         if (tuple_elem(t, 0, &x)) {
           term_text(x, p->behaviour, sizeof p->behaviour);
           if (tuple_elem(t, 1, &y)) term_text(y, p->label, sizeof p->label);
+          module_version(t, 2, p->module, sizeof p->module, &p->version);
         } else if (ac_term_type(t) == AC_T_ATOM || ac_term_type(t) == AC_T_BINARY) {
           term_text(t, p->behaviour, sizeof p->behaviour);
         }
@@ -424,6 +440,17 @@ static void learn(viz_model *m, uint32_t i) {
     case VIZ_EV_LINKS:
       push_u32(m, &m->links_events, &m->nlinks_events, &m->links_events_cap, i);
       break;
+    case VIZ_EV_CODE: {
+      uint16_t op = e->flags;
+      if (op == VIZ_CODE_LOAD || op == VIZ_CODE_DELETE || (op == VIZ_CODE_PURGE && !e->b) ||
+          op == VIZ_CODE_SOFT_PURGED || op == VIZ_CODE_CHANGE_OK || op == VIZ_CODE_CHANGE_FAILED)
+        push_u32(m, &m->marks[VIZ_MARK_CODE], &m->nmarks[VIZ_MARK_CODE],
+                 &m->marks_cap[VIZ_MARK_CODE], i);
+      uint32_t p = viz_model_find_pid(m, e->b);
+      if (has && p != VIZ_NONE && !m->procs[p].module[0] && op == VIZ_CODE_CHANGE_OK)
+        module_version(t, 0, m->procs[p].module, sizeof m->procs[p].module, NULL);
+      break;
+    }
     default:
       if (!kind_known(e->kind)) m->unknown_kinds++;
       break;
@@ -530,6 +557,8 @@ static int apply(viz_model *m, viz_state *s, uint32_t i) {
       memset(ps, 0, sizeof *ps);
       ps->last_step_ns = VIZ_TIME_UNKNOWN;
       ps->reg_event = VIZ_NONE;
+      ps->version = m->procs[p].version;
+      ps->code_event = VIZ_NONE;
       s->nprocs = p + 1;
       step(s, pa, e->time_ns);
       break;
@@ -669,6 +698,26 @@ static int apply(viz_model *m, viz_state *s, uint32_t i) {
           s->procs[p].flags |= VIZ_PROC_SLOWED;
         else
           s->procs[p].flags &= ~(uint32_t)VIZ_PROC_SLOWED;
+      }
+      break;
+    }
+    case VIZ_EV_CODE: {
+      /* a and b are pids here too, but the kind is past the runtime's range above. */
+      step(s, proc_at(m, s, e->a), e->time_ns);
+      uint32_t p = proc_at(m, s, e->b);
+      if (p == VIZ_NONE) break;
+      viz_proc_state *ps = &s->procs[p];
+      ac_term t, x;
+      int64_t v;
+      if (e->flags == VIZ_CODE_SUSPEND) {
+        ps->flags |= VIZ_PROC_SUSPENDED;
+      } else if (e->flags == VIZ_CODE_RESUME) {
+        ps->flags &= ~(uint32_t)VIZ_PROC_SUSPENDED;
+      } else if (e->flags == VIZ_CODE_CHANGE_OK || e->flags == VIZ_CODE_CHANGE_FAILED) {
+        ps->code_event = i;
+        if (e->flags == VIZ_CODE_CHANGE_OK && term_of(m, i, &t) && tuple_elem(t, 1, &x) &&
+            ac_term_get_int(x, &v) == 0 && v > 0 && v <= UINT32_MAX)
+          ps->version = (uint32_t)v;
       }
       break;
     }
@@ -948,7 +997,8 @@ uint32_t viz_model_proc_flags(const viz_model *m, uint32_t i) {
   uint32_t f = 0;
   if (node_crashed(m, m->procs[i].node)) f |= VIZ_PROC_NODE_DOWN;
   if (viz_model_proc_dead(m, i, NULL)) return f;
-  f |= VIZ_PROC_ALIVE | (ps->flags & (VIZ_PROC_TRAP | VIZ_PROC_PAUSED | VIZ_PROC_SLOWED));
+  f |= VIZ_PROC_ALIVE |
+       (ps->flags & (VIZ_PROC_TRAP | VIZ_PROC_PAUSED | VIZ_PROC_SLOWED | VIZ_PROC_SUSPENDED));
   if (m->cur.instant_ns != VIZ_TIME_UNKNOWN && ps->last_step_ns == m->cur.instant_ns)
     f |= VIZ_PROC_RUNNING;
   else if (!(f & VIZ_PROC_PAUSED))
@@ -979,6 +1029,55 @@ size_t viz_model_proc_display(const viz_model *m, uint32_t i, char *buf, size_t 
   if (n || i >= m->nprocs) return n;
   const viz_proc *p = &m->procs[i];
   return (size_t)snprintf(buf, cap, "%s", p->label[0] ? p->label : p->behaviour);
+}
+
+size_t viz_model_proc_code(const viz_model *m, uint32_t i, char *buf, size_t cap) {
+  if (cap) buf[0] = '\0';
+  if (i >= m->cur.nprocs || !cap) return 0;
+  const viz_proc *p = &m->procs[i];
+  uint32_t v = m->cur.procs[i].version;
+  if (!p->module[0] || !v) return 0;
+  int n = snprintf(buf, cap, "%s v%u", p->module, v);
+  return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
+}
+
+size_t viz_code_text(uint16_t op, uint64_t proc, ac_term payload, bool has_payload, char *buf,
+                     size_t cap) {
+  static const char *const ops[] = {"code", "load", "delete", "purge", "soft_purge refused",
+                                    "soft_purge", "suspend", "resume", "code_change",
+                                    "code_change"};
+  char mod[VIZ_NAME_MAX] = "?", detail[96] = "", pid[40] = "";
+  uint32_t v = 0;
+  ac_term d;
+  if (cap) buf[0] = '\0';
+  if (!cap) return 0;
+  if (has_payload) {
+    module_version(payload, 0, mod, sizeof mod, &v);
+    if (tuple_elem(payload, 2, &d)) term_text(d, detail, sizeof detail);
+  }
+  if (proc) {
+    ac_pid p = {proc};
+    snprintf(pid, sizeof pid, "<%u.%u.%u>", ac_pid_node(p), ac_pid_slot(p), ac_pid_gen(p));
+  }
+  const char *what = op < sizeof ops / sizeof ops[0] ? ops[op] : "code";
+  int n;
+  if (op == VIZ_CODE_SUSPEND || op == VIZ_CODE_RESUME)
+    n = snprintf(buf, cap, "%s%s%s (%s v%u)", what, proc ? " " : "", pid, mod, v);
+  else if (op == VIZ_CODE_CHANGE_OK || op == VIZ_CODE_CHANGE_FAILED)
+    n = snprintf(buf, cap, "%s%s%s %s v%u%s%s", what, proc ? " " : "", pid, mod, v,
+                 op == VIZ_CODE_CHANGE_FAILED ? " failed: " : "",
+                 op == VIZ_CODE_CHANGE_FAILED ? detail : "");
+  else
+    n = snprintf(buf, cap, "%s %s v%u%s%s", what, mod, v, proc ? " killed " : "", pid);
+  return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
+}
+
+size_t viz_model_code_text(const viz_model *m, uint32_t i, char *buf, size_t cap) {
+  ac_term t = {NULL};
+  if (cap) buf[0] = '\0';
+  if (i >= m->count || m->ev[i].kind != VIZ_EV_CODE) return 0;
+  bool has = term_of(m, i, &t);
+  return viz_code_text(m->ev[i].flags, m->ev[i].b, t, has, buf, cap);
 }
 
 uint32_t viz_model_proc_msgs(const viz_model *m, uint32_t i, bool out, viz_msg *msgs,

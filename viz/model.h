@@ -51,6 +51,21 @@
                                payload = binary detail */
 #define VIZ_EV_PROPERTY 35u /* flags = 1 failed, payload = {NameBin, MessageBin} */
 #define VIZ_EV_LINKS 36u    /* payload = {Down, Flaky}, lists of {FromName, ToName} */
+#define VIZ_EV_CODE 38u     /* flags = op (VIZ_CODE_*), a = caller or 0, b = the process
+                               concerned or 0, payload = {Module, Version[, Detail]} */
+
+/* The operations of a code record (kind 38's flags), as core/event.h numbers them. */
+enum {
+  VIZ_CODE_LOAD = 1,          /* Version became current */
+  VIZ_CODE_DELETE = 2,        /* Version (the current one) became old */
+  VIZ_CODE_PURGE = 3,         /* b != 0: b ran old Version and is killed; b == 0: removed */
+  VIZ_CODE_SOFT_REFUSED = 4,  /* soft_purge refused: a process runs old Version */
+  VIZ_CODE_SOFT_PURGED = 5,   /* soft_purge removed old Version */
+  VIZ_CODE_SUSPEND = 6,       /* server b suspended (sys:suspend) */
+  VIZ_CODE_RESUME = 7,        /* server b resumed (sys:resume) */
+  VIZ_CODE_CHANGE_OK = 8,     /* server b's state changed by Version's code_change: b runs it */
+  VIZ_CODE_CHANGE_FAILED = 9, /* server b's code_change failed (Detail): b stays where it was */
+};
 
 /* Messages kept per process, in and out, for the inspector. */
 #define VIZ_PROC_MSGS 8u
@@ -100,8 +115,11 @@ typedef struct viz_proc {
   uint64_t exit_ns;        /* VIZ_TIME_UNKNOWN while not exited */
   bool is_supervisor;      /* behaviour "supervisor", or it made supervisor reports */
   bool exit_abnormal;      /* reason other than normal / shutdown / {shutdown, _} */
+  uint32_t version;        /* the module version it was spawned in, 0 when not in a module */
   char behaviour[VIZ_NAME_MAX];
   char label[VIZ_NAME_MAX];
+  char module[VIZ_NAME_MAX]; /* the module it runs ({Behaviour, Label, Module, Version} spawn
+                                payload, or the first code_change naming it), "" when none */
 } viz_proc;
 
 /* State flags at the cursor (viz_proc_state.flags and viz_model_proc_flags). */
@@ -113,12 +131,16 @@ enum {
   VIZ_PROC_PAUSED = 1u << 4,  /* a {pause, Pid} fault without its resume */
   VIZ_PROC_SLOWED = 1u << 5,  /* a {slow, Pid, ExtraNs > 0} fault in force */
   VIZ_PROC_NODE_DOWN = 1u << 6, /* its node crashed (the process is gone with it) */
+  VIZ_PROC_SUSPENDED = 1u << 7, /* a server suspended for an upgrade (code record 6, not yet 7) */
 };
 
 /* What changes with time, at the cursor. Fields are as of the records applied. */
 typedef struct viz_proc_state {
   uint64_t last_step_ns;   /* time of its last record (as actor), VIZ_TIME_UNKNOWN if none */
-  uint32_t flags;          /* only TRAP, PAUSED, SLOWED are stored; see viz_model_proc_flags */
+  uint32_t flags;          /* only TRAP, PAUSED, SLOWED, SUSPENDED are stored; see
+                              viz_model_proc_flags */
+  uint32_t version;        /* the module version it runs (spawn, then code_change), 0 none */
+  uint32_t code_event;     /* its last code_change record (ok or failed), or VIZ_NONE */
   uint32_t mailbox;        /* messages delivered to it minus received */
   uint32_t reg_event;      /* the register record of its current name, or VIZ_NONE */
   uint32_t msg_in[VIZ_PROC_MSGS];  /* ring of event indices (receive, or deliver/local send) */
@@ -200,7 +222,9 @@ typedef enum viz_mark_kind {
   VIZ_MARK_CRASH = 1,    /* abnormal exits (kind 2, reason not normal/shutdown) */
   VIZ_MARK_PROPERTY = 2, /* property failures (kind 35) */
   VIZ_MARK_RUN_END = 3,  /* run_end (kind 34) */
-  VIZ_MARK_KINDS = 4,
+  VIZ_MARK_CODE = 4,     /* upgrades (kind 38): load, delete, purge (the removal), soft_purge
+                            done, code_change ok or failed */
+  VIZ_MARK_KINDS = 5,
 } viz_mark_kind;
 
 /* ---- The model --------------------------------------------------------------------------- */
@@ -360,6 +384,16 @@ size_t viz_model_proc_display(const viz_model *m, uint32_t i, char *buf, size_t 
  * Returns how many were written. */
 uint32_t viz_model_proc_msgs(const viz_model *m, uint32_t i, bool out, viz_msg *msgs,
                              uint32_t cap);
+/* The module version it runs at the cursor, "kv v2", or "" when it was not started in a module
+ * (nor upgraded by a code_change). */
+size_t viz_model_proc_code(const viz_model *m, uint32_t i, char *buf, size_t cap);
+/* What a code record (kind 38) says, for a person: "load kv v2", "code_change kv v2 failed:
+ * {badarg, ...}", "purge kv v1 killed <0.3.0>", "suspend <0.3.0> (kv v1)"; "" for another kind. */
+size_t viz_model_code_text(const viz_model *m, uint32_t i, char *buf, size_t cap);
+/* The same text from a code record's fields (flags, b and payload), for readers without a
+ * model (the Perfetto export); proc 0 leaves the pid out ("code_change kv v2"). */
+size_t viz_code_text(uint16_t op, uint64_t proc, ac_term payload, bool has_payload, char *buf,
+                     size_t cap);
 /* The index of the process with these pid bits (any time in the trace), or VIZ_NONE. */
 uint32_t viz_model_find_pid(const viz_model *m, uint64_t pid);
 /*

@@ -62,4 +62,35 @@ static void build(void) {
   add(VIZ_EV_RUN_END, 4, 100 * MS, 0, 1, 0, 0, "b", "property no_crash failed", 24);
 }
 
+/*
+ * An upgrade, on one node: a supervisor with "kv_server" (started in module kv, version 1) and a
+ * "client". kv version 2 is loaded at 20 ms; the client suspends the server at 30 ms, its
+ * code_change to version 2 succeeds at 31 ms and it resumes at 32 ms; version 1 is purged at
+ * 50 ms, version 3 loaded at 60 ms, and its code_change fails at 70 ms (the server stays on
+ * version 2). The run ends at 100 ms. Replaces the model's contents (call after
+ * viz_model_free, or on a fresh model).
+ */
+static inline void build_upgrade(void) { /* inline: not every includer uses it */
+  viz_model_init(&model);
+  uint64_t sup = pid(0, 1), kv = pid(0, 2), client = pid(0, 3);
+  add(AC_EV_NODE, 0, 0, 0, 0, 0, 0, "a", "a@h");
+  add(AC_EV_SPAWN, 0, 1 * MS, 0, pid(0, 0), sup, 0, "{a, a}", "supervisor", "top_sup");
+  add(AC_EV_SUPERVISOR, 0, 1 * MS, 0, sup, 0, 0, "{a, a, i, i}", "supervisor_started",
+      "one_for_one", I(3), I(5000 * MS));
+  add(AC_EV_SPAWN, 0, 2 * MS, 0, sup, kv, 0, "{a, a, a, i}", "lua", "kv_server", "kv", I(1));
+  add(AC_EV_SUPERVISOR, 0, 2 * MS, 0, sup, kv, 0, "{a, a}", "child_started", "kv");
+  add(AC_EV_SPAWN, 0, 3 * MS, 0, pid(0, 0), client, 0, "{a, a}", "lua", "client");
+  add(VIZ_EV_CODE, VIZ_CODE_LOAD, 20 * MS, 0, 0, 0, 0, "{a, i}", "kv", I(2));
+  add(VIZ_EV_CODE, VIZ_CODE_SUSPEND, 30 * MS, 0, client, kv, 0, "{a, i}", "kv", I(1));
+  add(VIZ_EV_CODE, VIZ_CODE_CHANGE_OK, 31 * MS, 0, client, kv, 0, "{a, i}", "kv", I(2));
+  add(VIZ_EV_CODE, VIZ_CODE_RESUME, 32 * MS, 0, client, kv, 0, "{a, i}", "kv", I(2));
+  add(VIZ_EV_CODE, VIZ_CODE_PURGE, 50 * MS, 0, client, 0, 0, "{a, i}", "kv", I(1));
+  add(VIZ_EV_CODE, VIZ_CODE_LOAD, 60 * MS, 0, client, 0, 0, "{a, i}", "kv", I(3));
+  add(VIZ_EV_CODE, VIZ_CODE_SUSPEND, 70 * MS, 0, client, kv, 0, "{a, i}", "kv", I(2));
+  add(VIZ_EV_CODE, VIZ_CODE_CHANGE_FAILED, 70 * MS, 0, client, kv, 0, "{a, i, a}", "kv", I(3),
+      "badarg");
+  add(VIZ_EV_CODE, VIZ_CODE_RESUME, 70 * MS, 0, client, kv, 0, "{a, i}", "kv", I(2));
+  add(VIZ_EV_RUN_END, 1, 100 * MS, 0, 0, 0, 0, "b", "stop time", 9);
+}
+
 #endif

@@ -6,7 +6,9 @@
  * partitioned panels is drawn; the timeline cursor stands at the x of T; the help overlay lists
  * the keys; no text ever runs out of the filled box it sits on, at 640x400, 1280x800 and
  * 1920x1080; long labels are cut in the middle so their ends survive; a failure the scenario
- * expected reads as a pass; the timeline says 0s and has round ticks.
+ * expected reads as a pass; the timeline says 0s and has round ticks; a process started in a
+ * module shows the version it runs in a badge ("v2", "zz" while suspended for an upgrade), in
+ * its tooltip and in the inspector, and upgrades get a lane of marks on the timeline.
  * Method: small traces are built as sim_records and appended to the real model; a frame is
  * drawn with the default metrics and its commands are read (no SDL).
  */
@@ -313,6 +315,127 @@ static void test_timeline_says_0s_and_has_ticks_between_the_ends(void **state) {
   drawn_free(&d);
 }
 
+/* ---- Code versions and upgrades ------------------------------------------------------------- */
+
+/* The fill that a text command at x, y sits on, searched backwards from command i. */
+static const viz_cmd *fill_under(const viz_cmds *c, uint32_t i, float x, float y) {
+  while (i-- > 0) {
+    const viz_cmd *f = &c->cmd[i];
+    if (f->kind == VIZ_CMD_FILL && x >= f->x && y >= f->y && x < f->x + f->w && y < f->y + f->h)
+      return f;
+  }
+  return NULL;
+}
+
+/* The first text command inside box b equal to s, or NULL. */
+static const viz_cmd *text_in(const drawn *d, viz_box b, const char *s, uint32_t *at) {
+  for (uint32_t i = 0; i < d->cmds.count; i++) {
+    const viz_cmd *c = &d->cmds.cmd[i];
+    if (c->kind == VIZ_CMD_TEXT && viz_box_contains(b, c->x + 1, c->y + 1) &&
+        c->text_len == strlen(s) && memcmp(d->cmds.text + c->text_offset, s, c->text_len) == 0) {
+      if (at) *at = i;
+      return c;
+    }
+  }
+  return NULL;
+}
+
+static void test_box_shows_the_version_it_runs_and_zz_while_suspended(void **state) {
+  (void)state;
+  viz_model keep = model;
+  build_upgrade();
+  uint32_t kv = viz_model_find_pid(&model, pid(0, 2));
+  static const struct { uint64_t t_ns; const char *badge; bool zz; } at[] = {
+      {25 * MS, "v1", false}, /* loaded, not yet changed */
+      {30 * MS, "v1", true},  /* suspended */
+      {40 * MS, "v2", false},
+      {80 * MS, "v2", false}, /* the failed code_change to v3 left it on v2 */
+  };
+  for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+    drawn d;
+    draw_at(&d, at[k].t_ns, 1280, 800);
+    viz_box b = box_of(&d, kv);
+    uint32_t i;
+    const viz_cmd *c = text_in(&d, b, at[k].badge, &i);
+    assert_non_null(c);
+    const viz_cmd *f = fill_under(&d.cmds, i, c->x + 1, c->y + 1);
+    assert_non_null(f);
+    assert_true(same_rgb(f->color, viz_colors.code));
+    assert_true((text_in(&d, b, "zz", NULL) != NULL) == at[k].zz);
+    /* The client runs no module: no badge in its box. */
+    viz_box cb = box_of(&d, viz_model_find_pid(&model, pid(0, 3)));
+    assert_null(text_in(&d, cb, "v1", NULL));
+    assert_null(text_in(&d, cb, "v2", NULL));
+    drawn_free(&d);
+  }
+  viz_model_free(&model);
+  model = keep;
+}
+
+/* Fills of colour col in the timeline's third lane (below the crash lane). */
+static uint32_t lane3_fills(const drawn *d, viz_color col) {
+  viz_regions g;
+  viz_draw_regions(&model, &d->view, &g);
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < d->cmds.count; i++) {
+    const viz_cmd *c = &d->cmds.cmd[i];
+    if (c->kind == VIZ_CMD_FILL && same_rgb(c->color, col) && c->y > g.timeline.y + 6.0f + 14.0f &&
+        c->y + c->h < g.timeline.y + 6.0f + 28.0f && c->w < 10.0f)
+      n++;
+  }
+  return n;
+}
+
+static void test_upgrades_are_marked_on_the_timeline_and_in_the_legend(void **state) {
+  (void)state;
+  drawn plain;
+  draw_at(&plain, 25 * MS, 1280, 800); /* the group's trace has no upgrade */
+  assert_false(has_text(&plain.cmds, "version"));
+  assert_int_equal(lane3_fills(&plain, viz_colors.code), 0);
+  drawn_free(&plain);
+  viz_model keep = model;
+  build_upgrade();
+  drawn d;
+  draw_at(&d, 25 * MS, 1280, 800);
+  assert_true(has_text(&d.cmds, "version"));
+  /* Loads at 20 and 60 ms, the purge at 50 and the code_change at 31: four squares in the
+   * code colour; the failed code_change at 70 ms in red. */
+  assert_int_equal(lane3_fills(&d, viz_colors.code), 4);
+  assert_int_equal(lane3_fills(&d, viz_colors.crash), 1);
+  drawn_free(&d);
+  viz_model_free(&model);
+  model = keep;
+}
+
+static void test_inspector_and_tooltip_name_the_version(void **state) {
+  (void)state;
+  viz_model keep = model;
+  build_upgrade();
+  static const float sizes[3][2] = {{640, 400}, {1280, 800}, {1920, 1080}};
+  for (int s = 0; s < 3; s++) {
+    drawn d;
+    viz_cmds_init(&d.cmds);
+    assert_int_equal(viz_layout_new(&d.layout), 0);
+    viz_view_init(&d.view, sizes[s][0], sizes[s][1]);
+    d.view.time_ns = 75 * MS;
+    d.view.selected = viz_model_find_pid(&model, pid(0, 2));
+    d.view.hover = d.view.selected;
+    d.view.mouse_x = 40;
+    d.view.mouse_y = 100;
+    viz_model_seek_time(&model, d.view.time_ns);
+    assert_int_equal(viz_draw_frame(&d.cmds, &model, d.layout, &d.view), 0);
+    check_text_on_fills(&d);
+    if (s > 0) { /* at 640x400 the inspector cuts these lines */
+      assert_true(has_text(&d.cmds, "<0.2.1> kv_server  kv v2"));
+      assert_true(has_text(&d.cmds, "code: kv v2 (upgraded)"));
+      assert_true(has_text(&d.cmds, "70ms: code_change kv v3 failed: badarg"));
+    }
+    drawn_free(&d);
+  }
+  viz_model_free(&model);
+  model = keep;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_crashed_box_has_the_crash_colour_just_after_and_not_before),
@@ -324,6 +447,9 @@ int main(void) {
       cmocka_unit_test(test_long_labels_are_cut_in_the_middle_keeping_both_ends),
       cmocka_unit_test(test_expected_failure_reads_pass_with_a_calm_banner),
       cmocka_unit_test(test_timeline_says_0s_and_has_ticks_between_the_ends),
+      cmocka_unit_test(test_box_shows_the_version_it_runs_and_zz_while_suspended),
+      cmocka_unit_test(test_upgrades_are_marked_on_the_timeline_and_in_the_legend),
+      cmocka_unit_test(test_inspector_and_tooltip_name_the_version),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

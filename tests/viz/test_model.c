@@ -6,7 +6,9 @@
  * has its child ids; mailboxes count deliveries minus receives; a remote message is in flight
  * between its send and its delivery (and a dropped one is marked); the network follows the
  * `links` records; restart histories are counted against the supervisor's intensity; the
- * timeline lists find faults, crashes, property failures and the run's end. Above all, a seek
+ * timeline lists find faults, crashes, property failures, upgrades and the run's end; a process
+ * started in a module runs its spawn version until a code_change moves it (a failed one does
+ * not), and is suspended between a suspend and a resume record. Above all, a seek
  * (from a snapshot, forward from the cursor, or back) gives exactly the state a fresh replay
  * of the same prefix gives.
  *
@@ -489,6 +491,110 @@ static void test_search_by_name_label_and_pid(void **state) {
   tr_free(&t);
 }
 
+/* ---- Code versions ------------------------------------------------------------------------ */
+
+static void test_process_runs_its_spawn_version_until_a_code_change(void **state) {
+  (void)state;
+  trace t = {0};
+  viz_model m;
+  two_nodes(&t);
+  uint64_t kv = pid(0, 1), plain = pid(0, 2);
+  add(&t, AC_EV_SPAWN, 0, 1 * MS, 0, pid(0, 0), kv, 0, "{a, a, a, i}", "lua", "kv_server", "kv",
+      I(1));
+  add(&t, AC_EV_SPAWN, 0, 1 * MS, 0, pid(0, 0), plain, 0, "{a, a}", "lua", "worker");
+  add(&t, VIZ_EV_CODE, VIZ_CODE_LOAD, 5 * MS, 0, 0, 0, 0, "{a, i}", "kv", I(2));
+  add(&t, VIZ_EV_CODE, VIZ_CODE_SUSPEND, 6 * MS, 0, plain, kv, 0, "{a, i}", "kv", I(1));
+  add(&t, VIZ_EV_CODE, VIZ_CODE_CHANGE_OK, 7 * MS, 0, plain, kv, 0, "{a, i}", "kv", I(2));
+  add(&t, VIZ_EV_CODE, VIZ_CODE_RESUME, 8 * MS, 0, plain, kv, 0, "{a, i}", "kv", I(2));
+  add(&t, VIZ_EV_CODE, VIZ_CODE_PURGE, 9 * MS, 0, 0, 0, 0, "{a, i}", "kv", I(1));
+  add(&t, VIZ_EV_CODE, VIZ_CODE_LOAD, 10 * MS, 0, 0, 0, 0, "{a, i}", "kv", I(3));
+  add(&t, VIZ_EV_CODE, VIZ_CODE_CHANGE_FAILED, 11 * MS, 0, plain, kv, 0, "{a, i, {a, a}}", "kv",
+      I(3), "error", "badarg");
+  add(&t, VIZ_EV_CODE, VIZ_CODE_PURGE, 12 * MS, 0, 0, kv, 0, "{a, i}", "kv", I(2));
+  add(&t, AC_EV_EXIT, 0, 12 * MS, 0, kv, 0, 0, "a", "killed");
+  load(&m, &t, t.n);
+  assert_int_equal(m.unknown_kinds, 0);
+  char buf[96];
+  viz_model_seek_time(&m, 2 * MS);
+  assert_string_equal(viz_model_proc(&m, 0)->module, "kv");
+  assert_string_equal(viz_model_proc(&m, 0)->label, "kv_server");
+  assert_int_equal(viz_model_proc(&m, 0)->version, 1);
+  viz_model_proc_code(&m, 0, buf, sizeof buf);
+  assert_string_equal(buf, "kv v1");
+  assert_int_equal(viz_model_proc_code(&m, 1, buf, sizeof buf), 0); /* not in a module */
+  assert_string_equal(buf, "");
+  viz_model_seek_time(&m, 5 * MS); /* loaded, but it has not moved yet */
+  viz_model_proc_code(&m, 0, buf, sizeof buf);
+  assert_string_equal(buf, "kv v1");
+  viz_model_seek_time(&m, 6 * MS);
+  assert_true(viz_model_proc_flags(&m, 0) & VIZ_PROC_SUSPENDED);
+  assert_false(viz_model_proc_flags(&m, 1) & VIZ_PROC_SUSPENDED);
+  viz_model_seek_time(&m, 7 * MS);
+  viz_model_proc_code(&m, 0, buf, sizeof buf);
+  assert_string_equal(buf, "kv v2");
+  assert_int_equal(viz_model_proc_state(&m, 0)->code_event, 6);
+  viz_model_seek_time(&m, 8 * MS);
+  assert_false(viz_model_proc_flags(&m, 0) & VIZ_PROC_SUSPENDED);
+  viz_model_seek_time(&m, 11 * MS); /* the failed code_change leaves it on v2 */
+  viz_model_proc_code(&m, 0, buf, sizeof buf);
+  assert_string_equal(buf, "kv v2");
+  assert_int_equal(viz_model_proc_state(&m, 0)->code_event, 10);
+  viz_model_code_text(&m, 10, buf, sizeof buf);
+  assert_string_equal(buf, "code_change <0.1.1> kv v3 failed: {error,badarg}");
+  viz_model_code_text(&m, 4, buf, sizeof buf);
+  assert_string_equal(buf, "load kv v2");
+  viz_model_code_text(&m, 5, buf, sizeof buf);
+  assert_string_equal(buf, "suspend <0.1.1> (kv v1)");
+  viz_model_code_text(&m, 11, buf, sizeof buf);
+  assert_string_equal(buf, "purge kv v2 killed <0.1.1>");
+  assert_int_equal(viz_model_code_text(&m, 2, buf, sizeof buf), 0); /* a spawn */
+  viz_model_seek_time(&m, 12 * MS); /* killed by the purge: it ran v2 to the end */
+  assert_false(viz_model_proc_flags(&m, 0) & VIZ_PROC_ALIVE);
+  viz_model_proc_code(&m, 0, buf, sizeof buf);
+  assert_string_equal(buf, "kv v2");
+  /* The timeline's upgrades: loads, the purge's removal, code_changes; not suspend / resume
+   * nor the kill of a purge. */
+  uint32_t n;
+  const uint32_t *marks = viz_model_marks(&m, VIZ_MARK_CODE, &n);
+  assert_int_equal(n, 5);
+  assert_int_equal(marks[0], 4);
+  assert_int_equal(marks[1], 6);
+  assert_int_equal(marks[2], 8);
+  assert_int_equal(marks[3], 9);
+  assert_int_equal(marks[4], 10);
+  viz_model_seek(&m, 0);
+  assert_int_equal(viz_model_mark_next(&m, VIZ_MARK_CODE), 4);
+  viz_model_free(&m);
+  tr_free(&t);
+}
+
+static void test_code_records_of_odd_shapes_never_crash(void **state) {
+  (void)state;
+  trace t = {0};
+  viz_model m;
+  two_nodes(&t);
+  uint64_t p1 = pid(0, 1);
+  add(&t, AC_EV_SPAWN, 0, 1, 0, pid(0, 0), p1, 0, "{a, a, i, a}", "lua", "x", I(1), "kv");
+  add(&t, AC_EV_SPAWN, 0, 1, 0, pid(0, 0), pid(0, 2), 0, "{a, a, a, i}", "lua", "y", "kv", I(-4));
+  add(&t, VIZ_EV_CODE, VIZ_CODE_CHANGE_OK, 2, 0, 0, p1, 0, "{a, a}", "kv", "two");
+  add(&t, VIZ_EV_CODE, VIZ_CODE_CHANGE_OK, 2, 0, 0, p1, 0, "i", I(7));
+  add(&t, VIZ_EV_CODE, VIZ_CODE_CHANGE_OK, 2, 0, 0, pid(1, 9), 0, "{a, i}", "kv", I(2));
+  add(&t, VIZ_EV_CODE, 77, 2, 0, 0, 0, 0, NULL);
+  add(&t, VIZ_EV_CODE, VIZ_CODE_LOAD, 2, 0, 0, 0, 0, NULL);
+  load(&m, &t, t.n);
+  viz_model_seek(&m, viz_model_count(&m));
+  char buf[64];
+  assert_string_equal(viz_model_proc(&m, 0)->module, "");
+  assert_int_equal(viz_model_proc_code(&m, 0, buf, sizeof buf), 0);
+  assert_int_equal(viz_model_proc_code(&m, 1, buf, sizeof buf), 0);
+  viz_model_code_text(&m, 7, buf, sizeof buf);
+  assert_string_equal(buf, "code ? v0");
+  viz_model_code_text(&m, 8, buf, sizeof buf);
+  assert_string_equal(buf, "load ? v0");
+  viz_model_free(&m);
+  tr_free(&t);
+}
+
 /* ---- Seeking ------------------------------------------------------------------------------ */
 
 static uint64_t rng_state;
@@ -547,8 +653,11 @@ static void random_trace(trace *t, uint32_t n) {
           (ac_pid){a});
     } else if (r < 96) {
       add(t, AC_EV_EXIT, 0, now, node, a, 0, 0, "a", rnd(2) ? "normal" : "boom");
-    } else {
+    } else if (rnd(2)) {
       add(t, AC_EV_NOTE, 0, now, node, a, 0, 0, NULL);
+    } else { /* an upgrade step of a process: suspend, resume, code_change ok or failed */
+      add(t, VIZ_EV_CODE, (uint16_t)(VIZ_CODE_SUSPEND + rnd(4)), now, node, a, b, 0, "{a, i}",
+          "kv", I(rnd(3) + 1));
     }
   }
 }
@@ -562,6 +671,8 @@ static void assert_same_state(const viz_model *x, const viz_model *y) {
     assert_int_equal(viz_model_proc_flags(x, i), viz_model_proc_flags(y, i));
     assert_int_equal(a->mailbox, b->mailbox);
     assert_int_equal(a->reg_event, b->reg_event);
+    assert_int_equal(a->version, b->version);
+    assert_int_equal(a->code_event, b->code_event);
     assert_int_equal(a->last_step_ns, b->last_step_ns);
     assert_int_equal(a->in_total, b->in_total);
     assert_int_equal(a->out_total, b->out_total);
@@ -652,6 +763,8 @@ int main(void) {
       cmocka_unit_test(test_timeline_finds_faults_property_and_run_end),
       cmocka_unit_test(test_bad_payloads_never_crash),
       cmocka_unit_test(test_search_by_name_label_and_pid),
+      cmocka_unit_test(test_process_runs_its_spawn_version_until_a_code_change),
+      cmocka_unit_test(test_code_records_of_odd_shapes_never_crash),
       cmocka_unit_test(test_seek_anywhere_equals_a_fresh_replay),
       cmocka_unit_test(test_live_appends_do_not_move_the_cursor),
   };

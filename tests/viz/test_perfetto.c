@@ -5,7 +5,9 @@
  * arrow that starts has exactly one end, on the receiver's track, and a message still in
  * flight at the end draws none; nodes and processes are named by metadata; each track's
  * timestamps never go back; faults are global instants and crashes instants on the process's
- * track; a damaged trace or an unwritable output path gives one error naming the file, and no
+ * track; upgrades (code records) are instants of category "code", on the track of the process
+ * they are about or global, and a process started in a module names its version in its track;
+ * a damaged trace or an unwritable output path gives one error naming the file, and no
  * output file.
  *
  * Method: a small two-node trace is written with the real writer (sim/trace.h) from events
@@ -532,6 +534,57 @@ static void test_faults_are_global_instants_and_crashes_are_on_their_track(void 
   jfree(root);
 }
 
+/* An upgrade on node a: kv_server starts in kv v1, v2 is loaded, the server is suspended,
+ * changed to v2 and resumed; a code_change to v3 fails. */
+static void write_upgrade(const char *path) {
+  sim_trace t;
+  sim_trace_init(&t);
+  assert_int_equal(sim_trace_open(&t, path, 7, "upgrade"), 0);
+  ac_pid kv = ac_pid_make(0, 1, 1), client = ac_pid_make(0, 2, 1);
+  rec(&t, 0, AC_EV_NODE, 0, 0, 0, 0, 0, "a", "a@host");
+  rec(&t, 0, AC_EV_SPAWN, 0, 0, 0, kv.bits, 0, "{a, a, a, i}", "lua", "kv_server", "kv", (int64_t)1);
+  rec(&t, 0, AC_EV_SPAWN, 0, 0, 0, client.bits, 0, "{a, a}", "lua", "client");
+  rec(&t, 1000, 38, 1, 0, 0, 0, 0, "{a, i}", "kv", (int64_t)2);
+  rec(&t, 2000, 38, 6, 0, client.bits, kv.bits, 0, "{a, i}", "kv", (int64_t)1);
+  rec(&t, 2000, 38, 8, 0, client.bits, kv.bits, 0, "{a, i}", "kv", (int64_t)2);
+  rec(&t, 2000, 38, 7, 0, client.bits, kv.bits, 0, "{a, i}", "kv", (int64_t)2);
+  rec(&t, 3000, 38, 9, 0, client.bits, kv.bits, 0, "{a, i, a}", "kv", (int64_t)3, "badarg");
+  rec(&t, 4000, 34, 1, 0, 0, 0, 0, "s", "stop time reached");
+  assert_int_equal(sim_trace_close(&t, true), 0);
+}
+
+static void test_code_records_are_instants_and_tracks_name_their_version(void **state) {
+  scratch *s = *state;
+  char err[512] = "";
+  write_upgrade(s->trace);
+  assert_int_equal(viz_export_perfetto(s->trace, s->json, err, sizeof err), 0);
+  jnode *root = parse_file(s->json);
+  const jnode *ev = events_of(root);
+  const jnode *kv = find_meta(ev, "thread_name", "kv_server (kv v1) <0.1.1>");
+  assert_non_null(kv);
+  assert_non_null(find_meta(ev, "thread_name", "client <0.2.1>"));
+  double kv_tid = jgetn(kv, "tid", -1);
+  bool load = false, change = false, failed = false;
+  for (size_t k = 0; k < ev->count; k++) {
+    const jnode *e = ev->kid[k];
+    const char *ph = jgets(e, "ph"), *name = jgets(e, "name"), *cat = jgets(e, "cat");
+    if (strcmp(ph, "i") != 0 || !cat || strcmp(cat, "code") != 0) continue;
+    if (strcmp(name, "load kv v2") == 0) {
+      load = true;
+      assert_string_equal(jgets(e, "s"), "g"); /* about no process: across the nodes */
+    } else {
+      assert_string_equal(jgets(e, "s"), "t"); /* on the server's own track */
+      assert_true(jgetn(e, "tid", 0) == kv_tid);
+      change = change || strcmp(name, "code_change <0.1.1> kv v2") == 0;
+      failed = failed || strcmp(name, "code_change <0.1.1> kv v3 failed: badarg") == 0;
+    }
+  }
+  assert_true(load);
+  assert_true(change);
+  assert_true(failed);
+  jfree(root);
+}
+
 /* ---- Failures -------------------------------------------------------------------------------- */
 
 static void test_unwritable_output_fails_naming_it_and_leaves_nothing(void **state) {
@@ -577,6 +630,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_every_flow_start_has_one_end_on_the_receiver, scratch_setup, scratch_teardown),
       cmocka_unit_test_setup_teardown(test_each_track_has_non_decreasing_timestamps, scratch_setup, scratch_teardown),
       cmocka_unit_test_setup_teardown(test_faults_are_global_instants_and_crashes_are_on_their_track, scratch_setup, scratch_teardown),
+      cmocka_unit_test_setup_teardown(test_code_records_are_instants_and_tracks_name_their_version, scratch_setup, scratch_teardown),
       cmocka_unit_test_setup_teardown(test_unwritable_output_fails_naming_it_and_leaves_nothing, scratch_setup, scratch_teardown),
       cmocka_unit_test_setup_teardown(test_damaged_trace_fails_naming_it_and_writes_nothing, scratch_setup, scratch_teardown),
   };
