@@ -25,6 +25,7 @@ extern const size_t scn_prelude_global_len, scn_prelude_node_len;
 void scn_node_setup(scn_run *run, ac_node *node) {
   ac_node_set_user(node, run);
   ac_node_set_spawn_handler(node, scn_spawn_handler);
+  ac_code_set_check(node, scn_code_check);
 }
 
 static void push_boot_table(lua_State *L) {

@@ -850,6 +850,11 @@ static int l_init_ack(lua_State *L) {
   return 1;
 }
 
+lua_State *scn_process_thread(ac_node *node, ac_pid pid) {
+  lproc *lp = ac_node_state(node, pid, &lua_behaviour);
+  return lp ? lp->co : NULL;
+}
+
 int scn_stop_if_doomed(lua_State *L, int nresults) {
   scn_run *run = scn_run_of(L);
   if (!run->current || ac_node_alive(ac_proc_node(run->current), ac_self(run->current))) return nresults;

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "code.h"
 #include "luaheap.h"
 #include "world.h"
 
@@ -217,6 +218,12 @@ int scn_spawn_function(scn_run *run, lua_State *L, ac_node *node, ac_proc *paren
 /* After a call that may have doomed the calling process (an exit signal to itself): if it is,
  * yields it for good, so no line after the call runs, as in Erlang; else returns nresults. */
 int scn_stop_if_doomed(lua_State *L, int nresults);
+/* Registers cl.code (hot code loading: bind_code.c) into the table at the top. */
+void scn_bind_code(lua_State *L);
+/* The node's ac_code_check_fn (core/code.h): whether a Lua process's stack runs a version. */
+int scn_code_check(ac_node *node, ac_pid pid, const ac_code_version *v);
+/* The coroutine of a live Lua process, or NULL (dead, or not a Lua process). */
+lua_State *scn_process_thread(ac_node *node, ac_pid pid);
 /* Registers cl.supervisor (supervision trees) into the table at the top. */
 void scn_bind_sup(lua_State *L);
 /* Frees what cl.supervisor copied for the run (after the world is gone). */

@@ -479,6 +479,7 @@ static void build_env(lua_State *L) {
   scn_bind_proc(L);
   scn_bind_sup(L);
   scn_bind_net(L);
+  scn_bind_code(L);
   scn__bind_scenario(L);
   scn__bind_props(L);
   scn_push_wildcard(L);

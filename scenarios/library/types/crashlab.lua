@@ -210,8 +210,70 @@ function server.cast(s, msg) end
 ---@return "ok"
 function server.reply(from, reply) end
 
+---A module handle: `kv.f(...)` calls function f of the current version of module kv on the
+---calling process's node (Erlang's fully-qualified kv:f(...)).
+---@class crashlab.Module: userdata
+
+---@class crashlab.Versions
+---@field current? integer # the current version's number (absent: none)
+---@field old? integer     # the old version's number (absent: none)
+
+---Hot code loading: modules with a current and at most one old version per node.
+---@class crashlab.code
+local code = {}
+---Loads a table of functions as the new current version of module `name` (the current one
+---becomes old). Returns the module's handle and the new version's number, or nil,
+---"not_purged" while an old version exists.
+---@param name string
+---@param module table<string, function>
+---@param node? string|{node?: string} # default: the caller's node (node "a" outside processes)
+---@return crashlab.Module|nil handle
+---@return integer|"not_purged" version
+function code.load(name, module, node) end
+---A handle on module `name`, loaded or not yet.
+---@param name string
+---@return crashlab.Module
+function code.module(name) end
+---Kills the processes that run the old version (reason killed) and removes it.
+---@param name string
+---@param node? string|{node?: string}
+---@return boolean killed # whether any process was killed
+function code.purge(name, node) end
+---Removes the old version unless a process runs it.
+---@param name string
+---@param node? string|{node?: string}
+---@return boolean done # false while a process runs the old version
+function code.soft_purge(name, node) end
+---Makes the current version old.
+---@param name string
+---@param node? string|{node?: string}
+---@return boolean done # false without a current version, or with an old one
+function code.delete(name, node) end
+---The current version's number, or nil.
+---@param name string
+---@param node? string|{node?: string}
+---@return integer|nil
+function code.which(name, node) end
+---@param name string
+---@param node? string|{node?: string}
+---@return crashlab.Versions
+function code.versions(name, node) end
+---spawn(Module, Function, Args): a process running function `fname` of the current version.
+---@param name string
+---@param fname string
+---@param args? any[]
+---@return crashlab.Pid
+function code.spawn(name, fname, args) end
+---The same, linked to the caller (a process).
+---@param name string
+---@param fname string
+---@param args? any[]
+---@return crashlab.Pid
+function code.spawn_link(name, fname, args) end
+
 ---@class crashlab
 ---@field _ crashlab.Wildcard # the wildcard for receive patterns
+---@field code crashlab.code   # hot code loading
 ---@field supervisor crashlab.supervisor # supervision trees
 ---@field server crashlab.server # gen_server-like servers
 ---@field net crashlab.net     # the network between nodes
