@@ -259,7 +259,8 @@ static int cmd_demo(const demo_opts *o) {
   /* The readable trace is printed as it happens, from the same records the trace file gets. */
   if (!o->quiet) sim_set_event_hook(w, print_record, NULL);
   scn_demo_params params = {(uint32_t)o->n, (uint32_t)o->m};
-  rc = demo->setup(w, &params);
+  scn_demo_run *run;
+  rc = scn_demo_open(&run, demo, w, &params);
   if (rc) {
     fprintf(stderr, "crashlab: demo %s: setup failed: %s\n", demo->name, ac_strerror(rc));
     sim_world_destroy(w);
@@ -269,7 +270,7 @@ static int cmd_demo(const demo_opts *o) {
   sim_stop_reason stop = scn_signal_seen() ? SIM_STOP_REQUESTED : sim_run(w, NULL);
   scn_unwatch_world(w);
   char why[512];
-  bool pass = demo->check(w, why, sizeof why);
+  bool pass = scn_demo_check(run, why, sizeof why);
   int interrupted = scn_signal_seen();
   bool trace_full = stop == SIM_STOP_TRACE_LIMIT;
   char limit_text[96];
@@ -295,6 +296,7 @@ static int cmd_demo(const demo_opts *o) {
          status == EXIT_PASS ? "PASS" : status == EXIT_INTERRUPTED ? "INTERRUPTED" : "FAIL", demo->name, o->seed, sim_event_count(w), sim_time,
          hash);
   sim_world_destroy(w);
+  scn_demo_close(run);
   return status;
 }
 

@@ -1,15 +1,33 @@
 /*
- * Built-in demos (see demos.h). Each is a handful of C behaviours. Their results are kept in
- * file-level counters because a demo runs once per OS process (the driver is single-threaded);
- * setup resets them.
+ * Built-in demos (see demos.h). Each is a handful of C behaviours. What a run counts is in its
+ * scn_demo_run, which the behaviours reach through their node's user pointer (the ring's
+ * processes reach the run's scn_ring_tally the same way), so runs never share a counter.
  */
 #include "demos.h"
 
 #include <assert.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MS (UINT64_C(1000000))
+#define TIES_MAX 64u
+
+struct scn_demo_run {
+  scn_ring_tally ring;      /* first: the ring's node user pointer is the run's */
+  const scn_demo *demo;
+  sim_world *w;
+  uint32_t n, m;            /* the size parameters (the setup replaces 0 by its default) */
+  ac_pid ring_first;        /* ring: where the token starts */
+  int64_t pongs_seen;       /* pingpong */
+  int64_t keeper_restarts;  /* supervise */
+  int64_t observer_downs;
+  uint32_t ties_seen;       /* ties: arrivals, and the first TIES_MAX in order */
+  int64_t ties_order[TIES_MAX];
+};
+
+/* The run a process of a demo belongs to. */
+static scn_demo_run *run_of(ac_proc *self) { return ac_node_user(ac_proc_node(self)); }
 
 /* Builds a term from a format into a fresh builder; the caller frees it. */
 static ac_term build(ac_tbuf *b, const char *fmt, ...) {
@@ -25,17 +43,15 @@ static ac_term build(ac_tbuf *b, const char *fmt, ...) {
 
 /* ---- ring -------------------------------------------------------------------------------- */
 
-static uint64_t ring_hops;
-static uint32_t ring_finished;
-
 static int ring_handle(ac_proc *self, const ac_msg *msg) {
   ac_pid *next = ac_state(self);
   ac_term t = ac_msg_term(msg);
   int64_t token;
   if (ac_term_get_int(t, &token) == AC_OK) {
-    ring_hops++;
+    scn_ring_tally *tally = ac_node_user(ac_proc_node(self));
+    tally->hops++;
     if (token == 0) {
-      ring_finished++;
+      tally->finished++;
       return AC_OK;
     }
     ac_tbuf b;
@@ -62,8 +78,10 @@ static int ring_init(ac_proc *self, ac_term arg) {
 
 const ac_behaviour scn_ring_node = {"ring_node", sizeof(ac_pid), ring_init, ring_handle, NULL};
 
-int scn_ring_build(ac_node *node, uint32_t n, ac_pid *first) {
+int scn_ring_build(ac_node *node, uint32_t n, scn_ring_tally *tally, ac_pid *first) {
   if (n == 0) return AC_EINVAL;
+  *tally = (scn_ring_tally){0, 0};
+  ac_node_set_user(node, tally);
   ac_tbuf b;
   ac_term none = build(&b, "n");
   int rc = ac_node_spawn(node, &scn_ring_node, none, first);
@@ -79,40 +97,31 @@ int scn_ring_build(ac_node *node, uint32_t n, ac_pid *first) {
   ac_term set = build(&b, "{a,p}", "next", next);
   rc = ac_node_send(node, *first, set);
   ac_tb_free(&b);
-  ring_hops = 0;
-  ring_finished = 0;
   return rc;
 }
 
-uint64_t scn_ring_hops(void) { return ring_hops; }
-
-static uint32_t ring_n, ring_m;
-
 static void ring_start(sim_world *w, void *arg) {
-  ac_pid *first = arg;
+  scn_demo_run *run = arg;
   ac_tbuf b;
-  ac_term token = build(&b, "i", (int64_t)ring_n * ring_m - 1);
-  ac_node_send(sim_node(w, 0), *first, token);
+  ac_term token = build(&b, "i", (int64_t)run->n * run->m - 1);
+  ac_node_send(sim_node(w, 0), run->ring_first, token);
   ac_tb_free(&b);
 }
 
-static ac_pid ring_first;
-
-static int ring_setup(sim_world *w, const scn_demo_params *params) {
-  ring_n = params->n ? params->n : 5;
-  ring_m = params->m ? params->m : 3;
+static int ring_setup(scn_demo_run *run, sim_world *w) {
+  if (!run->n) run->n = 5;
+  if (!run->m) run->m = 3;
   ac_node *node;
   int rc = sim_node_add(w, "a", NULL, &node);
-  if (rc == AC_OK) rc = scn_ring_build(node, ring_n, &ring_first);
-  if (rc == AC_OK) rc = sim_at(w, 1 * MS, ring_start, &ring_first);
+  if (rc == AC_OK) rc = scn_ring_build(node, run->n, &run->ring, &run->ring_first);
+  if (rc == AC_OK) rc = sim_at(w, 1 * MS, ring_start, run);
   return rc;
 }
 
-static bool ring_check(sim_world *w, char *why, size_t cap) {
-  (void)w;
-  uint64_t want = (uint64_t)ring_n * ring_m;
-  snprintf(why, cap, "token made %" PRIu64 " of %" PRIu64 " hops", ring_hops, want);
-  return ring_hops == want && ring_finished == 1;
+static bool ring_check(const scn_demo_run *run, char *why, size_t cap) {
+  uint64_t want = (uint64_t)run->n * run->m;
+  snprintf(why, cap, "token made %" PRIu64 " of %" PRIu64 " hops", run->ring.hops, want);
+  return run->ring.hops == want && run->ring.finished == 1;
 }
 
 /* ---- pingpong ---------------------------------------------------------------------------- */
@@ -121,8 +130,6 @@ typedef struct pinger_state {
   ac_pid ponger;
   int64_t sent, received, count;
 } pinger_state;
-
-static int64_t pongs_seen;
 
 static int ponger_handle(ac_proc *self, const ac_msg *msg) {
   ac_term t = ac_msg_term(msg), from, n;
@@ -170,7 +177,7 @@ static int pinger_handle(ac_proc *self, const ac_msg *msg) {
     return send_ping(self, s);
   }
   s->received++;
-  pongs_seen++;
+  run_of(self)->pongs_seen++;
   /* Wait 100 ms of virtual time: a receive that nothing matches, with a timeout. */
   ac_tbuf b;
   int rc = ac_receive_pattern(self, build(&b, "a", "never"), 100 * (int64_t)MS);
@@ -180,29 +187,29 @@ static int pinger_handle(ac_proc *self, const ac_msg *msg) {
 
 static const ac_behaviour pinger = {"pinger", sizeof(pinger_state), pinger_init, pinger_handle,
                                     NULL};
-static uint32_t pingpong_count;
 
-static int pingpong_setup(sim_world *w, const scn_demo_params *params) {
-  pingpong_count = params->n ? params->n : 3;
-  pongs_seen = 0;
+static int pingpong_setup(scn_demo_run *run, sim_world *w) {
+  if (!run->n) run->n = 3;
   ac_node *node;
   int rc = sim_node_add(w, "a", NULL, &node);
+  if (rc == AC_OK) ac_node_set_user(node, run);
   ac_pid pong_pid, ping_pid;
   ac_tbuf b;
   if (rc == AC_OK) rc = ac_node_spawn(node, &ponger, build(&b, "n"), &pong_pid);
   ac_tb_free(&b);
   if (rc == AC_OK) rc = ac_node_register(node, "ponger", pong_pid);
   if (rc == AC_OK)
-    rc = ac_node_spawn(node, &pinger, build(&b, "{p,i}", pong_pid, (int64_t)pingpong_count),
+    rc = ac_node_spawn(node, &pinger, build(&b, "{p,i}", pong_pid, (int64_t)run->n),
                        &ping_pid);
   ac_tb_free(&b);
   return rc;
 }
 
-static bool pingpong_check(sim_world *w, char *why, size_t cap) {
-  snprintf(why, cap, "%" PRId64 " of %u pongs came back; %u processes left", pongs_seen,
-           pingpong_count, ac_node_process_count(sim_node(w, 0)));
-  return pongs_seen == pingpong_count && ac_node_process_count(sim_node(w, 0)) == 0;
+static bool pingpong_check(const scn_demo_run *run, char *why, size_t cap) {
+  uint32_t left = ac_node_process_count(sim_node(run->w, 0));
+  snprintf(why, cap, "%" PRId64 " of %u pongs came back; %u processes left", run->pongs_seen,
+           run->n, left);
+  return run->pongs_seen == run->n && left == 0;
 }
 
 /* ---- supervise: a trapped exit turned into a restart, by hand ----------------------------- */
@@ -211,9 +218,6 @@ typedef struct keeper_state {
   int64_t restarts;
   int64_t restarts_max;
 } keeper_state;
-
-static int64_t keeper_restarts;
-static int64_t observer_downs;
 
 static int worker_init(ac_proc *self, ac_term arg) {
   (void)arg;
@@ -256,7 +260,7 @@ static int keeper_handle(ac_proc *self, const ac_msg *msg) {
   if (ac_term_count(t) != 3 || !ac_term_is_atom(ac_term_first(t), "EXIT")) return AC_OK;
   if (s->restarts == s->restarts_max) return ac_stop_atom(self, "gave_up");
   s->restarts++;
-  keeper_restarts++;
+  run_of(self)->keeper_restarts++;
   return keeper_start_worker(self);
 }
 
@@ -273,40 +277,33 @@ static int observer_init(ac_proc *self, ac_term arg) {
 static int observer_handle(ac_proc *self, const ac_msg *msg) {
   ac_term reason;
   if (ac_term_elem(ac_msg_term(msg), 4, &reason) == AC_OK && ac_term_is_atom(reason, "gave_up"))
-    observer_downs++;
+    run_of(self)->observer_downs++;
   return ac_stop_atom(self, "normal");
 }
 
 static const ac_behaviour observer = {"observer", 0, observer_init, observer_handle, NULL};
-static uint32_t supervise_restarts;
 
-static int supervise_setup(sim_world *w, const scn_demo_params *params) {
-  supervise_restarts = params->n ? params->n : 3;
-  keeper_restarts = observer_downs = 0;
+static int supervise_setup(scn_demo_run *run, sim_world *w) {
+  if (!run->n) run->n = 3;
   ac_node *node;
   ac_pid k, o;
   ac_tbuf b;
   int rc = sim_node_add(w, "a", NULL, &node);
-  if (rc == AC_OK) rc = ac_node_spawn(node, &keeper, build(&b, "i", (int64_t)supervise_restarts), &k);
+  if (rc == AC_OK) ac_node_set_user(node, run);
+  if (rc == AC_OK) rc = ac_node_spawn(node, &keeper, build(&b, "i", (int64_t)run->n), &k);
   ac_tb_free(&b);
   if (rc == AC_OK) rc = ac_node_spawn(node, &observer, build(&b, "p", k), &o);
   ac_tb_free(&b);
   return rc;
 }
 
-static bool supervise_check(sim_world *w, char *why, size_t cap) {
-  (void)w;
+static bool supervise_check(const scn_demo_run *run, char *why, size_t cap) {
   snprintf(why, cap, "%" PRId64 " restarts of %u, %" PRId64 " DOWN with gave_up seen",
-           keeper_restarts, supervise_restarts, observer_downs);
-  return keeper_restarts == supervise_restarts && observer_downs == 1;
+           run->keeper_restarts, run->n, run->observer_downs);
+  return run->keeper_restarts == run->n && run->observer_downs == 1;
 }
 
 /* ---- ties: same-instant sends whose order the seed chooses -------------------------------- */
-
-#define TIES_MAX 64u
-static uint32_t ties_n;
-static int64_t ties_order[TIES_MAX];
-static uint32_t ties_seen;
 
 static int tie_sender_init(ac_proc *self, ac_term arg) {
   ac_tbuf b;
@@ -331,38 +328,38 @@ static const ac_behaviour tie_sender = {"sender", 0, tie_sender_init, tie_sender
 static int collector_handle(ac_proc *self, const ac_msg *msg) {
   int64_t v;
   if (ac_term_get_int(ac_msg_term(msg), &v)) return AC_EINVAL;
-  if (ties_seen < TIES_MAX) ties_order[ties_seen] = v;
-  ties_seen++;
-  if (ties_seen == ties_n) return ac_stop_atom(self, "normal");
+  scn_demo_run *run = run_of(self);
+  if (run->ties_seen < TIES_MAX) run->ties_order[run->ties_seen] = v;
+  run->ties_seen++;
+  if (run->ties_seen == run->n) return ac_stop_atom(self, "normal");
   return AC_OK;
 }
 
 static const ac_behaviour collector = {"collector", 0, NULL, collector_handle, NULL};
 
-static int ties_setup(sim_world *w, const scn_demo_params *params) {
-  ties_n = params->n ? params->n : 8;
-  if (ties_n > TIES_MAX) ties_n = TIES_MAX;
-  ties_seen = 0;
+static int ties_setup(scn_demo_run *run, sim_world *w) {
+  if (!run->n) run->n = 8;
+  if (run->n > TIES_MAX) run->n = TIES_MAX;
   ac_node *node;
   ac_pid c, s;
   ac_tbuf b;
   int rc = sim_node_add(w, "a", NULL, &node);
+  if (rc == AC_OK) ac_node_set_user(node, run);
   if (rc == AC_OK) rc = ac_node_spawn(node, &collector, build(&b, "n"), &c);
   ac_tb_free(&b);
   if (rc == AC_OK) rc = ac_node_register(node, "collector", c);
-  for (uint32_t i = 0; rc == AC_OK && i < ties_n; i++) {
+  for (uint32_t i = 0; rc == AC_OK && i < run->n; i++) {
     rc = ac_node_spawn(node, &tie_sender, build(&b, "i", (int64_t)i), &s);
     ac_tb_free(&b);
   }
   return rc;
 }
 
-static bool ties_check(sim_world *w, char *why, size_t cap) {
-  (void)w;
+static bool ties_check(const scn_demo_run *run, char *why, size_t cap) {
   size_t used = (size_t)snprintf(why, cap, "arrival order:");
-  for (uint32_t i = 0; i < ties_seen && i < TIES_MAX && used < cap; i++)
-    used += (size_t)snprintf(why + used, cap - used, " %" PRId64, ties_order[i]);
-  return ties_seen == ties_n;
+  for (uint32_t i = 0; i < run->ties_seen && i < TIES_MAX && used < cap; i++)
+    used += (size_t)snprintf(why + used, cap - used, " %" PRId64, run->ties_order[i]);
+  return run->ties_seen == run->n;
 }
 
 /* ---- idle (for the spawn benchmark) ------------------------------------------------------- */
@@ -395,3 +392,26 @@ const scn_demo *scn_demo_find(const char *name) {
     if (strcmp(d->name, name) == 0) return d;
   return NULL;
 }
+
+int scn_demo_open(scn_demo_run **out, const scn_demo *d, sim_world *w, const scn_demo_params *params) {
+  *out = NULL;
+  scn_demo_run *run = calloc(1, sizeof *run);
+  if (!run) return AC_ENOMEM;
+  run->demo = d;
+  run->w = w;
+  run->n = params->n;
+  run->m = params->m;
+  int rc = d->setup(run, w);
+  if (rc != AC_OK) {
+    free(run);
+    return rc;
+  }
+  *out = run;
+  return AC_OK;
+}
+
+bool scn_demo_check(const scn_demo_run *run, char *why, size_t why_cap) {
+  return run->demo->check(run, why, why_cap);
+}
+
+void scn_demo_close(scn_demo_run *run) { free(run); }

@@ -17,6 +17,7 @@
 #include "internal.h"
 #include "run_info.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <lauxlib.h>
@@ -46,12 +47,9 @@ scn_run *scn_world_run(lua_State *L) {
 /* On a terminal, a run that takes a while shows where it is on stderr. It reads the wall clock,
  * which is display only: nothing of it reaches the simulation, so it cannot change the run or
  * its hash. */
-static struct {
-  bool shown;        /* a status line is on the terminal now */
-  double start_s;    /* when the run started (monotonic seconds) */
-  double next_s;     /* when to draw the next one */
-  uint64_t limit_ns; /* the stop time (or the cap) the run goes to */
-} status;
+/* Whether a status line is on the terminal now: the terminal's state, not a run's (every run
+ * of the process shares one stderr), so the first output of any run erases it. */
+static bool status_shown;
 
 static double wall_s(void) {
   struct timespec ts;
@@ -60,30 +58,30 @@ static double wall_s(void) {
 }
 
 void scn_status_clear(void) {
-  if (!status.shown) return;
+  if (!status_shown) return;
   fflush(stdout);
   fputs("\r\033[K", stderr);
   fflush(stderr);
-  status.shown = false;
+  status_shown = false;
 }
 
 static void status_draw(scn_run *run) {
   double now = wall_s();
-  if (now < status.next_s) return;
-  status.next_s = now + 0.25; /* four times a second */
+  if (now < run->status_next_s) return;
+  run->status_next_s = now + 0.25; /* four times a second */
   char t[32], lim[32], line[200];
   uint64_t sim_ns = sim_now(run->w);
   sim_format_duration(sim_ns, t, sizeof t);
-  sim_format_duration(status.limit_ns, lim, sizeof lim);
-  double elapsed = now - status.start_s;
+  sim_format_duration(run->limit_ns, lim, sizeof lim);
+  double elapsed = now - run->status_start_s;
   int n = snprintf(line, sizeof line, "[%s of %s, %.0f%%] %" PRIu64 " events, %.3gx real time",
-                   t, lim, status.limit_ns ? 100.0 * (double)sim_ns / (double)status.limit_ns : 0.0,
+                   t, lim, run->limit_ns ? 100.0 * (double)sim_ns / (double)run->limit_ns : 0.0,
                    sim_event_count(run->w), elapsed > 0 ? (double)sim_ns / 1e9 / elapsed : 0.0);
   (void)n;
   fflush(stdout);
   fprintf(stderr, "\r\033[K%s", line);
   fflush(stderr);
-  status.shown = true;
+  status_shown = true;
 }
 
 static void step_hook(sim_world *w, void *arg) {
@@ -98,7 +96,7 @@ static void step_hook(sim_world *w, void *arg) {
 }
 
 /* Memory of the runtimes of every node that is up. */
-static uint64_t runtime_bytes(scn_run *run) {
+static uint64_t runtime_bytes(const scn_run *run) {
   uint64_t sum = 0;
   for (uint32_t i = 0; run->w && i < sim_node_count(run->w); i++) {
     ac_node *n = sim_node(run->w, i);
@@ -168,14 +166,14 @@ void scn_install_signal_handlers(void) {
   sigaction(SIGTERM, &sa, NULL);
 }
 
-void scn_watch_world(sim_world *w) {
-  if (!w) return;
-  for (size_t i = 0; i < SIGNAL_WORLDS_MAX; i++)
-    if (!signal_worlds[i]) {
-      signal_worlds[i] = w;
-      break;
-    }
+int scn_watch_world(sim_world *w) {
+  if (!w) return AC_OK;
+  size_t i = 0;
+  while (i < SIGNAL_WORLDS_MAX && signal_worlds[i]) i++;
+  if (i == SIGNAL_WORLDS_MAX) return AC_ELIMIT;
+  signal_worlds[i] = w;
   if (signal_seen) sim_request_stop(w); /* a signal before the run: it stops at once */
+  return AC_OK;
 }
 
 void scn_unwatch_world(sim_world *w) {
@@ -209,7 +207,11 @@ int scn_need_world(scn_run *run) {
   sim_rng_seed(&run->top_rng, run->seed, sim_stream_id("scenario"));
   sim_set_step_hook(run->w, step_hook, run);
   sim_set_event_hook(run->w, on_event, run);
-  scn_watch_world(run->w);
+  if (scn_watch_world(run->w) != AC_OK) {
+    scn_error(run, "cannot start the run: %d runs are open in this process already (the most "
+                   "a signal can stop)", SIGNAL_WORLDS_MAX);
+    return AC_ELIMIT;
+  }
   return 0;
 }
 
@@ -383,11 +385,36 @@ void scn_print_verdict(const scn_result *r) {
   fflush(stdout);
 }
 
-scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
-  static scn_run run_storage;
-  scn_run *run = &run_storage;
-  memset(run, 0, sizeof *run);
-  memset(out, 0, sizeof *out);
+/* What a run is and has used so far (the verdict is left to the caller). */
+static void fill_result(const scn_run *run, scn_result *out) {
+  memcpy(out->name, run->name, sizeof out->name); /* same size, NUL-terminated */
+  out->seed = run->seed;
+  out->events = run->w ? sim_event_count(run->w) : 0;
+  out->sim_time_ns = run->w ? sim_now(run->w) : 0;
+  out->hash = run->w ? sim_hash(run->w) : 0;
+  out->lua_bytes = run->mem_used;
+  out->runtime_bytes = runtime_bytes(run);
+}
+
+scn_run *scn_run_open(const scn_options *opts) {
+  FILE *probe = fopen(opts->path, "r");
+  if (!probe) {
+    fprintf(stderr, "crashlab: %s: cannot open: %s\n", opts->path, strerror(errno));
+    return NULL;
+  }
+  struct stat st;
+  bool is_dir = fstat(fileno(probe), &st) == 0 && S_ISDIR(st.st_mode);
+  fclose(probe);
+  if (is_dir) {
+    fprintf(stderr, "crashlab: %s: is a directory (crashlab run takes a scenario file, FILE.lua)\n",
+            opts->path);
+    return NULL;
+  }
+  scn_run *run = calloc(1, sizeof *run);
+  if (!run) {
+    fprintf(stderr, "crashlab: out of memory\n");
+    return NULL;
+  }
   run->opts = opts;
   run->seed = opts->seed_given ? opts->seed : 1;
   run->mem_max = opts->memory_max ? opts->memory_max : MEMORY_DEFAULT;
@@ -398,36 +425,60 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
   char *dot = strrchr(run->name, '.');
   if (dot && strcmp(dot, ".lua") == 0) *dot = 0;
   set_dir(run, opts->path);
-  out->verdict = SCN_ERROR;
-
-  FILE *probe = fopen(opts->path, "r");
-  if (!probe) {
-    fprintf(stderr, "crashlab: %s: cannot open: %s\n", opts->path, strerror(errno));
-    return SCN_ERROR;
-  }
-  struct stat st;
-  bool is_dir = fstat(fileno(probe), &st) == 0 && S_ISDIR(st.st_mode);
-  fclose(probe);
-  if (is_dir) {
-    fprintf(stderr, "crashlab: %s: is a directory (crashlab run takes a scenario file, FILE.lua)\n",
-            opts->path);
-    return SCN_ERROR;
-  }
+  run->stop = SIM_STOP_QUIESCENT;
   if (scn__open_state(run) != 0) {
     fprintf(stderr, "crashlab: cannot create a Lua state\n");
-    return SCN_ERROR;
+    scn_run_close(run);
+    return NULL;
   }
-
-  sim_stop_reason stop = SIM_STOP_QUIESCENT;
-  uint64_t limit = 0;
   if (setup(run) == 0) {
-    limit = run->stop_ns ? run->stop_ns : (opts->max_time_ns ? opts->max_time_ns : MAX_TIME_DEFAULT);
+    uint64_t limit = run->stop_ns ? run->stop_ns : (opts->max_time_ns ? opts->max_time_ns : MAX_TIME_DEFAULT);
     if (opts->max_time_ns && opts->max_time_ns < limit) limit = opts->max_time_ns;
-    sim_limits lim = {limit, 0};
-    status.start_s = wall_s();
-    status.next_s = status.start_s + opts->status_after_ms / 1000.0;
-    status.limit_ns = limit;
-    if (!run->failed && !signal_seen) stop = sim_run(run->w, &lim);
+    run->limit_ns = limit;
+    run->set_up = true;
+    run->running = !run->failed;
+    run->status_start_s = wall_s();
+    run->status_next_s = run->status_start_s + opts->status_after_ms / 1000.0;
+  }
+  return run;
+}
+
+bool scn_run_step(scn_run *run, uint64_t steps_max) {
+  if (!run->running) return false;
+  if (signal_seen) { /* a signal before this step: the run ends where it is */
+    run->running = false;
+    return false;
+  }
+  sim_limits lim = {run->limit_ns, steps_max ? sim_step_count(run->w) + steps_max : 0};
+  sim_stop_reason stop = sim_run(run->w, &lim);
+  if (stop == SIM_STOP_STEP_LIMIT) return true;
+  run->stop = stop;
+  run->running = false;
+  return false;
+}
+
+void scn_run_peek(const scn_run *run, scn_result *out) {
+  memset(out, 0, sizeof *out);
+  fill_result(run, out);
+  if (run->error)
+    out->verdict = SCN_ERROR;
+  else if (signal_seen)
+    out->verdict = SCN_INTERRUPTED;
+  else
+    out->verdict = run->failed != run->expect_fail ? SCN_FAIL : SCN_PASS;
+}
+
+scn_verdict scn_run_finish(scn_run *run, scn_result *out) {
+  assert(!run->finished && "a run is finished once");
+  run->finished = true;
+  const scn_options *opts = run->opts;
+  memset(out, 0, sizeof *out);
+  out->verdict = SCN_ERROR;
+  while (scn_run_step(run, 0)) {
+  }
+  sim_stop_reason stop = run->stop;
+  uint64_t limit = run->limit_ns;
+  if (run->set_up) {
     scn_status_clear();
     if (!run->failed) check_runtime_memory(run);
     if (!run->failed && !run->error && !signal_seen && stop != SIM_STOP_TRACE_LIMIT) scn__check_at_end(run);
@@ -472,12 +523,10 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
   if (trace_rc) {
     fprintf(stderr, "crashlab: writing the trace %s failed: %s\n",
             opts->trace_path ? opts->trace_path : "(descriptor)", ac_strerror(trace_rc));
-    run_free(run);
     return SCN_ERROR;
   }
   if (run->error) {
     fprintf(stderr, "crashlab: %s\n", run->error_msg);
-    run_free(run);
     return SCN_ERROR;
   }
   if (trace_full) {
@@ -486,7 +535,6 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
     fprintf(stderr, "crashlab: the trace reached its limit of %" PRIu64 " bytes (--trace-limit); "
                     "the run stopped at %s and the trace%s%s is complete up to there\n",
             opts->trace_limit_bytes, t, opts->trace_path ? " " : "", opts->trace_path ? opts->trace_path : "");
-    run_free(run);
     return SCN_ERROR;
   }
   scn_verdict v;
@@ -514,15 +562,24 @@ scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
   }
   if (!opts->quiet && !interrupted) print_notes(run, stop, limit);
   out->verdict = v;
-  memcpy(out->name, run->name, sizeof out->name); /* same size, NUL-terminated */
-  out->seed = run->seed;
-  out->events = sim_event_count(run->w);
-  out->sim_time_ns = sim_now(run->w);
-  out->hash = sim_hash(run->w);
-  out->lua_bytes = run->mem_used;
-  out->runtime_bytes = runtime_bytes(run);
+  fill_result(run, out);
   if (!opts->hold_verdict) scn_print_verdict(out);
+  return v;
+}
+
+void scn_run_close(scn_run *run) {
+  if (!run) return;
   run_free(run);
+  free(run);
+}
+
+scn_verdict scn_run_file(const scn_options *opts, scn_result *out) {
+  memset(out, 0, sizeof *out);
+  out->verdict = SCN_ERROR;
+  scn_run *run = scn_run_open(opts);
+  if (!run) return SCN_ERROR;
+  scn_verdict v = scn_run_finish(run, out);
+  scn_run_close(run);
   return v;
 }
 

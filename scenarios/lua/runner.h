@@ -68,17 +68,48 @@ void scn_print_verdict(const scn_result *r);
 
 /*
  * Runs a scenario and prints its report to stdout (the last line is the PASS/FAIL line) and
- * scenario errors to stderr as "crashlab: FILE:LINE: message". Returns the verdict.
+ * scenario errors to stderr as "crashlab: FILE:LINE: message". Returns the verdict. It is
+ * scn_run_open, then scn_run_finish, then scn_run_close.
  */
 scn_verdict scn_run_file(const scn_options *opts, scn_result *out);
+
+/*
+ * A run step by step. Everything a run holds is in its scn_run (no state is shared between
+ * runs but the signal flag and the terminal's status line), so several runs may be open in one
+ * process and stepped in any interleaving: each gives the trace, hash and verdict it gives
+ * alone.
+ */
+typedef struct scn_run scn_run;
+/* Opens a run of opts->path: the Lua state, the sandbox, the file's top level (the setup) and
+ * the world. opts must outlive the run. A scenario error in the setup still opens the run (it
+ * has nothing to step; scn_run_finish reports the error). Returns NULL, with the reason printed
+ * to stderr ("crashlab: FILE: cannot open: ..."), when the file cannot be opened, is a
+ * directory, or no Lua state can be made. */
+scn_run *scn_run_open(const scn_options *opts);
+/* Runs up to steps_max scheduler steps (0: until the run ends). Returns true while the run can
+ * go on, false once it has ended (its stop time, quiescence, the time cap, a failed property, a
+ * scenario error, a signal, a limit); then it does nothing more. */
+bool scn_run_step(scn_run *run, uint64_t steps_max);
+/* The run so far: name, seed, events, virtual time, hash, memory, and the verdict it would have
+ * if it ended now without its at_end properties. */
+void scn_run_peek(const scn_run *run, scn_result *out);
+/* Runs what is left, checks the at_end properties, records why the run ended, completes the
+ * trace, prints the report (and the verdict line unless opts->hold_verdict) and fills *out.
+ * Returns the verdict. Once per run. */
+scn_verdict scn_run_finish(scn_run *run, scn_result *out);
+/* Frees the run (its Lua state, world and trace writer); NULL is ignored. A run closed before
+ * scn_run_finish leaves no complete trace. */
+void scn_run_close(scn_run *run);
+
 /* Installs the SIGINT and SIGTERM handlers of a run: they only note the signal and ask the
  * running world to stop (the run then ends normally, verdict SCN_INTERRUPTED).
  */
 void scn_install_signal_handlers(void);
-/* Adds w to the worlds a handler asks to stop (up to 64 at once; scn_run_file adds its own),
- * and stops it at once if a signal came already; scn_unwatch_world removes it (before it is
- * destroyed). For runs outside scn_run_file (demos). */
-void scn_watch_world(sim_world *w);
+/* Adds w to the worlds a handler asks to stop (up to 64 at once; every open run adds its own),
+ * and stops it at once if a signal came already: 0, or AC_ELIMIT when 64 worlds are watched
+ * already (w is not). scn_unwatch_world removes it (before it is destroyed). For runs outside
+ * scn_run_open (demos). */
+int scn_watch_world(sim_world *w);
 void scn_unwatch_world(sim_world *w);
 /* The signal seen so far (SIGINT, SIGTERM), or 0. */
 int scn_signal_seen(void);
@@ -87,7 +118,7 @@ int scn_signal_seen(void);
 
 typedef struct scn_prop scn_prop;
 
-typedef struct scn_run {
+struct scn_run {
   lua_State *L;
   sim_world *w;
   ac_node *node;           /* node "a" (machine 0) as first created: use scn_here() */
@@ -144,7 +175,14 @@ typedef struct scn_run {
   struct scn_proc_rng *proc_rngs;
   size_t proc_rng_count, proc_rng_cap;
   uint32_t *proc_rng_index;
-} scn_run;
+  uint64_t limit_ns;       /* the virtual time the run goes to: its stop, or the cap */
+  sim_stop_reason stop;    /* why the world stopped (once it has) */
+  bool set_up;             /* the setup ran without error: the world can be stepped */
+  bool running;            /* scn_run_step may run more steps */
+  bool finished;           /* scn_run_finish was called */
+  double status_start_s;   /* the status line: when the run started (monotonic seconds, display */
+  double status_next_s;    /* only) and when to draw it next */
+};
 
 /* Kinds of raise that a message alone does not tell apart (see scn_note_raise). */
 enum { SCN_RAISED_NONE = 0, SCN_RAISED_CONDITION, SCN_RAISED_LUA };

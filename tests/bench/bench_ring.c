@@ -24,8 +24,9 @@ int main(int argc, char **argv) {
   sim_world *w;
   ac_node *node;
   ac_pid first;
+  scn_ring_tally tally;
   if (sim_world_create(&w, &cfg) || sim_node_add(w, "a", NULL, &node) ||
-      scn_ring_build(node, n, &first)) {
+      scn_ring_build(node, n, &tally, &first)) {
     fprintf(stderr, "bench_ring: setup failed\n");
     return 1;
   }
@@ -37,7 +38,7 @@ int main(int argc, char **argv) {
   ac_tb_finish(&b, &token);
   ac_node_send(node, first, token);
   sim_run(w, NULL);
-  uint64_t hops_before = scn_ring_hops();
+  uint64_t hops_before = tally.hops;
   ac_tb_reset(&b);
   ac_tb_int(&b, (int64_t)n * m - 1);
   ac_tb_finish(&b, &token);
@@ -46,7 +47,7 @@ int main(int argc, char **argv) {
   sim_run(w, NULL);
   double t1 = bench_seconds();
   ac_tb_free(&b);
-  uint64_t hops = scn_ring_hops() - hops_before;
+  uint64_t hops = tally.hops - hops_before;
   if (hops != (uint64_t)n * m) {
     fprintf(stderr, "bench_ring: token made %" PRIu64 " hops, expected %" PRIu64 "\n", hops,
             (uint64_t)n * m);

@@ -119,11 +119,13 @@ static uint64_t demo_hash(const char *name, uint64_t seed, char *why, size_t cap
   assert_non_null(d);
   sim_world *w = world(seed);
   scn_demo_params p = {0, 0};
-  assert_int_equal(d->setup(w, &p), AC_OK);
+  scn_demo_run *run;
+  assert_int_equal(scn_demo_open(&run, d, w, &p), AC_OK);
   sim_run(w, NULL);
-  assert_true(d->check(w, why, cap));
+  assert_true(scn_demo_check(run, why, cap));
   uint64_t h = sim_hash(w);
   sim_world_destroy(w);
+  scn_demo_close(run);
   return h;
 }
 
