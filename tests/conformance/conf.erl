@@ -14,6 +14,7 @@
 %% cannot reorder the log: no case waits for wall time (only shutdown_timeout's 300 ms, the
 %% timeout under test).
 -module(conf).
+-export([load/1]).
 -export([fail_now/0, logger/0, line/1, line/2, worker/2, worker_init/3, sup/2, sup_start/2, init/1, kill/2, stop/2,
          downed/1, sync/1, watch/1, finish/1]).
 
@@ -172,3 +173,26 @@ finish(Ref) ->
     conflog ! {flush, self()},
     receive flushed -> ok end,
     halt().
+
+%% Compiles module source text (forms ending in ". ") to Mod.beam beside conf.beam and loads
+%% it with code:load_file, as a release upgrade would: {module, Mod}, or {error, not_purged}
+%% while an old version exists (the code cases; crashlab's twin is cl.code.load).
+%% code:load_binary is not used: it purges the old version itself, killing what runs it.
+%% The file is removed after the load (see below).
+load(Src) ->
+    {ok, Tokens, _} = erl_scan:string(Src),
+    {ok, Mod, Bin} = compile:forms(forms(Tokens, [], [])),
+    Dir = filename:dirname(code:which(conf)),
+    Beam = filename:join(Dir, atom_to_list(Mod) ++ ".beam"),
+    ok = file:write_file(Beam, Bin),
+    Result = code:load_file(Mod),
+    %% No file left for the error handler to load again by itself when a call finds no
+    %% current version: such a call is undef, as it is in crashlab.
+    ok = file:delete(Beam),
+    Result.
+
+forms([], [], Acc) -> lists:reverse(Acc);
+forms([{dot, _} = Dot | Rest], Cur, Acc) ->
+    {ok, Form} = erl_parse:parse_form(lists:reverse([Dot | Cur])),
+    forms(Rest, [], [Form | Acc]);
+forms([T | Rest], Cur, Acc) -> forms(Rest, [T | Cur], Acc).
