@@ -1,0 +1,1358 @@
+/*
+ * Shrinking a failing run to the faults that matter (shrink.h).
+ *
+ * Design: every candidate is a child run of this binary, `crashlab run FILE --seed N --quiet
+ * --faults CANDIDATE` (child.c), so the shrinker sees exactly what a user's replay sees. The
+ * first run is traced, and its fault schedule (a plan: a Lua data file, docs/sweeps.md "Fault
+ * plans") is read from the trace. A candidate "fails the same way" when its verdict is FAIL
+ * with the same signature as the first run (scn_child_signature: the failure message with
+ * pids, refs and times taken out).
+ *
+ * Phases, each a sequence of candidate lists: delta debugging over the fault list (drop one of
+ * n chunks; n doubles up to single faults when no chunk can go), then simplifications of what
+ * is left: heals earlier, partition groups with fewer nodes, other faults later in time (a
+ * search that tries four evenly spaced times per round, to the millisecond).
+ *
+ * Determinism: a candidate list is tried in order and the first candidate that fails the same
+ * way is taken. Up to --jobs candidates run at once, speculatively: a later candidate's result
+ * is used only when every earlier one is known to pass, so the outcome (the written file, the
+ * fault counts) does not depend on the number of jobs; only the count of runs started does
+ * (speculative runs that turned out not to be needed are counted and stopped).
+ *
+ * Cost: one child run per candidate; about k * log2(n) runs of delta debugging for k faults
+ * that matter among n, plus a few per remaining fault for the simplifications. A result per
+ * candidate text is remembered (its 64-bit hash), so no candidate runs twice.
+ */
+#define _GNU_SOURCE
+
+#include "shrink.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <lauxlib.h>
+#include <limits.h>
+#include <lua.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "trace.h"
+
+#define SHRINK_JOBS_MAX 256u
+#define SHRINK_RUNS_DEFAULT 2000u
+#define SHRINK_FAULTS_MAX 100000u
+#define SHRINK_NODES_MAX 32u       /* partition members a fault can have simplified */
+#define SHRINK_SEARCH_POINTS 4u    /* times tried per round of a time search */
+#define SHRINK_MS UINT64_C(1000000)
+#define SHRINK_PLAN_INSTRUCTIONS 10000000 /* a plan is data: loading it takes no more */
+
+/* ---- Faults and plans -------------------------------------------------------------------- */
+
+/* One fault of a plan. kind and rest are owned by the shrinker's string list; a fault copied
+ * into another plan shares them. */
+typedef struct fault {
+  uint64_t at_ns;
+  const char *kind;
+  const char *rest;                   /* the other fields as Lua text (", k = v" each), or "" */
+  uint8_t node_count;                 /* groups = {...} as node names, or 0 when it has none */
+  uint8_t group_count;
+  const char *node[SHRINK_NODES_MAX]; /* in group order */
+  uint8_t group_of[SHRINK_NODES_MAX]; /* node[i] is in group group_of[i] (ascending) */
+} fault;
+
+typedef struct plan {
+  fault *f;
+  uint32_t n, cap;
+} plan;
+
+static int plan_reserve(plan *p, uint32_t n) {
+  if (n <= p->cap) return 0;
+  uint32_t cap = p->cap ? p->cap : 16;
+  while (cap < n) cap *= 2;
+  fault *f = realloc(p->f, cap * sizeof *f);
+  if (!f) return -1;
+  p->f = f;
+  p->cap = cap;
+  return 0;
+}
+
+static int plan_copy(plan *dst, const plan *src) {
+  if (plan_reserve(dst, src->n)) return -1;
+  if (src->n) memcpy(dst->f, src->f, src->n * sizeof *src->f);
+  dst->n = src->n;
+  return 0;
+}
+
+/* ---- The shrinker ------------------------------------------------------------------------ */
+
+typedef struct shrink_opts {
+  const char *file;
+  uint64_t seed;
+  bool seed_given;
+  const char *out_path;     /* NULL: beside the file */
+  const char *faults_path;  /* start from this plan instead of the run's own faults */
+  unsigned jobs;
+  uint64_t runs_max;
+  const char *pass[16];     /* options handed to every run */
+  int pass_count;
+} shrink_opts;
+
+typedef struct cache_entry {
+  uint64_t hash;
+  bool same;
+  char sim_time[32];
+} cache_entry;
+
+typedef struct shrinker {
+  const shrink_opts *o;
+  char tmpdir[PATH_MAX];
+  char seed_text[24];
+  char signature[1024];     /* what the first run failed with */
+  char message[1024];       /* its message as printed */
+  char **strings;           /* every string faults point to */
+  uint32_t string_count, string_cap;
+  char *plan_scenario;      /* the plan's scenario and seed fields, kept as read */
+  char *plan_seed;
+  scn_child children[SHRINK_JOBS_MAX];
+  cache_entry *cache;
+  uint32_t cache_count, cache_cap;
+  uint64_t runs;            /* children started */
+  uint32_t faults_before;
+  uint32_t faults_now;
+  char best_time[32];       /* when the best candidate so far failed */
+  const char *phase;
+  bool tty;
+  bool out_of_runs;
+  double drawn_s;
+} shrinker;
+
+static volatile sig_atomic_t shrink_signal;
+static void on_shrink_signal(int sig) { shrink_signal = sig; }
+
+__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("crashlab: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return -1;
+}
+
+static const char *keep_string(shrinker *s, const char *text, size_t len) {
+  for (uint32_t i = 0; i < s->string_count; i++)
+    if (strlen(s->strings[i]) == len && memcmp(s->strings[i], text, len) == 0) return s->strings[i];
+  if (s->string_count == s->string_cap) {
+    uint32_t cap = s->string_cap ? 2 * s->string_cap : 64;
+    char **grown = realloc(s->strings, cap * sizeof *grown);
+    if (!grown) return NULL;
+    s->strings = grown;
+    s->string_cap = cap;
+  }
+  char *copy = strndup(text, len);
+  if (copy) s->strings[s->string_count++] = copy;
+  return copy;
+}
+
+/* ---- Reading a plan (Lua data) ----------------------------------------------------------- */
+
+/* Appends a Lua string literal for the string at idx. */
+static void put_string(FILE *f, const char *str, size_t len) {
+  fputc('"', f);
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)str[i];
+    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+    else if (c == '\n') fputs("\\n", f);
+    else if (c < 0x20 || c == 0x7f) fprintf(f, "\\%03u", c);
+    else fputc(c, f);
+  }
+  fputc('"', f);
+}
+
+static bool is_identifier(const char *k, size_t len) {
+  static const char *const reserved[] = {"and", "break", "do", "else", "elseif", "end", "false",
+                                         "for", "function", "goto", "if", "in", "local", "nil", "not",
+                                         "or", "repeat", "return", "then", "true", "until", "while"};
+  if (len == 0 || (k[0] >= '0' && k[0] <= '9')) return false;
+  for (size_t i = 0; i < len; i++)
+    if (!(k[i] == '_' || (k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') ||
+          (k[i] >= '0' && k[i] <= '9')))
+      return false;
+  for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+    if (strlen(reserved[i]) == len && memcmp(reserved[i], k, len) == 0) return false;
+  return true;
+}
+
+static int put_value(lua_State *L, int idx, FILE *f, int depth, char *why, size_t why_cap);
+
+/* The keys of the table at idx in a fixed order (integers ascending, then strings in byte
+ * order): Lua's own order of pairs differs between runs. Leaves the sorted key list on the
+ * stack as a table; returns how many keys. skip names keys not to list (or NULL). */
+static int sorted_keys(lua_State *L, int idx, const char *const *skip) {
+  idx = lua_absindex(L, idx);
+  lua_newtable(L);
+  int n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    bool skipped = false;
+    if (skip && lua_type(L, -1) == LUA_TSTRING)
+      for (const char *const *k = skip; *k; k++)
+        if (strcmp(lua_tostring(L, -1), *k) == 0) skipped = true;
+    if (!skipped) {
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, -3, ++n);
+    }
+  }
+  /* insertion sort: plans are small, and this needs no comparator through Lua */
+  for (int i = 2; i <= n; i++)
+    for (int j = i; j > 1; j--) {
+      lua_rawgeti(L, -1, j - 1);
+      lua_rawgeti(L, -2, j);
+      bool a_num = lua_type(L, -2) == LUA_TNUMBER, b_num = lua_type(L, -1) == LUA_TNUMBER;
+      bool swap;
+      if (a_num != b_num) swap = b_num;
+      else if (a_num) swap = lua_compare(L, -1, -2, LUA_OPLT);
+      else {
+        size_t la, lb;
+        const char *a = lua_tolstring(L, -2, &la), *b = lua_tolstring(L, -1, &lb);
+        int c = memcmp(a, b, la < lb ? la : lb);
+        swap = c > 0 || (c == 0 && la > lb);
+      }
+      if (!swap) {
+        lua_pop(L, 2);
+        break;
+      }
+      lua_rawseti(L, -3, j - 1);
+      lua_rawseti(L, -2, j);
+    }
+  return n;
+}
+
+static int put_table(lua_State *L, int idx, FILE *f, int depth, char *why, size_t why_cap) {
+  idx = lua_absindex(L, idx);
+  lua_Integer len = (lua_Integer)lua_rawlen(L, idx);
+  int keys = sorted_keys(L, idx, NULL);
+  bool sequence = keys == len;
+  fputs("{", f);
+  for (int i = 1; i <= keys; i++) {
+    fputs(i == 1 ? " " : ", ", f);
+    lua_rawgeti(L, -1, i);
+    if (!sequence) {
+      size_t kl = 0;
+      const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &kl) : NULL;
+      if (k && is_identifier(k, kl)) {
+        fprintf(f, "%s = ", lua_tostring(L, -1));
+      } else {
+        fputc('[', f);
+        if (put_value(L, -1, f, depth + 1, why, why_cap)) return -1;
+        fputs("] = ", f);
+      }
+    }
+    lua_rawget(L, idx);
+    if (put_value(L, -1, f, depth + 1, why, why_cap)) return -1;
+    lua_pop(L, 1);
+  }
+  fputs(keys ? " }" : "}", f);
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* Writes the value at idx as Lua text that reads back to an equal value. Data only: strings,
+ * numbers, booleans and tables of them, at most 16 deep. */
+static int put_value(lua_State *L, int idx, FILE *f, int depth, char *why, size_t why_cap) {
+  if (depth > 16) {
+    snprintf(why, why_cap, "tables nested more than 16 deep");
+    return -1;
+  }
+  switch (lua_type(L, idx)) {
+  case LUA_TSTRING: {
+    size_t len;
+    const char *str = lua_tolstring(L, idx, &len);
+    put_string(f, str, len);
+    return 0;
+  }
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx)) fprintf(f, "%lld", (long long)lua_tointeger(L, idx));
+    else fprintf(f, "%.17g", (double)lua_tonumber(L, idx));
+    return 0;
+  case LUA_TBOOLEAN:
+    fputs(lua_toboolean(L, idx) ? "true" : "false", f);
+    return 0;
+  case LUA_TTABLE:
+    if (!lua_checkstack(L, 8)) {
+      snprintf(why, why_cap, "out of memory");
+      return -1;
+    }
+    return put_table(L, idx, f, depth, why, why_cap);
+  default:
+    snprintf(why, why_cap, "a %s is not data (a plan holds strings, numbers, booleans and tables)",
+             luaL_typename(L, idx));
+    return -1;
+  }
+}
+
+/* Reads `groups` of the fault table at idx into *ft when it is a list of lists of node names
+ * that fits; otherwise leaves node_count 0 (the field then stays in rest). */
+static bool read_groups(shrinker *s, lua_State *L, int idx, fault *ft) {
+  lua_getfield(L, idx, "groups");
+  bool ok = lua_type(L, -1) == LUA_TTABLE;
+  uint32_t nodes = 0, groups = ok ? (uint32_t)lua_rawlen(L, -1) : 0;
+  for (uint32_t g = 1; ok && g <= groups; g++) {
+    lua_rawgeti(L, -1, g);
+    uint32_t members = lua_type(L, -1) == LUA_TTABLE ? (uint32_t)lua_rawlen(L, -1) : 0;
+    ok = members > 0 && nodes + members <= SHRINK_NODES_MAX && g <= 255;
+    for (uint32_t m = 1; ok && m <= members; m++) {
+      lua_rawgeti(L, -1, m);
+      size_t len;
+      const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+      const char *kept = name ? keep_string(s, name, len) : NULL;
+      ok = kept != NULL;
+      if (ok) {
+        ft->node[nodes] = kept;
+        ft->group_of[nodes++] = (uint8_t)(g - 1);
+      }
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  ft->node_count = ok ? (uint8_t)nodes : 0;
+  ft->group_count = ok ? (uint8_t)groups : 0;
+  return ok && groups > 0;
+}
+
+/* One fault from the table on top of the stack. */
+static int read_fault(shrinker *s, lua_State *L, const char *path, uint32_t number, fault *ft) {
+  memset(ft, 0, sizeof *ft);
+  if (lua_type(L, -1) != LUA_TTABLE)
+    return fail("%s: fault %u: not a table such as { at = \"1s\", kind = \"kill\", ... }", path, number);
+  lua_getfield(L, -1, "at");
+  const char *at = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+  if (!at || sim_parse_duration(at, &ft->at_ns) != 0) {
+    lua_pop(L, 1);
+    return fail("%s: fault %u: 'at' needs a virtual time with a unit, such as \"1.5s\"", path, number);
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, -1, "kind");
+  size_t kind_len;
+  const char *kind = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &kind_len) : NULL;
+  ft->kind = kind ? keep_string(s, kind, kind_len) : NULL;
+  lua_pop(L, 1);
+  if (!ft->kind) return fail("%s: fault %u: 'kind' needs a fault kind, such as \"kill\"", path, number);
+  bool groups = read_groups(s, L, lua_gettop(L), ft);
+  static const char *const skip_all[] = {"at", "kind", "groups", NULL};
+  static const char *const skip_two[] = {"at", "kind", NULL};
+  char *text = NULL;
+  size_t text_len = 0;
+  FILE *f = open_memstream(&text, &text_len);
+  if (!f) return fail("out of memory");
+  int keys = sorted_keys(L, -1, groups ? skip_all : skip_two);
+  char why[160] = "";
+  int rc = 0;
+  for (int i = 1; i <= keys && rc == 0; i++) {
+    lua_rawgeti(L, -1, i);
+    size_t kl;
+    const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &kl) : NULL;
+    if (!key || !is_identifier(key, kl)) {
+      snprintf(why, sizeof why, "field names are words, such as target or reason");
+      rc = -1;
+    } else {
+      fprintf(f, ", %s = ", key);
+      lua_gettable(L, -3);
+      rc = put_value(L, -1, f, 0, why, sizeof why);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  fclose(f);
+  ft->rest = rc == 0 && text ? keep_string(s, text, text_len) : NULL;
+  free(text);
+  if (rc) return fail("%s: fault %u: %s", path, number, why);
+  if (!ft->rest) return fail("out of memory");
+  return 0;
+}
+
+static void plan_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  luaL_error(L, "the plan runs too long (a plan is data: return { faults = { ... } })");
+}
+
+/* Reads a plan from its text: `return { scenario = ..., seed = ..., faults = { ... } }`,
+ * loaded as text only in an empty environment under an instruction limit. */
+static int plan_read(shrinker *s, const char *path, const char *text, size_t len, plan *out) {
+  lua_State *L = luaL_newstate();
+  if (!L) return fail("out of memory");
+  char chunk[PATH_MAX + 2];
+  snprintf(chunk, sizeof chunk, "@%s", path);
+  int rc = luaL_loadbufferx(L, text, len, chunk, "t");
+  if (rc == LUA_OK) {
+    lua_newtable(L);
+    lua_setupvalue(L, -2, 1); /* _ENV: nothing to call */
+    lua_sethook(L, plan_hook, LUA_MASKCOUNT, SHRINK_PLAN_INSTRUCTIONS);
+    rc = lua_pcall(L, 0, 1, 0);
+  }
+  if (rc != LUA_OK) {
+    fail("%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "the plan does not load");
+    lua_close(L);
+    return -1;
+  }
+  int status = 0;
+  if (lua_type(L, -1) != LUA_TTABLE) {
+    status = fail("%s: a plan returns a table: return { faults = { { at = \"1s\", kind = \"kill\", "
+                  "... }, ... } }", path);
+  } else {
+    lua_getfield(L, -1, "scenario");
+    if (lua_type(L, -1) == LUA_TSTRING) s->plan_scenario = strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "seed");
+    if (lua_isinteger(L, -1)) {
+      char seed[32];
+      snprintf(seed, sizeof seed, "%lld", (long long)lua_tointeger(L, -1));
+      s->plan_seed = strdup(seed);
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "faults");
+    if (lua_type(L, -1) != LUA_TTABLE) {
+      status = fail("%s: the plan has no faults = { ... } list", path);
+    } else {
+      uint32_t n = (uint32_t)lua_rawlen(L, -1);
+      if (n > SHRINK_FAULTS_MAX) status = fail("%s: more than %u faults", path, SHRINK_FAULTS_MAX);
+      else if (plan_reserve(out, n)) status = fail("out of memory");
+      for (uint32_t i = 1; status == 0 && i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        status = read_fault(s, L, path, i, &out->f[i - 1]);
+        lua_pop(L, 1);
+        if (status == 0 && i > 1 && out->f[i - 1].at_ns < out->f[i - 2].at_ns)
+          status = fail("%s: fault %u comes before fault %u in time: a plan lists faults in time "
+                        "order", path, i, i - 1);
+      }
+      if (status == 0) out->n = n;
+    }
+  }
+  lua_close(L);
+  return status;
+}
+
+/* ---- Writing a plan ---------------------------------------------------------------------- */
+
+/* One fault as a Lua table constructor on one line. */
+static void put_fault(FILE *f, const fault *ft) {
+  char at[32];
+  sim_format_duration(ft->at_ns, at, sizeof at);
+  fprintf(f, "{ at = \"%s\", kind = ", at);
+  put_string(f, ft->kind, strlen(ft->kind));
+  if (ft->node_count) {
+    fputs(", groups = { ", f);
+    for (uint8_t i = 0; i < ft->node_count; i++) {
+      bool opens = i == 0 || ft->group_of[i] != ft->group_of[i - 1];
+      bool closes = i + 1 == ft->node_count || ft->group_of[i + 1] != ft->group_of[i];
+      if (opens) fputs(i ? ", { " : "{ ", f);
+      else fputs(", ", f);
+      put_string(f, ft->node[i], strlen(ft->node[i]));
+      if (closes) fputs(" }", f);
+    }
+    fputs(" }", f);
+  }
+  fprintf(f, "%s }", ft->rest);
+}
+
+/* The faults list, one fault per line, each line starting with indent. */
+static void put_faults(FILE *f, const plan *p, const char *indent) {
+  fputs("faults = {\n", f);
+  for (uint32_t i = 0; i < p->n; i++) {
+    fputs(indent, f);
+    fputs("  ", f);
+    put_fault(f, &p->f[i]);
+    fputs(",\n", f);
+  }
+  fprintf(f, "%s}", indent);
+}
+
+/* The whole plan file. Returns a malloc'ed text (and its length), or NULL. */
+static char *plan_text(const shrinker *s, const plan *p, size_t *len) {
+  char *text = NULL;
+  FILE *f = open_memstream(&text, len);
+  if (!f) return NULL;
+  fputs("return {\n", f);
+  if (s->plan_scenario) {
+    fputs("  scenario = ", f);
+    put_string(f, s->plan_scenario, strlen(s->plan_scenario));
+    fputs(",\n", f);
+  }
+  if (s->plan_seed) fprintf(f, "  seed = %s,\n", s->plan_seed);
+  fputs("  ", f);
+  put_faults(f, p, "  ");
+  fputs(",\n}\n", f);
+  if (fclose(f) != 0) {
+    free(text);
+    return NULL;
+  }
+  return text;
+}
+
+static uint64_t text_hash(const char *text, size_t len) {
+  uint64_t h = UINT64_C(0xcbf29ce484222325);
+  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)text[i]) * UINT64_C(0x100000001b3);
+  return h;
+}
+
+/* ---- Running candidates ------------------------------------------------------------------ */
+
+static void progress(shrinker *s, bool force) {
+  if (!s->tty) return;
+  double t = scn_child_now_s();
+  if (!force && t - s->drawn_s < 0.1) return;
+  s->drawn_s = t;
+  fprintf(stderr, "\r\033[Kshrink: %" PRIu64 " runs, %u of %u faults left (%s)", s->runs, s->faults_now,
+          s->faults_before, s->phase);
+  fflush(stderr);
+}
+
+/* A better plan was found: a line of its own when not on a terminal. */
+__attribute__((format(printf, 3, 4))) static void improved(shrinker *s, uint32_t faults, const char *fmt, ...) {
+  s->faults_now = faults;
+  if (s->tty) {
+    progress(s, true);
+    return;
+  }
+  char what[160];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "shrink: run %" PRIu64 ": %s; %u of %u faults left\n", s->runs, what, faults,
+          s->faults_before);
+}
+
+static void child_args(const shrinker *s, const char *plan_path, const char *trace_path, char **args) {
+  int n = 0;
+  args[n++] = "crashlab";
+  args[n++] = "run";
+  args[n++] = (char *)s->o->file;
+  args[n++] = "--seed";
+  args[n++] = (char *)s->seed_text;
+  args[n++] = "--quiet";
+  if (plan_path) {
+    args[n++] = "--faults";
+    args[n++] = (char *)plan_path;
+  }
+  if (trace_path) {
+    args[n++] = "--trace";
+    args[n++] = (char *)trace_path;
+  }
+  for (int i = 0; i < s->o->pass_count; i++) args[n++] = (char *)s->o->pass[i];
+  args[n] = NULL;
+}
+
+/* Runs one child to its end (the first run, a check). */
+static int run_one(shrinker *s, char **args, scn_child_result *r) {
+  scn_child *c = &s->children[0];
+  if (scn_child_start(c, args) != 0) return fail("cannot start a run: %s", strerror(errno));
+  s->runs++;
+  while (!scn_child_ended(c))
+    if (scn_child_poll(c, 1, -1) != 0) return fail("waiting for a run: %s", strerror(errno));
+  scn_child_finish(c, r);
+  return 0;
+}
+
+static bool same_failure(const shrinker *s, const scn_child_result *r) {
+  if (r->verdict != SCN_CHILD_FAIL) return false;
+  char sig[1024];
+  scn_child_signature(r, sig, sizeof sig);
+  return strcmp(sig, s->signature) == 0;
+}
+
+static cache_entry *cache_find(shrinker *s, uint64_t hash) {
+  for (uint32_t i = 0; i < s->cache_count; i++)
+    if (s->cache[i].hash == hash) return &s->cache[i];
+  return NULL;
+}
+
+static int cache_add(shrinker *s, uint64_t hash, bool same, const char *sim_time) {
+  if (s->cache_count == s->cache_cap) {
+    uint32_t cap = s->cache_cap ? 2 * s->cache_cap : 256;
+    cache_entry *grown = realloc(s->cache, cap * sizeof *grown);
+    if (!grown) return -1;
+    s->cache = grown;
+    s->cache_cap = cap;
+  }
+  cache_entry *e = &s->cache[s->cache_count++];
+  e->hash = hash;
+  e->same = same;
+  snprintf(e->sim_time, sizeof e->sim_time, "%s", sim_time);
+  return 0;
+}
+
+/* Makes candidate i of a list into *out. */
+typedef int (*make_fn)(void *ctx, uint32_t i, plan *out);
+
+enum { UNKNOWN = 0, PASSES = 1, SAME = 2 };
+
+/*
+ * Tries candidates 0..n-1 in order and returns the index of the first that fails the same
+ * way, or -1 (none, or the run budget or a signal ended the search; s->out_of_runs says which).
+ * Up to jobs candidates run at once; a result decides only once every earlier candidate is
+ * known, so the answer is the one a single job would give. -2 on a system error.
+ */
+static int64_t first_same(shrinker *s, make_fn make, void *ctx, uint32_t n) {
+  uint8_t *state = calloc(n ? n : 1, 1);
+  if (!state) return -2;
+  uint32_t slot_candidate[SHRINK_JOBS_MAX];
+  uint64_t slot_hash[SHRINK_JOBS_MAX];
+  plan cand = {0};
+  uint32_t next = 0, decided = 0; /* candidates before `decided` are all known to pass */
+  unsigned running = 0;
+  int status = 0;
+  for (;;) {
+    while (decided < n && state[decided] == PASSES) decided++;
+    if (decided == n || state[decided] == SAME) break;
+    /* Start candidates while a slot is free; a known candidate takes no slot. */
+    for (unsigned slot = 0; slot < s->o->jobs && next < n && !shrink_signal && !status;) {
+      if (s->children[slot].pid) {
+        slot++;
+        continue;
+      }
+      if (s->runs >= s->o->runs_max) {
+        s->out_of_runs = true;
+        break;
+      }
+      size_t len = 0;
+      char *text = make(ctx, next, &cand) == 0 ? plan_text(s, &cand, &len) : NULL;
+      if (!text) {
+        status = fail("out of memory");
+        break;
+      }
+      uint64_t hash = text_hash(text, len);
+      cache_entry *known = cache_find(s, hash);
+      if (known) {
+        state[next++] = known->same ? SAME : PASSES;
+        if (known->same) snprintf(s->best_time, sizeof s->best_time, "%s", known->sim_time);
+        free(text);
+        continue;
+      }
+      char path[PATH_MAX + 32];
+      snprintf(path, sizeof path, "%s/candidate%u.lua", s->tmpdir, slot);
+      FILE *f = fopen(path, "w");
+      bool written = f && fwrite(text, 1, len, f) == len;
+      if (f && fclose(f) != 0) written = false;
+      free(text);
+      char *args[40];
+      child_args(s, path, NULL, args);
+      if (!written) status = fail("cannot write %s: %s", path, strerror(errno));
+      else if (scn_child_start(&s->children[slot], args) != 0)
+        status = fail("cannot start a run: %s", strerror(errno));
+      if (status) break;
+      s->runs++;
+      running++;
+      slot_candidate[slot] = next;
+      slot_hash[slot] = hash;
+      next++;
+      slot++;
+    }
+    if (status) break;
+    if (running == 0) {
+      if (next < n && !shrink_signal && !s->out_of_runs) continue; /* all known so far */
+      break;
+    }
+    if (scn_child_poll(s->children, s->o->jobs, s->tty ? 100 : -1) != 0) {
+      status = fail("waiting for the runs: %s", strerror(errno));
+      break;
+    }
+    for (unsigned slot = 0; slot < s->o->jobs; slot++) {
+      if (!scn_child_ended(&s->children[slot])) continue;
+      scn_child_result r;
+      scn_child_finish(&s->children[slot], &r);
+      running--;
+      if (r.exit_code == 130) shrink_signal = SIGINT;
+      bool same = same_failure(s, &r);
+      state[slot_candidate[slot]] = same ? SAME : PASSES;
+      if (cache_add(s, slot_hash[slot], same, r.sim_time) != 0) status = fail("out of memory");
+    }
+    progress(s, false);
+    if (status || (shrink_signal && running == 0)) break;
+  }
+  while (decided < n && state[decided] == PASSES) decided++;
+  int64_t answer = decided < n && state[decided] == SAME ? (int64_t)decided : -1;
+  /* Runs that can no longer change the answer are stopped (they are this shrinker's own
+   * children), then reaped. */
+  for (unsigned slot = 0; slot < s->o->jobs; slot++) {
+    if (!s->children[slot].pid) continue;
+    kill(s->children[slot].pid, SIGKILL);
+    while (!scn_child_ended(&s->children[slot])) scn_child_poll(&s->children[slot], 1, -1);
+    scn_child_result r;
+    scn_child_finish(&s->children[slot], &r);
+  }
+  if (answer >= 0) { /* when the kept plan failed: its run is in the cache */
+    size_t len = 0;
+    char *text = make(ctx, (uint32_t)answer, &cand) == 0 ? plan_text(s, &cand, &len) : NULL;
+    cache_entry *e = text ? cache_find(s, text_hash(text, len)) : NULL;
+    if (e) snprintf(s->best_time, sizeof s->best_time, "%s", e->sim_time);
+    free(text);
+  }
+  free(cand.f);
+  free(state);
+  return status ? -2 : answer;
+}
+
+/* ---- Delta debugging --------------------------------------------------------------------- */
+
+typedef struct chunks {
+  const plan *current;
+  uint32_t n;               /* chunks */
+} chunks;
+
+/* Candidate i: the current plan without its i-th of n chunks. */
+static int make_without_chunk(void *ctx, uint32_t i, plan *out) {
+  const chunks *c = ctx;
+  uint32_t len = c->current->n;
+  uint32_t lo = (uint32_t)((uint64_t)len * i / c->n), hi = (uint32_t)((uint64_t)len * (i + 1) / c->n);
+  if (plan_reserve(out, len)) return -1;
+  out->n = 0;
+  for (uint32_t k = 0; k < len; k++)
+    if (k < lo || k >= hi) out->f[out->n++] = c->current->f[k];
+  return 0;
+}
+
+/* Cuts *p down to a 1-minimal list: no single fault (and no chunk tried) can be dropped. */
+static int ddmin(shrinker *s, plan *p) {
+  s->phase = "dropping faults";
+  plan next = {0};
+  uint32_t n = 2;
+  uint32_t was;
+  while (p->n >= 1 && !shrink_signal && !s->out_of_runs) {
+    if (n > p->n) n = p->n;
+    chunks c = {p, n};
+    int64_t k = first_same(s, make_without_chunk, &c, n);
+    if (k == -2) {
+      free(next.f);
+      return -1;
+    }
+    if (k >= 0) {
+      was = p->n;
+      if (make_without_chunk(&c, (uint32_t)k, &next) || plan_copy(p, &next)) {
+        free(next.f);
+        return -1;
+      }
+      improved(s, p->n, "dropped %u fault%s", was - p->n, was - p->n == 1 ? "" : "s");
+      n = n > 2 ? n - 1 : 2;
+      continue;
+    }
+    if (n >= p->n) break;
+    n = 2 * n < p->n ? 2 * n : p->n;
+  }
+  free(next.f);
+  return 0;
+}
+
+/* ---- Simplifying what is left ------------------------------------------------------------ */
+
+typedef struct variants {
+  plan *list;
+  uint32_t n;
+} variants;
+
+static int make_variant(void *ctx, uint32_t i, plan *out) {
+  const variants *v = ctx;
+  return plan_copy(out, &v->list[i]);
+}
+
+static void variants_free(variants *v) {
+  for (uint32_t i = 0; i < v->n; i++) free(v->list[i].f);
+  free(v->list);
+}
+
+/* Tries the variants in order and takes the first that fails the same way into *p: 1 taken,
+ * 0 none, -1 error. j is the fault the variants change, what says how. */
+static int try_variants(shrinker *s, plan *p, variants *v, uint32_t j, const char *what) {
+  int64_t k = v->n ? first_same(s, make_variant, v, v->n) : -1;
+  int rc = k == -2 ? -1 : 0;
+  if (k >= 0) {
+    if (plan_copy(p, &v->list[k])) rc = -1;
+    else {
+      rc = 1;
+      char at[32];
+      sim_format_duration(p->f[j].at_ns, at, sizeof at);
+      improved(s, p->n, "fault %u (%s) %s, at %s", j + 1, p->f[j].kind, what, at);
+    }
+  }
+  variants_free(v);
+  return rc;
+}
+
+/* A variant of p with fault j at a new time (the list stays in time order: the caller keeps
+ * t between j's neighbours). */
+static int add_moved(variants *v, const plan *p, uint32_t j, uint64_t t) {
+  plan *grown = realloc(v->list, (v->n + 1) * sizeof *grown);
+  if (!grown) return -1;
+  v->list = grown;
+  plan *q = &v->list[v->n];
+  *q = (plan){0};
+  if (plan_copy(q, p)) return -1;
+  q->f[j].at_ns = t;
+  v->n++;
+  return 0;
+}
+
+/*
+ * Moves fault j as early (earlier = true) or as late as it goes while the run fails the same
+ * way, between its time and bound (not reached). Each round tries SHRINK_SEARCH_POINTS whole
+ * milliseconds evenly spread over the range still open, the earliest (or latest) first, and
+ * narrows the range to the step around the one taken, down to a millisecond. Returns 1 moved,
+ * 0 not, -1 error.
+ */
+static int move_in_time(shrinker *s, plan *p, uint32_t j, bool earlier, uint64_t bound) {
+  /* The open range (lo, hi): the fault fails the same way at hi (earlier) or lo (later). */
+  uint64_t lo = earlier ? bound : p->f[j].at_ns, hi = earlier ? p->f[j].at_ns : bound;
+  int moved = 0;
+  while (hi - lo >= 2 * SHRINK_MS && !shrink_signal && !s->out_of_runs) {
+    uint64_t t[SHRINK_SEARCH_POINTS];
+    uint32_t nt = 0;
+    for (uint32_t k = 1; k <= SHRINK_SEARCH_POINTS; k++) {
+      uint32_t kk = earlier ? k : SHRINK_SEARCH_POINTS + 1 - k;
+      uint64_t x = lo + (hi - lo) / (SHRINK_SEARCH_POINTS + 1) * kk;
+      x = (x + SHRINK_MS / 2) / SHRINK_MS * SHRINK_MS;
+      if (x <= lo || x >= hi || (nt && x == t[nt - 1])) continue;
+      t[nt++] = x;
+    }
+    if (nt == 0) break;
+    variants v = {0};
+    for (uint32_t i = 0; i < nt; i++)
+      if (add_moved(&v, p, j, t[i])) {
+        variants_free(&v);
+        return -1;
+      }
+    int rc = try_variants(s, p, &v, j, earlier ? "earlier" : "later");
+    if (rc < 0) return -1;
+    if (rc == 0) { /* every time tried was too far: the answer is within the last step */
+      if (earlier) lo = t[nt - 1];
+      else hi = t[nt - 1];
+      continue;
+    }
+    moved = 1;
+    uint32_t idx = 0;
+    while (idx < nt && t[idx] != p->f[j].at_ns) idx++;
+    if (earlier) {
+      hi = t[idx];
+      if (idx > 0) lo = t[idx - 1];
+    } else {
+      lo = t[idx];
+      if (idx > 0) hi = t[idx - 1];
+    }
+  }
+  return moved;
+}
+
+static bool is_heal(const fault *f) { return strcmp(f->kind, "heal") == 0; }
+
+/* Heals as early as they go (shorter partitions). */
+static int heals_earlier(shrinker *s, plan *p) {
+  s->phase = "shorter partitions";
+  int changed = 0;
+  for (uint32_t j = 0; j < p->n && !shrink_signal && !s->out_of_runs; j++) {
+    if (!is_heal(&p->f[j])) continue;
+    int rc = move_in_time(s, p, j, true, j ? p->f[j - 1].at_ns : 0);
+    if (rc < 0) return -1;
+    changed |= rc;
+  }
+  return changed;
+}
+
+/* Partitions with fewer nodes: one node out of a group that has more than one, or a whole
+ * group out of a partition of more than two groups. Repeats until nothing can go. */
+static int fewer_nodes(shrinker *s, plan *p) {
+  s->phase = "fewer nodes";
+  int changed = 0;
+  for (uint32_t j = 0; j < p->n && !shrink_signal && !s->out_of_runs; j++) {
+    for (;;) {
+      const fault *ft = &p->f[j];
+      if (!ft->node_count) break;
+      variants v = {0};
+      for (uint8_t i = 0; i < ft->node_count; i++) {
+        uint8_t g = ft->group_of[i];
+        uint8_t members = 0;
+        for (uint8_t k = 0; k < ft->node_count; k++) members += ft->group_of[k] == g;
+        bool whole = members == 1;
+        if (whole && ft->group_count <= 2) continue;
+        plan *grown = realloc(v.list, (v.n + 1) * sizeof *grown);
+        if (!grown) {
+          variants_free(&v);
+          return -1;
+        }
+        v.list = grown;
+        plan *q = &v.list[v.n];
+        *q = (plan){0};
+        if (plan_copy(q, p)) {
+          variants_free(&v);
+          return -1;
+        }
+        v.n++;
+        fault *nf = &q->f[j];
+        memmove(&nf->node[i], &nf->node[i + 1], (size_t)(nf->node_count - i - 1) * sizeof nf->node[0]);
+        memmove(&nf->group_of[i], &nf->group_of[i + 1], (size_t)(nf->node_count - i - 1));
+        nf->node_count--;
+        if (whole) { /* renumber the groups after the one that went */
+          for (uint8_t k = 0; k < nf->node_count; k++)
+            if (nf->group_of[k] > g) nf->group_of[k]--;
+          nf->group_count--;
+        }
+      }
+      int rc = try_variants(s, p, &v, j, "with a node fewer");
+      if (rc < 0) return -1;
+      if (rc == 0) break;
+      changed = 1;
+    }
+  }
+  return changed;
+}
+
+/* Faults other than heals as late as they go (before the next fault, or before the failure). */
+static int faults_later(shrinker *s, plan *p, uint64_t end_ns) {
+  s->phase = "faults later";
+  int changed = 0;
+  for (uint32_t j = p->n; j-- > 0 && !shrink_signal && !s->out_of_runs;) {
+    if (is_heal(&p->f[j])) continue;
+    uint64_t hi = j + 1 < p->n ? p->f[j + 1].at_ns : end_ns;
+    if (hi <= p->f[j].at_ns) continue;
+    int rc = move_in_time(s, p, j, false, hi);
+    if (rc < 0) return -1;
+    changed |= rc;
+  }
+  return changed;
+}
+
+/* ---- Arguments --------------------------------------------------------------------------- */
+
+void scn_shrink_usage(FILE *out) {
+  fprintf(out,
+          "usage: crashlab shrink FILE.lua --seed N [options]\n"
+          "\n"
+          "Cuts a failing run down to the faults that matter. The run of FILE with seed N must\n"
+          "fail; its fault schedule is read from its trace, then faults are dropped (delta\n"
+          "debugging: chunks, then single faults) while every run still fails with the same\n"
+          "signature (the failure message with pids, refs and times taken out), and what is\n"
+          "left is simplified: heals earlier, partitions with fewer nodes, faults later. Each\n"
+          "try is a run 'crashlab run FILE --seed N --faults PLAN'. The result is a scenario\n"
+          "file that runs FILE with only the remaining faults and fails the same way on its own.\n"
+          "\n"
+          "options:\n"
+          "  --seed N              the failing seed (required)\n"
+          "  --out FILE            where to write the shrunk scenario (default: beside FILE,\n"
+          "                        NAME.shrunk.lua); never FILE itself\n"
+          "  --jobs N              runs at once (default: one per core); the result does not\n"
+          "                        depend on it\n"
+          "  --max-runs N          stop after N runs and write what was reached (default 2000)\n"
+          "  --faults PLAN         start from this plan instead of the run's own faults\n"
+          "  --max-time T, --unsafe, --crashes=fail|count, --trace-limit SIZE\n"
+          "                        as for crashlab run, given to every run\n"
+          "\n"
+          "On a terminal a status line shows the runs done and the faults left; otherwise a\n"
+          "line is printed each time the plan gets smaller or simpler. Exit status: 0 written\n"
+          "(and checked to fail the same way), 1 the written file did not fail the same way,\n"
+          "2 bad input (a seed that passes: nothing to shrink), 130 interrupted.\n");
+}
+
+static int parse_count(const char *opt, const char *v, uint64_t lo, uint64_t hi, uint64_t *out) {
+  uint64_t n = 0;
+  bool ok = v && *v && strlen(v) <= 19;
+  for (const char *c = v; ok && *c; c++) {
+    ok = *c >= '0' && *c <= '9';
+    n = n * 10 + (uint64_t)(*c - '0');
+  }
+  if (!ok || n < lo || n > hi)
+    return fail("%s needs a whole number from %" PRIu64 " to %" PRIu64 ", got '%s'", opt, lo, hi, v ? v : "");
+  *out = n;
+  return 0;
+}
+
+static int parse_args(int argc, char **argv, shrink_opts *o) {
+  memset(o, 0, sizeof *o);
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  o->jobs = cores > 0 ? (cores > (long)SHRINK_JOBS_MAX ? SHRINK_JOBS_MAX : (unsigned)cores) : 1;
+  o->runs_max = SHRINK_RUNS_DEFAULT;
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--seed") == 0) {
+      if (parse_count(a, v, 0, UINT64_MAX / 10, &o->seed)) return -1;
+      o->seed_given = true;
+      i++;
+    } else if (strcmp(a, "--jobs") == 0) {
+      uint64_t n;
+      if (parse_count(a, v, 1, SHRINK_JOBS_MAX, &n)) return -1;
+      o->jobs = (unsigned)n;
+      i++;
+    } else if (strcmp(a, "--max-runs") == 0) {
+      if (parse_count(a, v, 1, 100000000, &o->runs_max)) return -1;
+      i++;
+    } else if (strcmp(a, "--out") == 0 || strcmp(a, "--faults") == 0) {
+      if (!v || !*v) return fail("%s needs a file name", a);
+      *(a[2] == 'o' ? &o->out_path : &o->faults_path) = v;
+      i++;
+    } else if (strcmp(a, "--max-time") == 0 || strcmp(a, "--trace-limit") == 0) {
+      if (!v) return fail("%s needs a value", a);
+      if (o->pass_count + 2 > 16) return fail("too many options");
+      o->pass[o->pass_count++] = a;
+      o->pass[o->pass_count++] = v;
+      i++;
+    } else if (strcmp(a, "--unsafe") == 0 || strncmp(a, "--crashes=", 10) == 0) {
+      if (o->pass_count + 1 > 16) return fail("too many options");
+      o->pass[o->pass_count++] = a;
+    } else if (a[0] == '-') {
+      return fail("unknown option '%s' (crashlab shrink --help)", a);
+    } else if (!o->file) {
+      o->file = a;
+    } else {
+      return fail("unexpected argument '%s'", a);
+    }
+  }
+  if (!o->file) return fail("shrink needs a scenario file (crashlab shrink FILE.lua --seed N)");
+  if (!o->seed_given)
+    return fail("shrink needs the failing seed: crashlab shrink %s --seed N (a sweep, crashlab run "
+                "FILE --seeds A..B, lists failing seeds)", o->file);
+  struct stat st;
+  if (stat(o->file, &st) != 0) return fail("%s: cannot open: %s", o->file, strerror(errno));
+  if (S_ISDIR(st.st_mode)) return fail("%s: is a directory, not a scenario file", o->file);
+  if (o->faults_path && access(o->faults_path, R_OK) != 0)
+    return fail("%s: cannot open: %s", o->faults_path, strerror(errno));
+  return 0;
+}
+
+/* NAME.lua -> NAME.shrunk.lua beside it. */
+static char *default_out(const char *file) {
+  size_t len = strlen(file);
+  bool lua = len > 4 && strcmp(file + len - 4, ".lua") == 0;
+  size_t stem = lua ? len - 4 : len;
+  char *out = malloc(stem + sizeof ".shrunk.lua");
+  if (out) snprintf(out, stem + sizeof ".shrunk.lua", "%.*s.shrunk.lua", (int)stem, file);
+  return out;
+}
+
+static bool same_file(const char *a, const char *b) {
+  struct stat sa, sb;
+  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* ---- The output file --------------------------------------------------------------------- */
+
+static char *read_all(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *text = NULL;
+  size_t cap = 0;
+  *len = 0;
+  for (;;) {
+    if (*len + 4096 + 1 > cap) {
+      cap = cap ? 2 * cap : 8192;
+      char *grown = realloc(text, cap);
+      if (!grown) {
+        free(text);
+        fclose(f);
+        return NULL;
+      }
+      text = grown;
+    }
+    size_t got = fread(text + *len, 1, cap - *len - 1, f);
+    *len += got;
+    if (got == 0) break;
+  }
+  bool bad = ferror(f);
+  fclose(f);
+  if (bad) {
+    free(text);
+    return NULL;
+  }
+  text[*len] = 0;
+  return text;
+}
+
+/* A comment line per line of text, each "-- " + line. */
+static void put_comment(FILE *f, const char *text) {
+  for (const char *line = text; *line;) {
+    size_t n = strcspn(line, "\n");
+    fprintf(f, "--   %.*s\n", (int)n, line);
+    line += n;
+    if (*line) line++;
+  }
+}
+
+/*
+ * The shrunk scenario: `--! seed N`, a header saying where it came from, the plan as
+ * cl.fault_plan{...}, then the original text unchanged (its own leading `--!` directives
+ * dropped: the new one rules). Written to OUT.partial and renamed, so a file under the final
+ * name is always complete.
+ */
+static int write_out(const shrinker *s, const char *out_path, const plan *p, const char *source,
+                     uint32_t before, const char *time_before, const char *time_after) {
+  size_t plen = strlen(out_path) + sizeof ".partial";
+  char *partial = malloc(plen);
+  if (!partial) return fail("out of memory");
+  snprintf(partial, plen, "%s.partial", out_path);
+  FILE *f = fopen(partial, "w");
+  if (!f) {
+    fail("cannot write %s: %s", out_path, strerror(errno));
+    free(partial);
+    return -1;
+  }
+  fprintf(f, "--! seed %" PRIu64 "\n", s->o->seed);
+  fprintf(f, "-- Shrunk by crashlab %s from %s, seed %" PRIu64 ": %u faults -> %u, failure at %s -> %s.\n",
+          CRASHLAB_VERSION, s->o->file, s->o->seed, before, p->n, time_before, time_after);
+  fputs("-- It fails with the signature\n", f);
+  put_comment(f, s->signature);
+  fputs("-- The plan below replaces the scenario's own faults; the scenario follows unchanged.\n", f);
+  fputs("local cl = require \"crashlab\"\n", f);
+  fputs("cl.fault_plan { ", f);
+  put_faults(f, p, "");
+  fputs(" }\n", f);
+  const char *text = source;
+  while (strncmp(text, "--!", 3) == 0) { /* the original's own directives */
+    const char *nl = strchr(text, '\n');
+    text = nl ? nl + 1 : text + strlen(text);
+  }
+  fputs(text, f);
+  if (*text && text[strlen(text) - 1] != '\n') fputc('\n', f);
+  int bad = ferror(f);
+  if (fclose(f) != 0) bad = 1;
+  if (bad || rename(partial, out_path) != 0) {
+    fail("cannot write %s: %s", out_path, strerror(errno));
+    remove(partial);
+    free(partial);
+    return -1;
+  }
+  free(partial);
+  return 0;
+}
+
+/* ---- Reading the first run's plan -------------------------------------------------------- */
+
+/* The plan of the traced run: `crashlab trace TRACE --plan` prints it. */
+static int plan_from_trace(shrinker *s, const char *trace_path, plan *out) {
+  char *args[] = {"crashlab", "trace", (char *)trace_path, "--plan", NULL};
+  scn_child *c = &s->children[0];
+  if (scn_child_start(c, args) != 0) return fail("cannot read the trace: %s", strerror(errno));
+  while (!scn_child_ended(c))
+    if (scn_child_poll(c, 1, -1) != 0) return fail("reading the trace: %s", strerror(errno));
+  scn_child_result r;
+  scn_child_finish(c, &r);
+  if (r.exit_code != 0) {
+    const char *err = c->err.data && c->err.len ? c->err.data : "no output\n";
+    return fail("cannot read the fault plan of the run from its trace: %.*s", (int)strcspn(err, "\n"), err);
+  }
+  if (c->out.len + 1 >= SCN_CHILD_OUTPUT_MAX) return fail("the run's fault plan is too large to shrink");
+  char name[64];
+  snprintf(name, sizeof name, "the plan of seed %" PRIu64, s->o->seed);
+  return plan_read(s, name, c->out.data ? c->out.data : "", c->out.len, out);
+}
+
+/* The time the failure names ("... at 1.5s"), else the run's end. */
+static void failure_time(const scn_child_result *r, char *out, size_t cap) {
+  const char *at = NULL;
+  for (const char *p = strstr(r->message, " at "); p; p = strstr(p + 1, " at ")) at = p + 4;
+  uint64_t ns;
+  char word[32];
+  if (at && sscanf(at, "%31s", word) == 1 && sim_parse_duration(word, &ns) == 0)
+    snprintf(out, cap, "%s", word);
+  else
+    snprintf(out, cap, "%s", r->sim_time);
+}
+
+/* ---- The command ------------------------------------------------------------------------- */
+
+static void shrinker_free(shrinker *s) {
+  for (uint32_t i = 0; i < s->string_count; i++) free(s->strings[i]);
+  free(s->strings);
+  free(s->cache);
+  free(s->plan_scenario);
+  free(s->plan_seed);
+  for (unsigned i = 0; i < SHRINK_JOBS_MAX; i++) scn_child_free(&s->children[i]);
+  if (s->tmpdir[0]) {
+    char path[PATH_MAX + 32];
+    for (unsigned i = 0; i < SHRINK_JOBS_MAX; i++) {
+      snprintf(path, sizeof path, "%s/candidate%u.lua", s->tmpdir, i);
+      unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/first.trace", s->tmpdir);
+    unlink(path);
+    rmdir(s->tmpdir);
+  }
+}
+
+static int make_tmpdir(shrinker *s) {
+  const char *base = getenv("TMPDIR");
+  if (!base || !*base) base = "/tmp";
+  snprintf(s->tmpdir, sizeof s->tmpdir, "%s/crashlab-shrink-XXXXXX", base);
+  if (!mkdtemp(s->tmpdir)) {
+    int e = errno;
+    s->tmpdir[0] = 0;
+    return fail("cannot make a temporary folder in %s: %s", base, strerror(e));
+  }
+  return 0;
+}
+
+/* The first run: it must fail; its signature is the one to keep, its plan the one to cut. */
+static int first_run(shrinker *s, plan *p, scn_child_result *r) {
+  char trace[PATH_MAX + 32];
+  snprintf(trace, sizeof trace, "%s/first.trace", s->tmpdir);
+  char *args[40];
+  child_args(s, s->o->faults_path, trace, args);
+  if (run_one(s, args, r)) return -1;
+  if (r->exit_code == 130) return fail("interrupted");
+  if (r->verdict == SCN_CHILD_PASS)
+    return fail("%s passes with seed %" PRIu64 ": nothing to shrink (shrink takes a failing seed; a "
+                "sweep, crashlab run %s --seeds A..B, finds them)", s->o->file, s->o->seed, s->o->file);
+  if (r->verdict == SCN_CHILD_ERROR) return fail("%s", r->message);
+  scn_child_signature(r, s->signature, sizeof s->signature);
+  snprintf(s->message, sizeof s->message, "%s", r->message);
+  if (s->o->faults_path) {
+    size_t len;
+    char *text = read_all(s->o->faults_path, &len);
+    if (!text) return fail("%s: cannot read: %s", s->o->faults_path, strerror(errno));
+    int rc = plan_read(s, s->o->faults_path, text, len, p);
+    free(text);
+    return rc;
+  }
+  return plan_from_trace(s, trace, p);
+}
+
+/* The whole plan run again through --faults must fail the same way: otherwise the plan does
+ * not stand for the run, and nothing cut from it would mean anything. */
+static int check_full_plan(shrinker *s, const plan *p) {
+  variants v = {calloc(1, sizeof(plan)), 1};
+  if (!v.list || plan_copy(&v.list[0], p)) {
+    variants_free(&v);
+    return fail("out of memory");
+  }
+  int64_t k = first_same(s, make_variant, &v, 1);
+  variants_free(&v);
+  if (k == -2) return -1;
+  if (k < 0 && !shrink_signal)
+    return fail("the fault plan read from the run of %s seed %" PRIu64 " does not make it fail the "
+                "same way when run on its own (--faults): nothing to shrink against",
+                s->o->file, s->o->seed);
+  return k < 0 ? -1 : 0;
+}
+
+/* Runs the written file alone (its own seed and plan) and compares the signature. */
+static int check_out(shrinker *s, const char *out_path, scn_child_result *r) {
+  char *args[40];
+  int n = 0;
+  args[n++] = "crashlab";
+  args[n++] = "run";
+  args[n++] = (char *)out_path;
+  args[n++] = "--quiet";
+  for (int i = 0; i < s->o->pass_count; i++) args[n++] = (char *)s->o->pass[i];
+  args[n] = NULL;
+  if (run_one(s, args, r)) return -1;
+  return same_failure(s, r) ? 0 : 1;
+}
+
+int scn_shrink_main(int argc, char **argv) {
+  shrink_opts o;
+  if (parse_args(argc, argv, &o)) return 2;
+  char *out_default = o.out_path ? NULL : default_out(o.file);
+  const char *out_path = o.out_path ? o.out_path : out_default;
+  if (!out_path) return fail("out of memory"), 2;
+  if (same_file(out_path, o.file) || strcmp(out_path, o.file) == 0) {
+    fail("--out %s is the scenario itself: shrink never overwrites the original (give another "
+         "--out)", out_path);
+    free(out_default);
+    return 2;
+  }
+  shrinker *s = calloc(1, sizeof *s);
+  if (!s) return fail("out of memory"), 2;
+  s->o = &o;
+  s->tty = isatty(STDERR_FILENO);
+  s->phase = "first run";
+  snprintf(s->seed_text, sizeof s->seed_text, "%" PRIu64, o.seed);
+  for (unsigned i = 0; i < SHRINK_JOBS_MAX; i++) s->children[i].out_fd = s->children[i].err_fd = -1;
+  struct sigaction sa = {0}, old_int, old_term;
+  sa.sa_handler = on_shrink_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  plan p = {0};
+  size_t source_len = 0;
+  char *source = read_all(o.file, &source_len);
+  int status = 2;
+  scn_child_result first, last;
+  char time_before[32], time_after[32];
+  double start_s = scn_child_now_s();
+  if (!source) {
+    fail("%s: cannot read: %s", o.file, strerror(errno));
+    goto done;
+  }
+  if (make_tmpdir(s) || first_run(s, &p, &first)) goto done;
+  failure_time(&first, time_before, sizeof time_before);
+  s->faults_before = s->faults_now = p.n;
+  s->phase = "checking the plan";
+  if (!s->tty)
+    fprintf(stderr, "shrink: seed %" PRIu64 " fails with %u faults: %s\n", o.seed, p.n, s->message);
+  snprintf(s->best_time, sizeof s->best_time, "%s", first.sim_time);
+  if (check_full_plan(s, &p)) goto done;
+  if (ddmin(s, &p)) goto done;
+  uint64_t end_ns = 0;
+  for (int pass = 0; pass < 3 && !shrink_signal && !s->out_of_runs; pass++) {
+    int changed = 0, rc;
+    if ((rc = heals_earlier(s, &p)) < 0) goto done;
+    changed |= rc;
+    if ((rc = fewer_nodes(s, &p)) < 0) goto done;
+    changed |= rc;
+    if (sim_parse_duration(s->best_time, &end_ns) != 0) end_ns = 0;
+    if ((rc = faults_later(s, &p, end_ns)) < 0) goto done;
+    changed |= rc;
+    if (!changed) break;
+  }
+  if (s->tty) fputs("\r\033[K", stderr);
+  if (shrink_signal) {
+    fail("shrink interrupted after %" PRIu64 " runs; nothing written", s->runs);
+    status = 130;
+    goto done;
+  }
+  uint64_t runs_shrinking = s->runs;
+  if (write_out(s, out_path, &p, source, s->faults_before, time_before, "?")) goto done;
+  int check = check_out(s, out_path, &last);
+  if (check < 0) goto done;
+  if (check == 0) failure_time(&last, time_after, sizeof time_after);
+  else snprintf(time_after, sizeof time_after, "%s", s->best_time);
+  /* The header names the failure time of the shrunk run, known only now: written again. */
+  if (check == 0 && write_out(s, out_path, &p, source, s->faults_before, time_before, time_after))
+    goto done;
+  printf("shrink of %s seed %" PRIu64 ": %s\n", o.file, o.seed, s->signature);
+  printf("  before: %u faults, failure at %s\n", s->faults_before, time_before);
+  printf("  after:  %u fault%s, failure at %s\n", p.n, p.n == 1 ? "" : "s", time_after);
+  printf("  runs:   %" PRIu64 "%s\n", runs_shrinking,
+         s->out_of_runs ? " (stopped at --max-runs: the plan may shrink further)" : "");
+  for (uint32_t i = 0; i < p.n; i++) {
+    fputs("    ", stdout);
+    put_fault(stdout, &p.f[i]);
+    fputc('\n', stdout);
+  }
+  if (check == 0) {
+    printf("wrote %s: crashlab run %s fails the same way\n", out_path, out_path);
+    status = 0;
+  } else {
+    printf("wrote %s, but it does not fail the same way on its own: %s\n", out_path,
+           last.verdict == SCN_CHILD_PASS ? "it passes" : last.message);
+    status = 1;
+  }
+  fflush(stdout);
+  fprintf(stderr, "%" PRIu64 " runs in %.2fs on %u job%s\n", s->runs, scn_child_now_s() - start_s, o.jobs,
+          o.jobs == 1 ? "" : "s");
+done:
+  if (s->tty && status == 2) fputs("\r\033[K", stderr);
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  free(p.f);
+  free(source);
+  free(out_default);
+  shrinker_free(s);
+  free(s);
+  return status;
+}
