@@ -169,15 +169,24 @@ bad:
   return -1;
 }
 
-typedef struct demo_opts {
-  const char *name;
-  const char *trace_path;
-  uint64_t trace_limit;
-  uint64_t seed;
-  uint64_t n, m;
-  int quiet;
-  int check_determinism;
-} demo_opts;
+/* The options of `run` and `demo`, read by one parser (parse_options). Most are common; an
+ * option of one command is unknown to the other. */
+enum { CMD_RUN = 1, CMD_DEMO = 2 };
+typedef struct cli_opts {
+  const char *target;         /* run: the scenario file; demo: the demo's name */
+  uint64_t seed;              /* used when seed_given (a demo's default is 1) */
+  bool seed_given;
+  const char *trace_path;     /* --trace, or NULL */
+  uint64_t trace_limit;       /* --trace-limit in bytes (TRACE_LIMIT_DEFAULT) */
+  bool quiet;
+  bool check_determinism;
+  uint64_t max_time_ns;       /* run: --max-time (0: none) */
+  bool unsafe, stats, viz;    /* run: --unsafe, --stats, --viz (also set by --viz-script) */
+  const char *viz_script;     /* run: --viz-script, or NULL */
+  int crashes;                /* run: --crashes, SCN_CRASHES_* */
+  uint64_t n, m;              /* demo: --n, --m (0: the demo's default) */
+  bool list;                  /* demo: --list */
+} cli_opts;
 
 /* Runs `argv` (this program, --quiet appended) and extracts the hash of its verdict line. */
 static int run_child_hash(char **argv, char *hash, size_t cap) {
@@ -222,12 +231,12 @@ static int check_hashes(char **argv, const char *hash) {
   return same ? 0 : 1;
 }
 
-static int check_determinism(const demo_opts *o, const char *hash) {
+static int check_determinism(const cli_opts *o, const char *hash) {
   char seed[32], n[32], m[32];
   snprintf(seed, sizeof seed, "%" PRIu64, o->seed);
   snprintf(n, sizeof n, "%" PRIu64, o->n);
   snprintf(m, sizeof m, "%" PRIu64, o->m);
-  char *argv[] = {"crashlab", "demo", (char *)o->name, "--seed", seed, "--n", n, "--m", m,
+  char *argv[] = {"crashlab", "demo", (char *)o->target, "--seed", seed, "--n", n, "--m", m,
                   "--quiet", NULL};
   return check_hashes(argv, hash);
 }
@@ -239,10 +248,10 @@ static void print_record(const sim_record *rec, void *arg) {
   puts(line);
 }
 
-static int cmd_demo(const demo_opts *o) {
-  const scn_demo *demo = scn_demo_find(o->name);
+static int cmd_demo(const cli_opts *o) {
+  const scn_demo *demo = scn_demo_find(o->target);
   if (!demo) {
-    fprintf(stderr, "crashlab: unknown demo '%s' (crashlab demo --list shows them)\n", o->name);
+    fprintf(stderr, "crashlab: unknown demo '%s' (crashlab demo --list shows them)\n", o->target);
     return EXIT_USAGE;
   }
   sim_config cfg = {o->seed, demo->name, o->trace_path, -1, o->trace_limit};
@@ -327,50 +336,17 @@ static int cmd_trace(const char *path) {
   return EXIT_PASS;
 }
 
+static int parse_options(int argc, char **argv, int command, cli_opts *o);
+
 static int demo_main(int argc, char **argv) {
-  demo_opts o = {.seed = 1, .trace_limit = TRACE_LIMIT_DEFAULT};
-  for (int i = 2; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(a, "--list") == 0) {
-      for (const scn_demo *d = scn_demos; d->name; d++) printf("%-10s %s\n", d->name, d->summary);
-      return EXIT_PASS;
-    } else if (strcmp(a, "--seed") == 0) {
-      if (parse_u64(a, v, &o.seed)) return EXIT_USAGE;
-      i++;
-    } else if (strcmp(a, "--n") == 0 || strcmp(a, "--m") == 0) {
-      uint64_t *dst = a[2] == 'n' ? &o.n : &o.m;
-      if (parse_u64(a, v, dst)) return EXIT_USAGE;
-      if (*dst > 10000000) {
-        fprintf(stderr, "crashlab: %s must be at most 10000000\n", a);
-        return EXIT_USAGE;
-      }
-      i++;
-    } else if (strcmp(a, "--trace") == 0) {
-      if (!v) {
-        fprintf(stderr, "crashlab: --trace needs a file name\n");
-        return EXIT_USAGE;
-      }
-      o.trace_path = v;
-      i++;
-    } else if (strcmp(a, "--trace-limit") == 0) {
-      if (parse_size(a, v, &o.trace_limit)) return EXIT_USAGE;
-      i++;
-    } else if (strcmp(a, "--quiet") == 0) {
-      o.quiet = 1;
-    } else if (strcmp(a, "--check-determinism") == 0) {
-      o.check_determinism = 1;
-    } else if (a[0] == '-') {
-      fprintf(stderr, "crashlab: unknown option '%s' (crashlab --help)\n", a);
-      return EXIT_USAGE;
-    } else if (!o.name) {
-      o.name = a;
-    } else {
-      fprintf(stderr, "crashlab: unexpected argument '%s'\n", a);
-      return EXIT_USAGE;
-    }
+  cli_opts o;
+  if (parse_options(argc, argv, CMD_DEMO, &o)) return EXIT_USAGE;
+  if (o.list) {
+    for (const scn_demo *d = scn_demos; d->name; d++) printf("%-10s %s\n", d->name, d->summary);
+    return EXIT_PASS;
   }
-  if (!o.name) {
+  if (!o.seed_given) o.seed = 1;
+  if (!o.target) {
     fprintf(stderr, "crashlab: demo needs a NAME (crashlab demo --list)\n");
     return EXIT_USAGE;
   }
@@ -378,7 +354,7 @@ static int demo_main(int argc, char **argv) {
     fprintf(stderr, "crashlab: --n times --m must be at most 1000000000\n");
     return EXIT_USAGE;
   }
-  if (strcmp(o.name, "ties") == 0 && o.n > 64) {
+  if (strcmp(o.target, "ties") == 0 && o.n > 64) {
     fprintf(stderr, "crashlab: ties takes --n up to 64\n");
     return EXIT_USAGE;
   }
@@ -480,69 +456,100 @@ static int run_live(scn_options *o, int stats, viz_live_opts *live) {
   return EXIT_PASS;
 }
 
-static int run_main(int argc, char **argv) {
-  scn_options o = {0};
-  o.trace_fd = -1;
-  o.trace_limit_bytes = TRACE_LIMIT_DEFAULT;
-  int check = 0, stats = 0, viz = 0;
-  viz_live_opts live = {0};
+/* The file name that follows option `opt`, or NULL with the error printed. */
+static const char *file_arg(const char *opt, const char *v) {
+  if (!v) fprintf(stderr, "crashlab: %s needs a file name\n", opt);
+  return v;
+}
+
+/* Reads the options of `command` (CMD_RUN or CMD_DEMO) from argv[2...] into *o (zeroed first;
+ * the trace limit defaults to TRACE_LIMIT_DEFAULT). On a bad or unknown option, a missing
+ * value or a second target, prints one "crashlab: ..." line and returns -1. --list stops the
+ * reading (demo --list ignores what follows); --help and --version are handled in main. */
+static int parse_options(int argc, char **argv, int command, cli_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->trace_limit = TRACE_LIMIT_DEFAULT;
+  bool run = command == CMD_RUN, demo = command == CMD_DEMO;
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(a, "--seed") == 0) {
-      if (parse_u64(a, v, &o.seed)) return EXIT_USAGE;
-      o.seed_given = true;
+    if (demo && strcmp(a, "--list") == 0) {
+      o->list = true;
+      return 0;
+    } else if (strcmp(a, "--seed") == 0) {
+      if (parse_u64(a, v, &o->seed)) return -1;
+      o->seed_given = true;
       i++;
     } else if (strcmp(a, "--trace") == 0) {
-      if (!v) {
-        fprintf(stderr, "crashlab: --trace needs a file name\n");
-        return EXIT_USAGE;
-      }
-      o.trace_path = v;
+      if (!(o->trace_path = file_arg(a, v))) return -1;
       i++;
-    } else if (strcmp(a, "--max-time") == 0) {
-      if (parse_duration_opt(a, v, &o.max_time_ns)) return EXIT_USAGE;
+    } else if (run && strcmp(a, "--viz-script") == 0) {
+      if (!(o->viz_script = file_arg(a, v))) return -1;
+      o->viz = true;
       i++;
     } else if (strcmp(a, "--trace-limit") == 0) {
-      if (parse_size(a, v, &o.trace_limit_bytes)) return EXIT_USAGE;
+      if (parse_size(a, v, &o->trace_limit)) return -1;
       i++;
     } else if (strcmp(a, "--quiet") == 0) {
-      o.quiet = true;
-    } else if (strcmp(a, "--unsafe") == 0) {
-      o.unsafe = true;
+      o->quiet = true;
     } else if (strcmp(a, "--check-determinism") == 0) {
-      check = 1;
-    } else if (strcmp(a, "--stats") == 0) {
-      stats = 1;
-    } else if (strncmp(a, "--crashes", 9) == 0 && (a[9] == 0 || a[9] == '=')) {
-      const char *m = a[9] == '=' ? a + 10 : v;
-      if (a[9] == 0) i++;
-      if (m && strcmp(m, "fail") == 0) o.crashes = SCN_CRASHES_FAIL;
-      else if (m && strcmp(m, "count") == 0) o.crashes = SCN_CRASHES_COUNT;
-      else {
-        fprintf(stderr, "crashlab: --crashes takes fail or count, got '%s'\n", m ? m : "");
-        return EXIT_USAGE;
-      }
-    } else if (strcmp(a, "--viz") == 0) {
-      viz = 1;
-    } else if (strcmp(a, "--viz-script") == 0) {
-      if (!v) {
-        fprintf(stderr, "crashlab: --viz-script needs a file name\n");
-        return EXIT_USAGE;
-      }
-      live.script = v;
-      viz = 1;
+      o->check_determinism = true;
+    } else if (run && strcmp(a, "--max-time") == 0) {
+      if (parse_duration_opt(a, v, &o->max_time_ns)) return -1;
       i++;
-    } else if (a[0] == '-') { /* --help and --version are handled in main */
+    } else if (run && strcmp(a, "--unsafe") == 0) {
+      o->unsafe = true;
+    } else if (run && strcmp(a, "--stats") == 0) {
+      o->stats = true;
+    } else if (run && strcmp(a, "--viz") == 0) {
+      o->viz = true;
+    } else if (run && strncmp(a, "--crashes", 9) == 0 && (a[9] == 0 || a[9] == '=')) {
+      const char *c = a[9] == '=' ? a + 10 : v;
+      if (a[9] == 0) i++;
+      if (c && strcmp(c, "fail") == 0) o->crashes = SCN_CRASHES_FAIL;
+      else if (c && strcmp(c, "count") == 0) o->crashes = SCN_CRASHES_COUNT;
+      else {
+        fprintf(stderr, "crashlab: --crashes takes fail or count, got '%s'\n", c ? c : "");
+        return -1;
+      }
+    } else if (demo && (strcmp(a, "--n") == 0 || strcmp(a, "--m") == 0)) {
+      uint64_t *dst = a[2] == 'n' ? &o->n : &o->m;
+      if (parse_u64(a, v, dst)) return -1;
+      if (*dst > 10000000) {
+        fprintf(stderr, "crashlab: %s must be at most 10000000\n", a);
+        return -1;
+      }
+      i++;
+    } else if (a[0] == '-') {
       fprintf(stderr, "crashlab: unknown option '%s' (crashlab --help)\n", a);
-      return EXIT_USAGE;
-    } else if (!o.path) {
-      o.path = a;
+      return -1;
+    } else if (!o->target) {
+      o->target = a;
     } else {
       fprintf(stderr, "crashlab: unexpected argument '%s'\n", a);
-      return EXIT_USAGE;
+      return -1;
     }
   }
+  return 0;
+}
+
+static int run_main(int argc, char **argv) {
+  cli_opts c;
+  if (parse_options(argc, argv, CMD_RUN, &c)) return EXIT_USAGE;
+  scn_options o = {0};
+  o.path = c.target;
+  o.seed = c.seed;
+  o.seed_given = c.seed_given;
+  o.trace_path = c.trace_path;
+  o.trace_fd = -1;
+  o.trace_limit_bytes = c.trace_limit;
+  o.max_time_ns = c.max_time_ns;
+  o.quiet = c.quiet;
+  o.unsafe = c.unsafe;
+  o.crashes = c.crashes;
+  int check = c.check_determinism, stats = c.stats, viz = c.viz;
+  viz_live_opts live = {0};
+  live.script = c.viz_script;
   if (!o.path) {
     fprintf(stderr, "crashlab: run needs a scenario file (crashlab run FILE.lua)\n");
     return EXIT_USAGE;
