@@ -35,6 +35,7 @@
 #include "demos.h"
 #include "runner.h"
 #include "replay.h"
+#include "shrink.h"
 #include "sweep.h"
 
 extern char **environ;
@@ -56,6 +57,7 @@ static void usage(FILE *out) {
           "  crashlab report SHARD.json...  merge the JSON files of sweep shards\n"
           "  crashlab replay TRACE          re-run a trace's scenario and seed, check its hash\n"
           "  crashlab diff A.trace B.trace  the first record where two traces differ\n"
+          "  crashlab shrink FILE --seed N  cut a failing run down to the faults that matter\n"
           "  crashlab viz TRACE [options]   watch a trace; --png, --perfetto, --dot exports\n"
           "                                 (crashlab viz --help)\n"
           "  crashlab --help | --version\n"
@@ -628,6 +630,7 @@ int main(int argc, char **argv) {
       else if (strcmp(argv[1], "report") == 0) scn_report_usage(stdout);
       else if (strcmp(argv[1], "replay") == 0) scn_replay_usage(stdout);
       else if (strcmp(argv[1], "diff") == 0) scn_diff_usage(stdout);
+      else if (strcmp(argv[1], "shrink") == 0) scn_shrink_usage(stdout);
       else if (strcmp(argv[1], "trace") == 0) trace_usage(stdout), scn_trace_filter_usage(stdout);
       else if (strcmp(argv[1], "demo") == 0) demo_usage(stdout);
       else usage(stdout);
@@ -645,6 +648,7 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "report") == 0) return scn_report_main(argc, argv);
   if (strcmp(argv[1], "replay") == 0) return scn_replay_main(argc, argv);
   if (strcmp(argv[1], "diff") == 0) return scn_diff_main(argc, argv);
+  if (strcmp(argv[1], "shrink") == 0) return scn_shrink_main(argc, argv);
   if (strcmp(argv[1], "trace") == 0) {
     if (argc > 3) return scn_trace_main(argc, argv); /* with filters */
     if (argc != 3) {
