@@ -344,3 +344,19 @@ const ac_code_version *ac_code_call(ac_proc *self, const char *module) {
   *r = (ac__codeproc){self->head.pid, v->module, v->version};
   return v;
 }
+
+int ac_code_server_step(ac_proc *self, ac_pid caller, uint16_t op, const char *module,
+                        uint32_t version, ac_term detail) {
+  AC__ASSERT_RUNNING(self);
+  size_t len = module ? strlen(module) : 0;
+  if (len > AC_ATOM_LEN_MAX || !module) return AC_EBADNAME;
+  if (op < AC_CODE_SUSPEND || op > AC_CODE_CHANGE_FAILED) return AC_EINVAL;
+  ac_tbuf b;
+  ac_term t;
+  int rc = detail.p ? ac_term_build(&b, &t, "{a, i, t}", module, (int64_t)version, detail)
+                    : ac_term_build(&b, &t, "{a, i}", module, (int64_t)version);
+  if (rc == AC_OK) ac__emit_term(self->node, AC_EV_CODE, op, caller.bits, self->head.pid.bits, 0, t);
+  ac_tb_free(&b);
+  if (op == AC_CODE_CHANGE_OK && len) ac_code_call(self, module);
+  return AC_OK;
+}

@@ -122,6 +122,18 @@ int ac_code_set_next_spawn(ac_node *node, const char *module);
  * self is recorded as running it from now on. */
 const ac_code_version *ac_code_call(ac_proc *self, const char *module);
 
+/*
+ * A server's upgrade step (sys:suspend, sys:resume, sys:change_code), recorded by the server
+ * itself while it handles the request of `caller`: op AC_CODE_SUSPEND, AC_CODE_RESUME,
+ * AC_CODE_CHANGE_OK or AC_CODE_CHANGE_FAILED, about `module` version `version` (for a change,
+ * the version whose code_change ran), with `detail` (a null term for none) the reason of a
+ * failed change. After AC_CODE_CHANGE_OK self is recorded as running the current version of
+ * `module` (as ac_code_call does). AC_EINVAL for another op, AC_EBADNAME for a module name
+ * that is not an atom; the record is dropped when its payload cannot be built (no memory).
+ */
+int ac_code_server_step(ac_proc *self, ac_pid caller, uint16_t op, const char *module,
+                        uint32_t version, ac_term detail);
+
 /* Whether process `pid` runs version `v`: 1 yes, 0 no, -1 "not mine" (the record decides). It is
  * called for every live process of the node during purge and soft_purge, and must not change
  * the node. */

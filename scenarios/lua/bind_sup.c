@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "code.h"
 #include "lterm.h"
 #include "runner.h"
 #include "sup.h"
@@ -53,18 +54,37 @@ static ac_term own_term(scn_run *run, ac_term t) {
 /* ---- Lua children ------------------------------------------------------------------------ */
 
 typedef struct lua_child {
-  int fn_ref; /* the function, anchored in the registry for the whole run */
+  int fn_ref;         /* the function, anchored in the registry for the whole run */
+  const char *module; /* start = {Module, Function, args...}: the module (owned), else NULL */
 } lua_child;
 
-/* Starts a Lua child: a new coroutine running the function with the argument list. */
+/* The prelude's function that runs Module.Function(args...) fully qualified (MFA_KEY). */
+#define MFA_KEY "crashlab.mfa"
+
+/* Starts a Lua child: a new coroutine running the function with the argument list. A child
+ * named by module and function starts in the module's current version on the supervisor's
+ * node (its spawn record says which); without one, the child's own call raises undef. */
 static int lua_child_start(ac_proc *sup, const void *ctx, ac_term arg, ac_pid *pid_out) {
   const lua_child *c = ctx;
-  scn_run *run = ac_node_user(ac_proc_node(sup));
+  ac_node *node = ac_proc_node(sup);
+  scn_run *run = ac_node_user(node);
   if (!run || !run->L) return AC_ESTATE;
   if (!lua_checkstack(run->L, 4)) return AC_ENOMEM;
+  if (c->module && ac_code_set_next_spawn(node, c->module) == AC_ENOMEM) return AC_ENOMEM;
   lua_rawgeti(run->L, LUA_REGISTRYINDEX, c->fn_ref);
-  return scn_spawn_function(run, run->L, NULL, sup, AC_PID_NONE, AC_SPAWN_LINK | AC_SPAWN_ACK, arg,
-                            pid_out, NULL);
+  int rc = scn_spawn_function(run, run->L, NULL, sup, AC_PID_NONE, AC_SPAWN_LINK | AC_SPAWN_ACK,
+                              arg, pid_out, NULL);
+  if (c->module) ac_code_set_next_spawn(node, NULL);
+  return rc;
+}
+
+/* Copies a string into memory the run owns. */
+static const char *own_string(lua_State *L, scn_run *run, const char *s) {
+  size_t n = strlen(s);
+  char *c = scn_own(run, n + 1);
+  if (!c) luaL_error(L, "out of memory");
+  memcpy(c, s, n + 1);
+  return c;
 }
 
 /* ---- Reading specs ----------------------------------------------------------------------- */
@@ -144,16 +164,29 @@ static void read_child(lua_State *L, scn_run *run, int idx, ac_child_spec *s, co
     luaL_error(L, "%s needs exactly one of start = {function, args...} or supervisor = {...}", what);
   if (has_start) {
     int t = lua_gettop(L) - 1;
-    if (lua_type(L, t) != LUA_TTABLE || lua_rawgeti(L, t, 1) != LUA_TFUNCTION)
-      luaL_error(L, "%s.start must be {function, args...}", what);
+    int first = lua_type(L, t) == LUA_TTABLE ? lua_rawgeti(L, t, 1) : LUA_TNIL;
+    bool mfa = first == LUA_TSTRING;
+    if (first != LUA_TFUNCTION && !mfa)
+      luaL_error(L, "%s.start must be {function, args...} or {\"module\", \"function\", args...}", what);
     lua_child *c = scn_own(run, sizeof *c);
     if (!c) luaL_error(L, "out of memory");
+    lua_Integer from = 2; /* the first argument */
+    if (mfa) { /* {Module, Function, args...}: the prelude's runner, with both names first */
+      size_t len = lua_rawlen(L, -1);
+      if (len == 0 || len > 255 || lua_rawgeti(L, t, 2) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
+        luaL_error(L, "%s.start: {\"module\", \"function\", args...} needs a module name of 1 to 255 "
+                      "bytes and a function name", what);
+      c->module = own_string(L, run, lua_tostring(L, -2));
+      lua_pop(L, 2);
+      lua_getfield(L, LUA_REGISTRYINDEX, MFA_KEY);
+      from = 1;
+    }
     c->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* for the whole run */
     lua_Integer count = (lua_Integer)lua_rawlen(L, t);
     lua_createtable(L, (int)(count > 1 ? count - 1 : 0), 0);
-    for (lua_Integer i = 2; i <= count; i++) {
+    for (lua_Integer i = from; i <= count; i++) {
       lua_rawgeti(L, t, i);
-      lua_rawseti(L, -2, i - 1);
+      lua_rawseti(L, -2, i - from + 1);
     }
     luaL_setmetatable(L, SCN_LIST_MT); /* the arguments are a list: start_child appends */
     ac_tbuf b;
@@ -447,11 +480,11 @@ static bool is_exit(lua_State *L, int idx) {
 /* stack(err): the message handler of a server's callbacks: an exit(Reason) stays as it is; an
  * error becomes {Error, Stack}, Stack the list of "FILE:LINE" of the scenario's frames from the
  * error up (OTP's {Error, Stacktrace}, with Lua's places). */
-static int l_stack(lua_State *L) {
+static int stack_of(lua_State *L, bool classify) {
   if (is_exit(L, 1)) return 1;
   scn_run *run = scn_run_of(L);
   lua_settop(L, 1);
-  if (run->current) scn_process_error(run, L, 1, ac_self(run->current)); /* misuse, Lua error */
+  if (classify && run->current) scn_process_error(run, L, 1, ac_self(run->current)); /* misuse, Lua error */
   lua_createtable(L, 2, 0);
   lua_pushvalue(L, 1);
   lua_rawseti(L, -2, 1);
@@ -467,6 +500,59 @@ static int l_stack(lua_State *L) {
   luaL_setmetatable(L, SCN_LIST_MT);
   lua_rawseti(L, -2, 2);
   return 1;
+}
+
+static int l_stack(lua_State *L) { return stack_of(L, true); }
+/* caught(err): the same {Error, Stack} for an error the server catches and reports (a failed
+ * code_change): not a crash of the process, so not counted as one. */
+static int l_caught(lua_State *L) { return stack_of(L, false); }
+
+/* code_step(op, caller, module, version [, detail]): a server's upgrade step, recorded by the
+ * server (the calling process): op "suspend", "resume", "change_ok" or "change_failed". */
+static int l_code_step(lua_State *L) {
+  static const char *const ops[] = {"suspend", "resume", "change_ok", "change_failed", NULL};
+  static const uint16_t codes[] = {AC_CODE_SUSPEND, AC_CODE_RESUME, AC_CODE_CHANGE_OK,
+                                   AC_CODE_CHANGE_FAILED};
+  int op = luaL_checkoption(L, 1, NULL, ops);
+  ac_proc *self = caller(L, "code_step");
+  ac_pid from = scn_check_pid(L, 2);
+  const char *module = luaL_checkstring(L, 3);
+  lua_Integer version = luaL_checkinteger(L, 4);
+  ac_tbuf b;
+  ac_tb_init(&b);
+  ac_term detail = {NULL};
+  char err[320] = "";
+  int rc = AC_OK;
+  if (!lua_isnoneornil(L, 5)) {
+    rc = scn_lua_to_term(L, 5, &b, "code_change failure", err, sizeof err);
+    if (rc == AC_OK) rc = ac_tb_finish(&b, &detail);
+  }
+  if (rc == AC_OK)
+    rc = ac_code_server_step(self, from, codes[op], module,
+                             version < 0 || version > UINT32_MAX ? 0 : (uint32_t)version, detail);
+  ac_tb_free(&b);
+  if (rc) return luaL_error(L, "server upgrade: %s", err[0] ? err : ac_strerror(rc));
+  return 0;
+}
+
+/* next_spawn(module): the caller's next spawn starts in the module's current version (its
+ * spawn record names it); false when the module has no current version on the caller's node. */
+static int l_next_spawn(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  const char *module = luaL_checkstring(L, 1);
+  ac_node *node = run->current ? ac_proc_node(run->current) : scn_here(L, run);
+  int rc = ac_code_set_next_spawn(node, module);
+  if (rc == AC_ENOMEM) return luaL_error(L, "out of memory");
+  lua_pushboolean(L, rc == AC_OK);
+  return 1;
+}
+
+/* set_mfa(f): the prelude's runner of {Module, Function, args...} child starts. */
+static int l_set_mfa(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_settop(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, MFA_KEY);
+  return 0;
 }
 
 /* exit_reason(e): what a callback's failure makes the server exit with. */
@@ -491,7 +577,9 @@ void scn_bind_sup(lua_State *L) {
                                    {"restarts", l_restarts}, {"format", l_format}, {"duration_ms", scn_l_duration_ms},
                                    {"kind", l_kind}, {"reply", l_reply}, {"parent", l_parent},
                                    {"stack", l_stack}, {"exit_reason", l_exit_reason},
-                                   {"condition", scn_l_condition}, {NULL, NULL}};
+                                   {"condition", scn_l_condition}, {"code_step", l_code_step},
+                                   {"next_spawn", l_next_spawn}, {"set_mfa", l_set_mfa}, {"caught", l_caught},
+                                   {NULL, NULL}};
   luaL_setfuncs(L, prims, 0);
   lua_getfield(L, -1, "children");
   lua_setfield(L, sup, "children");
@@ -500,6 +588,8 @@ void scn_bind_sup(lua_State *L) {
   int prim = lua_gettop(L);
   lua_newtable(L); /* cl.server */
   int server = lua_gettop(L);
+  lua_newtable(L); /* cl.sys */
+  int sys = lua_gettop(L);
   if (luaL_loadbuffer(L, scn_prelude_supervisor, scn_prelude_supervisor_len, "=cl.supervisor") != LUA_OK) {
     fprintf(stderr, "crashlab: internal error: %s\n", lua_tostring(L, -1)); /* caught by every test */
     abort();
@@ -508,12 +598,15 @@ void scn_bind_sup(lua_State *L) {
   lua_pushvalue(L, sup);
   lua_pushvalue(L, prim);
   lua_pushvalue(L, server);
-  if (lua_pcall(L, 4, 0, 0) != LUA_OK) {
+  lua_pushvalue(L, sys);
+  if (lua_pcall(L, 5, 0, 0) != LUA_OK) {
     fprintf(stderr, "crashlab: internal error: %s\n", lua_tostring(L, -1));
     abort();
   }
   lua_pushvalue(L, server);
   lua_setfield(L, cl, "server");
+  lua_pushvalue(L, sys);
+  lua_setfield(L, cl, "sys");
   lua_getfield(L, prim, "format");
   lua_setfield(L, cl, "format"); /* cl.format(value): Erlang's text of a value */
   lua_settop(L, sup);

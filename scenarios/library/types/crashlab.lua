@@ -84,7 +84,7 @@
 ---A child spec of `cl.supervisor.start` (exactly one of `start` and `supervisor`).
 ---@class crashlab.ChildSpec
 ---@field id string                      # unique among the supervisor's children
----@field start? table                   # {function, args...}: a Lua process, a new coroutine at each start
+---@field start? table                   # {function, args...}: a Lua process, a new coroutine at each start; or {"module", "function", args...}: module.function(args...) of the module's current version at each start
 ---@field supervisor? crashlab.SupFlags  # a nested supervisor (type "supervisor")
 ---@field restart? "permanent"|"transient"|"temporary" # default "permanent"
 ---@field shutdown? crashlab.Duration|"brutal_kill"|"infinity" # default "5s" (workers), "infinity" (supervisors)
@@ -179,18 +179,20 @@ function supervisor.orphans(snapshot) end
 ---@field handle_cast? fun(msg: any, state: any): string, any
 ---@field handle_info? fun(msg: any, state: any): string, any
 ---@field terminate? fun(reason: any, state: any)
+---@field code_change? fun(old_vsn: any, state: any, extra: any): string, any # "ok", NewState
 
 ---Servers with gen_server's semantics.
 ---@class crashlab.server
 local server = {}
 ---Starts a server; from a process it is linked and its init has run when this returns.
----@param callbacks crashlab.ServerCallbacks
+---Callbacks given as a module (its name or handle) are called fully qualified.
+---@param callbacks crashlab.ServerCallbacks|crashlab.Module|string
 ---@param arg any
 ---@param opts? {name?: string}
 ---@return crashlab.Pid
 function server.start(callbacks, arg, opts) end
 ---Turns the calling process into the server (for a supervisor child's start function).
----@param callbacks crashlab.ServerCallbacks
+---@param callbacks crashlab.ServerCallbacks|crashlab.Module|string
 ---@param arg any
 ---@param opts? {name?: string}
 function server.enter(callbacks, arg, opts) end
@@ -209,6 +211,34 @@ function server.cast(s, msg) end
 ---@param reply any
 ---@return "ok"
 function server.reply(from, reply) end
+
+---Upgrading a running server, as OTP's sys module does. Each call's failures are raised as
+---{"timeout"|"noproc"|Reason, {"sys", Function, Args}}.
+---@class crashlab.sys
+local sys = {}
+---Suspends the server: until resume it handles only system messages (its requests queue).
+---@param s crashlab.Pid|string|string[] # a pid, a name or {name, node}
+---@param timeout? crashlab.Duration|"infinity" # default 5 s
+---@return "ok"
+function sys.suspend(s, timeout) end
+---@param s crashlab.Pid|string|string[]
+---@param timeout? crashlab.Duration|"infinity"
+---@return "ok"
+function sys.resume(s, timeout) end
+---Runs code_change(old_vsn, state, extra) of the server's current version on its state (the
+---server must be suspended). "ok", or {"error", Reason} with the state left as it was.
+---@param s crashlab.Pid|string|string[]
+---@param module string
+---@param old_vsn any
+---@param extra any
+---@param timeout? crashlab.Duration|"infinity"
+---@return "ok"|table
+function sys.change_code(s, module, old_vsn, extra, timeout) end
+---The server's state.
+---@param s crashlab.Pid|string|string[]
+---@param timeout? crashlab.Duration|"infinity"
+---@return any
+function sys.get_state(s, timeout) end
 
 ---A module handle: `kv.f(...)` calls function f of the current version of module kv on the
 ---calling process's node (Erlang's fully-qualified kv:f(...)).
@@ -276,6 +306,7 @@ function code.spawn_link(name, fname, args) end
 ---@field code crashlab.code   # hot code loading
 ---@field supervisor crashlab.supervisor # supervision trees
 ---@field server crashlab.server # gen_server-like servers
+---@field sys crashlab.sys       # upgrading servers (suspend, change_code, resume)
 ---@field net crashlab.net     # the network between nodes
 ---@field global crashlab.global # names across nodes (Erlang's global)
 ---@field version string      # the crashlab version, for example "0.1.0"

@@ -1,4 +1,4 @@
-local cl, sup, prim, server = ... -- cl.supervisor and cl.server (see the end of this file)
+local cl, sup, prim, server, sysapi = ... local upgrade = {} -- cl.supervisor, cl.server, cl.sys (see the end)
 local function waiting(ref, mref)
   return function(m)
     return type(m) == 'table' and (m[1] == ref or (m[1] == 'DOWN' and m[2] == mref))
@@ -143,8 +143,8 @@ local function serve(cb, arg, parent, name)
   cl.defer_ack() -- under a supervisor: started once init has run
   parent = parent or prim.parent()
   if name then cl.register(name) end
-  local state
-  if cb.init then state = cb.init(arg) end
+  local state, mod = nil, upgrade.module(cb) -- a module's callbacks are called fully qualified
+  cb = upgrade.callbacks(cb, mod); if cb.init then state = cb.init(arg) end
   local acked = cl.init_ack()
   if parent and not acked then cl.send(parent, { 'ack', cl.self(), 'ok' }) end
   local function stop(reason, st)
@@ -165,17 +165,17 @@ local function serve(cb, arg, parent, name)
     end
     stop({ 'bad_return_value', what == nil and 'nil' or what }, state)
   end
-  while true do
-    local m = cl.receive()
+  local sys = upgrade.new(cb, mod, parent, function() return state end, function(s) state = s end)
+  while true do -- suspended (sys.suspend): only system messages and the parent's exit
+    local m = sys.suspended and cl.receive(sys.wanted) or cl.receive()
     local tag = type(m) == 'table' and m[1]
     if tag == '$gen_call' and cb.handle_call then
       state = after(run(xpcall(cb.handle_call, prim.stack, m[3], m[2], state)), m[2])
     elseif tag == '$gen_cast' and cb.handle_cast then
       state = after(run(xpcall(cb.handle_cast, prim.stack, m[2], state)))
-    elseif tag == 'EXIT' and parent and m[2] == parent then
-      stop(m[3], state)
-    elseif cb.handle_info then
-      state = after(run(xpcall(cb.handle_info, prim.stack, m, state)))
+    elseif tag == 'EXIT' and parent and m[2] == parent then stop(m[3], state)
+    elseif tag == 'system' then sys.handle(m)
+    elseif cb.handle_info then state = after(run(xpcall(cb.handle_info, prim.stack, m, state)))
     end
   end
 end
@@ -189,7 +189,7 @@ function server.start(cb, arg, opts)
   opts = opts or {}
   local parent
   if pcall(cl.self) then
-    parent = cl.self()
+    parent = cl.self(); upgrade.spawn_in(cb)
     local pid = cl.spawn_link(function(...) serve(cb, (...), parent, opts.name) end,
                               table.unpack({ arg }, 1, arg == nil and 0 or 1))
     local m = cl.receive(function(m)
@@ -197,7 +197,7 @@ function server.start(cb, arg, opts)
     end)
     if m[1] == 'EXIT' then prim.condition('server.start: ' .. prim.format(m[3]), 2) end
     return pid
-  end
+  end upgrade.spawn_in(cb)
   return cl.spawn(function(...) serve(cb, (...), nil, opts.name) end,
                   table.unpack({ arg }, 1, arg == nil and 0 or 1))
 end
@@ -212,10 +212,116 @@ function sup.orphans(t)
   if t and not cl.alive(t.pid) then walk(t) end
   return left
 end
+-- ---- Upgrading servers (cl.sys): OTP's sys:suspend, sys:change_code, sys:resume ----------------
+-- A server started from a module (its name, or a cl.code module handle) calls its callbacks fully
+-- qualified: each is looked up in the module's current version when it runs, so the server uses
+-- a new version from its next callback on, with the state it has. The upgrade step that changes
+-- the state as well: suspend it (requests queue), run the current version's
+-- code_change(old_vsn, state, extra), resume.
+function upgrade.module(cb)
+  if type(cb) == 'string' then return cb end
+  if type(cb) == 'userdata' then return (tostring(cb):match('^module (.+)$')) end
+  return nil
+end
+-- The callbacks of a module server: a table whose fields are the current version's functions
+-- (nil for one the version lacks; with no current version at all, the lookup raises undef).
+function upgrade.callbacks(cb, mod)
+  if not mod then return cb end
+  local handle = cl.code.module(mod)
+  return setmetatable({}, { __index = function(_, k)
+    if not cl.code.which(mod) then return handle[k] end
+    local ok, f = pcall(function() return handle[k] end)
+    return ok and f or nil
+  end })
+end
+-- The next spawn starts in the module's current version (its spawn record names it).
+function upgrade.spawn_in(cb)
+  local mod = upgrade.module(cb)
+  if mod then prim.next_spawn(mod) end
+end
+local function code_change(cb, mod, old_vsn, state, extra)
+  local f = cb.code_change
+  if f == nil then error('undef: ' .. (mod or 'callbacks') .. '.code_change', 0) end
+  return f(old_vsn, state, extra)
+end
+-- A server's system state: suspended or not, and the version of its module it runs (the one it
+-- started in, then the one of its last successful code_change).
+function upgrade.new(cb, mod, parent, get, set)
+  local s = { suspended = false }
+  local vsn = mod and cl.code.which(mod) or 0
+  function s.wanted(m)
+    return type(m) == 'table' and (m[1] == 'system' or (m[1] == 'EXIT' and parent ~= nil and m[2] == parent))
+  end
+  local function step(op, from, v, detail) prim.code_step(op, from[1], mod or 'undefined', v, detail) end
+  function s.handle(m)
+    local from, req, reply = m[2], m[3], 'ok'
+    if req == 'suspend' then
+      step('suspend', from, vsn); s.suspended = true
+    elseif req == 'resume' then
+      step('resume', from, vsn); s.suspended = false
+    elseif req == 'get_state' then
+      reply = get()
+    elseif type(req) == 'table' and req[1] == 'change_code' and s.suspended then
+      -- gen_server's system_code_change under sys: "ok", new_state changes the state; anything
+      -- else, or a raise, is {error, Else} and leaves the state and the version as they were.
+      local to = mod and cl.code.which(mod) or vsn
+      local r = table.pack(xpcall(code_change, prim.caught, cb, mod, req[3], get(), req[4]))
+      if r[1] and r[2] == 'ok' and r.n == 3 then -- returned "ok", new_state
+        set(r[3]); vsn = to
+        step('change_ok', from, to)
+      else -- what it returned ("nil" for nothing, a tuple for several values), or {'EXIT', Why}
+        local why = r.n == 2 and r[2] or r.n > 2 and { table.unpack(r, 2, r.n) } or 'nil'
+        if not r[1] then why = { 'EXIT', prim.exit_reason(r[2]) } end
+        reply = { 'error', why }
+        step('change_failed', from, to, why)
+      end
+    else
+      reply = { 'error', { 'unknown_system_msg', req } }
+    end
+    server.reply(from, reply)
+  end
+  return s
+end
+-- sys:suspend(Server), ...: a call like gen:call's, with the tag system. Its failures are raised
+-- as {Reason, {sys, Function, Args}}, as server.call's are.
+local function sys_call(s, req, op, timeout, args)
+  in_process('sys.' .. op)
+  local k = target(s, 'sys.' .. op)
+  local t = relay(3, pcall(ms, timeout))
+  local pid = s
+  if k == 'name' then pid = cl.whereis(s) end
+  local function fail(why) error({ why, { 'sys', op, cl.list(args) } }, 0) end
+  if k == 'name' and not pid then fail('noproc') end
+  if pid == cl.self() then fail('calling_self') end
+  local mref = cl.monitor(s)
+  cl.send(pid or s, { 'system', { cl.self(), { 'alias', mref } }, req })
+  local m = cl.receive(function(m)
+    return type(m) == 'table' and (m[1] == mref or (m[1] == 'DOWN' and m[2] == mref))
+  end, t ~= 'infinity' and t or nil)
+  if m == nil then cl.demonitor(mref, true); fail('timeout') end
+  if m[1] == 'DOWN' then fail(m[5]) end
+  cl.demonitor(mref, true)
+  return m[2]
+end
+function sysapi.suspend(s, timeout) return sys_call(s, 'suspend', 'suspend', timeout, { s }) end
+function sysapi.resume(s, timeout) return sys_call(s, 'resume', 'resume', timeout, { s }) end
+function sysapi.get_state(s, timeout) return sys_call(s, 'get_state', 'get_state', timeout, { s }) end
+function sysapi.change_code(s, module, old_vsn, extra, timeout)
+  if type(module) ~= 'string' then
+    error('sys.change_code: the module must be a module name (a string), not ' .. type(module), 2)
+  end
+  if old_vsn == nil then old_vsn = 'undefined' end
+  if extra == nil then extra = 'undefined' end
+  return sys_call(s, { 'change_code', module, old_vsn, extra }, 'change_code', timeout,
+                  { s, module, old_vsn, extra })
+end
+-- A supervisor child's start = {"kv", "start_link", args...}: the child runs kv.start_link(args...)
+-- as a fully-qualified call, so a restart after an upgrade starts the current version's.
+prim.set_mfa(function(mod, fname, ...) return cl.code.module(mod)[fname](...) end)
 -- cl.supervisor (OTP's supervisor) and cl.server (OTP's gen_server), written in Lua on top of
 -- the C primitives of scenarios/lua/bind_sup.c (`prim`: start, call, children, restarts, format,
--- duration_ms, kind, reply, parent, stack, exit_reason, condition). bind_sup.c runs this chunk
--- once per Lua state, as "=cl.supervisor", with cl, cl.supervisor, the primitives and
--- cl.server. This note is at the end, and the first line carries the code, so that the line
+-- duration_ms, kind, reply, parent, stack, caught, exit_reason, condition, code_step, next_spawn,
+-- set_mfa). bind_sup.c runs this chunk once per Lua state, as "=cl.supervisor", with cl,
+-- cl.supervisor, the primitives, cl.server and cl.sys. This note is at the end, and the first line carries the code, so that the line
 -- numbers of the code (which can appear in stack traces, and so in traces) stay those it had
 -- as a C string in bind_sup.c.
