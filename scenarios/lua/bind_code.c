@@ -146,34 +146,56 @@ static bool pop_in_old(lua_State *L, int old, int cur) {
   return in_old && !in_cur;
 }
 
+typedef struct check_args {
+  ac_node *node;
+  const ac_code_version *v;
+  lua_State *co; /* the process's coroutine */
+  bool runs;
+} check_args;
+
+/* The check itself, under lua_pcall (building a version's set allocates, and a failed
+ * allocation must not unwind through core/'s purge). */
+static int check_protected(lua_State *L) {
+  check_args *a = lua_touserdata(L, 1);
+  lua_State *co = a->co;
+  luaL_checkstack(L, 8, NULL);
+  if (!lua_checkstack(co, 2)) return luaL_error(L, "stack overflow");
+  push_version_set(L, a->v);
+  int old = lua_gettop(L);
+  push_version_set(L, ac_code_current(a->node, a->v->module));
+  int cur = lua_gettop(L);
+  lua_Debug ar;
+  int level = 0;
+  for (; !a->runs && lua_getstack(co, level, &ar); level++) {
+    if (!lua_getinfo(co, "f", &ar)) continue;
+    lua_xmove(co, L, 1);
+    a->runs = pop_in_old(L, old, cur);
+  }
+  /* A process that has not started yet holds its function at the bottom of its stack. */
+  if (!a->runs && level == 0 && lua_status(co) == LUA_OK && lua_gettop(co) >= 1 &&
+      lua_type(co, 1) == LUA_TFUNCTION) {
+    lua_pushvalue(co, 1);
+    lua_xmove(co, L, 1);
+    a->runs = pop_in_old(L, old, cur);
+  }
+  return 0;
+}
+
 int scn_code_check(ac_node *node, ac_pid pid, const ac_code_version *v) {
   lua_State *co = scn_process_thread(node, pid);
   const code_version *lv = lua_version_of(v);
   if (!co || !lv) return -1; /* not a Lua process, or not a Lua version: the record decides */
-  lua_State *L = lv->run->L;
-  int top = lua_gettop(L);
-  if (!lua_checkstack(L, 8) || !lua_checkstack(co, 2)) return -1;
-  push_version_set(L, v);
-  int old = lua_gettop(L);
-  push_version_set(L, ac_code_current(node, v->module));
-  int cur = lua_gettop(L);
-  bool runs = false;
-  lua_Debug ar;
-  int level = 0;
-  for (; !runs && lua_getstack(co, level, &ar); level++) {
-    if (!lua_getinfo(co, "f", &ar)) continue;
-    lua_xmove(co, L, 1);
-    runs = pop_in_old(L, old, cur);
-  }
-  /* A process that has not started yet holds its function at the bottom of its stack. */
-  if (!runs && level == 0 && lua_status(co) == LUA_OK && lua_gettop(co) >= 1 &&
-      lua_type(co, 1) == LUA_TFUNCTION) {
-    lua_pushvalue(co, 1);
-    lua_xmove(co, L, 1);
-    runs = pop_in_old(L, old, cur);
-  }
-  lua_settop(L, top);
-  return runs ? 1 : 0;
+  /* The predicates' thread: free whenever core calls this (a predicate cannot purge), and
+   * usable while a process's coroutine runs, as it is for predicates. */
+  lua_State *T = lv->run->pred_thread;
+  int top = lua_gettop(T);
+  check_args a = {node, v, co, false};
+  if (!lua_checkstack(T, 3)) return -1;
+  lua_pushcfunction(T, check_protected);
+  lua_pushlightuserdata(T, &a);
+  int rc = lua_pcall(T, 1, 0, 0);
+  lua_settop(T, top);
+  return rc == LUA_OK ? (a.runs ? 1 : 0) : -1; /* out of memory: the record decides */
 }
 
 /* ---- Arguments ------------------------------------------------------------------------------ */
@@ -374,13 +396,29 @@ static int l_versions(lua_State *L) {
   return 1;
 }
 
+/* cl.code.check_process(pid, name): erlang:check_process_code, whether the process (of any
+ * node) runs the old version of module name on its node; false for a dead process or when
+ * there is no old version. */
+static int l_check_process(lua_State *L) {
+  scn_run *run = scn_world_run(L);
+  ac_pid pid = scn_check_pid(L, 1);
+  const char *name = check_module_name(L, 2, "cl.code.check_process");
+  ac_node *node = scn_node_of_pid(run, pid);
+  const ac_code_version *old = node ? ac_code_old(node, name) : NULL;
+  lua_pushboolean(L, old && ac_code_runs(node, pid, old));
+  return 1;
+}
+
 /* cl.code.spawn(name, fname [, args]) and spawn_link: spawn(Module, Function, Args). The
  * process runs function fname of the current version on the caller's node, with the values of
  * the array args as its arguments, and its spawn record names the module and version. */
 static int spawn_code(lua_State *L, const char *fn, unsigned opts) {
   scn_run *run = scn_world_run(L);
   const char *name = check_module_name(L, 1, fn);
-  const char *fname = luaL_checkstring(L, 2);
+  size_t fname_len;
+  const char *fname = luaL_checklstring(L, 2, &fname_len);
+  if (fname_len == 0 || fname_len > AC_ATOM_LEN_MAX || strlen(fname) != fname_len)
+    return luaL_error(L, "%s: the function name must be a string of 1 to 255 bytes (no NUL)", fn);
   if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
   if (opts && !run->current) return luaL_error(L, "%s: only a process can call this (call it inside a spawned function)", fn);
   ac_node *node = run->current ? ac_proc_node(run->current) : scn_here(L, run);
@@ -412,8 +450,8 @@ static int spawn_code(lua_State *L, const char *fn, unsigned opts) {
   ac_pid pid = AC_PID_NONE;
   if (rc == AC_OK) {
     lua_pushvalue(L, f);
-    rc = scn_spawn_function(run, L, run->current ? NULL : node, run->current, AC_PID_NONE, opts,
-                            args, &pid, NULL);
+    rc = scn_spawn_labelled(run, L, run->current ? NULL : node, run->current, AC_PID_NONE, opts,
+                            args, fname, &pid, NULL);
     ac_code_set_next_spawn(node, NULL);
   }
   ac_tb_free(&b);
@@ -436,7 +474,8 @@ void scn_bind_code(lua_State *L) {
                                  {"purge", l_purge},       {"soft_purge", l_soft_purge},
                                  {"delete", l_delete},     {"which", l_which},
                                  {"versions", l_versions}, {"spawn", l_spawn},
-                                 {"spawn_link", l_spawn_link}, {NULL, NULL}};
+                                 {"spawn_link", l_spawn_link}, {"check_process", l_check_process},
+                                 {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "code");
 }

@@ -349,9 +349,15 @@ static const char *spawn_label(scn_run *run, lua_State *L, int fidx, char *buf, 
 
 int scn_spawn_function(scn_run *run, lua_State *L, ac_node *node, ac_proc *parent, ac_pid as,
                        unsigned opts, ac_term args, ac_pid *pid, ac_ref *mon) {
+  return scn_spawn_labelled(run, L, node, parent, as, opts, args, NULL, pid, mon);
+}
+
+int scn_spawn_labelled(scn_run *run, lua_State *L, ac_node *node, ac_proc *parent, ac_pid as,
+                       unsigned opts, ac_term args, const char *given, ac_pid *pid, ac_ref *mon) {
   char label[AC_ATOM_LEN_MAX + 1];
   ac_node *spawn_node = parent ? ac_proc_node(parent) : node;
-  if (lua_isfunction(L, -1)) ac_node_set_spawn_label(spawn_node, spawn_label(run, L, -1, label, sizeof label));
+  if (given) ac_node_set_spawn_label(spawn_node, given);
+  else if (lua_isfunction(L, -1)) ac_node_set_spawn_label(spawn_node, spawn_label(run, L, -1, label, sizeof label));
   void **hot = run->hot, *new_hot[2] = {NULL, NULL};
   unsigned hot_n = run->hot_n, hot_max = run->hot_max;
   run->hot = new_hot; /* record the thread and its stack */

@@ -253,6 +253,10 @@ void scn_bind_proc(lua_State *L);
  * requester on another node) or from the node itself (as = AC_PID_NONE). */
 int scn_spawn_function(scn_run *run, lua_State *L, ac_node *node, ac_proc *parent, ac_pid as,
                        unsigned opts, ac_term args, ac_pid *pid, ac_ref *mon);
+/* The same with the spawn record's label given (an atom text, valid until the call returns)
+ * instead of found from the function: cl.code.spawn names the module's function. */
+int scn_spawn_labelled(scn_run *run, lua_State *L, ac_node *node, ac_proc *parent, ac_pid as,
+                       unsigned opts, ac_term args, const char *label, ac_pid *pid, ac_ref *mon);
 /* After a call that may have doomed the calling process (an exit signal to itself): if it is,
  * yields it for good, so no line after the call runs, as in Erlang; else returns nresults. */
 int scn_stop_if_doomed(lua_State *L, int nresults);

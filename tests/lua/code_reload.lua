@@ -3,8 +3,9 @@
 -- soft_purge refusing and purge killing (killed, seen by a monitor and a link); a helper that
 -- both versions share counts as current; a process not started yet runs the version it was
 -- spawned in; delete then undef; the loaded table is a copy; code per node, kept across a
--- restart; which/versions. Method: one driver process per point writes its verdict into `r`;
--- the at_end property names the points that failed.
+-- restart; which/versions; check_process; a purge that kills its own caller. Method: one
+-- driver process per point writes its verdict into `r`; the at_end property names the points
+-- that failed.
 local cl = require "crashlab"
 cl.scenario { name = "code_reload", stop = "30s" }
 
@@ -115,8 +116,44 @@ cl.spawn(function()
       cl.code.which("pn") == 1
 end)
 
+-- 6. check_process (erlang:check_process_code): true while the process runs the old version.
+cl.spawn(function()
+  local m = cl.code.module("cpc")
+  local function v(tag)
+    return { loop = function() local from = cl.receive(); cl.send(from, tag); return m.loop() end }
+  end
+  cl.code.load("cpc", v("a"))
+  local p = cl.code.spawn("cpc", "loop")
+  local before = cl.code.check_process(p, "cpc")     -- no old version yet
+  cl.code.load("cpc", v("b"))
+  local during = cl.code.check_process(p, "cpc")     -- waits in version 1's loop
+  local first = ask(p)                               -- answers "a", then calls m.loop()
+  local after = cl.code.check_process(p, "cpc")
+  r[6] = before == false and during == true and first == "a" and after == false and
+      ask(p) == "b" and cl.code.check_process(cl.self(), "cpc") == false and
+      cl.code.soft_purge("cpc") == true and cl.code.versions("cpc").old == nil
+end)
+
+-- 7. A process that runs old code and purges it is killed by its own purge: no line after the
+-- call runs.
+cl.spawn(function()
+  cl.trap_exit(true)
+  local reached = false
+  cl.code.load("self", { run = function()
+    local from = cl.receive()
+    cl.code.load("self", { run = function() end })
+    cl.code.purge("self")
+    reached = true
+    cl.send(from, "survived")
+  end })
+  local p = cl.code.spawn_link("self", "run")
+  cl.send(p, cl.self())
+  local m = cl.receive({ "EXIT", p, cl._ })
+  r[7] = m[3] == "killed" and not reached
+end)
+
 cl.at_end("every point holds", function()
   local bad = {}
-  for i = 1, 5 do if not r[i] then bad[#bad + 1] = tostring(i) end end
+  for i = 1, 7 do if not r[i] then bad[#bad + 1] = tostring(i) end end
   return #bad == 0, "failed: " .. table.concat(bad, ", ")
 end)

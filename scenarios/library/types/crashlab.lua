@@ -294,6 +294,11 @@ function code.versions(name, node) end
 ---@param args? any[]
 ---@return crashlab.Pid
 function code.spawn(name, fname, args) end
+---erlang:check_process_code: whether the process runs the old version of module `name`.
+---@param pid crashlab.Pid
+---@param name string
+---@return boolean
+function code.check_process(pid, name) end
 ---The same, linked to the caller (a process).
 ---@param name string
 ---@param fname string
