@@ -317,7 +317,12 @@ function sysapi.change_code(s, module, old_vsn, extra, timeout)
 end
 -- A supervisor child's start = {"kv", "start_link", args...}: the child runs kv.start_link(args...)
 -- as a fully-qualified call, so a restart after an upgrade starts the current version's.
-prim.set_mfa(function(mod, fname, ...) return cl.code.module(mod)[fname](...) end)
+-- An unknown module or function is Erlang's undef, raised in the child (its start fails).
+prim.set_mfa(function(mod, fname, ...)
+  local ok, f = pcall(function() return cl.code.module(mod)[fname] end)
+  if not ok then prim.condition((tostring(f):gsub('^cl%.supervisor:%d+: ', '')), 0) end
+  return f(...)
+end)
 -- cl.supervisor (OTP's supervisor) and cl.server (OTP's gen_server), written in Lua on top of
 -- the C primitives of scenarios/lua/bind_sup.c (`prim`: start, call, children, restarts, format,
 -- duration_ms, kind, reply, parent, stack, caught, exit_reason, condition, code_step, next_spawn,
