@@ -191,18 +191,19 @@ static int runners(ac_node *node, const ac_code_version *v, ac_pid **out, uint32
   *out = NULL;
   *count_out = 0;
   codeprocs_compact(node);
-  qsort(node->codeprocs, node->codeproc_count, sizeof *node->codeprocs, codeproc_cmp);
+  if (node->codeproc_count) /* qsort and bsearch want an array, even of no elements */
+    qsort(node->codeprocs, node->codeproc_count, sizeof *node->codeprocs, codeproc_cmp);
   uint32_t count = 0, cap = 0;
   for (uint32_t slot = 1; slot < node->slot_count; slot++) {
     ac_proc *p = &node->chunks[slot >> AC__CHUNK_BITS][slot & (AC__CHUNK_SIZE - 1)];
     if (!(p->head.flags & AC__F_LIVE) || (p->head.flags & AC__F_EXITING)) continue;
     int r = node->code_check ? node->code_check(node, p->head.pid, v) : -1;
-    if (r < 0) {
+    if (r < 0 && node->codeproc_count) {
       ac__codeproc key = {.pid = p->head.pid};
       r = record_runs(bsearch(&key, node->codeprocs, node->codeproc_count,
                               sizeof *node->codeprocs, codeproc_cmp), v);
     }
-    if (!r) continue;
+    if (r <= 0) continue;
     if (ac_grow((void **)out, &cap, count + 1, sizeof **out)) {
       free(*out);
       *out = NULL;
