@@ -37,9 +37,9 @@ frame() {
 record pool "$root/scenarios/library/worker_pool.lua"
 record topology "$root/scenarios/library/fallacies/changing_topology_naive.lua"
 record latency "$root/scenarios/library/fallacies/zero_latency_naive.lua"
-# No scenario under scenarios/library/ partitions its network; the cluster test scenario does
-# ({a} | {b, c} from 1 s to 6 s).
+# The cluster test scenario's partition ({a} | {b, c} from 1 s to 6 s) is the clearest one.
 record cluster "$root/tests/lua/cluster.lua"
+record upgrade "$root/scenarios/library/rolling_upgrade_fixed.lua"
 "$crashlab" demo ring --n 20000 --m 1 --quiet --trace "$work/ring.trace" >/dev/null
 
 frame supervision-crash.png pool 1.2005s 1000x560  # a worker killed at 1.2 s: the flash
@@ -50,6 +50,7 @@ frame messages.png latency 5ms 1000x560              # requests in flight betwee
 frame failure.png latency fail 1000x560              # where the property failed
 frame aggregated.png ring 0.5ms 1000x560             # 20,000 processes in one panel
 frame small.png pool 2s 640x400                      # the smallest useful window
+frame upgrade.png upgrade 2.2s 1000x560              # mixed versions during a rolling upgrade
 
 # The window-only pictures: the inspector (a process selected by a search) and the key help.
 if ! command -v xvfb-run >/dev/null; then
