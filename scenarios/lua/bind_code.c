@@ -107,7 +107,7 @@ static void push_version_set(lua_State *L, const ac_code_version *v) {
   lua_Integer n = 0;
   push_version_table(L, v);
   lua_pushnil(L);
-  while (lua_next(L, -2)) { /* the order does not matter: the set is the same */
+  while (lua_istable(L, -2) && lua_next(L, -2)) { /* any order: the set is the same */
     if (lua_type(L, -1) == LUA_TFUNCTION && !lua_iscfunction(L, -1)) lua_rawseti(L, queue, ++n);
     else lua_pop(L, 1);
   }
@@ -257,16 +257,20 @@ static int l_handle_index(lua_State *L) {
   const char *fname = luaL_checkstring(L, 2);
   ac_node *node = scn_here(L, run);
   const ac_code_version *v = ac_code_current(node, name);
-  if (!v) return scn_condition(L, "undef: %s.%s (no current version of module %s on node %s)", name, fname, name, ac_node_name(node));
+  if (!v)
+    return scn_condition(L, "undef: %s.%s (no current version of module %s on node %s)", name,
+                         fname, name, ac_node_name(node));
   push_version_table(L, v);
   if (lua_getfield(L, -1, fname) != LUA_TFUNCTION)
-    return scn_condition(L, "undef: %s.%s (version %d of module %s has no function %s)", name, fname, (int)v->version, name, fname);
+    return scn_condition(L, "undef: %s.%s (version %d of module %s has no function %s)", name,
+                         fname, (int)v->version, name, fname);
   return 1;
 }
 
 static int l_handle_newindex(lua_State *L) {
   lua_getiuservalue(L, 1, 1);
-  return luaL_error(L, "module %s: a module handle cannot be assigned to (load a new version with cl.code.load)", lua_tostring(L, -1));
+  return luaL_error(L, "module %s: a module handle cannot be assigned to (load a new version "
+                       "with cl.code.load)", lua_tostring(L, -1));
 }
 
 static int l_handle_tostring(lua_State *L) {
@@ -286,7 +290,8 @@ static int l_module(lua_State *L) {
 /* Copies the module table at idx (checked: string keys, function values) to a new table. */
 static void copy_module(lua_State *L, int idx, const char *name) {
   if (lua_type(L, idx) != LUA_TTABLE)
-    luaL_error(L, "cl.code.load: module %s must be a table of functions, not %s", name, luaL_typename(L, idx));
+    luaL_error(L, "cl.code.load: module %s must be a table of functions, not %s", name,
+               luaL_typename(L, idx));
   lua_newtable(L);
   int copy = lua_gettop(L);
   lua_Integer n = scn_push_sorted_keys(L, idx, true);
@@ -294,11 +299,13 @@ static void copy_module(lua_State *L, int idx, const char *name) {
   for (lua_Integer i = 1; i <= n; i++) {
     lua_rawgeti(L, keys, i);
     if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "cl.code.load: module %s: a key is %s, not a function name (a string)", name, luaL_typename(L, -1));
+      luaL_error(L, "cl.code.load: module %s: a key is %s, not a function name (a string)", name,
+                 luaL_typename(L, -1));
     lua_pushvalue(L, -1);
     lua_rawget(L, idx);
     if (lua_type(L, -1) != LUA_TFUNCTION)
-      luaL_error(L, "cl.code.load: module %s: field '%s' is %s, not a function", name, lua_tostring(L, -2), luaL_typename(L, -1));
+      luaL_error(L, "cl.code.load: module %s: field '%s' is %s, not a function", name,
+                 lua_tostring(L, -2), luaL_typename(L, -1));
     lua_rawset(L, copy);
   }
   lua_settop(L, copy);
@@ -359,7 +366,9 @@ static int module_op(lua_State *L, const char *fn, code_op op) {
 /* cl.code.purge(name [, node]): true if processes running the old version were killed. */
 static int l_purge(lua_State *L) { return module_op(L, "cl.code.purge", ac_code_purge); }
 /* cl.code.soft_purge(name [, node]): false while a process runs the old version. */
-static int l_soft_purge(lua_State *L) { return module_op(L, "cl.code.soft_purge", ac_code_soft_purge); }
+static int l_soft_purge(lua_State *L) {
+  return module_op(L, "cl.code.soft_purge", ac_code_soft_purge);
+}
 /* cl.code.delete(name [, node]): the current version becomes old; false if none, or an old one
  * exists. */
 static int l_delete(lua_State *L) { return module_op(L, "cl.code.delete", ac_code_delete); }
@@ -420,13 +429,17 @@ static int spawn_code(lua_State *L, const char *fn, unsigned opts) {
   if (fname_len == 0 || fname_len > AC_ATOM_LEN_MAX || strlen(fname) != fname_len)
     return luaL_error(L, "%s: the function name must be a string of 1 to 255 bytes (no NUL)", fn);
   if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
-  if (opts && !run->current) return luaL_error(L, "%s: only a process can call this (call it inside a spawned function)", fn);
+  if (opts && !run->current)
+    return luaL_error(L, "%s: only a process can call this (call it inside a spawned function)", fn);
   ac_node *node = run->current ? ac_proc_node(run->current) : scn_here(L, run);
   const ac_code_version *v = ac_code_current(node, name);
-  if (!v) return scn_condition(L, "%s: undef: no current version of module %s on node %s", fn, name, ac_node_name(node));
+  if (!v)
+    return scn_condition(L, "%s: undef: no current version of module %s on node %s", fn, name,
+                         ac_node_name(node));
   push_version_table(L, v);
   if (lua_getfield(L, -1, fname) != LUA_TFUNCTION)
-    return scn_condition(L, "%s: undef: version %d of module %s has no function %s", fn, (int)v->version, name, fname);
+    return scn_condition(L, "%s: undef: version %d of module %s has no function %s", fn,
+                         (int)v->version, name, fname);
   int f = lua_gettop(L);
   ac_tbuf b;
   char err[320] = "";
