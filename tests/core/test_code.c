@@ -293,6 +293,76 @@ static void test_many_spawns_in_module_reuse_records(void **st) {
   sim_world_destroy(w);
 }
 
+/* Every allocation of a load fails in turn: the load returns AC_ENOMEM and nothing changed
+ * (no version, no record), until it succeeds; then every allocation of a spawn in the module
+ * and of a purge that kills it, the same (ASan's leak check runs at exit). */
+static void test_allocation_failures_leave_code_unchanged(void **st) {
+  (void)st;
+  ac_code_def d1 = def_of("v1"), d2 = def_of("v2");
+  int tried = 0;
+  for (uint64_t n = 1; n < 200; n++, tried++) {
+    ac_node *node;
+    sim_world *w = setup(&node);
+    ac_alloc_fail_at(n, 0);
+    uint32_t v = 0;
+    int rc = ac_code_load(node, AC_PID_NONE, "kv", &d1, &v);
+    bool failed = ac_alloc_failed_count() > 0;
+    ac_alloc_fail_at(0, 0);
+    if (!failed) {
+      assert_int_equal(rc, AC_OK);
+      assert_int_equal(v, 1);
+      sim_world_destroy(w);
+      break;
+    }
+    assert_int_equal(rc, AC_ENOMEM);
+    assert_null(ac_code_current(node, "kv"));
+    assert_int_equal(rec_count, 0);
+    assert_int_equal(ac_code_load(node, AC_PID_NONE, "kv", &d1, &v), AC_OK);
+    assert_int_equal(v, 1);
+    sim_world_destroy(w);
+  }
+  for (uint64_t n = 1; n < 200; n++, tried++) {
+    ac_node *node;
+    sim_world *w = setup(&node);
+    assert_int_equal(ac_code_load(node, AC_PID_NONE, "kv", &d1, NULL), AC_OK);
+    ac_tbuf b;
+    ac_term arg = T(&b, "{i, a}", INT64_C(1), "x");
+    ac_pid pid = AC_PID_NONE;
+    ac_alloc_fail_at(n, 0);
+    int spawn_rc = ac_node_code_spawn(node, "kv", arg, &pid);
+    bool failed = ac_alloc_failed_count() > 0;
+    ac_alloc_fail_at(0, 0);
+    ac_tb_free(&b);
+    if (failed) {
+      assert_true(spawn_rc == AC_ENOMEM || spawn_rc == AC_OK);
+      if (spawn_rc != AC_OK) assert_int_equal(ac_node_process_count(node), 0);
+      sim_world_destroy(w);
+      continue;
+    }
+    assert_int_equal(spawn_rc, AC_OK);
+    sim_run(w, NULL);
+    assert_int_equal(ac_code_load(node, AC_PID_NONE, "kv", &d2, NULL), AC_OK);
+    bool killed = false;
+    for (uint64_t m = 1; m < 200; m++, tried++) {
+      ac_alloc_fail_at(m, 0);
+      int rc = ac_code_purge(node, AC_PID_NONE, "kv", &killed);
+      failed = ac_alloc_failed_count() > 0;
+      ac_alloc_fail_at(0, 0);
+      if (rc == AC_OK) break;
+      assert_int_equal(rc, AC_ENOMEM); /* nothing killed, the old version still there */
+      assert_true(failed);
+      assert_true(ac_node_alive(node, pid));
+      assert_non_null(ac_code_old(node, "kv"));
+    }
+    assert_true(killed);
+    sim_run(w, NULL);
+    assert_false(ac_node_alive(node, pid));
+    sim_world_destroy(w);
+    break;
+  }
+  printf("allocation failures tried: %d\n", tried);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_load_twice_then_refused_not_purged),
@@ -303,6 +373,7 @@ int main(void) {
       cmocka_unit_test(test_check_hook_decides_for_its_processes),
       cmocka_unit_test(test_release_called_when_version_removed),
       cmocka_unit_test(test_many_spawns_in_module_reuse_records),
+      cmocka_unit_test(test_allocation_failures_leave_code_unchanged),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
