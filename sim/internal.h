@@ -14,6 +14,7 @@
 #include <signal.h>
 
 #include "code.h"
+#include "fault.h"
 #include "world.h"
 
 enum { ITEM_NONE = 0, ITEM_TIMER = 1, ITEM_CALLBACK = 2, ITEM_DELIVER = 3, ITEM_TICK = 4,
@@ -62,6 +63,8 @@ typedef struct sim_pair {
   uint64_t epoch;      /* the connection's serial, unique in the run */
   uint64_t last_heard; /* last arrival from `to` on this connection */
   bool flaky;          /* a flaky setting covers this direction (sim_net_flaky) */
+  uint32_t isolations; /* isolate faults of either end in force (sim__net_isolate) ... */
+  bool down_before;    /* ... and whether the link was down before the first of them */
 } sim_pair;
 
 /* A named node: its current incarnation (a core node), its clock and its settings. */
@@ -169,6 +172,12 @@ struct sim_world {
   uint8_t *links_last;      /* payload of the last links record (NULL: none yet) */
   size_t links_last_size;
   bool ended;               /* the run_end record was written */
+  bool planned;             /* faults come from a plan (fault.c), not from the scenario */
+  const sim_planned *plan;  /* the plan, in time order (the caller's) */
+  uint32_t plan_count, plan_next; /* its length, and the first one not made yet */
+  uint8_t *plan_done;       /* per planned fault: made (or failed) already */
+  sim_plan_error_fn plan_error;
+  void *plan_error_arg;
 };
 
 /* ---- world.c, for net.c -------------------------------------------------------------------- */
@@ -181,6 +190,31 @@ uint64_t sim__after(const sim_world *w, uint64_t delay_ns);
 sim_machine *sim__machine_of_index(const sim_world *w, uint32_t index);
 /* Records an event (ac_host.event): trace, hash, hook. `ctx` is the world. */
 void sim__event(void *ctx, const ac_event *ev);
+
+/* The fault mechanisms, which record nothing (fault.c records, then calls them): as
+ * sim_node_crash, sim_node_restart, sim_clock_set and sim_proc_fault_set. */
+int sim__node_crash(sim_world *w, uint32_t machine);
+int sim__node_restart(sim_world *w, uint32_t machine);
+int sim__clock_set(sim_world *w, uint32_t machine, int64_t jump_ns, double drift);
+int sim__proc_fault_set(sim_world *w, ac_pid pid, bool paused, uint64_t slow_ns);
+
+/* ---- fault.c, for world.c ------------------------------------------------------------------ */
+
+/* Called when nothing is ready now (next_ns: the next item's time, UINT64_MAX for none; time_max
+ * the run's limit, 0 none). Under a plan: makes the planned faults of the instant that is over
+ * and returns 2, or moves the clock to the next planned fault before next_ns and returns 1;
+ * else returns 0. */
+int sim__plan_idle(sim_world *w, uint64_t next_ns, uint64_t time_max);
+
+/* ---- net.c, for fault.c -------------------------------------------------------------------- */
+
+/* Isolation of machine m (an isolate fault): every link to and from it goes down; each keeps
+ * a count of the isolations in force, and what it was before the first. sim__net_rejoin ends
+ * one (a heal of the node): a link whose count drops to 0 goes back to what it was. */
+void sim__net_isolate(sim_world *w, uint32_t m);
+void sim__net_rejoin(sim_world *w, uint32_t m);
+/* Every link up (a heal); isolation counts stay as they are. */
+void sim__net_heal_all(sim_world *w);
 
 /* ---- net.c, for world.c -------------------------------------------------------------------- */
 

@@ -72,50 +72,46 @@ sim_link sim_net_get(const sim_world *w, uint32_t from, uint32_t to) {
   return p && p->has_link ? p->link : w->net_default;
 }
 
-int sim_net_partition(sim_world *w, const uint32_t *group, uint32_t node_count) {
-  if (!group || node_count > w->machine_count) return AC_EINVAL;
-  /* The fault record: {partition, [[Name...], ...]}, groups in order of their first node. */
-  ac_tbuf tb;
-  ac_tb_init(&tb);
-  ac_tb_tuple_begin(&tb);
-  ac_tb_atom(&tb, "partition");
-  ac_tb_list_begin(&tb);
-  for (uint32_t a = 0; a < node_count; a++) {
-    bool first = true;
-    for (uint32_t b = 0; b < a && first; b++) first = group[b] != group[a];
-    if (!first) continue;
-    ac_tb_list_begin(&tb);
-    for (uint32_t b = a; b < node_count; b++)
-      if (group[b] == group[a]) ac_tb_atom(&tb, w->machines[b].name);
-    ac_tb_end(&tb);
-  }
-  ac_tb_end(&tb);
-  ac_tb_end(&tb);
-  ac_term t;
-  int rc = ac_tb_finish(&tb, &t);
-  if (rc == AC_OK) sim_fault(w, SIM_FAULT_PARTITION, t);
-  ac_tb_free(&tb);
-  if (rc) return rc; /* not recorded: not made either */
-  for (uint32_t a = 0; a < node_count; a++)
-    for (uint32_t b = 0; b < node_count; b++) {
-      if (a == b || group[a] == group[b]) continue;
-      sim_link l = sim_net_get(w, a, b);
-      l.down = true;
-      rc = sim_net_link(w, a, b, &l);
-      if (rc) return rc;
-    }
-  sim_net_links_check(w);
-  return AC_OK;
+/* One direction of an isolation: counted, its state before the first saved. */
+static void isolate_one(sim_world *w, uint32_t from, uint32_t to) {
+  sim_pair *p = pair_at(w, from, to);
+  sim_link l = sim_net_get(w, from, to);
+  if (p->isolations++ == 0) p->down_before = l.down;
+  l.down = true;
+  p->link = l;
+  p->has_link = true;
+  w->links_dirty = true;
 }
 
-int sim_net_heal(sim_world *w) {
-  int rc = sim_faultf(w, SIM_FAULT_HEAL, "a", "heal");
-  if (rc) return rc;
+static void rejoin_one(sim_world *w, uint32_t from, uint32_t to) {
+  sim_pair *p = pair_at(w, from, to);
+  if (p->isolations == 0 || --p->isolations > 0) return;
+  p->link = sim_net_get(w, from, to);
+  p->link.down = p->down_before;
+  p->has_link = true;
+  w->links_dirty = true;
+}
+
+void sim__net_isolate(sim_world *w, uint32_t m) {
+  for (uint32_t x = 0; x < w->machine_count; x++)
+    if (x != m) {
+      isolate_one(w, m, x);
+      isolate_one(w, x, m);
+    }
+}
+
+void sim__net_rejoin(sim_world *w, uint32_t m) {
+  for (uint32_t x = 0; x < w->machine_count; x++)
+    if (x != m) {
+      rejoin_one(w, m, x);
+      rejoin_one(w, x, m);
+    }
+}
+
+void sim__net_heal_all(sim_world *w) {
   w->links_dirty = true;
   w->net_default.down = false;
   for (size_t i = 0; i < (size_t)w->pair_dim * w->pair_dim; i++) w->pairs[i].link.down = false;
-  sim_net_links_check(w);
-  return AC_OK;
 }
 
 int sim_net_flaky(sim_world *w, uint32_t from, uint32_t to, bool flaky) {

@@ -213,15 +213,7 @@ static void wake_fire(sim_world *w, ac_pid pid, uint64_t seq) {
   runq_push(w, p);
 }
 
-int sim_proc_fault_set(sim_world *w, ac_pid pid, bool paused, uint64_t slow_ns) {
-  ac_tbuf b;
-  ac_tb_init(&b);
-  ac_term t;
-  int rc = paused    ? ac_tb_fmt(&b, "{a,p}", "pause", pid)
-           : slow_ns ? ac_tb_fmt(&b, "{a,p,i}", "slow", pid, (int64_t)slow_ns)
-                     : ac_tb_fmt(&b, "{a,p}", "resume", pid);
-  if (rc == AC_OK && ac_tb_finish(&b, &t) == AC_OK) sim_fault_on(w, SIM_FAULT_PROCESS, pid, t);
-  ac_tb_free(&b);
+int sim__proc_fault_set(sim_world *w, ac_pid pid, bool paused, uint64_t slow_ns) {
   sim_proc_fault *f = proc_fault(w, pid);
   if (!f) {
     if (!paused && !slow_ns) return AC_OK;
@@ -416,42 +408,10 @@ static void purge_node(sim_world *w, uint32_t index, ac_node *node) {
   }
 }
 
-void sim_fault(sim_world *w, uint16_t kind, ac_term what) { sim_fault_on(w, kind, AC_PID_NONE, what); }
-
-void sim_fault_on(sim_world *w, uint16_t kind, ac_pid target, ac_term what) {
-  ac_event ev = {AC_EV_FAULT, kind, 0, target.bits, 0, 0, what.p, (uint32_t)ac_term_size(what)};
-  sim__event(w, &ev);
-}
-
-int sim_proc_kill(sim_world *w, ac_pid pid, ac_term reason) {
-  int m = sim_node_of_index(w, ac_pid_node(pid));
-  ac_node *node = m >= 0 && w->machines[m].index == ac_pid_node(pid) ? w->machines[m].node : NULL;
-  ac_tbuf b;
-  ac_term t;
-  if (ac_term_build(&b, &t, "{a,p,t}", "kill", pid, reason) == AC_OK)
-    sim_fault_on(w, SIM_FAULT_KILL, pid, t);
-  ac_tb_free(&b);
-  return node ? ac_node_exit(node, pid, reason) : AC_ENOPROC;
-}
-
-int sim_faultf(sim_world *w, uint16_t kind, const char *fmt, ...) {
-  ac_tbuf b;
-  ac_term t;
-  va_list ap;
-  va_start(ap, fmt);
-  int rc = ac_term_vbuild(&b, &t, fmt, ap);
-  va_end(ap);
-  if (rc == AC_OK) sim_fault(w, kind, t);
-  ac_tb_free(&b);
-  return rc;
-}
-
-int sim_node_crash(sim_world *w, uint32_t machine) {
+int sim__node_crash(sim_world *w, uint32_t machine) {
   if (machine >= w->machine_count) return AC_EINVAL;
   sim_machine *m = &w->machines[machine];
   if (!m->node) return AC_ESTATE;
-  int rc = sim_faultf(w, SIM_FAULT_CRASH, "{a,a}", "crash_node", m->name);
-  if (rc) return rc;
   ac_node *node = m->node;
   m->node = NULL;
   w->nodes[m->index] = NULL;
@@ -461,24 +421,19 @@ int sim_node_crash(sim_world *w, uint32_t machine) {
   return AC_OK;
 }
 
-int sim_node_restart(sim_world *w, uint32_t machine) {
+int sim__node_restart(sim_world *w, uint32_t machine) {
   if (machine >= w->machine_count) return AC_EINVAL;
   sim_machine *m = &w->machines[machine];
   if (m->node) return AC_ESTATE;
-  int rc = sim_faultf(w, SIM_FAULT_RESTART, "{a,a}", "restart_node", m->name);
-  if (rc == AC_OK) rc = incarnation_new(w, machine);
+  int rc = incarnation_new(w, machine);
   if (rc) return rc;
   if (w->boot) w->boot(w, machine, m->node, w->boot_arg);
   return AC_OK;
 }
 
-int sim_clock_set(sim_world *w, uint32_t machine, int64_t jump_ns, double drift) {
+int sim__clock_set(sim_world *w, uint32_t machine, int64_t jump_ns, double drift) {
   if (machine >= w->machine_count || !(drift > -1.0 && drift < 1e6)) return AC_EINVAL;
   sim_machine *m = &w->machines[machine];
-  /* The record first (nothing happens between it and the change): a fault that cannot be
-   * recorded is not made. */
-  int rc = sim_faultf(w, SIM_FAULT_CLOCK, "{a,a,i,d}", "clock", m->name, (int64_t)jump_ns, drift);
-  if (rc) return rc;
   uint64_t local = clock_at(m, w->now_ns);
   if (jump_ns < 0 && (uint64_t)(-(jump_ns + 1)) + 1 > local) local = 0;
   else local += (uint64_t)jump_ns;
@@ -546,6 +501,7 @@ void sim_world_destroy(sim_world *w) {
   free(w->node_machine);
   free(w->machines);
   free(w->faults);
+  free(w->plan_done);
   free(w->runq);
   free(w->heap);
   free(w->items);
@@ -637,8 +593,15 @@ sim_stop_reason sim_run(sim_world *w, const sim_limits *limits) {
     assert((w->heap_len == 0 || w->heap[0].at_ns > w->now_ns) && "what is due now is in due");
     uint64_t ready = (uint64_t)w->runq_len + w->due_len;
     if (ready == 0) {
-      if (w->heap_len == 0 || (heap_top(w)->kind == ITEM_TICK && only_background(w)))
-        return SIM_STOP_QUIESCENT;
+      bool idle = w->heap_len == 0 || (heap_top(w)->kind == ITEM_TICK && only_background(w));
+      int planned = sim__plan_idle(w, idle ? UINT64_MAX : w->heap[0].at_ns, time_max);
+      if (planned == 2 && w->step_hook) w->step_hook(w, w->step_hook_arg); /* as after a step */
+      if (planned == 2 && w->stop_requested) {
+        w->stop_requested = 0;
+        return SIM_STOP_REQUESTED;
+      }
+      if (planned) continue;
+      if (idle) return SIM_STOP_QUIESCENT;
       if (time_max && w->heap[0].at_ns > time_max) {
         w->now_ns = time_max;
         return SIM_STOP_TIME_LIMIT;

@@ -113,35 +113,29 @@ int sim_node_restart(sim_world *w, uint32_t machine);
 int sim_clock_set(sim_world *w, uint32_t machine, int64_t jump_ns, double drift);
 uint64_t sim_node_now(const sim_world *w, uint32_t machine);
 
-/* Process faults (each call is one fault record {pause, Pid}, {slow, Pid, ExtraNs} or
- * {resume, Pid} when both are off, with a = the pid): a paused process is not scheduled (messages wait in its mailbox) until it
- * is resumed; a slowed one runs each step slow_ns after it became runnable (extra virtual CPU
- * time per message). paused false and slow_ns 0 make it normal again. AC_ENOMEM. */
+/* Process faults, each one fault record (sim/fault.h: kinds pause, slow, resume; a = the
+ * pid): a paused process is not scheduled (messages wait in its mailbox) until it is resumed; a
+ * slowed one runs each step slow_ns after it became runnable (extra virtual CPU time per
+ * message). paused false and slow_ns 0 make it normal again. AC_ENOMEM. */
 int sim_proc_fault_set(sim_world *w, ac_pid pid, bool paused, uint64_t slow_ns);
 
-/* Kinds of injected faults (AC_EV_FAULT flags). */
+/* The classes of injected faults: the flags of an AC_EV_FAULT record. Its payload names the
+ * fault (docs/architecture.md, "Faults"); every fault is made by sim_fault_apply (fault.h). */
 enum {
-  SIM_FAULT_PARTITION = 1, /* payload {partition, [[Node...]...]} or {cut, From, To} */
-  SIM_FAULT_HEAL = 2,      /* heal */
+  SIM_FAULT_PARTITION = 1, /* {partition, [[Node...]...]}, {isolate, N}, {cut, From, To},
+                              {flaky_down | flaky_up, A, B} */
+  SIM_FAULT_HEAL = 2,      /* heal, {heal, Node} */
   SIM_FAULT_LINK = 3,      /* {link, From, To, Settings}: a link changed */
   SIM_FAULT_CRASH = 4,     /* {crash_node, Node} */
   SIM_FAULT_RESTART = 5,   /* {restart_node, Node} */
   SIM_FAULT_CLOCK = 6,     /* {clock, Node, JumpNs, Drift} */
-  SIM_FAULT_KILL = 7,      /* {kill, Pid, Reason} */
-  SIM_FAULT_PROCESS = 8,   /* {pause | slow, Pid, ...} */
-  SIM_FAULT_OTHER = 9,     /* anything else a scenario injects */
+  SIM_FAULT_KILL = 7,      /* {kill, Pid, Reason, Target} */
+  SIM_FAULT_PROCESS = 8,   /* {pause | resume, Pid, Target}, {slow, Pid, Ns, Target} */
+  SIM_FAULT_OTHER = 9,     /* none any more (kept so that the numbers stay) */
 };
-/* Records an injected fault in the trace (an AC_EV_FAULT record with the term as payload). */
-void sim_fault(sim_world *w, uint16_t kind, ac_term what);
-/* The same for a fault aimed at a process: the record's a is its pid. */
-void sim_fault_on(sim_world *w, uint16_t kind, ac_pid target, ac_term what);
-/* Kills a process from outside: one fault record {kill, Pid, Reason}, then exit(Pid, Reason)
- * from its node (whose effects follow as usual records). AC_ENOPROC if its node is gone. */
+/* Kills a process from outside: one fault record {kill, Pid, Reason, Target}, then exit(Pid,
+ * Reason) from its node (whose effects follow as usual records). AC_ENOPROC if its node is gone. */
 int sim_proc_kill(sim_world *w, ac_pid pid, ac_term reason);
-/* The same with the term built from a format (ac_term_build). AC_OK, or the builder's error
- * (AC_ENOMEM, AC_EINVAL for a bad format, a limit), and then nothing is recorded: a caller
- * that injects the fault itself checks it first, so that no fault goes unrecorded. */
-int sim_faultf(sim_world *w, uint16_t kind, const char *fmt, ...);
 
 /* Calls fn(w, arg) at virtual time at_ns (>= now), ordered with everything else due then. */
 int sim_at(sim_world *w, uint64_t at_ns, sim_callback fn, void *arg);
@@ -235,8 +229,8 @@ bool sim_net_connected(const sim_world *w, uint32_t from, uint32_t to);
  * up again. Both keep each link's other settings. */
 int sim_net_partition(sim_world *w, const uint32_t *group, uint32_t node_count);
 int sim_net_heal(sim_world *w);
-/* Both are faults: sim_net_partition records {partition, [[Name...], ...]} and heal `heal`,
- * each followed by a links record. */
+/* Both are faults: sim_net_partition records {partition, [[Name...], ...]} (groups in the order
+ * of their first node) and heal `heal`, each followed by a links record. */
 /* Marks the direction from -> to as covered by a flaky setting (for the links record). */
 int sim_net_flaky(sim_world *w, uint32_t from, uint32_t to, bool flaky);
 /* If the set of links that are down, or that are flaky, changed since the last links record,

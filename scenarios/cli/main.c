@@ -95,6 +95,8 @@ static void run_usage(FILE *out) {
           "                        (500K, 200M, 1G; default 1G); the trace stays complete\n"
           "  --crashes=fail|count  fail the run when a process crashes with a Lua error of the\n"
           "                        scenario's code, or only count such crashes (the default)\n"
+          "  --faults PLAN         make the faults of a plan file instead of the scenario's own\n"
+          "                        (crashlab trace TRACE --plan writes one; docs/sweeps.md)\n"
           "\n"
           "On a terminal, a run that takes more than a second shows a status line on stderr\n"
           "(virtual time, events, speed), erased before the verdict.\n"
@@ -185,6 +187,7 @@ typedef struct cli_opts {
   uint64_t max_time_ns;       /* run: --max-time (0: none) */
   bool unsafe, stats, viz;    /* run: --unsafe, --stats, --viz (also set by --viz-script) */
   const char *viz_script;     /* run: --viz-script, or NULL */
+  const char *faults_path;    /* run: --faults, a fault plan, or NULL */
   int crashes;                /* run: --crashes, SCN_CRASHES_* */
   uint64_t n, m;              /* demo: --n, --m (0: the demo's default) */
   bool list;                  /* demo: --list */
@@ -485,6 +488,9 @@ static int parse_options(int argc, char **argv, int command, cli_opts *o) {
     } else if (strcmp(a, "--trace") == 0) {
       if (!(o->trace_path = file_arg(a, v))) return -1;
       i++;
+    } else if (run && strcmp(a, "--faults") == 0) {
+      if (!(o->faults_path = file_arg(a, v))) return -1;
+      i++;
     } else if (run && strcmp(a, "--viz-script") == 0) {
       if (!(o->viz_script = file_arg(a, v))) return -1;
       o->viz = true;
@@ -549,6 +555,7 @@ static int run_main(int argc, char **argv) {
   o.quiet = c.quiet;
   o.unsafe = c.unsafe;
   o.crashes = c.crashes;
+  o.faults_path = c.faults_path;
   int check = c.check_determinism, stats = c.stats, viz = c.viz;
   viz_live_opts live = {0};
   live.script = c.viz_script;
@@ -599,7 +606,7 @@ static int run_scenario(scn_options *o_in, int check, int stats) {
     snprintf(seed, sizeof seed, "%" PRIu64, r.seed);
     snprintf(hash, sizeof hash, "%016" PRIx64, r.hash);
     snprintf(max_time, sizeof max_time, "%" PRIu64 "ns", o.max_time_ns);
-    char *args[10] = {"crashlab", "run", (char *)o.path, "--seed", seed, "--quiet"};
+    char *args[12] = {"crashlab", "run", (char *)o.path, "--seed", seed, "--quiet"};
     int n = 6;
     if (o.max_time_ns) {
       args[n++] = "--max-time";
@@ -607,6 +614,10 @@ static int run_scenario(scn_options *o_in, int check, int stats) {
     }
     if (o.unsafe) args[n++] = "--unsafe";
     if (o.crashes) args[n++] = o.crashes == SCN_CRASHES_FAIL ? "--crashes=fail" : "--crashes=count";
+    if (o.faults_path) {
+      args[n++] = "--faults";
+      args[n++] = (char *)o.faults_path;
+    }
     args[n] = NULL;
     if (check_hashes(args, hash) != 0) {
       r.verdict = SCN_FAIL;

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "faults.h"
 #include "trace.h"
 
 extern char **environ;
@@ -41,7 +42,7 @@ extern char **environ;
 
 typedef struct run_info {
   char version[64], path[1024], cwd[PATH_MAX], seed[24];
-  char options[8][48];
+  char options[10][1024];
   int option_count;
   char file_path[REPLAY_FILES_MAX][1024];
   char file_hash[REPLAY_FILES_MAX][17];
@@ -81,12 +82,12 @@ static int parse_run_info(const sim_record *rec, run_info *ri) {
     return -1;
   if (get_list(map, "options", &list)) return -1;
   if (ac_term_type(list) == AC_T_LIST)
-    for (ac_term e = ac_term_first(list); ri->option_count < (int)ac_term_count(list) && ri->option_count < 8;
+    for (ac_term e = ac_term_first(list); ri->option_count < (int)ac_term_count(list) && ri->option_count < 10;
          e = ac_term_next(e)) {
       const uint8_t *bytes;
       size_t len;
       if (ac_term_get_binary(e, &bytes, &len)) return -1;
-      snprintf(ri->options[ri->option_count++], 48, "%.*s", (int)len, (const char *)bytes);
+      snprintf(ri->options[ri->option_count++], sizeof ri->options[0], "%.*s", (int)len, (const char *)bytes);
     }
   if (get_list(map, "files", &list)) return -1;
   if (ac_term_type(list) == AC_T_LIST)
@@ -266,7 +267,14 @@ int scn_replay_main(int argc, char **argv) {
   }
   char *args[48] = {"crashlab", "run", scenario, "--seed", ri->seed};
   int n = 5;
-  for (int i = 0; i < ri->option_count; i++) args[n++] = ri->options[i];
+  char plan[PATH_MAX + 1100]; /* a --faults plan, found as the files are */
+  for (int i = 0; i < ri->option_count; i++) {
+    args[n++] = ri->options[i];
+    if (strcmp(ri->options[i], "--faults") == 0 && i + 1 < ri->option_count) {
+      locate(ri, ri->options[++i], plan, sizeof plan);
+      args[n++] = plan;
+    }
+  }
   for (int i = 0; i < extra_count; i++) args[n++] = extra[i];
   args[n] = NULL;
   printf("replaying: crashlab run %s --seed %s", scenario, ri->seed);
@@ -417,7 +425,10 @@ void scn_trace_filter_usage(FILE *out) {
           "  --name REGNAME        records about the process(es) that held that registered name\n"
           "  --kind K,K,...        records of these kinds (spawn, exit, send, fault, ...)\n"
           "  --from T, --to T      records in that virtual time window (1.5s, 250ms, 0)\n"
-          "  --grep TEXT           records whose printed line holds TEXT\n");
+          "  --grep TEXT           records whose printed line holds TEXT\n"
+          "\n"
+          "crashlab trace TRACE --plan prints the run's faults instead, as a fault plan file for\n"
+          "crashlab run FILE --faults PLAN (docs/sweeps.md, \"Fault plans\").\n");
 }
 
 typedef struct trace_filter {
@@ -607,6 +618,14 @@ static int parse_filters(int argc, char **argv, trace_filter *f, const char **pa
 }
 
 int scn_trace_main(int argc, char **argv) {
+  for (int i = 2; i < argc; i++) /* --plan: the run's faults as a plan file, not records */
+    if (strcmp(argv[i], "--plan") == 0) {
+      if (argc != 4) {
+        fprintf(stderr, "crashlab: --plan takes the trace alone: crashlab trace TRACE --plan\n");
+        return 2;
+      }
+      return scn_trace_plan_main(argv[i == 2 ? 3 : 2]);
+    }
   static trace_filter f;
   memset(&f, 0, sizeof f);
   const char *path = NULL;

@@ -1,7 +1,8 @@
 /*
  * The cluster from Lua: cl.node (declare nodes, with a boot function and a clock), spawns and
  * sends across nodes, node monitors, node crash and restart, and the network (cl.net: link
- * settings, partitions, flaky links, the tick time). Every fault injected here is traced as an
+ * settings, partitions, flaky links, the tick time). Every fault injected here is a sim_fault
+ * value given to sim_fault_apply (sim/fault.h), which makes it and records it as one
  * AC_EV_FAULT record, so a run's trace says what was done to it and when.
  */
 #include <lauxlib.h>
@@ -11,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "lterm.h"
+#include "plan.h"
 #include "runner.h"
 
 extern const char scn_prelude_global[], scn_prelude_node[];
@@ -123,7 +126,7 @@ static int l_note(lua_State *L) {
 }
 
 /* A signed duration: a duration, or a string starting with '-'. */
-static int64_t check_signed_duration(lua_State *L, int idx) {
+int64_t scn_check_signed_duration(lua_State *L, int idx) {
   const char *why;
   uint64_t ns;
   const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
@@ -154,7 +157,7 @@ static void clock_opts(lua_State *L, scn_run *run, uint32_t m, int idx, const ch
   bool none = lua_isnil(L, -1) && lua_isnil(L, -2);
   lua_pop(L, 2);
   if (none) return; /* the clock is left as it is */
-  if (lua_getfield(L, idx, "skew") != LUA_TNIL) jump = check_signed_duration(L, lua_gettop(L));
+  if (lua_getfield(L, idx, "skew") != LUA_TNIL) jump = scn_check_signed_duration(L, lua_gettop(L));
   lua_pop(L, 1);
   if (lua_getfield(L, idx, "drift") != LUA_TNIL) {
     if (!lua_isnumber(L, -1)) luaL_error(L, "%s: drift must be a number (0.001: 1 ms fast per second)", what);
@@ -319,7 +322,7 @@ static uint64_t field_duration(lua_State *L, int idx, const char *field, const c
 }
 
 /* A latency: a duration (constant), or {dist=..., ...} (see docs/scenario-api.md). */
-static sim_dist check_latency(lua_State *L, int idx) {
+sim_dist scn_check_latency(lua_State *L, int idx) {
   sim_dist d = {SIM_DIST_CONSTANT, 0, 0, 0, 0};
   const char *why;
   if (lua_type(L, idx) != LUA_TTABLE) {
@@ -381,7 +384,7 @@ static double check_probability(lua_State *L, int idx, const char *field) {
 static void link_opts(lua_State *L, int idx, sim_link *l) {
   static const char *const fields[] = {"latency", "loss", "dup", "bandwidth", "mode", "down", "both", NULL};
   scn_check_fields(L, idx, fields, "link");
-  if (lua_getfield(L, idx, "latency") != LUA_TNIL) l->latency = check_latency(L, lua_gettop(L));
+  if (lua_getfield(L, idx, "latency") != LUA_TNIL) l->latency = scn_check_latency(L, lua_gettop(L));
   lua_pop(L, 1);
   if (lua_getfield(L, idx, "loss") != LUA_TNIL) l->loss = check_probability(L, -1, "loss");
   lua_pop(L, 1);
@@ -404,14 +407,11 @@ static void link_opts(lua_State *L, int idx, sim_link *l) {
   lua_pop(L, 1);
 }
 
-/* A link fault: {link, From, To, Settings}, Settings the proplist [{down, B}, {mode, M},
- * {loss, F}, {dup, F}, {bandwidth, BytesPerS}] of the link now in force. */
+/* A link fault: the link from -> to (NULL, NULL: the default link) gets the settings l. */
 static void link_fault(lua_State *L, scn_run *run, const char *from, const char *to, const sim_link *l) {
-  int rc = sim_faultf(run->w, SIM_FAULT_LINK, "{a,a,a,[{a,a},{a,a},{a,d},{a,d},{a,i}]}", "link", from, to,
-                      "down", l->down ? "true" : "false", "mode", l->datagram ? "datagram" : "connection",
-                      "loss", l->loss, "dup", l->dup, "bandwidth", (int64_t)l->bandwidth);
-  sim_net_links_check(run->w);
-  if (rc) luaL_error(L, "out of memory"); /* no builder is live here */
+  sim_fault f = {.kind = from ? SIM_FK_LINK : SIM_FK_NET_DEFAULT, .from = from, .to = to, .link = *l,
+                 .link_fields = SIM_LINK_ALL};
+  if (sim_fault_apply(run->w, &f)) luaL_error(L, "link: bad settings or out of memory"); /* no builder is live here */
 }
 
 /* net.default{...}: the link of every pair without settings of its own. */
@@ -420,8 +420,7 @@ static int l_net_default(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   sim_link l = sim_net_get(run->w, UINT32_MAX, UINT32_MAX);
   link_opts(L, 1, &l);
-  sim_net_default(run->w, &l);
-  link_fault(L, run, "default", "default", &l);
+  link_fault(L, run, NULL, NULL, &l);
   return 0;
 }
 
@@ -438,16 +437,9 @@ static int l_net_link(lua_State *L) {
     uint32_t from = dir ? b : a, to = dir ? a : b;
     sim_link l = sim_net_get(run->w, from, to);
     link_opts(L, 3, &l);
-    sim_net_link(run->w, from, to, &l);
     link_fault(L, run, sim_node_name(run->w, from), sim_node_name(run->w, to), &l);
   }
   return 0;
-}
-
-static void set_down(scn_run *run, uint32_t a, uint32_t b, bool down) {
-  sim_link l = sim_net_get(run->w, a, b);
-  l.down = down;
-  sim_net_link(run->w, a, b, &l);
 }
 
 /* partition({"a"}, {"b", "c"}, ...): links between nodes of different groups go down, both
@@ -457,60 +449,42 @@ static int l_partition(lua_State *L) {
   int groups = lua_gettop(L);
   if (groups < 2) return luaL_error(L, "partition: give two groups or more, such as partition({\"a\"}, {\"b\", \"c\"})");
   uint32_t n = sim_node_count(run->w);
-  int *group = lua_newuserdatauv(L, n * sizeof *group, 0);
-  for (uint32_t i = 0; i < n; i++) group[i] = -1;
-  /* Every group is checked before the fault's term is built: a check raises, and no builder
-   * may hold heap memory then. The second pass cannot fail a check. */
+  /* Userdata, not malloc: a check below may raise, and nothing is left to free then. */
+  const char **members = lua_newuserdatauv(L, (n ? n : 1) * sizeof *members, 0);
+  uint32_t *sizes = lua_newuserdatauv(L, (size_t)groups * sizeof *sizes, 0);
+  bool *seen = lua_newuserdatauv(L, n ? n : 1, 0);
+  memset(seen, 0, n ? n : 1);
+  uint32_t count = 0;
   for (int g = 1; g <= groups; g++) {
     luaL_checktype(L, g, LUA_TTABLE);
+    sizes[g - 1] = 0;
     for (lua_Integer i = 1; lua_rawgeti(L, g, i) != LUA_TNIL; i++) {
       uint32_t m = scn_check_node(L, -1);
-      if (group[m] >= 0) return luaL_error(L, "partition: node '%s' is in two groups", sim_node_name(run->w, m));
-      group[m] = g;
+      if (seen[m]) return luaL_error(L, "partition: node '%s' is in two groups", sim_node_name(run->w, m));
+      seen[m] = true;
+      members[count++] = sim_node_name(run->w, m);
+      sizes[g - 1]++;
       lua_pop(L, 1);
     }
     lua_pop(L, 1);
   }
-  ac_tbuf b;
-  ac_tb_init(&b);
-  ac_tb_tuple_begin(&b);
-  ac_tb_atom(&b, "partition");
-  ac_tb_list_begin(&b);
-  for (int g = 1; g <= groups; g++) {
-    ac_tb_list_begin(&b);
-    for (lua_Integer i = 1; lua_rawgeti(L, g, i) != LUA_TNIL; i++) {
-      ac_tb_atom(&b, sim_node_name(run->w, scn_check_node(L, -1)));
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    ac_tb_end(&b);
-  }
-  ac_tb_end(&b);
-  ac_tb_end(&b);
-  ac_term t;
-  int rc = ac_tb_finish(&b, &t);
-  if (rc == AC_OK) sim_fault(run->w, SIM_FAULT_PARTITION, t);
-  ac_tb_free(&b);
-  if (rc) return luaL_error(L, "out of memory");
-  for (uint32_t x = 0; x < n; x++)
-    for (uint32_t y = 0; y < n; y++)
-      if (x != y && group[x] >= 0 && group[y] >= 0 && group[x] != group[y]) set_down(run, x, y, true);
-  sim_net_links_check(run->w);
+  sim_fault f = {.kind = SIM_FK_PARTITION, .members = members, .group_size = sizes,
+                 .group_count = (uint32_t)groups};
+  if (sim_fault_apply(run->w, &f)) return luaL_error(L, "out of memory");
   return 0;
+}
+
+/* Applies a fault on one node or between two (isolate, cut, heal of a node, flaky flips). */
+static int node_fault(scn_run *run, uint16_t kind, uint32_t a, uint32_t b) {
+  sim_fault f = {.kind = kind, .node = sim_node_name(run->w, a), .from = sim_node_name(run->w, a),
+                 .to = b == UINT32_MAX ? NULL : sim_node_name(run->w, b)};
+  return sim_fault_apply(run->w, &f);
 }
 
 /* isolate(node): every link to and from the node goes down. */
 static int l_isolate(lua_State *L) {
   scn_run *run = scn_world_run(L);
-  uint32_t m = scn_check_node(L, 1);
-  if (sim_faultf(run->w, SIM_FAULT_PARTITION, "{a,a}", "isolate", sim_node_name(run->w, m)))
-    return luaL_error(L, "out of memory"); /* nothing injected: no fault goes unrecorded */
-  for (uint32_t x = 0; x < sim_node_count(run->w); x++)
-    if (x != m) {
-      set_down(run, x, m, true);
-      set_down(run, m, x, true);
-    }
-  sim_net_links_check(run->w);
+  if (node_fault(run, SIM_FK_ISOLATE, scn_check_node(L, 1), UINT32_MAX)) return luaL_error(L, "out of memory");
   return 0;
 }
 
@@ -519,10 +493,7 @@ static int l_cut(lua_State *L) {
   scn_run *run = scn_world_run(L);
   uint32_t a = scn_check_node(L, 1), b = scn_check_node(L, 2);
   if (a == b) return luaL_error(L, "cut: a node has no link to itself");
-  if (sim_faultf(run->w, SIM_FAULT_PARTITION, "{a,a,a}", "cut", sim_node_name(run->w, a), sim_node_name(run->w, b)))
-    return luaL_error(L, "out of memory"); /* nothing injected: no fault goes unrecorded */
-  set_down(run, a, b, true);
-  sim_net_links_check(run->w);
+  if (node_fault(run, SIM_FK_CUT, a, b)) return luaL_error(L, "out of memory");
   return 0;
 }
 
@@ -545,15 +516,12 @@ static void flaky_flip(sim_world *w, void *arg) {
   if (f->run->error || f->run->failed) return;
   bool ending = f->stop_ns && sim_now(w) >= f->stop_ns;
   f->down = ending ? false : !f->down;
-  /* A timer callback cannot raise: a fault that cannot be recorded is not injected, and the
-   * run stops with a scenario error instead. */
-  if (sim_faultf(f->run->w, SIM_FAULT_PARTITION, "{a,a,a}", f->down ? "flaky_down" : "flaky_up",
-                 sim_node_name(w, f->a), sim_node_name(w, f->b))) {
+  /* A timer callback cannot raise: a fault that cannot be made (out of memory) stops the run
+   * with a scenario error instead. */
+  if (node_fault(f->run, f->down ? SIM_FK_FLAKY_DOWN : SIM_FK_FLAKY_UP, f->a, f->b)) {
     scn_error(f->run, "net.flaky: out of memory");
     return;
   }
-  set_down(f->run, f->a, f->b, f->down);
-  set_down(f->run, f->b, f->a, f->down);
   if (ending) { /* its flaky setting ends with it */
     sim_net_flaky(w, f->a, f->b, false);
     sim_net_flaky(w, f->b, f->a, false);
@@ -737,8 +705,7 @@ static int l_default_latency(lua_State *L) {
     return 1;
   }
   l.latency = *(sim_dist *)lua_touserdata(L, 1);
-  sim_net_default(run->w, &l);
-  link_fault(L, run, "default", "default", &l);
+  link_fault(L, run, NULL, NULL, &l);
   return 0;
 }
 
@@ -749,21 +716,14 @@ static int l_prim_now(lua_State *L) {
   return 1;
 }
 
-/* fault(what, node): a fault record {What, Node} (cl.chaos: {isolate, N}, {heal, N}). */
+/* fault(what, node): cl.chaos's faults on a node, "isolate" (every link to and from it down,
+ * counted) or "heal" (the end of one isolation: its links back to what they were before). */
 static int l_prim_fault(lua_State *L) {
   scn_run *run = scn_world_run(L);
   const char *what = luaL_checkstring(L, 1);
-  const char *node = luaL_checkstring(L, 2);
-  if (sim_faultf(run->w, strcmp(what, "heal") == 0 ? SIM_FAULT_HEAL : SIM_FAULT_PARTITION, "{a,a}", what, node))
+  uint32_t m = scn_check_node(L, 2);
+  if (node_fault(run, strcmp(what, "heal") == 0 ? SIM_FK_HEAL : SIM_FK_ISOLATE, m, UINT32_MAX))
     return luaL_error(L, "out of memory");
-  return 0;
-}
-
-/* set_down(from, to, down): a link goes down or up without a fault record of its own (cl.chaos
- * records one fault for the whole isolation); the links record follows after the step. */
-static int l_prim_set_down(lua_State *L) {
-  scn_run *run = scn_world_run(L);
-  set_down(run, scn_check_node(L, 1), scn_check_node(L, 2), lua_toboolean(L, 3));
   return 0;
 }
 
@@ -803,6 +763,7 @@ void scn_bind_net(lua_State *L) {
                                  {"resume", l_resume},
                                  {"slow", l_slow},
                                  {"kill_random", l_kill_random},
+                                 {"fault_plan", scn_l_fault_plan},
                                  {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
   static const luaL_Reg net[] = {{"default", l_net_default}, {"link", l_net_link},
@@ -826,7 +787,6 @@ void scn_bind_net(lua_State *L) {
                                    {"note", l_note},
                                    {"now", l_prim_now},
                                    {"fault", l_prim_fault},
-                                   {"set_down", l_prim_set_down},
                                    {"condition", scn_l_condition},
                                    {NULL, NULL}};
   luaL_newlib(L, prims);

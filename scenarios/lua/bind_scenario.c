@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "lterm.h"
+#include "plan.h"
 
 /* ---- Durations --------------------------------------------------------------------------- */
 
@@ -209,7 +210,8 @@ static int l_scenario(lua_State *L) {
   if (lua_getfield(L, 1, "seed") != LUA_TNIL) {
     if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
       return luaL_error(L, "scenario: seed must be a non-negative integer");
-    if (!run->opts->seed_given) run->seed = (uint64_t)lua_tointeger(L, -1);
+    uint64_t pinned; /* a `--! seed N` line in the file wins over this (plan.h) */
+    if (!run->opts->seed_given && !scn_seed_directive(run->opts->path, &pinned)) run->seed = (uint64_t)lua_tointeger(L, -1);
   }
   if (lua_getfield(L, 1, "stop") != LUA_TNIL) {
     const char *why;

@@ -15,6 +15,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
+#include "plan.h"
 #include "run_info.h"
 
 #include <assert.h>
@@ -185,6 +186,7 @@ int scn_signal_seen(void) { return signal_seen; }
 
 int scn_need_world(scn_run *run) {
   if (run->w) return 0;
+  if (scn_plan_read(run)) return AC_EINVAL; /* --faults: its seed comes before the world */
   sim_config cfg = {run->seed, run->name, run->opts->trace_path, run->opts->trace_fd,
                     run->opts->trace_limit_bytes};
   int rc = sim_world_create(&run->w, &cfg);
@@ -207,6 +209,7 @@ int scn_need_world(scn_run *run) {
   sim_rng_seed(&run->top_rng, run->seed, sim_stream_id("scenario"));
   sim_set_step_hook(run->w, step_hook, run);
   sim_set_event_hook(run->w, on_event, run);
+  if (scn_plan_start(run)) return AC_EINVAL;
   if (scn_watch_world(run->w) != AC_OK) {
     scn_error(run, "cannot start the run: %d runs are open in this process already (the most "
                    "a signal can stop)", SIGNAL_WORLDS_MAX);
@@ -417,6 +420,7 @@ scn_run *scn_run_open(const scn_options *opts) {
   }
   run->opts = opts;
   run->seed = opts->seed_given ? opts->seed : 1;
+  if (!opts->seed_given) scn_seed_directive(opts->path, &run->seed); /* a `--! seed N` line */
   run->mem_max = opts->memory_max ? opts->memory_max : MEMORY_DEFAULT;
   run->crashes_fail = opts->crashes == SCN_CRASHES_FAIL;
   scn_set_instruction_limit(run, INSTRUCTIONS_DEFAULT);

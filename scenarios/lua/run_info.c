@@ -92,9 +92,10 @@ static void scan_requires(file_list *l, const char *text, const char *dir) {
   }
 }
 
-static void collect_files(file_list *l, const char *scenario) {
+static void collect_files(file_list *l, const char *scenario, const char *faults) {
   l->count = 0;
   list_add(l, scenario);
+  if (faults) list_add(l, faults); /* a --faults plan: replay checks it as it checks the file */
   char dir[1024];
   const char *slash = strrchr(scenario, '/');
   snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - scenario) : 1, slash ? scenario : ".");
@@ -108,18 +109,22 @@ static void collect_files(file_list *l, const char *scenario) {
 }
 
 /* The options of o that change a run, as the words `crashlab run` takes. */
-static int option_words(const scn_options *o, char words[8][48]) {
+static int option_words(const scn_options *o, char words[10][1024]) {
   int n = 0;
   if (o->max_time_ns) {
-    snprintf(words[n++], 48, "--max-time");
-    snprintf(words[n++], 48, "%" PRIu64 "ns", o->max_time_ns);
+    snprintf(words[n++], 1024, "--max-time");
+    snprintf(words[n++], 1024, "%" PRIu64 "ns", o->max_time_ns);
   }
-  if (o->unsafe) snprintf(words[n++], 48, "--unsafe");
-  if (o->crashes == SCN_CRASHES_FAIL) snprintf(words[n++], 48, "--crashes=fail");
-  if (o->crashes == SCN_CRASHES_COUNT) snprintf(words[n++], 48, "--crashes=count");
+  if (o->unsafe) snprintf(words[n++], 1024, "--unsafe");
+  if (o->crashes == SCN_CRASHES_FAIL) snprintf(words[n++], 1024, "--crashes=fail");
+  if (o->crashes == SCN_CRASHES_COUNT) snprintf(words[n++], 1024, "--crashes=count");
   if (o->trace_limit_bytes && o->trace_limit_bytes != TRACE_LIMIT_DEFAULT_BYTES) {
-    snprintf(words[n++], 48, "--trace-limit");
-    snprintf(words[n++], 48, "%" PRIu64, o->trace_limit_bytes);
+    snprintf(words[n++], 1024, "--trace-limit");
+    snprintf(words[n++], 1024, "%" PRIu64, o->trace_limit_bytes);
+  }
+  if (o->faults_path) { /* its contents are in the files list */
+    snprintf(words[n++], 1024, "--faults");
+    snprintf(words[n++], 1024, "%s", o->faults_path);
   }
   return n;
 }
@@ -128,8 +133,8 @@ void scn_record_run_info(sim_world *w, const scn_options *opts, uint64_t seed) {
   if (!opts->trace_path && opts->trace_fd <= 0) return; /* nothing to write it to: no file reads */
   file_list *files = malloc(sizeof *files);
   if (!files) return;
-  collect_files(files, opts->path);
-  char cwd[PATH_MAX], seed_text[24], memory[24], words[8][48];
+  collect_files(files, opts->path, opts->faults_path);
+  char cwd[PATH_MAX], seed_text[24], memory[24], words[10][1024];
   if (!getcwd(cwd, sizeof cwd)) cwd[0] = 0;
   snprintf(seed_text, sizeof seed_text, "%" PRIu64, seed);
   snprintf(memory, sizeof memory, "%" PRIu64, opts->memory_max);

@@ -25,6 +25,7 @@ typedef struct scn_options {
   uint64_t seed;           /* used when seed_given */
   bool seed_given;
   const char *trace_path;  /* or NULL */
+  const char *faults_path; /* --faults: a fault plan made instead of the scenario's faults */
   int trace_fd;            /* or stream the trace to this open descriptor (a live viewer's
                               pipe): flushed every 64 KiB and at the end, not closed; -1 or 0
                               for none (0 is standard input, never a trace) */

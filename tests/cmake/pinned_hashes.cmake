@@ -8,8 +8,8 @@ file(MAKE_DIRECTORY "${WORK}")
 # name|command words, comma-separated|hash
 set(pins
   "pingpong|run,${SRC}/scenarios/library/pingpong.lua|27de4b9e9c9c1f01"
-  "right_strategy|run,${SRC}/scenarios/library/right_strategy.lua|ba53c93df966d844"
-  "worker_pool|run,${SRC}/scenarios/library/worker_pool.lua|5926b47d75c04230"
+  "right_strategy|run,${SRC}/scenarios/library/right_strategy.lua|7fc27a081979d4ad"
+  "worker_pool|run,${SRC}/scenarios/library/worker_pool.lua|bbf2c05ebc408683"
   "changing_topology_fixed|run,${SRC}/scenarios/library/fallacies/changing_topology_fixed.lua|9c65af788d233135"
   "demo_ring|demo,ring|83b7fd3245a362b2")
 foreach(pin IN LISTS pins)

@@ -837,7 +837,7 @@ static void test_proc_kill_is_one_fault_record_aimed_at_the_pid(void **state) {
   assert_int_equal(seen_find(&s, AC_EV_FAULT, f + 1), -1);
   assert_int_equal(s.flags[f], SIM_FAULT_KILL);
   assert_int_equal(s.a[f], gone.bits);
-  assert_string_equal(s.text[f], "{kill,<0.7.1>,chaos}");
+  assert_string_equal(s.text[f], "{kill,<0.7.1>,chaos,[{node,a},{pid,<0.7.1>}]}"); /* by pid: no name */
   ac_tb_free(&b);
   sim_world_destroy(w);
 }

@@ -622,6 +622,12 @@ function crashlab.slow(pid, extra) end
 ---@return crashlab.Pid?
 function crashlab.kill_random(spec) end
 
+---A fault plan in the file itself, the form `crashlab run FILE --faults PLAN` takes (docs/sweeps.md,
+---"Fault plans"): the scenario's own faults are then not made, the plan's are, each at its time.
+---At the top level, before any fault is made and any process runs; ignored when --faults is given.
+---@param plan {faults: table[], scenario?: string, seed?: integer}
+function crashlab.fault_plan(plan) end
+
 ---@class crashlab.Chaos
 ---@field from? crashlab.Duration # start of the storm (default: now)
 ---@field to? crashlab.Duration # its end (default: never)

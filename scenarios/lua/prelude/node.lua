@@ -28,21 +28,6 @@ local fields = { "from", "to", "kills", "partitions", "node_crashes", "latency_s
 local known = {}
 for _, f in ipairs(fields) do known[f] = true end
 
--- Links chaos took down, counted, so that overlapping isolations end one at a time and a link
--- that was down before chaos touched it stays down.
-local cut_count, cut_before = {}, {}
-local function cut(from, to)
-  local key = from .. ">" .. to
-  if (cut_count[key] or 0) == 0 then cut_before[key] = cl.net.get(from, to).down end
-  cut_count[key] = (cut_count[key] or 0) + 1
-  prim.set_down(from, to, true) -- one fault record for the isolation, not one per link
-end
-local function uncut(from, to)
-  local key = from .. ">" .. to
-  cut_count[key] = cut_count[key] - 1
-  if cut_count[key] == 0 then prim.set_down(from, to, cut_before[key]) end
-end
-
 local function fail(msg) error("chaos: " .. msg, 3) end
 
 local function duration(spec, field, default, min_ms)
@@ -103,16 +88,10 @@ function cl.chaos(spec)
     partitions = function()
       local n = target()
       if not n then return end
+      -- isolations are counted by the world: overlapping ones end one at a time, and a link
+      -- that was down before the first stays down after the last
       prim.fault("isolate", n)
-      for _, other in ipairs(cl.nodes()) do
-        if other ~= n then cut(n, other); cut(other, n) end
-      end
-      cl.at(prim.now() + heal_after, function()
-        prim.fault("heal", n)
-        for _, other in ipairs(cl.nodes()) do
-          if other ~= n then uncut(n, other); uncut(other, n) end
-        end
-      end)
+      cl.at(prim.now() + heal_after, function() prim.fault("heal", n) end)
     end,
     node_crashes = function()
       local n = target()
