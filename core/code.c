@@ -215,7 +215,10 @@ static int runners(ac_node *node, const ac_code_version *v, ac_pid **out, uint32
   return AC_OK;
 }
 
-static void old_remove(ac__module *m) {
+/* Removes m's old version. A spawn prepared for it and never made (its binding raised in
+ * between) must not reach the freed version. */
+static void old_remove(ac_node *node, ac__module *m) {
+  if (node->spawn_code == m->old) node->spawn_code = NULL;
   version_free(m->old);
   m->old = NULL;
 }
@@ -238,7 +241,7 @@ int ac_code_purge(ac_node *node, ac_pid caller, const char *module, bool *killed
     ac_node_exit(node, victims[i], kill);
   }
   free(victims);
-  old_remove(m);
+  old_remove(node, m);
   code_event(node, AC_CODE_PURGE, caller, AC_PID_NONE, m->name, version);
   if (killed_out) *killed_out = count > 0;
   return AC_OK;
@@ -259,7 +262,7 @@ int ac_code_soft_purge(ac_node *node, ac_pid caller, const char *module, bool *d
     code_event(node, AC_CODE_SOFT_REFUSED, caller, AC_PID_NONE, m->name, version);
     return AC_OK;
   }
-  old_remove(m);
+  old_remove(node, m);
   code_event(node, AC_CODE_SOFT_PURGED, caller, AC_PID_NONE, m->name, version);
   return AC_OK;
 }

@@ -293,6 +293,25 @@ static void test_many_spawns_in_module_reuse_records(void **st) {
   sim_world_destroy(w);
 }
 
+/* A spawn prepared in a module (ac_code_set_next_spawn) but never made, whose version is then
+ * purged: the next spawn is a plain one, and nothing reads the freed version. */
+static void test_purge_forgets_a_prepared_spawn_of_its_version(void **st) {
+  (void)st;
+  ac_node *node;
+  sim_world *w = setup(&node);
+  ac_code_def d1 = def_of("v1"), d2 = def_of("v2");
+  assert_int_equal(ac_code_load(node, AC_PID_NONE, "kv", &d1, NULL), AC_OK);
+  assert_int_equal(ac_code_set_next_spawn(node, "kv"), AC_OK);
+  assert_int_equal(ac_code_load(node, AC_PID_NONE, "kv", &d2, NULL), AC_OK);
+  assert_int_equal(ac_code_purge(node, AC_PID_NONE, "kv", NULL), AC_OK);
+  ac_pid p = probe_spawn(node, 1, "a", "x");
+  char line[256], pid[32];
+  pid_text(p, pid, sizeof pid);
+  snprintf(line, sizeof line, "spawn %s {probe,probe}", pid);
+  assert_true(rec_index(line) >= 0);
+  sim_world_destroy(w);
+}
+
 /* Every allocation of a load fails in turn: the load returns AC_ENOMEM and nothing changed
  * (no version, no record), until it succeeds; then every allocation of a spawn in the module
  * and of a purge that kills it, the same (ASan's leak check runs at exit). */
@@ -373,6 +392,7 @@ int main(void) {
       cmocka_unit_test(test_check_hook_decides_for_its_processes),
       cmocka_unit_test(test_release_called_when_version_removed),
       cmocka_unit_test(test_many_spawns_in_module_reuse_records),
+      cmocka_unit_test(test_purge_forgets_a_prepared_spawn_of_its_version),
       cmocka_unit_test(test_allocation_failures_leave_code_unchanged),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
