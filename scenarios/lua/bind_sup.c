@@ -56,6 +56,7 @@ static ac_term own_term(scn_run *run, ac_term t) {
 typedef struct lua_child {
   int fn_ref;         /* the function, anchored in the registry for the whole run */
   const char *module; /* start = {Module, Function, args...}: the module (owned), else NULL */
+  const char *fname;  /* and the function (owned): the spawn's label, as cl.code.spawn's */
 } lua_child;
 
 /* The prelude's function that runs Module.Function(args...) fully qualified (MFA_KEY). */
@@ -72,8 +73,8 @@ static int lua_child_start(ac_proc *sup, const void *ctx, ac_term arg, ac_pid *p
   if (!lua_checkstack(run->L, 4)) return AC_ENOMEM;
   if (c->module && ac_code_set_next_spawn(node, c->module) == AC_ENOMEM) return AC_ENOMEM;
   lua_rawgeti(run->L, LUA_REGISTRYINDEX, c->fn_ref);
-  int rc = scn_spawn_function(run, run->L, NULL, sup, AC_PID_NONE, AC_SPAWN_LINK | AC_SPAWN_ACK,
-                              arg, pid_out, NULL);
+  int rc = scn_spawn_labelled(run, run->L, NULL, sup, AC_PID_NONE, AC_SPAWN_LINK | AC_SPAWN_ACK,
+                              arg, c->fname, pid_out, NULL);
   if (c->module) ac_code_set_next_spawn(node, NULL);
   return rc;
 }
@@ -177,6 +178,7 @@ static void read_child(lua_State *L, scn_run *run, int idx, ac_child_spec *s, co
         luaL_error(L, "%s.start: {\"module\", \"function\", args...} needs a module name of 1 to 255 "
                       "bytes and a function name", what);
       c->module = own_string(L, run, lua_tostring(L, -2));
+      c->fname = own_string(L, run, lua_tostring(L, -1));
       lua_pop(L, 2);
       lua_getfield(L, LUA_REGISTRYINDEX, MFA_KEY);
       from = 1;

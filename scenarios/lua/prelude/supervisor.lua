@@ -290,6 +290,7 @@ local function sys_call(s, req, op, timeout, args)
   local t = relay(3, pcall(ms, timeout))
   local pid = s
   if k == 'name' then pid = cl.whereis(s) end
+  if timeout ~= nil then args[#args + 1] = t end -- sys:F(..., Timeout) names it too
   local function fail(why) error({ why, { 'sys', op, cl.list(args) } }, 0) end
   if k == 'name' and not pid then fail('noproc') end
   if pid == cl.self() then fail('calling_self') end
