@@ -14,7 +14,9 @@
 /* X(name, value, text): text is the short word used by the readable trace. */
 #define AC_EVENT_TABLE(X)                                                                    \
   X(AC_EV_SPAWN, 1, "spawn")             /* a=parent b=child payload={Behaviour, Label}: atoms, \
-                                            Label what a person calls the process */         \
+                                            Label what a person calls the process; a process  \
+                                            started in a module version: {Behaviour, Label,   \
+                                            Module, Version} (core/code.h) */                 \
   X(AC_EV_EXIT, 2, "exit")               /* a=pid                payload=reason */           \
   X(AC_EV_SEND, 3, "send")               /* a=from b=to c=msg id payload=message; flags     \
                                             AC_SEND_NAMED: b=0 payload={Name, Node, Message} */ \
