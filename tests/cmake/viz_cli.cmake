@@ -122,6 +122,7 @@ endfunction()
 record(pool "${SRC}/scenarios/library/worker_pool.lua")
 record(topology "${SRC}/scenarios/library/fallacies/changing_topology_naive.lua")
 record(cluster "${SRC}/tests/lua/cluster.lua")
+record(upgrade "${SRC}/scenarios/library/rolling_upgrade_fixed.lua")
 
 # ---- (a) headless frames -------------------------------------------------------------------
 
@@ -184,11 +185,28 @@ if(NOT dot_text MATCHES "label=\"b \\(incarnation 2\\)\";")
   fail("expected node b's second incarnation in topology_back.dot")
 endif()
 
+# During the rolling upgrade (2.2 s: b and c upgraded, a not yet), each replica names the
+# version of kv it runs under its pid.
+expect_dot(upgrade 2.2s upgrade.dot)
+foreach(pair "a;1" "b;2" "c;2")
+  list(GET pair 0 node)
+  list(GET pair 1 vsn)
+  if(NOT dot_text MATCHES "label=\"${node}\";\n(    p[0-9]+ \\[[^\n]*\n)*    p[0-9]+ \\[label=\"kv\\\\n<[0-9.]+>\\\\nkv v${vsn}\"\\];")
+    fail("expected node ${node}'s replica to run kv v${vsn} in upgrade.dot:\n${dot_text}")
+  endif()
+endforeach()
+
 # ---- (c) the Perfetto export ---------------------------------------------------------------
 
 crashlab(viz "${WORK}/pool.trace" --perfetto "${WORK}/pool.json")
 expect_code(0)
 expect_no_file("${WORK}/pool.json.partial")
+crashlab(viz "${WORK}/upgrade.trace" --perfetto "${WORK}/upgrade.json")
+expect_code(0)
+file(READ "${WORK}/upgrade.json" json)
+if(NOT json MATCHES "\"cat\":\"code\",\"name\":\"code_change <1\\.[0-9]+\\.[0-9]+> kv v2\"")
+  fail("expected the code_change of b's replica as a code instant in upgrade.json")
+endif()
 file(READ "${WORK}/pool.json" json LIMIT 4096)
 if(NOT json MATCHES "^{[^\n]*\n\"traceEvents\":\\[" OR NOT json MATCHES "\"worker3 <")
   fail("pool.json is not {..., \"traceEvents\": [...]} naming the processes")
