@@ -4,7 +4,7 @@
  * Design: every candidate is a child run of this binary, `crashlab run FILE --seed N --quiet
  * --faults CANDIDATE` (child.c), so the shrinker sees exactly what a user's replay sees. The
  * first run is traced, and its fault schedule (a plan: a Lua data file, docs/sweeps.md "Fault
- * plans") is read from the trace. A candidate "fails the same way" when its verdict is FAIL
+ * plans") is read from the trace (faults.c) into faults this file can drop, move and rewrite. A candidate "fails the same way" when its verdict is FAIL
  * with the same signature as the first run (scn_child_signature: the failure message with
  * pids, refs and times taken out).
  *
@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "faults.h"
 #include "trace.h"
 
 #define SHRINK_JOBS_MAX 256u
@@ -960,14 +961,13 @@ void scn_shrink_usage(FILE *out) {
           "2 bad input (a seed that passes: nothing to shrink), 130 interrupted.\n");
 }
 
+/* A whole number from lo to hi: decimal digits only (no sign, space or hex). */
 static int parse_count(const char *opt, const char *v, uint64_t lo, uint64_t hi, uint64_t *out) {
-  uint64_t n = 0;
-  bool ok = v && *v && strlen(v) <= 19;
-  for (const char *c = v; ok && *c; c++) {
-    ok = *c >= '0' && *c <= '9';
-    n = n * 10 + (uint64_t)(*c - '0');
-  }
-  if (!ok || n < lo || n > hi)
+  bool digits = v && *v;
+  for (const char *c = v; digits && *c; c++) digits = *c >= '0' && *c <= '9';
+  errno = 0;
+  unsigned long long n = digits ? strtoull(v, NULL, 10) : 0;
+  if (!digits || errno == ERANGE || n < lo || n > hi)
     return fail("%s needs a whole number from %" PRIu64 " to %" PRIu64 ", got '%s'", opt, lo, hi, v ? v : "");
   *out = n;
   return 0;
@@ -981,7 +981,7 @@ static int parse_args(int argc, char **argv, shrink_opts *o) {
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--seed") == 0) {
-      if (parse_count(a, v, 0, UINT64_MAX / 10, &o->seed)) return -1;
+      if (parse_count(a, v, 0, UINT64_MAX, &o->seed)) return -1;
       o->seed_given = true;
       i++;
     } else if (strcmp(a, "--jobs") == 0) {
@@ -1132,23 +1132,28 @@ static int write_out(const shrinker *s, const char *out_path, const plan *p, con
 
 /* ---- Reading the first run's plan -------------------------------------------------------- */
 
-/* The plan of the traced run: `crashlab trace TRACE --plan` prints it. */
+/* The plan of the traced run, as `crashlab trace TRACE --plan` prints it (faults.c), read
+ * back into faults that can be cut and moved. */
 static int plan_from_trace(shrinker *s, const char *trace_path, plan *out) {
-  char *args[] = {"crashlab", "trace", (char *)trace_path, "--plan", NULL};
-  scn_child *c = &s->children[0];
-  if (scn_child_start(c, args) != 0) return fail("cannot read the trace: %s", strerror(errno));
-  while (!scn_child_ended(c))
-    if (scn_child_poll(c, 1, -1) != 0) return fail("reading the trace: %s", strerror(errno));
-  scn_child_result r;
-  scn_child_finish(c, &r);
-  if (r.exit_code != 0) {
-    const char *err = c->err.data && c->err.len ? c->err.data : "no output\n";
-    return fail("cannot read the fault plan of the run from its trace: %.*s", (int)strcspn(err, "\n"), err);
+  scn_plan_text pt;
+  char err[1024];
+  if (scn_plan_from_trace(trace_path, &pt, err, sizeof err) != 0)
+    return fail("cannot read the fault plan of the run from its trace: %s", err);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  int rc = f ? scn_plan_text_write(f, &pt, NULL) : -1;
+  if (f && fclose(f) != 0) rc = -1;
+  scn_plan_text_free(&pt);
+  if (rc != 0) {
+    free(text);
+    return fail("out of memory");
   }
-  if (c->out.len + 1 >= SCN_CHILD_OUTPUT_MAX) return fail("the run's fault plan is too large to shrink");
   char name[64];
   snprintf(name, sizeof name, "the plan of seed %" PRIu64, s->o->seed);
-  return plan_read(s, name, c->out.data ? c->out.data : "", c->out.len, out);
+  rc = plan_read(s, name, text, len, out);
+  free(text);
+  return rc;
 }
 
 /* The time the failure names ("... at 1.5s"), else the run's end. */

@@ -499,7 +499,8 @@ int scn_l_fault_plan(lua_State *L) {
   read_plan_table(L, run, 1, "fault_plan: ", p);
   lua_pushlightuserdata(L, p);
   lua_setfield(L, LUA_REGISTRYINDEX, PLAN_KEY);
-  if (!run->w) scn_world_run(L); /* its creation starts the plan */
-  else if (scn_plan_start(run)) return luaL_error(L, "%s", run->error_msg);
+  /* Without a world yet, its creation starts the plan (scn_need_world), so a plan at the top
+   * of a file, before cl.scenario{...}, leaves the scenario free to declare itself. */
+  if (run->w && scn_plan_start(run)) return luaL_error(L, "%s", run->error_msg);
   return 0;
 }

@@ -1,0 +1,223 @@
+# crashlab shrink: a failing run cut down to the faults that matter.
+#
+# Goal: a storm of 50 or more faults with a planted bug shrinks to the one to three faults the
+# bug needs; each fault left is necessary (the run with the plan minus that fault passes); the
+# written scenario fails on its own (no --seed, no --faults) with the same signature; the result
+# does not depend on --jobs; bad input gets one clear message, exit 2, and no file.
+#
+# Method: scenarios/library/ledger_storm_naive.lua on seed 2 (a three-fault bug: a partition
+# that cuts a from b, a kill of the ledger while it holds, a heal) and
+# tests/shrink/temporary_registry.lua on seed 1 (a one-fault bug: the kill of a temporary
+# child). The plans minus one fault are cut from the written file's cl.fault_plan lines, one
+# fault per line as shrink writes them.
+#
+# Usage: cmake -DCRASHLAB=... -DSRC=<source dir> -DWORK=<scratch dir> [-DSCRIPT=script]
+#        -P shrink.cmake
+foreach(var CRASHLAB SRC WORK)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "shrink.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+file(REMOVE_RECURSE "${WORK}")
+file(MAKE_DIRECTORY "${WORK}")
+file(COPY "${SRC}/tests/shrink/temporary_registry.lua" DESTINATION "${WORK}")
+set(ledger "${SRC}/scenarios/library/ledger_storm_naive.lua")
+
+include("${CMAKE_CURRENT_LIST_DIR}/check_lib.cmake")
+
+# One line on stderr, exit 2, matching the regex, and no file left behind.
+function(expect_bad regex)
+  expect_code(2)
+  string(REGEX MATCHALL "\n" lines "${err}")
+  list(LENGTH lines n)
+  if(NOT n EQUAL 1 OR NOT err MATCHES "^crashlab: " OR NOT err MATCHES "${regex}")
+    fail("expected one error line matching '${regex}'")
+  endif()
+  file(GLOB left "${WORK}/*.shrunk.lua" "${WORK}/*.partial" "${WORK}/out*.lua")
+  if(left)
+    fail("a file was left behind: ${left}")
+  endif()
+endfunction()
+
+# The signature of a failure line: its " at T" dropped.
+function(signature line var)
+  string(REGEX REPLACE " at [0-9.]+(ns|us|ms|s|m|h)$" "" line "${line}")
+  set(${var} "${line}" PARENT_SCOPE)
+endfunction()
+
+# Shrinks FILE on SEED into DEST and checks what the summary says: at least 50 faults before,
+# 1 to MAX after. Sets faults_before, faults_after, runs and first_line in the caller's scope.
+function(shrink_checked file seed dest max)
+  crashlab(run "${file}" --seed ${seed} --quiet)
+  expect_code(1)
+  string(REGEX MATCH "^[^\n]*" line "${out}")
+  signature("${line}" want)
+  crashlab(shrink "${file}" --seed ${seed} --out "${dest}" --jobs 2)
+  expect_code(0)
+  if(NOT out MATCHES "before: ([0-9]+) faults, failure at ([^\n]+)\n")
+    fail("no 'before:' line")
+  endif()
+  set(before ${CMAKE_MATCH_1})
+  set(time_before ${CMAKE_MATCH_2})
+  if(NOT out MATCHES "after: +([0-9]+) faults?, failure at ([^\n]+)\n")
+    fail("no 'after:' line")
+  endif()
+  set(after ${CMAKE_MATCH_1})
+  set(time_after ${CMAKE_MATCH_2})
+  if(NOT out MATCHES "runs: +([0-9]+)")
+    fail("no 'runs:' line")
+  endif()
+  set(runs ${CMAKE_MATCH_1})
+  if(before LESS 50 OR after LESS 1 OR after GREATER ${max})
+    fail("expected at least 50 faults before and 1 to ${max} after")
+  endif()
+  if(NOT out MATCHES "crashlab run [^\n]* fails the same way")
+    fail("the written file was not checked")
+  endif()
+  message(STATUS "shrink ${file} seed ${seed}: ${before} faults (failure at ${time_before}) -> "
+                 "${after} (failure at ${time_after}) in ${runs} runs")
+  set(faults_before ${before} PARENT_SCOPE)
+  set(faults_after ${after} PARENT_SCOPE)
+  set(first_line "${want}" PARENT_SCOPE)
+endfunction()
+
+# The fault lines of a written file's cl.fault_plan, one list item each.
+function(plan_lines path var)
+  file(STRINGS "${path}" all)
+  set(in_plan FALSE)
+  set(found "")
+  foreach(l IN LISTS all)
+    if(l MATCHES "^cl\\.fault_plan")
+      set(in_plan TRUE)
+    elseif(in_plan AND l MATCHES "^  \\{ at = ")
+      list(APPEND found "${l}")
+    elseif(in_plan)
+      set(in_plan FALSE)
+    endif()
+  endforeach()
+  set(${var} "${found}" PARENT_SCOPE)
+endfunction()
+
+# Every fault left is necessary: the run with the plan minus that fault passes.
+function(each_necessary file seed shrunk)
+  plan_lines("${shrunk}" lines)
+  list(LENGTH lines n)
+  if(n EQUAL 0)
+    message(FATAL_ERROR "shrink.cmake: no fault lines in ${shrunk}")
+  endif()
+  math(EXPR last "${n} - 1")
+  foreach(i RANGE ${last})
+    set(rest "${lines}")
+    list(REMOVE_AT rest ${i})
+    list(JOIN rest "\n" body)
+    file(WRITE "${WORK}/minus${i}.plan" "return { faults = {\n${body}\n} }\n")
+    crashlab(run "${file}" --seed ${seed} --quiet --faults "${WORK}/minus${i}.plan")
+    if(NOT code EQUAL 0)
+      list(GET lines ${i} dropped)
+      fail("dropping fault ${i} (${dropped}) should make the run pass")
+    endif()
+  endforeach()
+  message(STATUS "each of the ${n} faults left is necessary")
+endfunction()
+
+# The written file fails on its own, with the signature of the original run.
+function(fails_alone shrunk want)
+  crashlab(run "${shrunk}" --quiet)
+  expect_code(1)
+  string(REGEX MATCH "^[^\n]*" line "${out}")
+  signature("${line}" got)
+  if(NOT got STREQUAL want)
+    fail("expected the failure '${want}'")
+  endif()
+  file(STRINGS "${shrunk}" head LIMIT_COUNT 1)
+  if(NOT head MATCHES "^--! seed [0-9]+$")
+    fail("the written file should open with its seed (--! seed N), not '${head}'")
+  endif()
+endfunction()
+
+# ---- The three-fault bug of the ledger ----------------------------------------------------
+shrink_checked("${ledger}" 2 "${WORK}/ledger.shrunk.lua" 3)
+set(ledger_want "${first_line}")
+each_necessary("${ledger}" 2 "${WORK}/ledger.shrunk.lua")
+fails_alone("${WORK}/ledger.shrunk.lua" "${ledger_want}")
+
+# The same file with one job: the result does not depend on how many runs went at once.
+crashlab(shrink "${ledger}" --seed 2 --out "${WORK}/ledger1.lua" --jobs 1)
+expect_code(0)
+if(NOT err MATCHES "shrink: run [0-9]+: dropped [0-9]+ faults?; [0-9]+ of [0-9]+ faults left\n")
+  fail("no plain progress lines on stderr when it is not a terminal")
+endif()
+file(READ "${WORK}/ledger.shrunk.lua" two_jobs)
+file(READ "${WORK}/ledger1.lua" one_job)
+if(NOT two_jobs STREQUAL one_job)
+  fail("--jobs 1 wrote another file than --jobs 2")
+endif()
+file(REMOVE "${WORK}/ledger1.lua")
+
+# ---- The one-fault bug, written beside the scenario by default ----------------------------
+shrink_checked("${WORK}/temporary_registry.lua" 1 "${WORK}/temporary_registry.shrunk.lua" 1)
+set(registry_want "${first_line}")
+each_necessary("${WORK}/temporary_registry.lua" 1 "${WORK}/temporary_registry.shrunk.lua")
+fails_alone("${WORK}/temporary_registry.shrunk.lua" "${registry_want}")
+file(REMOVE "${WORK}/temporary_registry.shrunk.lua")
+crashlab(shrink temporary_registry.lua --seed 1 --max-runs 5)
+expect_code(0)
+if(NOT EXISTS "${WORK}/temporary_registry.shrunk.lua" OR NOT out MATCHES "stopped at --max-runs")
+  fail("the default output is NAME.shrunk.lua beside the scenario, and --max-runs says it stopped")
+endif()
+file(REMOVE "${WORK}/temporary_registry.shrunk.lua" "${WORK}/ledger.shrunk.lua")
+
+# ---- Progress on a terminal: a status line, not the plain lines ---------------------------
+if(SCRIPT)
+  execute_process(COMMAND "${SCRIPT}" -qec "'${CRASHLAB}' shrink temporary_registry.lua --seed 1 --out out1.lua"
+      /dev/null WORKING_DIRECTORY "${WORK}" RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  set(cmd "script crashlab shrink temporary_registry.lua --seed 1 (a terminal)")
+  string(ASCII 27 esc)
+  if(NOT out MATCHES "\r${esc}\\[Kshrink: [0-9]+ runs, [0-9]+ of [0-9]+ faults left \\(dropping faults\\)")
+    fail("no status line on the terminal")
+  endif()
+  if(out MATCHES "shrink: run [0-9]+:")
+    fail("plain progress lines on a terminal")
+  endif()
+  file(REMOVE "${WORK}/out1.lua")
+endif()
+
+# ---- Bad input ----------------------------------------------------------------------------
+crashlab(shrink "${ledger}" --seed 3 --out "${WORK}/out.lua")
+expect_bad("passes with seed 3: nothing to shrink")
+crashlab(shrink "${WORK}/missing.lua" --seed 1)
+expect_bad("missing.lua: cannot open: No such file or directory")
+crashlab(shrink temporary_registry.lua --seed x1)
+expect_bad("--seed needs a whole number")
+crashlab(shrink temporary_registry.lua)
+expect_bad("shrink needs the failing seed")
+crashlab(shrink temporary_registry.lua --seed 1 --out temporary_registry.lua)
+expect_bad("is the scenario itself: shrink never overwrites the original")
+crashlab(shrink temporary_registry.lua --seed 1 --jobs 0)
+expect_bad("--jobs needs a whole number from 1")
+crashlab(shrink temporary_registry.lua --seed 1 --bogus)
+expect_bad("unknown option '--bogus'")
+file(WRITE "${WORK}/broken.plan" "return { faults = {\n  { at = \"1s\", kind = \"heal\" },\n  { at = \n} }\n")
+crashlab(shrink temporary_registry.lua --seed 1 --faults broken.plan --out out.lua)
+expect_bad("broken.plan:4:")
+file(WRITE "${WORK}/unknown_node.plan"
+  "return { faults = {\n  { at = \"1s\", kind = \"partition\", groups = { { \"a\" }, { \"zz\" } } },\n} }\n")
+crashlab(shrink temporary_registry.lua --seed 1 --faults unknown_node.plan --out out.lua)
+expect_bad("zz")
+file(WRITE "${WORK}/unknown_name.plan"
+  "return { faults = {\n  { at = \"1s\", kind = \"kill\", target = { node = \"a\", name = \"nobody\" } },\n} }\n")
+crashlab(shrink temporary_registry.lua --seed 1 --faults unknown_name.plan --out out.lua)
+expect_bad("nobody")
+crashlab(shrink temporary_registry.lua --seed 1 --faults missing.plan --out out.lua)
+expect_bad("missing.plan: cannot open")
+crashlab(shrink --help)
+expect_code(0)
+if(NOT out MATCHES "usage: crashlab shrink FILE.lua --seed N" OR NOT out MATCHES "--max-runs")
+  fail("shrink --help")
+endif()
+crashlab(--help)
+if(NOT out MATCHES "crashlab shrink FILE --seed N")
+  fail("crashlab --help should list shrink")
+endif()
+
+message(STATUS "shrink.cmake: all checks passed")
