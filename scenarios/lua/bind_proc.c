@@ -150,6 +150,16 @@ static int resume(ac_proc *self, int nargs) {
   return rc;
 }
 
+/* lua_pcall'd with a pointer to the arguments (a tuple or list term): pushes each of them. */
+static int push_args(lua_State *L) {
+  ac_term args = *(const ac_term *)lua_touserdata(L, 1);
+  lua_pop(L, 1);
+  uint32_t n = ac_term_count(args);
+  ac_term a = n ? ac_term_first(args) : args;
+  for (uint32_t i = 0; i < n; i++, a = ac_term_next(a)) scn_push_term(L, a);
+  return (int)n;
+}
+
 /* First step: find the coroutine spawn anchored, push the copied arguments, run it. */
 static int lproc_init(ac_proc *self, ac_term arg) {
   lproc *lp = ac_state(self);
@@ -164,8 +174,14 @@ static int lproc_init(ac_proc *self, ac_term arg) {
   lua_pop(run->L, 1);
   uint32_t n = ac_term_count(args);
   if (!lua_checkstack(lp->co, (int)n + 4)) return ac_stop_atom(self, "system_limit");
-  ac_term a = n ? ac_term_first(args) : args;
-  for (uint32_t i = 0; i < n; i++, a = ac_term_next(a)) scn_push_term(lp->co, a);
+  /* Decoded under a protected call on the coroutine (not started yet, so it can call): the
+   * runtime calls init outside any, and running out of memory must not be a raise past it. */
+  lua_pushcfunction(lp->co, push_args);
+  lua_pushlightuserdata(lp->co, &args);
+  if (lua_pcall(lp->co, 1, (int)n, 0) != LUA_OK) {
+    lua_pop(lp->co, 1);
+    return ac_stop_atom(self, "system_limit");
+  }
   return resume(self, (int)n);
 }
 
@@ -230,6 +246,8 @@ static int lproc_handle(ac_proc *self, const ac_msg *msg) {
     }
     if (match_ref > 0 && lp->match_msg == msg) /* the predicate's copy */
       lua_rawgeti(lp->co, LUA_REGISTRYINDEX, match_ref);
+    else if (lp->op == OP_RECEIVE) /* decoded by receive_k, inside the process: the runtime */
+      lua_pushlightuserdata(lp->co, (void *)msg); /* calls us outside any protected call */
     else
       scn_push_term(lp->co, ac_msg_term(msg));
     nargs = 1;
@@ -261,7 +279,8 @@ static bool pop_is(lua_State *L, int fidx) {
  * line, not a search; every closure of one definition gets the label its first spawn found.
  * The text returned stays valid while the function lives (until the spawn is done).
  */
-static const char *spawn_label(scn_run *run, lua_State *L, int fidx, char *buf, size_t cap) {
+static const char *spawn_label(scn_run *run, lua_State *L, int fidx, int level_first, char *buf,
+                               size_t cap) {
   fidx = lua_absindex(L, fidx);
   int top = lua_gettop(L);
   if (!run->label_fn_ref) { /* first use in this run: the two caches, anchored in the registry */
@@ -308,7 +327,8 @@ static const char *spawn_label(scn_run *run, lua_State *L, int fidx, char *buf, 
   }
   buf[0] = 0;
   lua_Debug fr;
-  for (int level = 1; level <= 3 && !buf[0] && lua_getstack(L, level, &fr); level++) {
+  for (int level = level_first; level < level_first + 3 && !buf[0] && lua_getstack(L, level, &fr);
+       level++) {
     const char *name;
     for (int n = 1; !buf[0] && (name = lua_getlocal(L, &fr, n)) != NULL; n++)
       if (pop_is(L, fidx) && name[0] != '(') snprintf(buf, cap, "%s", name);
@@ -352,15 +372,29 @@ int scn_spawn_function(scn_run *run, lua_State *L, ac_node *node, ac_proc *paren
   return scn_spawn_labelled(run, L, node, parent, as, opts, args, NULL, pid, mon);
 }
 
-int scn_spawn_labelled(scn_run *run, lua_State *L, ac_node *node, ac_proc *parent, ac_pid as,
-                       unsigned opts, ac_term args, const char *given, ac_pid *pid, ac_ref *mon) {
-  char label[AC_ATOM_LEN_MAX + 1];
-  ac_node *spawn_node = parent ? ac_proc_node(parent) : node;
-  if (given) ac_node_set_spawn_label(spawn_node, given);
-  else if (lua_isfunction(L, -1)) ac_node_set_spawn_label(spawn_node, spawn_label(run, L, -1, label, sizeof label));
-  void **hot = run->hot, *new_hot[2] = {NULL, NULL};
+/* What the Lua half of a spawn makes (spawn_prepare), for its C half. */
+typedef struct spawn_prep {
+  scn_run *run;
+  const char *label;               /* the spawn record's label: given, or found (NULL: none) */
+  char label_buf[AC_ATOM_LEN_MAX + 1];
+  int ref;                         /* the registry slot of the new process's thread */
+  void *new_hot[2];                /* the thread's first blocks (see scn_run.hot) */
+} spawn_prep;
+
+/* lua_pcall'd with (function, spawn_prep): the Lua half of a spawn. Finds the function's label
+ * unless one is given, and makes the process's thread with the function on its stack, anchored
+ * in the registry. Raises only when memory runs out; its caller holds no C memory until it
+ * has returned. */
+static int spawn_prepare(lua_State *L) {
+  spawn_prep *sp = lua_touserdata(L, 2);
+  scn_run *run = sp->run;
+  lua_settop(L, 1);
+  /* Frames: 0 this function, 1 the C function that spawns, 2 and up the spawning code. */
+  if (!sp->label && lua_isfunction(L, 1))
+    sp->label = spawn_label(run, L, 1, 2, sp->label_buf, sizeof sp->label_buf);
+  void **hot = run->hot;
   unsigned hot_n = run->hot_n, hot_max = run->hot_max;
-  run->hot = new_hot; /* record the thread and its stack */
+  run->hot = sp->new_hot; /* record the thread and its stack */
   run->hot_n = 0;
   run->hot_max = 2;
   lua_State *co = lua_newthread(L);
@@ -370,7 +404,31 @@ int scn_spawn_labelled(scn_run *run, lua_State *L, ac_node *node, ac_proc *paren
   scn_hook_thread(co);
   lua_rotate(L, -2, 1); /* the function above the thread */
   lua_xmove(L, co, 1);
-  int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  sp->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 0;
+}
+
+int scn_spawn_labelled(scn_run *run, lua_State *L, ac_node *node, ac_proc *parent, ac_pid as,
+                       unsigned opts, ac_term args, const char *given, ac_pid *pid, ac_ref *mon) {
+  ac_node *spawn_node = parent ? ac_proc_node(parent) : node;
+  spawn_prep sp = {.run = run, .label = given, .new_hot = {NULL, NULL}};
+  if (!lua_checkstack(L, 2)) return AC_ENOMEM;
+  void **hot = run->hot;
+  unsigned hot_n = run->hot_n, hot_max = run->hot_max;
+  lua_pushcfunction(L, spawn_prepare);
+  lua_rotate(L, -2, 1); /* below the function */
+  lua_pushlightuserdata(L, &sp);
+  int status = lua_pcall(L, 2, 0, 0);
+  run->hot = hot; /* also when lua_newthread raised: sp.new_hot is gone after this call */
+  run->hot_n = hot_n;
+  run->hot_max = hot_max;
+  if (status != LUA_OK) { /* out of memory: nothing was made */
+    lua_pop(L, 1);
+    return AC_ENOMEM;
+  }
+  int ref = sp.ref;
+  void **new_hot = sp.new_hot;
+  if (sp.label) ac_node_set_spawn_label(spawn_node, sp.label);
   ac_tbuf full;
   ac_tb_init(&full);
   ac_tb_fmt(&full, "{i,t}", (int64_t)ref, args);
@@ -441,6 +499,14 @@ static void push_spawn_fns(lua_State *L) {
   lua_setfield(L, LUA_REGISTRYINDEX, SPAWN_FNS_KEY);
 }
 
+/* lua_pcall'd with (function, handle): keeps the function of a spawn request by its handle. */
+static int keep_spawn_fn(lua_State *L) {
+  push_spawn_fns(L);
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, lua_tointeger(L, 2));
+  return 0;
+}
+
 /* spawn_request(node, opts, fn, ...): spawns at once where it can (outside processes, or on
  * the caller's own node) and returns pid [, monitor ref]; else sends a spawn request and
  * returns "request", its ref and the function's handle (the prelude waits for the reply). */
@@ -485,10 +551,13 @@ int scn_l_spawn_request(lua_State *L) {
   }
   lua_Integer handle = (lua_Integer)++run->spawn_handles; /* never reused: a late reply cannot
                                                            free another request's function */
-  push_spawn_fns(L);
+  lua_pushcfunction(L, keep_spawn_fn); /* protected: b holds C memory */
   lua_pushvalue(L, 3);
-  lua_rawseti(L, -2, handle);
-  lua_pop(L, 1);
+  lua_pushinteger(L, handle);
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+    ac_tb_free(&b);
+    return lua_error(L); /* out of memory, raised again once b is freed */
+  }
   ac_tbuf req;
   ac_tb_init(&req);
   ac_tb_fmt(&req, "{i,t}", (int64_t)handle, args);
@@ -522,8 +591,10 @@ int scn_spawn_handler(ac_node *node, ac_pid requester, ac_term arg, ac_pid *pid_
   int64_t handle;
   if (!L || ac_term_elem(arg, 0, &h) || ac_term_get_int(h, &handle) || ac_term_elem(arg, 1, &args))
     return AC_EINVAL;
-  push_spawn_fns(L);
-  if (lua_rawgeti(L, -1, (lua_Integer)handle) != LUA_TFUNCTION) {
+  /* Called by the runtime, outside any protected call: nothing here may allocate Lua memory
+   * (the table exists once a request was made; the spawn protects its own Lua half). */
+  if (lua_getfield(L, LUA_REGISTRYINDEX, SPAWN_FNS_KEY) != LUA_TTABLE ||
+      lua_rawgeti(L, -1, (lua_Integer)handle) != LUA_TFUNCTION) {
     lua_pop(L, 2);
     return AC_EINVAL;
   }
@@ -654,12 +725,20 @@ static bool predicate_match(const ac_msg *m, const void *arg) {
 }
 
 /* Continuation of receive: returns what the resume brought (a message or nil), or raises the
- * error its predicate raised. */
+ * error its predicate raised. A message comes as a light userdata (lproc_handle) and is decoded
+ * here, where running out of memory is an error of this process, not an unprotected raise. */
 static int receive_k(lua_State *L, int status, lua_KContext ctx) {
   (void)status;
   (void)ctx;
   scn_run *run = scn_run_of(L);
   lproc *lp = ac_state(run->current);
+  if (lua_islightuserdata(L, -1)) {
+    const ac_msg *msg = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    long long charge = run->alloc_charge;
+    scn_push_term(L, ac_msg_term(msg));
+    run->alloc_charge = charge; /* the copy is not the process's work: it never was */
+  }
   if (lp->pred_err_ref > 0) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, lp->pred_err_ref);
     luaL_unref(L, LUA_REGISTRYINDEX, lp->pred_err_ref);

@@ -251,7 +251,9 @@ void scn_net_world_ready(scn_run *run);
 void scn_bind_proc(lua_State *L);
 /* Spawns a Lua process that runs the function on top of L's stack (popped) with args (a
  * tuple or list term): from parent (AC_SPAWN_* opts), or, parent NULL, on `node` from `as` (a
- * requester on another node) or from the node itself (as = AC_PID_NONE). */
+ * requester on another node) or from the node itself (as = AC_PID_NONE). Returns 0 or an AC_E
+ * code, and never raises: its Lua half (the label, the thread) runs under a protected call,
+ * and AC_ENOMEM says that memory ran out. A caller may hold C memory across it. */
 int scn_spawn_function(scn_run *run, lua_State *L, ac_node *node, ac_proc *parent, ac_pid as,
                        unsigned opts, ac_term args, ac_pid *pid, ac_ref *mon);
 /* The same with the spawn record's label given (an atom text, valid until the call returns)
