@@ -418,9 +418,10 @@ static int l_check_process(lua_State *L) {
   return 1;
 }
 
-/* cl.code.spawn(name, fname [, args]) and spawn_link: spawn(Module, Function, Args). The
- * process runs function fname of the current version on the caller's node, with the values of
- * the array args as its arguments, and its spawn record names the module and version. */
+/* cl.code.spawn(name, fname [, args]), spawn_link and spawn_monitor (pid and reference):
+ * spawn(Module, Function, Args). The process runs function fname of the current version on
+ * the caller's node, with the values of the array args as its arguments, and its spawn record
+ * names the module and version. */
 static int spawn_code(lua_State *L, const char *fn, unsigned opts) {
   scn_run *run = scn_world_run(L);
   const char *name = check_module_name(L, 1, fn);
@@ -461,20 +462,26 @@ static int spawn_code(lua_State *L, const char *fn, unsigned opts) {
   if (rc == AC_OK) rc = ac_tb_finish(&b, &args);
   if (rc == AC_OK) rc = ac_code_set_next_spawn(node, name);
   ac_pid pid = AC_PID_NONE;
+  ac_ref mon = {0};
   if (rc == AC_OK) {
     lua_pushvalue(L, f);
     rc = scn_spawn_labelled(run, L, run->current ? NULL : node, run->current, AC_PID_NONE, opts,
-                            args, fname, &pid, NULL);
+                            args, fname, &pid, &mon);
     ac_code_set_next_spawn(node, NULL);
   }
   ac_tb_free(&b);
   if (rc) return luaL_error(L, "%s: %s", fn, err[0] ? err : ac_strerror(rc));
   scn_push_pid(L, pid);
-  return 1;
+  if (!(opts & AC_SPAWN_MONITOR)) return 1;
+  scn_push_ref(L, mon);
+  return 2;
 }
 
 static int l_spawn(lua_State *L) { return spawn_code(L, "cl.code.spawn", 0); }
 static int l_spawn_link(lua_State *L) { return spawn_code(L, "cl.code.spawn_link", AC_SPAWN_LINK); }
+static int l_spawn_monitor(lua_State *L) {
+  return spawn_code(L, "cl.code.spawn_monitor", AC_SPAWN_MONITOR);
+}
 
 void scn_bind_code(lua_State *L) {
   if (luaL_newmetatable(L, HANDLE_MT)) {
@@ -487,7 +494,8 @@ void scn_bind_code(lua_State *L) {
                                  {"purge", l_purge},       {"soft_purge", l_soft_purge},
                                  {"delete", l_delete},     {"which", l_which},
                                  {"versions", l_versions}, {"spawn", l_spawn},
-                                 {"spawn_link", l_spawn_link}, {"check_process", l_check_process},
+                                 {"spawn_link", l_spawn_link}, {"spawn_monitor", l_spawn_monitor},
+                                 {"check_process", l_check_process},
                                  {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "code");

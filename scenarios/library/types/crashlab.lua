@@ -305,6 +305,13 @@ function code.check_process(pid, name) end
 ---@param args? any[]
 ---@return crashlab.Pid
 function code.spawn_link(name, fname, args) end
+---The same, monitored by the caller (a process).
+---@param name string
+---@param fname string
+---@param args? any[]
+---@return crashlab.Pid
+---@return crashlab.Ref
+function code.spawn_monitor(name, fname, args) end
 
 ---@class crashlab
 ---@field _ crashlab.Wildcard # the wildcard for receive patterns
