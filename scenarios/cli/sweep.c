@@ -356,7 +356,7 @@ static int parse_args(int argc, char **argv, sweep_opts *o) {
       *(a[3] == 's' ? &o->json_path : &o->junit_path) = v;
       i++;
     } else if (strcmp(a, "--max-time") == 0 || strcmp(a, "--trace-limit") == 0 ||
-               strcmp(a, "--crashes") == 0) {
+               strcmp(a, "--crashes") == 0 || strcmp(a, "--faults") == 0) {
       if (!v) return usage_error("%s needs a value", a);
       if (add_pass(o, a, v)) return usage_error("too many options%s", "");
       i++;
