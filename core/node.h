@@ -234,6 +234,10 @@ int ac_send_name(ac_proc *self, const char *name, ac_term msg);
 int ac_exit(ac_proc *self, ac_pid to, ac_term reason);
 /* exit(Reason): the process exits with reason when the current callback returns. */
 int ac_stop(ac_proc *self, ac_term reason);
+/* The Erlang reason a callback's status raises (the process exits with it when the callback
+ * returns the status): noproc, badarg, system_limit, else {c_error, 'AC_E...'}; built with b
+ * (ac_term_build: the caller frees b). 0 or the builder's error. */
+int ac_status_reason(int status, ac_tbuf *b, ac_term *out);
 /* Shorthands taking an atom name for the reason. */
 int ac_exit_atom(ac_proc *self, ac_pid to, const char *reason);
 int ac_stop_atom(ac_proc *self, const char *reason);

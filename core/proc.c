@@ -307,23 +307,37 @@ static void receive_begin(ac_node *node, ac_proc *p) {
 }
 
 /* The Erlang exit reason for a status a callback returned. */
-static void doom_for_status(ac_node *node, ac_proc *p, int rc) {
+static const char *status_atom(int rc) {
   switch (rc) {
-    case AC_ENOPROC: ac__doom_atom(node, p, "noproc"); return;
+    case AC_ENOPROC: return "noproc";
     case AC_ENONAME:
     case AC_ENAMETAKEN:
     case AC_EHASNAME:
     case AC_EBADNAME:
-    case AC_EINVAL: ac__doom_atom(node, p, "badarg"); return;
+    case AC_EINVAL: return "badarg";
     case AC_ETOOBIG:
     case AC_ETOODEEP:
     case AC_ENOMEM:
-    case AC_ELIMIT: ac__doom_atom(node, p, "system_limit"); return;
-    default: break;
+    case AC_ELIMIT: return "system_limit";
+    default: return NULL;
+  }
+}
+
+int ac_status_reason(int status, ac_tbuf *b, ac_term *out) {
+  const char *atom = status_atom(status);
+  return atom ? ac_term_build(b, out, "a", atom)
+              : ac_term_build(b, out, "{a,a}", "c_error", ac_errname(status));
+}
+
+static void doom_for_status(ac_node *node, ac_proc *p, int rc) {
+  const char *atom = status_atom(rc);
+  if (atom) { /* no memory needed: these are what an allocation failure raises */
+    ac__doom_atom(node, p, atom);
+    return;
   }
   ac_tbuf b;
   ac_term reason;
-  if (ac_term_build(&b, &reason, "{a,a}", "c_error", ac_errname(rc)) == AC_OK) ac__doom(node, p, reason);
+  if (ac_status_reason(rc, &b, &reason) == AC_OK) ac__doom(node, p, reason);
   ac_tb_free(&b);
 }
 

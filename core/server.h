@@ -13,6 +13,19 @@
  * Timeout]}}. (The Lua binding's cl.server has the same protocol, so C and Lua servers and
  * callers mix.)
  *
+ * Upgrades (OTP's sys): a server takes {system, From, Request} messages, From as a call's,
+ * answered {Tag, Reply}: `suspend` (until `resume` it handles only system messages; the others
+ * stay queued), `resume`, and, while suspended, {change_code, Module, OldVsn, Extra}, which
+ * runs the code_change of the version the server moves to (the module's current version for a
+ * server started from a module, else its own callbacks) and answers ok or {error, Reason};
+ * anything else is {error, {unknown_system_msg, Request}} (also get_state: a C state is bytes
+ * the server alone can read). Each step is a code record (core/code.h, ac_code_server_step).
+ * A server started from a module (ac_server_start_module) calls its callbacks fully
+ * qualified: each callback is the module's current version's, on the state the server has,
+ * as long as that version's state_size is the running one's (a version with another state
+ * layout runs only after its code_change made the state; until then the server keeps its
+ * version, and a purge of it kills the server, as it kills any process running old code).
+ *
  * Departure: `terminate` here is the behaviour's destructor (node.h): it may read its state
  * and free memory, not send messages, where gen_server's terminate may do anything.
  */
@@ -40,6 +53,13 @@ typedef struct ac_server_callbacks {
   int (*handle_cast)(ac_proc *self, void *state, ac_term msg);                 /* may be NULL */
   int (*handle_info)(ac_proc *self, void *state, const ac_msg *msg);            /* may be NULL */
   void (*terminate)(ac_proc *self, void *state, ac_term reason);               /* may be NULL */
+  /* code_change(OldVsn, State, Extra) of this version, during sys:change_code: fills new_state
+   * (this version's state_size zeroed bytes) from old_state (the running version's). AC_OK:
+   * the server runs this version on new_state; another status: the change fails with
+   * {'EXIT', Reason} (Reason as the status would raise) and nothing changes. NULL: the change
+   * fails with {'EXIT', undef}. It must not stop the server. */
+  int (*code_change)(ac_proc *self, const void *old_state, void *new_state, ac_term old_vsn,
+                     ac_term extra);
 } ac_server_callbacks;
 
 extern const ac_behaviour ac_server;
@@ -51,6 +71,14 @@ extern const ac_behaviour ac_server;
  */
 int ac_server_start(ac_node *node, ac_proc *self, const ac_server_callbacks *cb, ac_term arg,
                     const char *name, ac_pid *pid_out);
+/*
+ * The same for a server of module `module` (core/code.h): its current version's
+ * ac_code_def.callbacks is the ac_server_callbacks the server starts with, and its spawn is
+ * recorded in that version. AC_ENOTFOUND when the module has no current version, AC_EINVAL
+ * when that version has no callbacks.
+ */
+int ac_server_start_module(ac_node *node, ac_proc *self, const char *module, ac_term arg,
+                           const char *name, ac_pid *pid_out);
 /* An ac_start_fn-shaped helper for supervisors: ctx is an ac_server_spec. */
 typedef struct ac_server_spec {
   const ac_server_callbacks *cb;
@@ -80,5 +108,13 @@ int ac_server_call(ac_proc *self, ac_pid server, ac_term request, int64_t timeou
  */
 int ac_server_call_result(ac_proc *self, const ac_msg *msg, ac_ref tag, ac_pid server,
                           ac_term request, int64_t timeout_ns, ac_term *reply);
+/*
+ * A system request (sys:suspend, sys:resume, sys:change_code: `request` is suspend, resume or
+ * {change_code, Module, OldVsn, Extra}), sent and awaited as ac_server_call does; the answer
+ * goes through ac_server_call_result too. Departure: a failed wait exits the caller with
+ * gen_server call's shape, where sys gives {Reason, {sys, Function, Args}}.
+ */
+int ac_server_system(ac_proc *self, ac_pid server, ac_term request, int64_t timeout_ns,
+                     ac_ref *tag_out);
 
 #endif

@@ -1,7 +1,12 @@
 /*
  * C servers (gen_server): calls, casts, deferred replies, info, stop, and the caller's exits
  * for a timeout, a dead server and a server that dies during the call, with Erlang's reasons;
- * a reply that comes after the caller's timeout is dropped (the call's alias is inactive).
+ * a reply that comes after the caller's timeout is dropped (the call's alias is inactive);
+ * a server started from a module is upgraded as sys does it: suspended (a cast waits), its
+ * state changed by the new version's code_change (to a state of another size), resumed; a
+ * code_change that fails is {error, {'EXIT', Reason}} and changes nothing; a change asked of a
+ * running server, or get_state, is {error, {unknown_system_msg, _}}; each step is a code
+ * record; a new version of the same state size serves at the next callback (fully qualified).
  * Method: a caller process runs a script of calls and logs each result (a reply, or its own
  * exit reason, from the trace) as text.
  */
@@ -12,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "code.h"
 #include "probe.h"
 #include "server.h"
 
@@ -81,7 +87,49 @@ static void c_terminate(ac_proc *self, void *state, ac_term reason) {
 }
 
 static const ac_server_callbacks counter_cb = {"counter", sizeof(counter), c_init, c_call,
-                                               c_cast, c_info, c_terminate};
+                                               c_cast, c_info, c_terminate, NULL};
+
+/* Version 2 of module ctr: another state (a total and a stamp), got by code_change from
+ * version 1's counter; `get` answers total + 1000. Version 3: the same state as 2, `get`
+ * answers total + 3000, and its code_change fails (badarg). */
+typedef struct counter2 {
+  int64_t total;
+  int64_t stamp;
+  char pad[40]; /* not the size of version 1's counter */
+} counter2;
+
+_Static_assert(sizeof(counter2) != sizeof(counter), "version 2 changes the state's size");
+
+static int c2_call(ac_proc *self, void *state, ac_term req, ac_from from) {
+  (void)req;
+  return reply_int(self, from, ((counter2 *)state)->total + 1000);
+}
+static int c3_call(ac_proc *self, void *state, ac_term req, ac_from from) {
+  (void)req;
+  return reply_int(self, from, ((counter2 *)state)->total + 3000);
+}
+static int c2_cast(ac_proc *self, void *state, ac_term msg) {
+  (void)self;
+  if (ac_term_is_atom(msg, "reset")) ((counter2 *)state)->total = 0;
+  return AC_OK;
+}
+static int c2_change(ac_proc *self, const void *old, void *fresh, ac_term old_vsn, ac_term extra) {
+  (void)self;
+  int64_t v, k;
+  if (ac_term_get_int(old_vsn, &v) || v != 1 || ac_term_get_int(extra, &k)) return AC_EINVAL;
+  ((counter2 *)fresh)->total = ((const counter *)old)->n + k;
+  return AC_OK;
+}
+static int c3_change(ac_proc *self, const void *old, void *fresh, ac_term old_vsn, ac_term extra) {
+  (void)self, (void)old, (void)fresh, (void)old_vsn, (void)extra;
+  return AC_EINVAL;
+}
+static const ac_server_callbacks counter2_cb = {"counter", sizeof(counter2), NULL, c2_call,
+                                                c2_cast, NULL, NULL, c2_change};
+static const ac_server_callbacks counter3_cb = {"counter", sizeof(counter2), NULL, c3_call,
+                                                c2_cast, NULL, NULL, c3_change};
+static const ac_server_callbacks *const ctr_versions[] = {NULL, &counter_cb, &counter2_cb,
+                                                          &counter3_cb};
 
 /* ---- The caller: a script of steps -------------------------------------------------------- */
 
@@ -89,7 +137,7 @@ static const ac_server_callbacks counter_cb = {"counter", sizeof(counter), c_ini
 static char out[LOGN][200];
 static int outn;
 static ac_pid server;
-static const char *script[16];
+static const char *script[24];
 
 typedef struct caller_state {
   int step;
@@ -118,6 +166,30 @@ static int step(ac_proc *self) {
       if (rc) return rc;
       s->step++;
       continue;
+    }
+    if (strncmp(op, "load ", 5) == 0) { /* version N of module ctr, by this process */
+      ac_code_def def = {NULL, ctr_versions[op[5] - '0'], NULL, NULL};
+      int rc = ac_code_load(ac_proc_node(self), ac_self(self), "ctr", &def, NULL);
+      snprintf(out[outn++], sizeof out[0], "%s -> %s", op, rc ? ac_errname(rc) : "ok");
+      s->step++;
+      continue;
+    }
+    if (strcmp(op, "purge") == 0) {
+      bool killed = false;
+      int rc = ac_code_purge(ac_proc_node(self), ac_self(self), "ctr", &killed);
+      snprintf(out[outn++], sizeof out[0], "purge -> %s", rc ? ac_errname(rc) : killed ? "true" : "false");
+      s->step++;
+      continue;
+    }
+    if (strncmp(op, "sys ", 4) == 0) {
+      long long old_vsn, extra;
+      ac_tb_free(&s->req);
+      if (sscanf(op, "sys change_code %lld %lld", &old_vsn, &extra) == 2)
+        T(&s->req, "{a,a,i,i}", "change_code", "ctr", (int64_t)old_vsn, (int64_t)extra);
+      else
+        T(&s->req, "a", op + 4);
+      s->timeout = 5000000000;
+      return ac_server_system(self, server, (ac_term){s->req.data}, s->timeout, &s->tag);
     }
     /* "call REQ [TIMEOUT_MS]" */
     char req[32];
@@ -165,6 +237,11 @@ static const ac_behaviour caller = {"caller", sizeof(caller_state), caller_init,
 static ac_pid caller_pid;
 static void on_event(const sim_record *r, void *arg) {
   (void)arg;
+  if (r->kind == AC_EV_CODE && r->b == server.bits && outn < LOGN) {
+    char text[160];
+    ac_term_print((ac_term){r->payload}, text, sizeof text);
+    snprintf(out[outn++], sizeof out[0], "code %u %s", r->flags, text);
+  }
   if (r->kind == AC_EV_EXIT && r->a == caller_pid.bits && outn < LOGN) {
     char text[180];
     ac_term t = {r->payload};
@@ -182,6 +259,7 @@ static void answer_later(sim_world *w, void *arg) {
   ac_tb_free(&b);
 }
 
+static bool from_module;
 static void run(const char *const *steps, size_t n, bool start_server) {
   ac_node *node;
   sim_world *w = world_new(&node);
@@ -191,7 +269,15 @@ static void run(const char *const *steps, size_t n, bool start_server) {
   memset(script, 0, sizeof script);
   memcpy(script, steps, n * sizeof *steps);
   ac_tbuf b;
-  if (start_server) {
+  if (start_server && from_module) {
+    ac_code_def def = {NULL, &counter_cb, NULL, NULL};
+    assert_int_equal(ac_server_start_module(node, NULL, "ctr", T(&b, "i", INT64_C(40)), "ctr", &server),
+                     AC_ENOTFOUND);
+    ac_tb_free(&b);
+    assert_int_equal(ac_code_load(node, AC_PID_NONE, "ctr", &def, NULL), AC_OK);
+    assert_int_equal(ac_server_start_module(node, NULL, "ctr", T(&b, "i", INT64_C(40)), "ctr", &server), AC_OK);
+    ac_tb_free(&b);
+  } else if (start_server) {
     assert_int_equal(ac_server_start(node, NULL, &counter_cb, T(&b, "i", INT64_C(40)), "ctr", &server), AC_OK);
     ac_tb_free(&b);
     assert_int_equal(ac_server_start(node, NULL, &counter_cb, T(&b, "i", INT64_C(1)), "ctr", &(ac_pid){0}),
@@ -310,6 +396,36 @@ static void test_late_reply_is_dropped(void **state) {
   assert_int_equal(dropped, 1); /* the reply was sent, and dropped at the inactive alias */
 }
 
+static void test_upgrade_from_a_module_with_suspend_change_code_resume(void **state) {
+  (void)state;
+  const char *t[] = {"call get",  "load 2",          "call get",  "sys suspend",
+                     "cast reset", "sys change_code 1 2", "sys resume", "call get",
+                     "purge",     "load 3",          "call get",  "sys suspend",
+                     "sys change_code 2 0", "sys resume", "sys change_code 2 0", "sys get_state"};
+  from_module = true;
+  run(t, 16, true);
+  from_module = false;
+  /* Version 2 has another state size: the server keeps version 1 until its code_change. */
+  assert_true(has("call get -> 40"));
+  assert_false(has("call get -> 1040"));
+  assert_true(has("sys suspend -> ok"));
+  assert_true(has("code 6 {ctr,1}"));
+  assert_true(has("sys change_code 1 2 -> ok"));
+  assert_true(has("code 8 {ctr,2}"));
+  assert_true(has("sys resume -> ok"));
+  assert_true(has("code 7 {ctr,2}"));
+  /* The cast sent while it was suspended waited, and version 2 handled it after the resume. */
+  assert_true(has("call get -> 1000"));
+  assert_true(has("purge -> false")); /* nothing runs version 1 any more */
+  assert_true(has("load 3 -> ok"));
+  /* Version 3 has version 2's state size: the next callback is version 3's (fully qualified). */
+  assert_true(has("call get -> 3000"));
+  assert_true(has("sys change_code 2 0 -> {error,{'EXIT',badarg}}"));
+  assert_true(has("code 9 {ctr,3,{'EXIT',badarg}}"));
+  assert_true(has("sys change_code 2 0 -> {error,{unknown_system_msg,{change_code,ctr,2,0}}}"));
+  assert_true(has("sys get_state -> {error,{unknown_system_msg,get_state}}"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_calls_casts_and_deferred_replies),
@@ -317,6 +433,7 @@ int main(void) {
       cmocka_unit_test(test_timeout_exits_the_caller),
       cmocka_unit_test(test_dead_server_is_noproc),
       cmocka_unit_test(test_late_reply_is_dropped),
+      cmocka_unit_test(test_upgrade_from_a_module_with_suspend_change_code_resume),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
