@@ -220,6 +220,7 @@ int ac_server_start_module(ac_node *node, ac_proc *self, const char *module, ac_
 
 int ac_server_start_fn(ac_proc *sup, const void *ctx, ac_term arg, ac_pid *pid_out) {
   const ac_server_spec *s = ctx;
+  if (s->module) return ac_server_start_module(ac_proc_node(sup), sup, s->module, arg, s->name, pid_out);
   return ac_server_start(ac_proc_node(sup), sup, s->cb, arg, s->name, pid_out);
 }
 

@@ -79,10 +79,13 @@ int ac_server_start(ac_node *node, ac_proc *self, const ac_server_callbacks *cb,
  */
 int ac_server_start_module(ac_node *node, ac_proc *self, const char *module, ac_term arg,
                            const char *name, ac_pid *pid_out);
-/* An ac_start_fn-shaped helper for supervisors: ctx is an ac_server_spec. */
+/* An ac_start_fn-shaped helper for supervisors: ctx is an ac_server_spec. A spec naming a
+ * module starts each time from the module's current version (ac_server_start_module), so a
+ * restart after an upgrade starts the new code. */
 typedef struct ac_server_spec {
   const ac_server_callbacks *cb;
-  const char *name; /* or NULL */
+  const char *name;   /* or NULL */
+  const char *module; /* or NULL; when set, cb is not used */
 } ac_server_spec;
 int ac_server_start_fn(ac_proc *sup, const void *ctx, ac_term arg, ac_pid *pid_out);
 

@@ -6,7 +6,8 @@
  * state changed by the new version's code_change (to a state of another size), resumed; a
  * code_change that fails is {error, {'EXIT', Reason}} and changes nothing; a change asked of a
  * running server, or get_state, is {error, {unknown_system_msg, _}}; each step is a code
- * record; a new version of the same state size serves at the next callback (fully qualified).
+ * record; a new version of the same state size serves at the next callback (fully qualified);
+ * a supervisor's child named by module restarts into the version current at the restart.
  * Method: a caller process runs a script of calls and logs each result (a reply, or its own
  * exit reason, from the trace) as text.
  */
@@ -20,6 +21,7 @@
 #include "code.h"
 #include "probe.h"
 #include "server.h"
+#include "sup.h"
 
 const probe_script probe_scripts[] = {{NULL, NULL}};
 
@@ -426,6 +428,76 @@ static void test_upgrade_from_a_module_with_suspend_change_code_resume(void **st
   assert_true(has("sys get_state -> {error,{unknown_system_msg,get_state}}"));
 }
 
+/* Version "1b" of ctr: version 1's state, `get` answers n + 500. */
+static int c1b_call(ac_proc *self, void *state, ac_term req, ac_from from) {
+  (void)req;
+  return reply_int(self, from, ((counter *)state)->n + 500);
+}
+static const ac_server_callbacks counter1b_cb = {"counter", sizeof(counter), c_init, c1b_call,
+                                                 c_cast, NULL, NULL, NULL};
+
+static char spawns[4][120];
+static int nspawns;
+static void on_spawn(const sim_record *r, void *arg) {
+  on_event(r, arg);
+  if (r->kind == AC_EV_SPAWN && nspawns < 4 && r->payload_size)
+    ac_term_print((ac_term){r->payload}, spawns[nspawns++], sizeof spawns[0]);
+}
+
+static void kill_and_upgrade(sim_world *w, void *arg) {
+  (void)arg;
+  ac_node *node = sim_node(w, 0);
+  ac_code_def def = {NULL, &counter1b_cb, NULL, NULL};
+  assert_int_equal(ac_code_load(node, AC_PID_NONE, "ctr", &def, NULL), AC_OK);
+  ac_tbuf b;
+  assert_int_equal(ac_node_exit(node, ac_whereis(node, "ctr"), T(&b, "a", "kill")), AC_OK);
+  ac_tb_free(&b);
+}
+
+static void start_caller(sim_world *w, void *arg) {
+  (void)arg;
+  ac_node *node = sim_node(w, 0);
+  ac_tbuf b;
+  server = ac_whereis(node, "ctr");
+  assert_int_equal(ac_node_spawn(node, &caller, T(&b, "n"), &caller_pid), AC_OK);
+  ac_tb_free(&b);
+}
+
+/* A supervisor's child named by module restarts into the version current at the restart. */
+static void test_supervised_module_server_restarts_into_the_current_version(void **state) {
+  (void)state;
+  ac_node *node;
+  sim_world *w = world_new(&node);
+  sim_set_event_hook(w, on_spawn, NULL);
+  outn = 0;
+  nspawns = 0;
+  memset(script, 0, sizeof script);
+  script[0] = "call get";
+  server = ac_pid_make(0, 99, 0);
+  caller_pid = AC_PID_NONE; /* not a pid of this run until the caller starts */
+  ac_code_def def = {NULL, &counter_cb, NULL, NULL};
+  assert_int_equal(ac_code_load(node, AC_PID_NONE, "ctr", &def, NULL), AC_OK);
+  static const ac_server_spec spec = {NULL, "ctr", "ctr"};
+  ac_tbuf b;
+  ac_child_spec child = ac_child_spec_worker("ctr", NULL, T(&b, "i", INT64_C(40)));
+  child.start = ac_server_start_fn;
+  child.start_ctx = &spec;
+  ac_sup_config cfg = {ac_sup_flags_default(), &child, 1};
+  ac_pid sup;
+  assert_int_equal(ac_supervisor_start(node, NULL, &cfg, &sup), AC_OK);
+  ac_tb_free(&b);
+  sim_at(w, 10000000u, kill_and_upgrade, NULL);
+  sim_at(w, 20000000u, start_caller, NULL);
+  sim_run(w, NULL);
+  for (int i = 0; i < nspawns; i++) fprintf(stderr, "  spawn %s\n", spawns[i]);
+  for (int i = 0; i < outn; i++) fprintf(stderr, "  %s\n", out[i]);
+  sim_world_destroy(w);
+  assert_int_equal(nspawns, 4); /* supervisor, ctr, ctr again, the caller */
+  assert_string_equal(spawns[1], "{server,server,ctr,1}");
+  assert_string_equal(spawns[2], "{server,server,ctr,2}");
+  assert_true(has("call get -> 540")); /* version 1b's get on a fresh state */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_calls_casts_and_deferred_replies),
@@ -434,6 +506,7 @@ int main(void) {
       cmocka_unit_test(test_dead_server_is_noproc),
       cmocka_unit_test(test_late_reply_is_dropped),
       cmocka_unit_test(test_upgrade_from_a_module_with_suspend_change_code_resume),
+      cmocka_unit_test(test_supervised_module_server_restarts_into_the_current_version),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
