@@ -53,6 +53,7 @@ static void usage(FILE *out) {
           "  crashlab demo NAME [options]   run a built-in demo system\n"
           "  crashlab demo --list           list the demos\n"
           "  crashlab trace FILE [filters]  print a trace file and verify it\n"
+          "  crashlab trace FILE --plan     its faults as a plan file (run FILE --faults PLAN)\n"
           "  crashlab run FILE --seeds A..B sweep seeds in worker processes (run --help)\n"
           "  crashlab report SHARD.json...  merge the JSON files of sweep shards\n"
           "  crashlab replay TRACE          re-run a trace's scenario and seed, check its hash\n"
