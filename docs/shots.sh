@@ -41,6 +41,10 @@ record latency "$root/scenarios/library/fallacies/zero_latency_naive.lua"
 record cluster "$root/tests/lua/cluster.lua"
 record upgrade "$root/scenarios/library/rolling_upgrade_fixed.lua"
 "$crashlab" demo ring --n 20000 --m 1 --quiet --trace "$work/ring.trace" >/dev/null
+# docs/sweeps.md: ledger_storm_naive's seed 1 shrunk to its three faults, then recorded.
+"$crashlab" shrink "$root/scenarios/library/ledger_storm_naive.lua" --seed 1 --out "$work/ledger1.lua" \
+  >/dev/null 2>&1
+record ledger1 "$work/ledger1.lua"
 
 frame supervision-crash.png pool 1.2005s 1000x560  # a worker killed at 1.2 s: the flash
 frame node-crashed.png topology 2.5s 1000x560        # node b crashed at 2 s
@@ -51,6 +55,7 @@ frame failure.png latency fail 1000x560              # where the property failed
 frame aggregated.png ring 0.5ms 1000x560             # 20,000 processes in one panel
 frame small.png pool 2s 640x400                      # the smallest useful window
 frame upgrade.png upgrade 2.2s 1000x560              # mixed versions during a rolling upgrade
+frame shrunk.png ledger1 2.5505s 1000x560            # the shrunk run: the kill inside the cut
 
 # The window-only pictures: the inspector (a process selected by a search) and the key help.
 if ! command -v xvfb-run >/dev/null; then
