@@ -96,10 +96,13 @@ enum {
                                b == 0: old Version is removed */
   AC_CODE_SOFT_REFUSED = 4, /* soft_purge refused: a process runs old Version */
   AC_CODE_SOFT_PURGED = 5,  /* soft_purge removed old Version */
-  AC_CODE_SUSPEND = 6,      /* sys:suspend of server b (reserved for server upgrades) */
-  AC_CODE_RESUME = 7,       /* sys:resume of server b (reserved) */
-  AC_CODE_CHANGE_OK = 8,    /* code_change of server b to Version returned (reserved) */
-  AC_CODE_CHANGE_FAILED = 9 /* code_change of server b failed; Detail the reason (reserved) */
+  AC_CODE_SUSPEND = 6,      /* sys:suspend of server b (recorded by b, a = the requester);
+                               Version: the one b's state belongs to */
+  AC_CODE_RESUME = 7,       /* sys:resume of server b */
+  AC_CODE_CHANGE_OK = 8,    /* sys:change_code: Version's code_change of server b succeeded;
+                               b runs Version */
+  AC_CODE_CHANGE_FAILED = 9 /* Version's code_change of server b failed, Detail the reason
+                               ({'EXIT', Why} for a raise): b's state is unchanged */
 };
 
 typedef struct ac_event {
