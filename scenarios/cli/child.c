@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +261,24 @@ static void parse_result(const scn_child *c, int status, scn_child_result *r) {
     const char *end = strchr(r->message + 10, '\'');
     if (end) snprintf(r->property, sizeof r->property, "%.*s", (int)(end - r->message - 10), r->message + 10);
   }
+}
+
+int scn_child_run(scn_child *c, char *const argv[], scn_child_result *r) {
+  if (scn_child_start(c, argv) != 0) return -1;
+  while (!scn_child_ended(c)) {
+    if (scn_child_poll(c, 1, -1) != 0) {
+      int err = errno;
+      kill(c->pid, SIGKILL);
+      if (c->out_fd >= 0) close(c->out_fd);
+      if (c->err_fd >= 0) close(c->err_fd);
+      c->out_fd = c->err_fd = -1;
+      scn_child_finish(c, r);
+      errno = err;
+      return -1;
+    }
+  }
+  scn_child_finish(c, r);
+  return 0;
 }
 
 int scn_child_finish(scn_child *c, scn_child_result *r) {

@@ -65,6 +65,11 @@ bool scn_child_ended(const scn_child *c);
  * slot (its buffers stay for the next start). Returns the raw wait status. */
 int scn_child_finish(scn_child *c, scn_child_result *r);
 
+/* Runs argv to its end in slot c (free, as for scn_child_start) and fills *r (scn_child_finish).
+ * 0, or -1 with errno set when it could not be started or waited for (a child then started is
+ * killed and reaped; the slot is free again either way). */
+int scn_child_run(scn_child *c, char *const argv[], scn_child_result *r);
+
 /* Frees the buffers of a free slot. */
 void scn_child_free(scn_child *c);
 

@@ -22,7 +22,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -32,13 +31,12 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "child.h"
 #include "demos.h"
 #include "runner.h"
 #include "replay.h"
 #include "shrink.h"
 #include "sweep.h"
-
-extern char **environ;
 
 #define EXIT_PASS 0
 #define EXIT_FAIL 1
@@ -194,33 +192,14 @@ typedef struct cli_opts {
   bool list;                  /* demo: --list */
 } cli_opts;
 
-/* Runs `argv` (this program, --quiet appended) and extracts the hash of its verdict line. */
+/* Runs `argv` (this program, with --quiet) as a child and takes the hash of its verdict line. */
 static int run_child_hash(char **argv, char *hash, size_t cap) {
-  int fds[2];
-  if (pipe(fds) != 0) return -1;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&fa, fds[0]);
-  pid_t pid;
-  int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(fds[1]);
-  if (rc != 0) {
-    close(fds[0]);
-    return -1;
-  }
-  char out[4096];
-  size_t len = 0;
-  ssize_t got;
-  while ((got = read(fds[0], out + len, sizeof out - 1 - len)) > 0) len += (size_t)got;
-  close(fds[0]);
-  out[len] = 0;
-  int status;
-  waitpid(pid, &status, 0);
-  const char *h = strstr(out, "hash=");
-  if (!h) return -1;
-  snprintf(hash, cap, "%.16s", h + 5);
+  scn_child c = {.out_fd = -1, .err_fd = -1};
+  scn_child_result r;
+  int rc = scn_child_run(&c, argv, &r);
+  scn_child_free(&c);
+  if (rc != 0 || !r.hash[0]) return -1;
+  snprintf(hash, cap, "%s", r.hash);
   return 0;
 }
 

@@ -109,7 +109,7 @@ typedef struct shrink_opts {
 typedef struct cache_entry {
   uint64_t hash;
   bool same;
-  char sim_time[32];
+  char when[32];            /* the failure's virtual time (failure_time) */
 } cache_entry;
 
 typedef struct shrinker {
@@ -554,14 +554,37 @@ static void child_args(const shrinker *s, const char *plan_path, const char *tra
   args[n] = NULL;
 }
 
+/* The time the failure names ("... at 1.5s"), else the run's end. */
+static void failure_time(const scn_child_result *r, char *out, size_t cap) {
+  const char *at = NULL;
+  for (const char *p = strstr(r->message, " at "); p; p = strstr(p + 1, " at ")) at = p + 4;
+  uint64_t ns;
+  char word[32];
+  if (at && sscanf(at, "%31s", word) == 1 && sim_parse_duration(word, &ns) == 0)
+    snprintf(out, cap, "%s", word);
+  else
+    snprintf(out, cap, "%s", r->sim_time);
+}
+
+/* A scenario with expect = "fail" turns the failure it expects into PASS; its first line still
+ * says what failed, "... (expected: the scenario says expect = "fail")". For shrinking, that
+ * failure is the one to keep: the result of the child that just ended in slot c is read as a
+ * FAIL with that message. */
+static void read_expected_failure(const scn_child *c, scn_child_result *r) {
+  const char *out = c->out.data && c->out.len ? c->out.data : "";
+  size_t first = strcspn(out, "\n");
+  if (r->verdict != SCN_CHILD_PASS || strncmp(out, "PASS ", 5) == 0) return;
+  const char *mark = strstr(out, " (expected: the scenario says expect = ");
+  if (!mark || (size_t)(mark - out) > first) return;
+  r->verdict = SCN_CHILD_FAIL;
+  snprintf(r->message, sizeof r->message, "%.*s", (int)first, out);
+}
+
 /* Runs one child to its end (the first run, a check). */
 static int run_one(shrinker *s, char **args, scn_child_result *r) {
-  scn_child *c = &s->children[0];
-  if (scn_child_start(c, args) != 0) return fail("cannot start a run: %s", strerror(errno));
+  if (scn_child_run(&s->children[0], args, r) != 0) return fail("cannot run a child: %s", strerror(errno));
   s->runs++;
-  while (!scn_child_ended(c))
-    if (scn_child_poll(c, 1, -1) != 0) return fail("waiting for a run: %s", strerror(errno));
-  scn_child_finish(c, r);
+  read_expected_failure(&s->children[0], r);
   return 0;
 }
 
@@ -578,7 +601,7 @@ static cache_entry *cache_find(shrinker *s, uint64_t hash) {
   return NULL;
 }
 
-static int cache_add(shrinker *s, uint64_t hash, bool same, const char *sim_time) {
+static int cache_add(shrinker *s, uint64_t hash, bool same, const char *when) {
   if (s->cache_count == s->cache_cap) {
     uint32_t cap = s->cache_cap ? 2 * s->cache_cap : 256;
     cache_entry *grown = realloc(s->cache, cap * sizeof *grown);
@@ -589,7 +612,7 @@ static int cache_add(shrinker *s, uint64_t hash, bool same, const char *sim_time
   cache_entry *e = &s->cache[s->cache_count++];
   e->hash = hash;
   e->same = same;
-  snprintf(e->sim_time, sizeof e->sim_time, "%s", sim_time);
+  snprintf(e->when, sizeof e->when, "%s", when);
   return 0;
 }
 
@@ -598,91 +621,111 @@ typedef int (*make_fn)(void *ctx, uint32_t i, plan *out);
 
 enum { UNKNOWN = 0, PASSES = 1, SAME = 2 };
 
+/* One search through a list of candidates (first_same). */
+typedef struct search {
+  make_fn make;
+  void *ctx;
+  uint32_t n;
+  uint8_t *state;                         /* per candidate: UNKNOWN, PASSES, SAME */
+  uint32_t next;                          /* the next candidate to start */
+  uint32_t decided;                       /* candidates before it all pass */
+  unsigned running;
+  uint32_t slot_candidate[SHRINK_JOBS_MAX];
+  uint64_t slot_hash[SHRINK_JOBS_MAX];
+  plan cand;                              /* scratch */
+} search;
+
+/* Writes candidate `next` and starts it in a free slot, or settles it from the cache (no slot
+ * used then). 1 started, 0 settled, -1 error (said). */
+static int start_next(shrinker *s, search *q, unsigned slot) {
+  size_t len = 0;
+  char *text = q->make(q->ctx, q->next, &q->cand) == 0 ? plan_text(s, &q->cand, &len) : NULL;
+  if (!text) return fail("out of memory");
+  uint64_t hash = text_hash(text, len);
+  cache_entry *known = cache_find(s, hash);
+  if (known) {
+    q->state[q->next++] = known->same ? SAME : PASSES;
+    free(text);
+    return 0;
+  }
+  char path[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s/candidate%u.lua", s->tmpdir, slot);
+  FILE *f = fopen(path, "w");
+  bool written = f && fwrite(text, 1, len, f) == len;
+  if (f && fclose(f) != 0) written = false;
+  free(text);
+  char *args[40];
+  child_args(s, path, NULL, args);
+  if (!written) return fail("cannot write %s: %s", path, strerror(errno));
+  if (scn_child_start(&s->children[slot], args) != 0) return fail("cannot start a run: %s", strerror(errno));
+  s->runs++;
+  q->running++;
+  q->slot_candidate[slot] = q->next++;
+  q->slot_hash[slot] = hash;
+  return 1;
+}
+
+/* Fills the free slots with the next candidates, while the run budget lasts. */
+static int start_more(shrinker *s, search *q) {
+  for (unsigned slot = 0; slot < s->o->jobs && q->next < q->n && !shrink_signal;) {
+    if (s->children[slot].pid) {
+      slot++;
+      continue;
+    }
+    if (s->runs >= s->o->runs_max) {
+      s->out_of_runs = true;
+      break;
+    }
+    int rc = start_next(s, q, slot);
+    if (rc < 0) return -1;
+    slot += (unsigned)rc; /* a settled candidate left the slot free */
+  }
+  return 0;
+}
+
+/* Takes the results of the runs that ended. */
+static int collect(shrinker *s, search *q) {
+  if (scn_child_poll(s->children, s->o->jobs, s->tty ? 100 : -1) != 0)
+    return fail("waiting for the runs: %s", strerror(errno));
+  for (unsigned slot = 0; slot < s->o->jobs; slot++) {
+    if (!scn_child_ended(&s->children[slot])) continue;
+    scn_child_result r;
+    scn_child_finish(&s->children[slot], &r);
+    read_expected_failure(&s->children[slot], &r);
+    q->running--;
+    if (r.exit_code == 130) shrink_signal = SIGINT;
+    bool same = same_failure(s, &r);
+    q->state[q->slot_candidate[slot]] = same ? SAME : PASSES;
+    char when[32];
+    failure_time(&r, when, sizeof when);
+    if (cache_add(s, q->slot_hash[slot], same, when) != 0) return fail("out of memory");
+  }
+  progress(s, false);
+  return 0;
+}
+
 /*
  * Tries candidates 0..n-1 in order and returns the index of the first that fails the same
  * way, or -1 (none, or the run budget or a signal ended the search; s->out_of_runs says which).
  * Up to jobs candidates run at once; a result decides only once every earlier candidate is
- * known, so the answer is the one a single job would give. -2 on a system error.
+ * known, so the answer is the one a single job would give. -2 on a system error (said).
  */
 static int64_t first_same(shrinker *s, make_fn make, void *ctx, uint32_t n) {
-  uint8_t *state = calloc(n ? n : 1, 1);
-  if (!state) return -2;
-  uint32_t slot_candidate[SHRINK_JOBS_MAX];
-  uint64_t slot_hash[SHRINK_JOBS_MAX];
-  plan cand = {0};
-  uint32_t next = 0, decided = 0; /* candidates before `decided` are all known to pass */
-  unsigned running = 0;
+  search q = {.make = make, .ctx = ctx, .n = n, .state = calloc(n ? n : 1, 1)};
+  if (!q.state) return -2;
   int status = 0;
   for (;;) {
-    while (decided < n && state[decided] == PASSES) decided++;
-    if (decided == n || state[decided] == SAME) break;
-    /* Start candidates while a slot is free; a known candidate takes no slot. */
-    for (unsigned slot = 0; slot < s->o->jobs && next < n && !shrink_signal && !status;) {
-      if (s->children[slot].pid) {
-        slot++;
-        continue;
-      }
-      if (s->runs >= s->o->runs_max) {
-        s->out_of_runs = true;
-        break;
-      }
-      size_t len = 0;
-      char *text = make(ctx, next, &cand) == 0 ? plan_text(s, &cand, &len) : NULL;
-      if (!text) {
-        status = fail("out of memory");
-        break;
-      }
-      uint64_t hash = text_hash(text, len);
-      cache_entry *known = cache_find(s, hash);
-      if (known) {
-        state[next++] = known->same ? SAME : PASSES;
-        if (known->same) snprintf(s->best_time, sizeof s->best_time, "%s", known->sim_time);
-        free(text);
-        continue;
-      }
-      char path[PATH_MAX + 32];
-      snprintf(path, sizeof path, "%s/candidate%u.lua", s->tmpdir, slot);
-      FILE *f = fopen(path, "w");
-      bool written = f && fwrite(text, 1, len, f) == len;
-      if (f && fclose(f) != 0) written = false;
-      free(text);
-      char *args[40];
-      child_args(s, path, NULL, args);
-      if (!written) status = fail("cannot write %s: %s", path, strerror(errno));
-      else if (scn_child_start(&s->children[slot], args) != 0)
-        status = fail("cannot start a run: %s", strerror(errno));
-      if (status) break;
-      s->runs++;
-      running++;
-      slot_candidate[slot] = next;
-      slot_hash[slot] = hash;
-      next++;
-      slot++;
-    }
-    if (status) break;
-    if (running == 0) {
-      if (next < n && !shrink_signal && !s->out_of_runs) continue; /* all known so far */
+    while (q.decided < n && q.state[q.decided] == PASSES) q.decided++;
+    if (q.decided == n || q.state[q.decided] == SAME) break;
+    if ((status = start_more(s, &q)) != 0) break;
+    if (q.running == 0) {
+      if (q.next < n && !shrink_signal && !s->out_of_runs) continue; /* all settled so far */
       break;
     }
-    if (scn_child_poll(s->children, s->o->jobs, s->tty ? 100 : -1) != 0) {
-      status = fail("waiting for the runs: %s", strerror(errno));
-      break;
-    }
-    for (unsigned slot = 0; slot < s->o->jobs; slot++) {
-      if (!scn_child_ended(&s->children[slot])) continue;
-      scn_child_result r;
-      scn_child_finish(&s->children[slot], &r);
-      running--;
-      if (r.exit_code == 130) shrink_signal = SIGINT;
-      bool same = same_failure(s, &r);
-      state[slot_candidate[slot]] = same ? SAME : PASSES;
-      if (cache_add(s, slot_hash[slot], same, r.sim_time) != 0) status = fail("out of memory");
-    }
-    progress(s, false);
-    if (status || (shrink_signal && running == 0)) break;
+    if ((status = collect(s, &q)) != 0 || (shrink_signal && q.running == 0)) break;
   }
-  while (decided < n && state[decided] == PASSES) decided++;
-  int64_t answer = decided < n && state[decided] == SAME ? (int64_t)decided : -1;
+  while (q.decided < n && q.state[q.decided] == PASSES) q.decided++;
+  int64_t answer = q.decided < n && q.state[q.decided] == SAME ? (int64_t)q.decided : -1;
   /* Runs that can no longer change the answer are stopped (they are this shrinker's own
    * children), then reaped. */
   for (unsigned slot = 0; slot < s->o->jobs; slot++) {
@@ -692,15 +735,15 @@ static int64_t first_same(shrinker *s, make_fn make, void *ctx, uint32_t n) {
     scn_child_result r;
     scn_child_finish(&s->children[slot], &r);
   }
-  if (answer >= 0) { /* when the kept plan failed: its run is in the cache */
+  if (answer >= 0) { /* when the plan kept failed: its run is in the cache */
     size_t len = 0;
-    char *text = make(ctx, (uint32_t)answer, &cand) == 0 ? plan_text(s, &cand, &len) : NULL;
+    char *text = make(ctx, (uint32_t)answer, &q.cand) == 0 ? plan_text(s, &q.cand, &len) : NULL;
     cache_entry *e = text ? cache_find(s, text_hash(text, len)) : NULL;
-    if (e) snprintf(s->best_time, sizeof s->best_time, "%s", e->sim_time);
+    if (e) snprintf(s->best_time, sizeof s->best_time, "%s", e->when);
     free(text);
   }
-  free(cand.f);
-  free(state);
+  free(q.cand.f);
+  free(q.state);
   return status ? -2 : answer;
 }
 
@@ -950,7 +993,8 @@ void scn_shrink_usage(FILE *out) {
           "                        NAME.shrunk.lua); never FILE itself\n"
           "  --jobs N              runs at once (default: one per core); the result does not\n"
           "                        depend on it\n"
-          "  --max-runs N          stop after N runs and write what was reached (default 2000)\n"
+          "  --max-runs N          stop after N runs and write what was reached (default 2000;\n"
+          "                        a search stopped so can depend on --jobs)\n"
           "  --faults PLAN         start from this plan instead of the run's own faults\n"
           "  --max-time T, --unsafe, --crashes=fail|count, --trace-limit SIZE\n"
           "                        as for crashlab run, given to every run\n"
@@ -1156,18 +1200,6 @@ static int plan_from_trace(shrinker *s, const char *trace_path, plan *out) {
   return rc;
 }
 
-/* The time the failure names ("... at 1.5s"), else the run's end. */
-static void failure_time(const scn_child_result *r, char *out, size_t cap) {
-  const char *at = NULL;
-  for (const char *p = strstr(r->message, " at "); p; p = strstr(p + 1, " at ")) at = p + 4;
-  uint64_t ns;
-  char word[32];
-  if (at && sscanf(at, "%31s", word) == 1 && sim_parse_duration(word, &ns) == 0)
-    snprintf(out, cap, "%s", word);
-  else
-    snprintf(out, cap, "%s", r->sim_time);
-}
-
 /* ---- The command ------------------------------------------------------------------------- */
 
 static void shrinker_free(shrinker *s) {
@@ -1258,6 +1290,46 @@ static int check_out(shrinker *s, const char *out_path, scn_child_result *r) {
   return same_failure(s, r) ? 0 : 1;
 }
 
+/* Drops and simplifies the faults of *p: delta debugging, then rounds of simplification
+ * while one of them changes something (three at most). -1 on an error (said). */
+static int shrink_plan(shrinker *s, plan *p) {
+  if (ddmin(s, p)) return -1;
+  for (int round = 0; round < 3 && !shrink_signal && !s->out_of_runs; round++) {
+    int changed = 0, rc;
+    if ((rc = heals_earlier(s, p)) < 0) return -1;
+    changed |= rc;
+    if ((rc = fewer_nodes(s, p)) < 0) return -1;
+    changed |= rc;
+    uint64_t end_ns;
+    if (sim_parse_duration(s->best_time, &end_ns) != 0) end_ns = 0;
+    if ((rc = faults_later(s, p, end_ns)) < 0) return -1;
+    changed |= rc;
+    if (!changed) break;
+  }
+  return 0;
+}
+
+/* The summary on stdout: what failed, before and after, the runs, the faults left, the file. */
+static void report(const shrinker *s, const plan *p, const char *out_path, const char *time_before,
+                   uint64_t runs, int check, const scn_child_result *last) {
+  printf("shrink of %s seed %" PRIu64 ": %s\n", s->o->file, s->o->seed, s->signature);
+  printf("  before: %u faults, failure at %s\n", s->faults_before, time_before);
+  printf("  after:  %u fault%s, failure at %s\n", p->n, p->n == 1 ? "" : "s", s->best_time);
+  printf("  runs:   %" PRIu64 "%s\n", runs,
+         s->out_of_runs ? " (stopped at --max-runs: the plan may shrink further)" : "");
+  for (uint32_t i = 0; i < p->n; i++) {
+    fputs("    ", stdout);
+    put_fault(stdout, &p->f[i]);
+    fputc('\n', stdout);
+  }
+  if (check == 0)
+    printf("wrote %s: crashlab run %s fails the same way\n", out_path, out_path);
+  else
+    printf("wrote %s, but it does not fail the same way on its own: %s\n", out_path,
+           last->verdict == SCN_CHILD_PASS ? "it passes" : last->message);
+  fflush(stdout);
+}
+
 int scn_shrink_main(int argc, char **argv) {
   shrink_opts o;
   if (parse_args(argc, argv, &o)) return 2;
@@ -1287,7 +1359,7 @@ int scn_shrink_main(int argc, char **argv) {
   char *source = read_all(o.file, &source_len);
   int status = 2;
   scn_child_result first, last;
-  char time_before[32], time_after[32];
+  char time_before[32];
   double start_s = scn_child_now_s();
   if (!source) {
     fail("%s: cannot read: %s", o.file, strerror(errno));
@@ -1295,59 +1367,24 @@ int scn_shrink_main(int argc, char **argv) {
   }
   if (make_tmpdir(s) || first_run(s, &p, &first)) goto done;
   failure_time(&first, time_before, sizeof time_before);
+  snprintf(s->best_time, sizeof s->best_time, "%s", time_before);
   s->faults_before = s->faults_now = p.n;
   s->phase = "checking the plan";
   if (!s->tty)
     fprintf(stderr, "shrink: seed %" PRIu64 " fails with %u faults: %s\n", o.seed, p.n, s->message);
-  snprintf(s->best_time, sizeof s->best_time, "%s", first.sim_time);
-  if (check_full_plan(s, &p)) goto done;
-  if (ddmin(s, &p)) goto done;
-  uint64_t end_ns = 0;
-  for (int pass = 0; pass < 3 && !shrink_signal && !s->out_of_runs; pass++) {
-    int changed = 0, rc;
-    if ((rc = heals_earlier(s, &p)) < 0) goto done;
-    changed |= rc;
-    if ((rc = fewer_nodes(s, &p)) < 0) goto done;
-    changed |= rc;
-    if (sim_parse_duration(s->best_time, &end_ns) != 0) end_ns = 0;
-    if ((rc = faults_later(s, &p, end_ns)) < 0) goto done;
-    changed |= rc;
-    if (!changed) break;
-  }
+  if (check_full_plan(s, &p) || shrink_plan(s, &p)) goto done;
   if (s->tty) fputs("\r\033[K", stderr);
   if (shrink_signal) {
     fail("shrink interrupted after %" PRIu64 " runs; nothing written", s->runs);
     status = 130;
     goto done;
   }
-  uint64_t runs_shrinking = s->runs;
-  if (write_out(s, out_path, &p, source, s->faults_before, time_before, "?")) goto done;
+  uint64_t runs = s->runs;
+  if (write_out(s, out_path, &p, source, s->faults_before, time_before, s->best_time)) goto done;
   int check = check_out(s, out_path, &last);
   if (check < 0) goto done;
-  if (check == 0) failure_time(&last, time_after, sizeof time_after);
-  else snprintf(time_after, sizeof time_after, "%s", s->best_time);
-  /* The header names the failure time of the shrunk run, known only now: written again. */
-  if (check == 0 && write_out(s, out_path, &p, source, s->faults_before, time_before, time_after))
-    goto done;
-  printf("shrink of %s seed %" PRIu64 ": %s\n", o.file, o.seed, s->signature);
-  printf("  before: %u faults, failure at %s\n", s->faults_before, time_before);
-  printf("  after:  %u fault%s, failure at %s\n", p.n, p.n == 1 ? "" : "s", time_after);
-  printf("  runs:   %" PRIu64 "%s\n", runs_shrinking,
-         s->out_of_runs ? " (stopped at --max-runs: the plan may shrink further)" : "");
-  for (uint32_t i = 0; i < p.n; i++) {
-    fputs("    ", stdout);
-    put_fault(stdout, &p.f[i]);
-    fputc('\n', stdout);
-  }
-  if (check == 0) {
-    printf("wrote %s: crashlab run %s fails the same way\n", out_path, out_path);
-    status = 0;
-  } else {
-    printf("wrote %s, but it does not fail the same way on its own: %s\n", out_path,
-           last.verdict == SCN_CHILD_PASS ? "it passes" : last.message);
-    status = 1;
-  }
-  fflush(stdout);
+  report(s, &p, out_path, time_before, runs, check, &last);
+  status = check == 0 ? 0 : 1;
   fprintf(stderr, "%" PRIu64 " runs in %.2fs on %u job%s\n", s->runs, scn_child_now_s() - start_s, o.jobs,
           o.jobs == 1 ? "" : "s");
 done:

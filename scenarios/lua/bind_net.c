@@ -31,18 +31,10 @@ void scn_node_setup(scn_run *run, ac_node *node) {
   ac_code_set_check(node, scn_code_check);
 }
 
-static void push_boot_table(lua_State *L) {
-  if (lua_getfield(L, LUA_REGISTRYINDEX, BOOT_KEY) == LUA_TTABLE) return;
-  lua_pop(L, 1);
-  lua_newtable(L);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, LUA_REGISTRYINDEX, BOOT_KEY);
-}
-
 /* Starts machine m's boot function, if it has one, as a process on its node. */
 static void boot(scn_run *run, uint32_t m, ac_node *node) {
   lua_State *L = run->L;
-  push_boot_table(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, BOOT_KEY); /* the boot table, made on first use */
   if (lua_rawgeti(L, -1, (lua_Integer)m + 1) != LUA_TFUNCTION) {
     lua_pop(L, 2);
     return;
@@ -202,7 +194,7 @@ static int l_node(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
   static const char *const fields[] = {"boot", "skew", "drift", NULL};
   if (!lua_isnoneornil(L, 2)) scn_check_fields(L, 2, fields, "node");
-  push_boot_table(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, BOOT_KEY); /* the boot table, made on first use */
   int boots = lua_gettop(L);
   lua_getfield(L, boots, "declared");
   if (lua_isnil(L, -1)) {

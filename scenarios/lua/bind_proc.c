@@ -458,20 +458,28 @@ int scn_spawn_labelled(scn_run *run, lua_State *L, ac_node *node, ac_proc *paren
   return AC_OK;
 }
 
+/* The arguments of a spawn, from stack index `first` to the top, as one term in b (they travel
+ * as a term, copied like a message); raises, holding nothing, for a nil (it would make a hole,
+ * and the table a map) or a value that cannot be sent. */
+static ac_term spawn_args(lua_State *L, int first, ac_tbuf *b) {
+  int nargs = lua_gettop(L) - first + 1;
+  for (int i = 1; i <= nargs; i++)
+    if (lua_isnil(L, first + i - 1)) luaL_error(L, "spawn argument[%d]: cannot send nil", i);
+  lua_createtable(L, nargs, 0);
+  for (int i = 1; i <= nargs; i++) {
+    lua_pushvalue(L, first + i - 1);
+    lua_rawseti(L, -2, i);
+  }
+  ac_term args = to_term(L, -1, b, "spawn argument");
+  lua_pop(L, 1);
+  return args;
+}
+
 static int spawn_opts(lua_State *L, unsigned opts) {
   scn_run *run = scn_world_run(L);
   luaL_checktype(L, 1, LUA_TFUNCTION);
-  int nargs = lua_gettop(L) - 1;
   ac_tbuf b;
-  for (int i = 1; i <= nargs; i++) /* a nil would make a hole, and the table a map */
-    if (lua_isnil(L, i + 1)) return luaL_error(L, "spawn argument[%d]: cannot send nil", i);
-  lua_createtable(L, nargs, 0); /* the arguments travel as a term, copied like a message */
-  for (int i = 1; i <= nargs; i++) {
-    lua_pushvalue(L, i + 1);
-    lua_rawseti(L, -2, i);
-  }
-  ac_term args = to_term(L, -1, &b, "spawn argument");
-  lua_pop(L, 1);
+  ac_term args = spawn_args(L, 2, &b);
   lua_pushvalue(L, 1);
   ac_pid pid = AC_PID_NONE;
   ac_ref mon = {0};
@@ -490,18 +498,10 @@ static int spawn_opts(lua_State *L, unsigned opts) {
 
 #define SPAWN_FNS_KEY "crashlab.spawnfns"
 
-/* The functions of spawn requests in flight, by handle: a table in the registry. */
-static void push_spawn_fns(lua_State *L) {
-  if (lua_getfield(L, LUA_REGISTRYINDEX, SPAWN_FNS_KEY) == LUA_TTABLE) return;
-  lua_pop(L, 1);
-  lua_newtable(L);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, LUA_REGISTRYINDEX, SPAWN_FNS_KEY);
-}
-
-/* lua_pcall'd with (function, handle): keeps the function of a spawn request by its handle. */
+/* lua_pcall'd with (function, handle): keeps the function of a spawn request by its handle,
+ * in a registry table (made on first use) of the functions of requests in flight. */
 static int keep_spawn_fn(lua_State *L) {
-  push_spawn_fns(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, SPAWN_FNS_KEY);
   lua_pushvalue(L, 1);
   lua_rawseti(L, -2, lua_tointeger(L, 2));
   return 0;
@@ -515,17 +515,8 @@ int scn_l_spawn_request(lua_State *L) {
   uint32_t machine = scn_check_node(L, 1);
   unsigned opts = (unsigned)luaL_checkinteger(L, 2) & (AC_SPAWN_LINK | AC_SPAWN_MONITOR);
   luaL_checktype(L, 3, LUA_TFUNCTION);
-  int nargs = lua_gettop(L) - 3;
-  for (int i = 1; i <= nargs; i++)
-    if (lua_isnil(L, i + 3)) return luaL_error(L, "spawn argument[%d]: cannot send nil", i);
-  lua_createtable(L, nargs, 0);
-  for (int i = 1; i <= nargs; i++) {
-    lua_pushvalue(L, i + 3);
-    lua_rawseti(L, -2, i);
-  }
   ac_tbuf b;
-  ac_term args = to_term(L, -1, &b, "spawn argument");
-  lua_pop(L, 1);
+  ac_term args = spawn_args(L, 4, &b);
   ac_node *dest = sim_node(run->w, machine);
   ac_pid pid = AC_PID_NONE;
   ac_ref ref = {0};
@@ -577,7 +568,7 @@ int scn_l_spawn_request(lua_State *L) {
 /* spawn_forget(handle): the request failed; its function is no longer needed. */
 int scn_l_spawn_forget(lua_State *L) {
   lua_Integer handle = luaL_checkinteger(L, 1);
-  push_spawn_fns(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, SPAWN_FNS_KEY);
   lua_pushnil(L);
   lua_rawseti(L, -2, handle);
   return 0;

@@ -120,13 +120,19 @@ static void eventually_deadline(sim_world *w, void *arg) {
          (double)p->deadline_ns / 1e9);
 }
 
+/* Evaluates an always or at_end property (`kind`, for the message) and fails the run unless it
+ * holds. */
+static void must_hold(scn_run *run, const scn_prop *p, const char *kind) {
+  int ok = eval_prop(run, p);
+  if (ok == PROP_FALSE) scn__fail(run, p->name, "property '%s' (%s) is false", p->name, kind);
+  if (ok == PROP_NIL) scn__fail(run, p->name, "property '%s' (%s) " RETURNED_NIL, p->name, kind);
+}
+
 void scn__check_at_end(scn_run *run) {
   for (uint32_t i = 0; i < run->prop_count && !run->failed && !run->error; i++) {
     scn_prop *p = &run->props[i];
     if (p->kind == PROP_AT_END) {
-      int ok = eval_prop(run, p);
-      if (ok == PROP_FALSE) scn__fail(run, p->name, "property '%s' (at_end) is false", p->name);
-      if (ok == PROP_NIL) scn__fail(run, p->name, "property '%s' (at_end) " RETURNED_NIL, p->name);
+      must_hold(run, p, "at_end");
     } else if (p->kind == PROP_EVENTUALLY && !p->satisfied && p->deadline_ns > sim_now(run->w)) {
       int ok = eval_prop(run, p);
       if (ok == PROP_FALSE)
@@ -141,9 +147,7 @@ void scn__check_props_step(scn_run *run) {
   for (uint32_t i = 0; i < run->prop_count && !run->failed && !run->error; i++) {
     scn_prop *p = &run->props[i];
     if (p->kind == PROP_ALWAYS) {
-      int ok = eval_prop(run, p);
-      if (ok == PROP_FALSE) scn__fail(run, p->name, "property '%s' (always) is false", p->name);
-      if (ok == PROP_NIL) scn__fail(run, p->name, "property '%s' (always) " RETURNED_NIL, p->name);
+      must_hold(run, p, "always");
     } else if (p->kind == PROP_EVENTUALLY && !p->satisfied) {
       if (eval_prop(run, p) == PROP_TRUE) p->satisfied = true;
     }
