@@ -33,6 +33,14 @@ void *scn_own(scn_run *run, size_t size) {
   return o->align;
 }
 
+const char *scn_own_string(lua_State *L, scn_run *run, const char *s) {
+  size_t n = strlen(s);
+  char *c = scn_own(run, n + 1);
+  if (!c) luaL_error(L, "out of memory");
+  memcpy(c, s, n + 1);
+  return c;
+}
+
 void scn_free_owned(scn_run *run) {
   while (run->owned) {
     owned *o = run->owned;
@@ -77,15 +85,6 @@ static int lua_child_start(ac_proc *sup, const void *ctx, ac_term arg, ac_pid *p
                               arg, c->fname, pid_out, NULL);
   if (c->module) ac_code_set_next_spawn(node, NULL);
   return rc;
-}
-
-/* Copies a string into memory the run owns. */
-static const char *own_string(lua_State *L, scn_run *run, const char *s) {
-  size_t n = strlen(s);
-  char *c = scn_own(run, n + 1);
-  if (!c) luaL_error(L, "out of memory");
-  memcpy(c, s, n + 1);
-  return c;
 }
 
 /* ---- Reading specs ----------------------------------------------------------------------- */
@@ -177,8 +176,8 @@ static void read_child(lua_State *L, scn_run *run, int idx, ac_child_spec *s, co
       if (len == 0 || len > 255 || lua_rawgeti(L, t, 2) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
         luaL_error(L, "%s.start: {\"module\", \"function\", args...} needs a module name of 1 to 255 "
                       "bytes and a function name", what);
-      c->module = own_string(L, run, lua_tostring(L, -2));
-      c->fname = own_string(L, run, lua_tostring(L, -1));
+      c->module = scn_own_string(L, run, lua_tostring(L, -2));
+      c->fname = scn_own_string(L, run, lua_tostring(L, -1));
       lua_pop(L, 2);
       lua_getfield(L, LUA_REGISTRYINDEX, MFA_KEY);
       from = 1;

@@ -62,14 +62,6 @@ bool scn_seed_directive(const char *path, uint64_t *seed) {
 
 /* ---- Reading faults ---------------------------------------------------------------------- */
 
-static const char *own_str(lua_State *L, scn_run *run, const char *s) {
-  size_t n = strlen(s);
-  char *c = scn_own(run, n + 1);
-  if (!c) luaL_error(L, "out of memory");
-  memcpy(c, s, n + 1);
-  return c;
-}
-
 /* The string field `field` of the table at t (NULL when absent unless required). */
 static const char *str_field(lua_State *L, scn_run *run, int t, const char *field, bool required,
                              const char *what) {
@@ -80,7 +72,7 @@ static const char *str_field(lua_State *L, scn_run *run, int t, const char *fiel
   }
   if (type != LUA_TSTRING || lua_rawlen(L, -1) == 0)
     luaL_error(L, "%s: %s: %s", what, field, type == LUA_TNIL ? "missing (a name expected)" : "a name (a string) expected");
-  const char *s = own_str(L, run, lua_tostring(L, -1));
+  const char *s = scn_own_string(L, run, lua_tostring(L, -1));
   lua_pop(L, 1);
   return s;
 }
@@ -126,7 +118,7 @@ static void read_target(lua_State *L, scn_run *run, int t, const char *what, sim
   if (out->sup && type == LUA_TSTRING) {
     const char **ids = scn_own(run, sizeof *ids);
     if (!ids) luaL_error(L, "out of memory");
-    ids[0] = own_str(L, run, lua_tostring(L, -1));
+    ids[0] = scn_own_string(L, run, lua_tostring(L, -1));
     out->child = ids;
     out->child_count = 1;
   } else if (out->sup && type == LUA_TTABLE) {
@@ -136,7 +128,7 @@ static void read_target(lua_State *L, scn_run *run, int t, const char *what, sim
     if (!ids) luaL_error(L, "out of memory");
     for (lua_Integer i = 1; i <= n; i++) {
       if (lua_rawgeti(L, -1, i) != LUA_TSTRING) luaL_error(L, "%s: child[%d]: a child id (a string) expected", tw, (int)i);
-      ids[i - 1] = own_str(L, run, lua_tostring(L, -1));
+      ids[i - 1] = scn_own_string(L, run, lua_tostring(L, -1));
       lua_pop(L, 1);
     }
     out->child = ids;
@@ -220,7 +212,7 @@ static void read_groups(lua_State *L, scn_run *run, int t, const char *what, sim
     if (m < 1) luaL_error(L, "%s: groups[%d]: a group needs a node", what, (int)i);
     for (lua_Integer k = 1; k <= m; k++) {
       if (lua_rawgeti(L, -1, k) != LUA_TSTRING) luaL_error(L, "%s: groups[%d][%d]: a node name expected", what, (int)i, (int)k);
-      members[at++] = own_str(L, run, lua_tostring(L, -1));
+      members[at++] = scn_own_string(L, run, lua_tostring(L, -1));
       lua_pop(L, 1);
     }
     sizes[i - 1] = (uint32_t)m;

@@ -222,6 +222,8 @@ int scn_l_spawn_forget(lua_State *L);
 int scn_spawn_handler(ac_node *node, ac_pid requester, ac_term arg, ac_pid *pid_out);
 /* Memory freed at the end of the run (zeroed); NULL when out of memory. */
 void *scn_own(scn_run *run, size_t size);
+/* A copy of s in memory the run owns; raises "out of memory". */
+const char *scn_own_string(lua_State *L, scn_run *run, const char *s);
 /* Notes that the error about to be raised with message `msg` is a runtime condition (Erlang
  * would raise too: a send to a name nobody holds, noproc, a call that failed) or a Lua error of
  * the author's code (a receive predicate's, a runaway), not a misuse of the API. */
