@@ -2,7 +2,8 @@
 -- fails the start with undef (Erlang's shape: {shutdown, {failed_to_start_child, Id, Why}});
 -- a code_change that raises or returns nothing is an {error, Reason} result and the server
 -- lives on with its state; sys calls to a server that is not there raise {noproc, {sys, F,
--- Args}}; a server started from a module records the module and version of its spawn.
+-- Args}}; get_state of a state that holds a function is {error, unsendable}, and the server
+-- lives on.
 local cl = require "crashlab"
 cl.scenario { name = "server_upgrade_errors" }
 
@@ -36,6 +37,10 @@ cl.spawn(function()
   results.after = cl.server.call(s, "get")
   ok, e = pcall(cl.sys.suspend, "nobody")
   results.noproc = cl.format(e)
+  local f = cl.server.start({ init = function() return { f = function() end } end,
+                              handle_call = function(req, from, st) return "reply", "here", st end })
+  results.unsendable = cl.format(cl.sys.get_state(f))
+  results.still = cl.server.call(f, "ping")
 end)
 
 cl.at_end("an unknown module in a child start is undef", function()
@@ -57,6 +62,9 @@ cl.at_end("a code_change that returns nothing is {error, nil}", function()
 end)
 cl.at_end("the server lives on with its state, on the current version", function()
   return cl.format(results.after) == "{3,7}", cl.format(results.after)
+end)
+cl.at_end("a state that cannot travel is {error, unsendable}", function()
+  return results.unsendable == "{error,unsendable}" and results.still == "here", tostring(results.unsendable)
 end)
 cl.at_end("sys calls to nobody raise noproc", function()
   return results.noproc == "{noproc,{sys,suspend,[nobody]}}", results.noproc

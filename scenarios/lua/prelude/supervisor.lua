@@ -278,7 +278,8 @@ function upgrade.new(cb, mod, parent, get, set)
     else
       reply = { 'error', { 'unknown_system_msg', req } }
     end
-    server.reply(from, reply)
+    -- A state (get_state) or a failure that holds a function cannot travel as a message.
+    if not pcall(server.reply, from, reply) then server.reply(from, { 'error', 'unsendable' }) end
   end
   return s
 end
