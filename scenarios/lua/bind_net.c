@@ -49,17 +49,37 @@ static void boot(scn_run *run, uint32_t m, ac_node *node) {
 
 #define SYSTEM_BOOT_KEY "crashlab.system_boot"
 
-static void on_restart(sim_world *w, uint32_t machine, ac_node *node, void *arg) {
-  scn_run *run = arg;
-  scn_node_setup(run, node);
+/* The Lua half of a restart: 1 the run, 2 the machine, 3 the node (light userdata). */
+static int restart_protected(lua_State *L) {
+  scn_run *run = lua_touserdata(L, 1);
+  uint32_t machine = (uint32_t)lua_tointeger(L, 2);
+  ac_node *node = lua_touserdata(L, 3);
   /* System services first (cl.global's name server), then the node's own boot function. */
-  if (lua_getfield(run->L, LUA_REGISTRYINDEX, SYSTEM_BOOT_KEY) == LUA_TFUNCTION) {
-    lua_pushstring(run->L, sim_node_name(w, machine));
-    lua_call(run->L, 1, 0);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, SYSTEM_BOOT_KEY) == LUA_TFUNCTION) {
+    lua_pushstring(L, sim_node_name(run->w, machine));
+    lua_call(L, 1, 0);
   } else {
-    lua_pop(run->L, 1);
+    lua_pop(L, 1);
   }
   boot(run, machine, node);
+  return 0;
+}
+
+/* Under a protected call: a planned restart is made from the world's loop (sim/fault.h), outside
+ * any Lua call, where an error (out of memory in cl.global's boot) must not escape. */
+static void on_restart(sim_world *w, uint32_t machine, ac_node *node, void *arg) {
+  scn_run *run = arg;
+  lua_State *L = run->L;
+  scn_node_setup(run, node);
+  lua_pushcfunction(L, restart_protected);
+  lua_pushlightuserdata(L, run);
+  lua_pushinteger(L, (lua_Integer)machine);
+  lua_pushlightuserdata(L, node);
+  if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    scn_error(run, "restart_node %s: %s", sim_node_name(w, machine), msg ? msg : "an error in its boot");
+    lua_pop(L, 1);
+  }
 }
 
 /* on_boot(fn): fn(node) runs each time a node restarts, before its boot function. */
