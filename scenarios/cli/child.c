@@ -263,6 +263,13 @@ static void parse_result(const scn_child *c, int status, scn_child_result *r) {
   }
 }
 
+int scn_child_run_option(const char *a) {
+  if (strcmp(a, "--max-time") == 0 || strcmp(a, "--trace-limit") == 0 || strcmp(a, "--crashes") == 0)
+    return 1;
+  if (strcmp(a, "--unsafe") == 0 || strncmp(a, "--crashes=", 10) == 0) return 0;
+  return -1;
+}
+
 int scn_child_run(scn_child *c, char *const argv[], scn_child_result *r) {
   if (scn_child_start(c, argv) != 0) return -1;
   while (!scn_child_ended(c)) {

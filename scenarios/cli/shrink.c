@@ -1040,13 +1040,13 @@ static int parse_args(int argc, char **argv, shrink_opts *o) {
       if (!v || !*v) return fail("%s needs a file name", a);
       *(a[2] == 'o' ? &o->out_path : &o->faults_path) = v;
       i++;
-    } else if (strcmp(a, "--max-time") == 0 || strcmp(a, "--trace-limit") == 0) {
+    } else if (scn_child_run_option(a) == 1) {
       if (!v) return fail("%s needs a value", a);
       if (o->pass_count + 2 > 16) return fail("too many options");
       o->pass[o->pass_count++] = a;
       o->pass[o->pass_count++] = v;
       i++;
-    } else if (strcmp(a, "--unsafe") == 0 || strncmp(a, "--crashes=", 10) == 0) {
+    } else if (scn_child_run_option(a) == 0) {
       if (o->pass_count + 1 > 16) return fail("too many options");
       o->pass[o->pass_count++] = a;
     } else if (a[0] == '-') {

@@ -355,12 +355,11 @@ static int parse_args(int argc, char **argv, sweep_opts *o) {
       if (!v || !*v) return usage_error("%s needs a file name", a);
       *(a[3] == 's' ? &o->json_path : &o->junit_path) = v;
       i++;
-    } else if (strcmp(a, "--max-time") == 0 || strcmp(a, "--trace-limit") == 0 ||
-               strcmp(a, "--crashes") == 0 || strcmp(a, "--faults") == 0) {
+    } else if (scn_child_run_option(a) == 1 || strcmp(a, "--faults") == 0) {
       if (!v) return usage_error("%s needs a value", a);
       if (add_pass(o, a, v)) return usage_error("too many options%s", "");
       i++;
-    } else if (strcmp(a, "--unsafe") == 0 || strncmp(a, "--crashes=", 10) == 0) {
+    } else if (scn_child_run_option(a) == 0) {
       if (add_pass(o, a, NULL)) return usage_error("too many options%s", "");
     } else if (strcmp(a, "--seed") == 0 || strcmp(a, "--trace") == 0 || strcmp(a, "--viz") == 0 ||
                strcmp(a, "--viz-script") == 0 || strcmp(a, "--check-determinism") == 0 ||
