@@ -8,7 +8,8 @@
 # Method: scenarios/library/ledger_storm_naive.lua on seed 2 (a three-fault bug: a partition
 # that cuts a from b, a kill of the ledger while it holds, a heal) and
 # tests/shrink/temporary_registry.lua on seed 1 (a one-fault bug: the kill of a temporary
-# child). The plans minus one fault are cut from the written file's cl.fault_plan lines, one
+# child); changing_topology_naive.lua, whose expected failure (expect = "fail") is the one
+# kept. The plans minus one fault are cut from the written file's cl.fault_plan lines, one
 # fault per line as shrink writes them.
 #
 # Usage: cmake -DCRASHLAB=... -DSRC=<source dir> -DWORK=<scratch dir> [-DSCRIPT=script]
@@ -166,6 +167,18 @@ if(NOT EXISTS "${WORK}/temporary_registry.shrunk.lua" OR NOT out MATCHES "stoppe
   fail("the default output is NAME.shrunk.lua beside the scenario, and --max-runs says it stopped")
 endif()
 file(REMOVE "${WORK}/temporary_registry.shrunk.lua" "${WORK}/ledger.shrunk.lua")
+
+# ---- A scenario that expects its failure (expect = "fail"): that failure is the one kept ------
+file(COPY "${SRC}/scenarios/library/fallacies/changing_topology.lua"
+  "${SRC}/scenarios/library/fallacies/changing_topology_naive.lua" DESTINATION "${WORK}")
+crashlab(shrink changing_topology_naive.lua --seed 1)
+expect_code(0)
+if(NOT out MATCHES "\\(expected: the scenario says expect = \"fail\"\\)\n  before: 2 faults, failure at 8s\n  after:  1 fault, failure at 8s"
+   OR NOT out MATCHES "kind = \"crash_node\", node = \"b\"")
+  fail("the expected failure of changing_topology_naive should shrink to the crash of b")
+endif()
+message(STATUS "shrink changing_topology_naive.lua seed 1 (expect = \"fail\"): 2 faults -> 1")
+file(REMOVE "${WORK}/changing_topology_naive.shrunk.lua")
 
 # ---- Progress on a terminal: a status line, not the plain lines ---------------------------
 if(SCRIPT)
