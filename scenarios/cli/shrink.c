@@ -4,9 +4,10 @@
  * Design: every candidate is a child run of this binary, `crashlab run FILE --seed N --quiet
  * --faults CANDIDATE` (child.c), so the shrinker sees exactly what a user's replay sees. The
  * first run is traced, and its fault schedule (a plan: a Lua data file, docs/sweeps.md "Fault
- * plans") is read from the trace (faults.c) into faults this file can drop, move and rewrite. A candidate "fails the same way" when its verdict is FAIL
- * with the same signature as the first run (scn_child_signature: the failure message with
- * pids, refs and times taken out).
+ * plans") is read from the trace (faults.c) into faults this file can drop, move and rewrite.
+ * A candidate "fails the same way" when its verdict is FAIL (or the failure an expect = "fail"
+ * scenario expects) with the same signature as the first run (scn_child_signature: the
+ * failure message with pids, refs and times taken out).
  *
  * Phases, each a sequence of candidate lists: delta debugging over the fault list (drop one of
  * n chunks; n doubles up to single faults when no chunk can go), then simplifications of what
@@ -118,8 +119,8 @@ typedef struct shrinker {
   char seed_text[24];
   char signature[1024];     /* what the first run failed with */
   char message[1024];       /* its message as printed */
-  char **strings;           /* every string faults point to */
-  uint32_t string_count, string_cap;
+  char **strings;           /* every string faults point to, the shared ones first */
+  uint32_t string_count, string_cap, shared_count;
   char *plan_scenario;      /* the plan's scenario and seed fields, kept as read */
   char *plan_seed;
   scn_child children[SHRINK_JOBS_MAX];
@@ -148,8 +149,12 @@ __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...) {
   return -1;
 }
 
+/* A copy of text that lives as long as the shrinker. Short strings (kinds, node names) are
+ * shared: a plan names the same few many times; they are the first `shared_count` strings
+ * looked through (kept at the front). */
 static const char *keep_string(shrinker *s, const char *text, size_t len) {
-  for (uint32_t i = 0; i < s->string_count; i++)
+  bool shared = len <= 32;
+  for (uint32_t i = 0; shared && i < s->shared_count; i++)
     if (strlen(s->strings[i]) == len && memcmp(s->strings[i], text, len) == 0) return s->strings[i];
   if (s->string_count == s->string_cap) {
     uint32_t cap = s->string_cap ? 2 * s->string_cap : 64;
@@ -159,7 +164,12 @@ static const char *keep_string(shrinker *s, const char *text, size_t len) {
     s->string_cap = cap;
   }
   char *copy = strndup(text, len);
-  if (copy) s->strings[s->string_count++] = copy;
+  if (!copy) return NULL;
+  s->strings[s->string_count++] = copy;
+  if (shared) { /* to the front: the string there moves to the end */
+    s->strings[s->string_count - 1] = s->strings[s->shared_count];
+    s->strings[s->shared_count++] = copy;
+  }
   return copy;
 }
 
