@@ -431,20 +431,24 @@ int sim_fault_apply(sim_world *w, const sim_fault *f) {
     prep_free(&p);
     return rc;
   }
-  /* Under a plan: made only in the shape of an equal planned fault due now. */
+  /* Under a plan: made only in the shape of an equal planned fault due now ... */
   rc = p.after;
-  for (uint32_t i = w->plan_next; i < w->plan_count && w->plan[i].at_ns <= w->now_ns; i++) {
+  bool made = false;
+  for (uint32_t i = w->plan_next; i < w->plan_count && w->plan[i].at_ns <= w->now_ns && !made; i++) {
     if (w->plan_done[i] || w->plan[i].at_ns != w->now_ns) continue;
     prep q;
     int qrc = prepare(w, &w->plan[i].fault, &q, why, sizeof why);
-    bool same = qrc == AC_OK && q.cls == p.cls && ac_pid_eq(q.pid, p.pid) && ac_term_equal(q.t, p.t);
-    if (same) {
+    made = qrc == AC_OK && q.cls == p.cls && ac_pid_eq(q.pid, p.pid) && ac_term_equal(q.t, p.t);
+    if (made) {
       w->plan_done[i] = 1;
       rc = commit(w, &q);
     }
     prep_free(&q);
-    if (same) break;
   }
+  /* ... except the setup's link settings and clocks (before the run starts): they are the
+   * network and the machines the scenario is about, not faults done to them. */
+  bool setup = !w->started && (f->kind == SIM_FK_LINK || f->kind == SIM_FK_NET_DEFAULT || f->kind == SIM_FK_CLOCK);
+  if (!made && setup) rc = commit(w, &p);
   prep_free(&p);
   return rc;
 }

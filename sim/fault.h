@@ -11,7 +11,8 @@
  * schedule read from a trace still names the same process once other faults are removed.
  *
  * A plan (sim_fault_plan) switches the world to planned faults: from then on, the faults a
- * scenario asks for through sim_fault_apply are not made; each planned fault is made at its
+ * scenario asks for through sim_fault_apply are not made (but for link settings and clocks set
+ * before the run starts, the setup's network and machines); each planned fault is made at its
  * virtual time instead. A planned fault equal to one the scenario asks for at that very time
  * (same record) is made at that point of the run, in place of the scenario's; the others at the
  * end of their instant (when nothing else is left to run at that time). So a plan read from a

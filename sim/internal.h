@@ -173,6 +173,7 @@ struct sim_world {
   size_t links_last_size;
   bool ended;               /* the run_end record was written */
   bool planned;             /* faults come from a plan (fault.c), not from the scenario */
+  bool started;             /* sim_run was called: what comes now is no longer the setup */
   const sim_planned *plan;  /* the plan, in time order (the caller's) */
   uint32_t plan_count, plan_next; /* its length, and the first one not made yet */
   uint8_t *plan_done;       /* per planned fault: made (or failed) already */

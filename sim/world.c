@@ -587,6 +587,7 @@ sim_stop_reason sim_run(sim_world *w, const sim_limits *limits) {
   uint64_t time_max = limits ? limits->time_ns_max : 0;
   uint64_t steps_max = limits ? limits->step_count_max : 0;
   sim_net_links_check(w); /* what the setup changed */
+  w->started = true;
   for (;;) {
     if (steps_max && w->steps >= steps_max) return SIM_STOP_STEP_LIMIT;
     collect_due(w);

@@ -7,7 +7,8 @@
 # kind survives trace -> plan -> run -> trace with the same records, also when the plan runs on
 # the same system without faults of its own (every planned fault is then made at the end of its
 # instant, and a supervisor's child is found by its id though its pid differs); a plan with
-# faults removed is made as planned and is deterministic; taking every fault away changes the
+# faults removed is made as planned and is deterministic; the setup's link settings and clocks
+# are made under any plan; taking every fault away changes the
 # verdict (the plan matters); the in-file form equals --faults; a pinned seed is the default;
 # replay re-runs a --faults run and refuses a plan that changed; each kind of bad plan is one
 # line and exit 2.
@@ -133,7 +134,8 @@ set(kept "")
 set(i 0)
 foreach(line IN LISTS lines)
   math(EXPR odd "${i} % 2")
-  if(odd EQUAL 0 AND line MATCHES "at = \"(0ns|[0-9]+ms|1[.][0-9]+s|1s)\"") # the first 2 s
+  if(line MATCHES "at = \"0ns\"" OR # the setup's link settings and clock, made anyway
+     (odd EQUAL 0 AND line MATCHES "at = \"([0-9]+ms|1[.][0-9]+s|1s)\"")) # half the first 2 s
     string(APPEND kept "${line}\n")
   endif()
   math(EXPR i "${i} + 1")
@@ -152,8 +154,16 @@ if(NOT half_back STREQUAL "${head}${kept}} }\n")
 endif()
 message(STATUS "ok  half the faults of the first 2 s: made as planned, same hash twice")
 
-# ---- The plan matters ------------------------------------------------------------------------
+# ---- The setup's network and clocks stay; the plan matters --------------------------------------
 file(WRITE "${WORK}/none.lua" "return { faults = {} }\n")
+crashlab(run "${SRC}/tests/faults/every_kind.lua" --faults none.lua --trace none.trace --quiet)
+expect_code(0)
+plan_of(none.trace none.back.lua none_back)
+string(REGEX MATCHALL "\n  [{] at = \"[^\"]*\", kind = \"[a-z_]+\"" made "${none_back}")
+string(REPLACE "\n  { at = " "" made "${made}")
+if(NOT made STREQUAL "\"0ns\", kind = \"clock\";\"0ns\", kind = \"net_default\";\"0ns\", kind = \"link\";\"0ns\", kind = \"link\"")
+  fail("an empty plan: expected the setup's clock and link settings alone, made: ${made}")
+endif()
 crashlab(run "${lib}/fallacies/changing_topology_naive.lua" --faults none.lua --quiet)
 expect_code(1) # the naive client never loses its server: the expected failure is not seen
 file(WRITE "${WORK}/moved.lua" [[
@@ -164,7 +174,7 @@ return { seed = 1, faults = {
 ]])
 crashlab(run "${lib}/fallacies/changing_topology_naive.lua" --faults moved.lua --quiet)
 expect_code(0)
-message(STATUS "ok  changing_topology_naive: no faults fail it, the crash moved to 2.5s passes it")
+message(STATUS "ok  an empty plan keeps the setup's link settings and clock; changing_topology_naive: no faults fail it, the crash moved to 2.5s passes it")
 
 # ---- cl.fault_plan and --! seed -----------------------------------------------------------------
 file(COPY "${SRC}/tests/faults/system.lua" DESTINATION "${WORK}")

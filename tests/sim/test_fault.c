@@ -6,7 +6,7 @@
  * scenario's own faults are not made under a plan but still return their status; a planned
  * fault whose node does not exist is reported with its index; a plan out of time order is
  * refused; isolations of a node are counted, and the end of the last gives each link back what
- * it had before the first.
+ * it had before the first; link settings and clocks of the setup are made under any plan.
  * Method: a world of three nodes (no processes) with sim_at callbacks standing for the
  * scenario, and the records it writes, seen through the event hook.
  */
@@ -191,6 +191,26 @@ static void test_isolations_are_counted_and_end_where_they_began(void **state) {
   sim_world_destroy(w);
 }
 
+static void test_setup_link_settings_and_clocks_are_made_under_a_plan(void **state) {
+  (void)state;
+  sim_world *w = world3();
+  assert_int_equal(sim_fault_plan(w, NULL, 0, NULL, NULL), AC_OK);
+  sim_link slow = sim_net_get(w, 0, 1);
+  slow.bandwidth = 1000;
+  sim_fault link = {.kind = SIM_FK_LINK, .from = "a", .to = "b", .link = slow};
+  assert_int_equal(sim_fault_apply(w, &link), AC_OK);
+  assert_int_equal(sim_clock_set(w, 2, 5, 0.5), AC_OK);
+  fault(w, SIM_FK_ISOLATE, "c"); /* a fault, not the setup: not made */
+  assert_int_equal(sim_net_get(w, 0, 1).bandwidth, 1000);
+  assert_true(find("{clock,c,5,0.5}") >= 0);
+  assert_false(sim_net_get(w, 0, 2).down);
+  sim_run(w, NULL); /* the run has started: what comes now is no longer the setup */
+  slow.bandwidth = 5;
+  assert_int_equal(sim_fault_apply(w, &link), AC_OK);
+  assert_int_equal(sim_net_get(w, 0, 1).bandwidth, 1000);
+  sim_world_destroy(w);
+}
+
 static void test_bad_faults_are_refused_and_not_recorded(void **state) {
   (void)state;
   sim_world *w = world3();
@@ -220,6 +240,7 @@ int main(void) {
       cmocka_unit_test(test_planned_fault_on_an_unknown_node_is_reported),
       cmocka_unit_test(test_plan_out_of_time_order_is_refused),
       cmocka_unit_test(test_isolations_are_counted_and_end_where_they_began),
+      cmocka_unit_test(test_setup_link_settings_and_clocks_are_made_under_a_plan),
       cmocka_unit_test(test_bad_faults_are_refused_and_not_recorded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
