@@ -1332,6 +1332,7 @@ static void report(const shrinker *s, const plan *p, const char *out_path, const
     put_fault(stdout, &p->f[i]);
     fputc('\n', stdout);
   }
+  if (p->n == 0) printf("    (none: the run fails the same way without any of its faults)\n");
   if (check == 0)
     printf("wrote %s: crashlab run %s fails the same way\n", out_path, out_path);
   else
