@@ -204,6 +204,16 @@ static bool is_identifier(const char *k, size_t len) {
 
 static int put_value(lua_State *L, int idx, FILE *f, int depth, char *why, size_t why_cap);
 
+/* A float as few digits as read back to the same value (0.01, not 0.01000000000000000021),
+ * and still a float (1.0, not 1). */
+static void put_float(FILE *f, double v) {
+  char text[40];
+  snprintf(text, sizeof text, "%.15g", v);
+  if (strtod(text, NULL) != v) snprintf(text, sizeof text, "%.17g", v);
+  if (!strpbrk(text, ".eEn")) strncat(text, ".0", sizeof text - strlen(text) - 1); /* not inf, nan */
+  fputs(text, f);
+}
+
 /* The keys of the table at idx in a fixed order (integers ascending, then strings in byte
  * order): Lua's own order of pairs differs between runs. Leaves the sorted key list on the
  * stack as a table; returns how many keys. skip names keys not to list (or NULL). */
@@ -293,7 +303,7 @@ static int put_value(lua_State *L, int idx, FILE *f, int depth, char *why, size_
   }
   case LUA_TNUMBER:
     if (lua_isinteger(L, idx)) fprintf(f, "%lld", (long long)lua_tointeger(L, idx));
-    else fprintf(f, "%.17g", (double)lua_tonumber(L, idx));
+    else put_float(f, (double)lua_tonumber(L, idx));
     return 0;
   case LUA_TBOOLEAN:
     fputs(lua_toboolean(L, idx) ? "true" : "false", f);
