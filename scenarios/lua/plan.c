@@ -310,7 +310,11 @@ static void read_fault(lua_State *L, scn_run *run, int t, int i, const char *pre
       f->node = str_field(L, run, t, "node", true, what);
       if (lua_getfield(L, t, "jump") != LUA_TNIL) f->jump_ns = scn_check_signed_duration(L, lua_gettop(L));
       lua_pop(L, 1);
-      if (lua_getfield(L, t, "drift") != LUA_TNIL) f->drift = number_field(L, t, "drift", -0.999999, 999999, what);
+      if (lua_getfield(L, t, "drift") != LUA_TNIL) {
+        f->drift = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : -2;
+        if (!(f->drift > -1 && f->drift < 1e6)) /* the world's bounds, both open */
+          luaL_error(L, "%s: drift: a number above -1 and below 1e6 expected", what);
+      }
       lua_pop(L, 1);
       break;
     default: /* isolate, heal, crash_node, restart_node */
