@@ -273,7 +273,7 @@ function upgrade.new(cb, mod, parent, get, set)
         local why = r.n == 2 and r[2] or r.n > 2 and { table.unpack(r, 2, r.n) } or 'nil'
         if not r[1] then why = { 'EXIT', prim.exit_reason(r[2]) } end
         reply = { 'error', why }
-        step('change_failed', from, to, why)
+        if not pcall(step, 'change_failed', from, to, why) then step('change_failed', from, to, 'unsendable') end
       end
     else
       reply = { 'error', { 'unknown_system_msg', req } }
