@@ -11,8 +11,9 @@
  *
  * Phases, each a sequence of candidate lists: delta debugging over the fault list (drop one of
  * n chunks; n doubles up to single faults when no chunk can go), then simplifications of what
- * is left: heals earlier, partition groups with fewer nodes, other faults later in time (a
- * search that tries four evenly spaced times per round, to the millisecond).
+ * is left: heals (and other ends of outages) earlier, partition groups with fewer nodes, other
+ * faults later in time (a search that tries four evenly spaced times per round, to the
+ * millisecond).
  *
  * Determinism: a candidate list is tried in order and the first candidate that fails the same
  * way is taken. Up to --jobs candidates run at once, speculatively: a later candidate's result
@@ -915,14 +916,22 @@ static int move_in_time(shrinker *s, plan *p, uint32_t j, bool earlier, uint64_t
   return moved;
 }
 
-static bool is_heal(const fault *f) { return strcmp(f->kind, "heal") == 0; }
+/* Whether a fault ends an outage: a heal ends a partition, restart_node a crash, resume a
+ * pause, flaky_up a flaky_down. */
+static bool ends_outage(const fault *f) {
+  static const char *const kinds[] = {"heal", "restart_node", "resume", "flaky_up"};
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    if (strcmp(f->kind, kinds[i]) == 0) return true;
+  return false;
+}
 
-/* Heals as early as they go (shorter partitions). */
-static int heals_earlier(shrinker *s, plan *p) {
-  s->phase = "shorter partitions";
+/* The ends of outages as early as they go: shorter partitions (and crashes, pauses, flaky
+ * spells). */
+static int ends_earlier(shrinker *s, plan *p) {
+  s->phase = "shorter outages";
   int changed = 0;
   for (uint32_t j = 0; j < p->n && !shrink_signal && !s->out_of_runs; j++) {
-    if (!is_heal(&p->f[j])) continue;
+    if (!ends_outage(&p->f[j])) continue;
     int rc = move_in_time(s, p, j, true, j ? p->f[j - 1].at_ns : 0);
     if (rc < 0) return -1;
     changed |= rc;
@@ -978,12 +987,12 @@ static int fewer_nodes(shrinker *s, plan *p) {
   return changed;
 }
 
-/* Faults other than heals as late as they go (before the next fault, or before the failure). */
+/* The other faults as late as they go (before the next fault, or before the failure). */
 static int faults_later(shrinker *s, plan *p, uint64_t end_ns) {
   s->phase = "faults later";
   int changed = 0;
   for (uint32_t j = p->n; j-- > 0 && !shrink_signal && !s->out_of_runs;) {
-    if (is_heal(&p->f[j])) continue;
+    if (ends_outage(&p->f[j])) continue;
     uint64_t hi = j + 1 < p->n ? p->f[j + 1].at_ns : end_ns;
     if (hi <= p->f[j].at_ns) continue;
     int rc = move_in_time(s, p, j, false, hi);
@@ -1316,7 +1325,7 @@ static int shrink_plan(shrinker *s, plan *p) {
   if (ddmin(s, p)) return -1;
   for (int round = 0; round < 3 && !shrink_signal && !s->out_of_runs; round++) {
     int changed = 0, rc;
-    if ((rc = heals_earlier(s, p)) < 0) return -1;
+    if ((rc = ends_earlier(s, p)) < 0) return -1;
     changed |= rc;
     if ((rc = fewer_nodes(s, p)) < 0) return -1;
     changed |= rc;
