@@ -1320,7 +1320,9 @@ static int check_out(shrinker *s, const char *out_path, scn_child_result *r) {
 }
 
 /* Drops and simplifies the faults of *p: delta debugging, then rounds of simplification
- * while one of them changes something (three at most). -1 on an error (said). */
+ * while one of them changes something (three at most), each followed by delta debugging again
+ * (a fault moved can make another one unneeded), so what is left stays 1-minimal. -1 on an
+ * error (said). */
 static int shrink_plan(shrinker *s, plan *p) {
   if (ddmin(s, p)) return -1;
   for (int round = 0; round < 3 && !shrink_signal && !s->out_of_runs; round++) {
@@ -1334,6 +1336,7 @@ static int shrink_plan(shrinker *s, plan *p) {
     if ((rc = faults_later(s, p, end_ns)) < 0) return -1;
     changed |= rc;
     if (!changed) break;
+    if (ddmin(s, p)) return -1;
   }
   return 0;
 }
