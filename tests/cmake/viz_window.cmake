@@ -11,16 +11,16 @@
 #     same verdict line (same events, same hash) as the run without a window, and its
 #     screenshot, taken after the run's trace has ended, is a PNG of the window's size.
 #
-# Method: each command runs under `xvfb-run -a` (a private X server per command) as its own
-# process. The scripts wait for frames and for the live run's end (`wait-end`), never for wall
+# Method: each command runs under tests/viz/with_xvfb.sh (a private Xvfb server per command,
+# on a display the server picks itself) as its own process. The scripts wait for frames and for the live run's end (`wait-end`), never for wall
 # time, so the checks do not depend on the machine's speed. Screenshots are read back with
 # png_check (SDL2_image): size, and a region that is not one uniform colour.
 #
 # Usage: cmake -DCRASHLAB=<crashlab binary> -DSRC=<source dir> -DWORK=<scratch dir>
-#              -DPNG_CHECK=<png_check binary> -DXVFB_RUN=<xvfb-run> -P viz_window.cmake
+#              -DPNG_CHECK=<png_check binary> -DWITH_XVFB=<tests/viz/with_xvfb.sh> -P viz_window.cmake
 cmake_minimum_required(VERSION 3.25)
 
-foreach(var CRASHLAB SRC WORK PNG_CHECK XVFB_RUN)
+foreach(var CRASHLAB SRC WORK PNG_CHECK WITH_XVFB)
   if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
     message(FATAL_ERROR "viz_window.cmake: -D${var}=... is required")
   endif()
@@ -41,7 +41,7 @@ endfunction()
 
 # Runs crashlab in a window on a fresh Xvfb screen larger than any window below.
 function(windowed)
-  run("${XVFB_RUN}" -a -s "-screen 0 1280x1024x24" "${CRASHLAB}" ${ARGN})
+  run("${WITH_XVFB}" 1280x1024x24 "${CRASHLAB}" ${ARGN})
   foreach(v code out err cmd)
     set(${v} "${${v}}" PARENT_SCOPE)
   endforeach()
