@@ -536,16 +536,23 @@ static int l_code_step(lua_State *L) {
   return 0;
 }
 
-/* next_spawn(module): the caller's next spawn starts in the module's current version (its
- * spawn record names it); false when the module has no current version on the caller's node. */
-static int l_next_spawn(lua_State *L) {
+/* spawn_in(module, spawn, ...): spawn(...) (cl.spawn or cl.spawn_link, a C function), its spawn
+ * started in the module's current version on the caller's node (its spawn record names it);
+ * a plain spawn for a nil module or one without a current version. The two happen in one C
+ * call, so no Lua instruction runs in between (a preemption there would hand the prepared
+ * spawn to another process's spawn), and a spawn that raises (an argument that cannot be
+ * sent) leaves nothing prepared for the next one: its error is raised again. */
+static int l_spawn_in(lua_State *L) {
   scn_run *run = scn_world_run(L);
-  const char *module = luaL_checkstring(L, 1);
+  const char *module = luaL_optstring(L, 1, NULL);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
   ac_node *node = run->current ? ac_proc_node(run->current) : scn_here(L, run);
-  int rc = ac_code_set_next_spawn(node, module);
-  if (rc == AC_ENOMEM) return luaL_error(L, "out of memory");
-  lua_pushboolean(L, rc == AC_OK);
-  return 1;
+  if (module && ac_code_set_next_spawn(node, module) == AC_ENOMEM)
+    return luaL_error(L, "out of memory");
+  int status = lua_pcall(L, lua_gettop(L) - 2, LUA_MULTRET, 0);
+  ac_code_set_next_spawn(node, NULL); /* used by the spawn, or not at all */
+  if (status != LUA_OK) return lua_error(L);
+  return lua_gettop(L) - 1;
 }
 
 /* set_mfa(f): the prelude's runner of {Module, Function, args...} child starts. */
@@ -579,7 +586,7 @@ void scn_bind_sup(lua_State *L) {
                                    {"kind", l_kind}, {"reply", l_reply}, {"parent", l_parent},
                                    {"stack", l_stack}, {"exit_reason", l_exit_reason},
                                    {"condition", scn_l_condition}, {"code_step", l_code_step},
-                                   {"next_spawn", l_next_spawn}, {"set_mfa", l_set_mfa}, {"caught", l_caught},
+                                   {"spawn_in", l_spawn_in}, {"set_mfa", l_set_mfa}, {"caught", l_caught},
                                    {NULL, NULL}};
   luaL_setfuncs(L, prims, 0);
   lua_getfield(L, -1, "children");

@@ -1,7 +1,8 @@
 # Hot code in the trace: a run of tests/lua/code_reload.lua records every load, delete, purge
 # (one record per process it kills, then the removal) and soft_purge refusal as a code record
 # (kind 38), and a process spawned in a module records {Behaviour, Label, Module, Version};
-# `crashlab trace` prints them, and the reader accepts both spawn shapes in one file.
+# `crashlab trace` prints them, and the reader accepts both spawn shapes in one file; a server
+# start that raised leaves no spawn prepared in its module.
 #   cmake -DCRASHLAB=... -DSRC=tree -DWORK=dir -P code_trace.cmake
 include(${CMAKE_CURRENT_LIST_DIR}/check_lib.cmake)
 file(REMOVE_RECURSE ${WORK})
@@ -39,5 +40,14 @@ endif()
 # Plain spawns keep their two-element payload in the same file.
 if(NOT out MATCHES "spawn        <0.0.1> -> <0.[0-9]+.0> [^\n]*code_reload.lua:[0-9]+ \\(lua\\)\n")
   fail("no plain spawn record")
+endif()
+# A server start from a module that raised (its argument could not be sent) leaves no spawn
+# prepared: the caller's next spawn is a plain one, not one in kv.
+crashlab(run ${SRC}/tests/lua/server_start_fails_cleanly.lua --quiet --trace start.trace)
+expect_code(0)
+crashlab(trace start.trace)
+expect_code(0)
+if(NOT out MATCHES "-> <0.[0-9]+.0> after_failed_start \\(lua\\)\n")
+  fail("the spawn after a failed server start is not a plain one")
 endif()
 message(STATUS "code records and module spawns print as expected")

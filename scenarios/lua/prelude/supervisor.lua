@@ -189,17 +189,17 @@ function server.start(cb, arg, opts)
   opts = opts or {}
   local parent
   if pcall(cl.self) then
-    parent = cl.self(); upgrade.spawn_in(cb)
-    local pid = cl.spawn_link(function(...) serve(cb, (...), parent, opts.name) end,
-                              table.unpack({ arg }, 1, arg == nil and 0 or 1))
+    parent = cl.self()
+    local pid = relay(3, pcall(upgrade.spawn_in, cb, cl.spawn_link, function(...) serve(cb, (...), parent,
+                      opts.name) end, table.unpack({ arg }, 1, arg == nil and 0 or 1)))
     local m = cl.receive(function(m)
       return type(m) == 'table' and (m[1] == 'ack' or m[1] == 'EXIT') and m[2] == pid
     end)
     if m[1] == 'EXIT' then prim.condition('server.start: ' .. prim.format(m[3]), 2) end
     return pid
-  end upgrade.spawn_in(cb)
-  return cl.spawn(function(...) serve(cb, (...), nil, opts.name) end,
-                  table.unpack({ arg }, 1, arg == nil and 0 or 1))
+  end
+  return (relay(3, pcall(upgrade.spawn_in, cb, cl.spawn, function(...) serve(cb, (...), nil, opts.name) end,
+                         table.unpack({ arg }, 1, arg == nil and 0 or 1)))) -- not a tail call: level 3
 end
 function sup.orphans(t)
   local left = {}
@@ -234,11 +234,11 @@ function upgrade.callbacks(cb, mod)
     return ok and f or nil
   end })
 end
--- The next spawn starts in the module's current version (its spawn record names it).
-function upgrade.spawn_in(cb)
-  local mod = upgrade.module(cb)
-  if mod then prim.next_spawn(mod) end
-end
+-- spawn(...) (cl.spawn or cl.spawn_link) starts in the module's current version (its spawn record
+-- names it); prim.spawn_in prepares it and spawns in one C call: no preemption in between can
+-- hand the prepared spawn to another process, and a spawn that raises (an argument that cannot
+-- be sent) leaves nothing prepared for the next one.
+function upgrade.spawn_in(cb, spawn, ...) return prim.spawn_in(upgrade.module(cb), spawn, ...) end
 local function code_change(cb, mod, old_vsn, state, extra)
   local f = cb.code_change
   if f == nil then error('undef: ' .. (mod or 'callbacks') .. '.code_change', 0) end
@@ -327,7 +327,7 @@ prim.set_mfa(function(mod, fname, ...)
 end)
 -- cl.supervisor (OTP's supervisor) and cl.server (OTP's gen_server), written in Lua on top of
 -- the C primitives of scenarios/lua/bind_sup.c (`prim`: start, call, children, restarts, format,
--- duration_ms, kind, reply, parent, stack, caught, exit_reason, condition, code_step, next_spawn,
+-- duration_ms, kind, reply, parent, stack, caught, exit_reason, condition, code_step, spawn_in,
 -- set_mfa). bind_sup.c runs this chunk once per Lua state, as "=cl.supervisor", with cl,
 -- cl.supervisor, the primitives, cl.server and cl.sys. This note is at the end, and the first line carries the code, so that the line
 -- numbers of the code (which can appear in stack traces, and so in traces) stay those it had
