@@ -1108,6 +1108,18 @@ static char *default_out(const char *file) {
   return out;
 }
 
+/* Whether a file can be made in the folder of path (checked before the runs, so that a bad
+ * --out does not cost them). */
+static bool folder_writable(const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) return access(".", W_OK) == 0;
+  if (slash == path) return access("/", W_OK) == 0;
+  char *dir = strndup(path, (size_t)(slash - path));
+  bool ok = dir && access(dir, W_OK) == 0;
+  free(dir);
+  return ok;
+}
+
 static bool same_file(const char *a, const char *b) {
   struct stat sa, sb;
   return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
@@ -1372,6 +1384,11 @@ int scn_shrink_main(int argc, char **argv) {
   if (same_file(out_path, o.file) || strcmp(out_path, o.file) == 0) {
     fail("--out %s is the scenario itself: shrink never overwrites the original (give another "
          "--out)", out_path);
+    free(out_default);
+    return 2;
+  }
+  if (!folder_writable(out_path)) {
+    fail("cannot write %s: %s", out_path, strerror(errno));
     free(out_default);
     return 2;
   }
