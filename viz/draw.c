@@ -996,10 +996,19 @@ static void draw_legend(frame *f) {
   float x = g.x + 8.0f, lh = mt->line_height[VIZ_FONT_SMALL], y = g.y + (g.h - lh) / 2.0f;
   uint32_t ncode;
   viz_model_marks(f->m, VIZ_MARK_CODE, &ncode);
-  size_t nitems = sizeof items / sizeof items[0] - (ncode ? 0 : 1); /* "upgrade": only with some */
+  size_t nitems = sizeof items / sizeof items[0] - (ncode ? 0 : 1); /* "version": only with some */
+  /* In a window too narrow for them all, the last entries give way to "version", which
+   * explains the badges of a trace with upgrades. */
+  float end = g.x + g.w - 4.0f;
+  float keep = ncode ? 16.0f + viz_text_width(mt, VIZ_FONT_SMALL, 7) + 14.0f : 0.0f;
   for (size_t i = 0; i < nitems; i++) {
     float tw = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(items[i].text));
-    if (x + 16.0f + tw > g.x + g.w - 4.0f) break;
+    bool before_code = ncode && i + 1 < nitems;
+    if (before_code && x + 16.0f + tw + keep > end) {
+      i = nitems - 2; /* on to "version" */
+      continue;
+    }
+    if (x + 16.0f + tw > end) break;
     float sy = y + lh / 2.0f;
     switch (items[i].shape) {
     case 0: viz_fill(f->c, x, sy - 5, 12, 10, viz_colors.running); break;

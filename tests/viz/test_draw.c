@@ -8,7 +8,8 @@
  * 1920x1080; long labels are cut in the middle so their ends survive; a failure the scenario
  * expected reads as a pass; the timeline says 0s and has round ticks; a process started in a
  * module shows the version it runs in a badge ("v2", "zz" while suspended for an upgrade), in
- * its tooltip and in the inspector, and upgrades get a lane of marks on the timeline.
+ * its tooltip and in the inspector, and upgrades get a lane of marks on the timeline and a
+ * legend entry that a narrow window keeps.
  * Method: small traces are built as sim_records and appended to the real model; a frame is
  * drawn with the default metrics and its commands are read (no SDL).
  */
@@ -403,6 +404,21 @@ static void test_upgrades_are_marked_on_the_timeline_and_in_the_legend(void **st
   assert_int_equal(lane3_fills(&d, viz_colors.code), 4);
   assert_int_equal(lane3_fills(&d, viz_colors.crash), 1);
   drawn_free(&d);
+  /* A window too narrow for the whole legend still explains the badges: the entries before
+   * "version" give way to it, and what is drawn stays inside the window. */
+  static const float narrow[2][2] = {{800, 500}, {640, 400}};
+  for (int s = 0; s < 2; s++) {
+    draw_at(&d, 25 * MS, narrow[s][0], narrow[s][1]);
+    assert_true(has_text(&d.cmds, "version"));
+    assert_true(has_text(&d.cmds, "running"));
+    for (uint32_t i = 0; i < d.cmds.count; i++) {
+      const viz_cmd *c = &d.cmds.cmd[i];
+      if (c->kind == VIZ_CMD_TEXT && c->text_len == 7 &&
+          memcmp(d.cmds.text + c->text_offset, "version", 7) == 0)
+        assert_true(c->x + viz_text_width(&viz_metrics_default, VIZ_FONT_SMALL, 7) <= narrow[s][0]);
+    }
+    drawn_free(&d);
+  }
   viz_model_free(&model);
   model = keep;
 }
