@@ -78,6 +78,10 @@ int scn_child_run_option(const char *a);
 /* Frees the buffers of a free slot. */
 void scn_child_free(scn_child *c);
 
+/* Prints "crashlab: " and the message, one line on stderr, for the commands that run children
+ * (sweep, shrink). Returns -1, for `return scn_cli_fail(...)`. */
+__attribute__((format(printf, 1, 2))) int scn_cli_fail(const char *fmt, ...);
+
 /* The signature of a failure message: pids (<0.12.0>), refs, message ids (#1.2) and
  * times/durations (16ms, 1.5s, "at 3s") taken out, so that one bug hit on many seeds is one
  * group. Writes at most cap bytes (NUL-terminated). */

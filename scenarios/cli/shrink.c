@@ -140,16 +140,6 @@ typedef struct shrinker {
 static volatile sig_atomic_t shrink_signal;
 static void on_shrink_signal(int sig) { shrink_signal = sig; }
 
-__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("crashlab: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  return -1;
-}
-
 /* A copy of text that lives as long as the shrinker. Short strings (kinds, node names) are
  * shared: a plan names the same few many times; they are the first `shared_count` strings
  * looked through (kept at the front). */
@@ -356,12 +346,12 @@ static bool read_groups(shrinker *s, lua_State *L, int idx, fault *ft) {
 static int read_fault(shrinker *s, lua_State *L, const char *path, uint32_t number, fault *ft) {
   memset(ft, 0, sizeof *ft);
   if (lua_type(L, -1) != LUA_TTABLE)
-    return fail("%s: fault %u: not a table such as { at = \"1s\", kind = \"kill\", ... }", path, number);
+    return scn_cli_fail("%s: fault %u: not a table such as { at = \"1s\", kind = \"kill\", ... }", path, number);
   lua_getfield(L, -1, "at");
   const char *at = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
   if (!at || sim_parse_duration(at, &ft->at_ns) != 0) {
     lua_pop(L, 1);
-    return fail("%s: fault %u: 'at' needs a virtual time with a unit, such as \"1.5s\"", path, number);
+    return scn_cli_fail("%s: fault %u: 'at' needs a virtual time with a unit, such as \"1.5s\"", path, number);
   }
   lua_pop(L, 1);
   lua_getfield(L, -1, "kind");
@@ -369,14 +359,14 @@ static int read_fault(shrinker *s, lua_State *L, const char *path, uint32_t numb
   const char *kind = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &kind_len) : NULL;
   ft->kind = kind ? keep_string(s, kind, kind_len) : NULL;
   lua_pop(L, 1);
-  if (!ft->kind) return fail("%s: fault %u: 'kind' needs a fault kind, such as \"kill\"", path, number);
+  if (!ft->kind) return scn_cli_fail("%s: fault %u: 'kind' needs a fault kind, such as \"kill\"", path, number);
   bool groups = read_groups(s, L, lua_gettop(L), ft);
   static const char *const skip_all[] = {"at", "kind", "groups", NULL};
   static const char *const skip_two[] = {"at", "kind", NULL};
   char *text = NULL;
   size_t text_len = 0;
   FILE *f = open_memstream(&text, &text_len);
-  if (!f) return fail("out of memory");
+  if (!f) return scn_cli_fail("out of memory");
   int keys = sorted_keys(L, -1, groups ? skip_all : skip_two);
   char why[160] = "";
   int rc = 0;
@@ -398,8 +388,8 @@ static int read_fault(shrinker *s, lua_State *L, const char *path, uint32_t numb
   fclose(f);
   ft->rest = rc == 0 && text ? keep_string(s, text, text_len) : NULL;
   free(text);
-  if (rc) return fail("%s: fault %u: %s", path, number, why);
-  if (!ft->rest) return fail("out of memory");
+  if (rc) return scn_cli_fail("%s: fault %u: %s", path, number, why);
+  if (!ft->rest) return scn_cli_fail("out of memory");
   return 0;
 }
 
@@ -412,7 +402,7 @@ static void plan_hook(lua_State *L, lua_Debug *ar) {
  * loaded as text only in an empty environment under an instruction limit. */
 static int plan_read(shrinker *s, const char *path, const char *text, size_t len, plan *out) {
   lua_State *L = luaL_newstate();
-  if (!L) return fail("out of memory");
+  if (!L) return scn_cli_fail("out of memory");
   char chunk[PATH_MAX + 2];
   snprintf(chunk, sizeof chunk, "@%s", path);
   int rc = luaL_loadbufferx(L, text, len, chunk, "t");
@@ -423,13 +413,13 @@ static int plan_read(shrinker *s, const char *path, const char *text, size_t len
     rc = lua_pcall(L, 0, 1, 0);
   }
   if (rc != LUA_OK) {
-    fail("%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "the plan does not load");
+    scn_cli_fail("%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "the plan does not load");
     lua_close(L);
     return -1;
   }
   int status = 0;
   if (lua_type(L, -1) != LUA_TTABLE) {
-    status = fail("%s: a plan returns a table: return { faults = { { at = \"1s\", kind = \"kill\", "
+    status = scn_cli_fail("%s: a plan returns a table: return { faults = { { at = \"1s\", kind = \"kill\", "
                   "... }, ... } }", path);
   } else {
     lua_getfield(L, -1, "scenario");
@@ -444,17 +434,17 @@ static int plan_read(shrinker *s, const char *path, const char *text, size_t len
     lua_pop(L, 1);
     lua_getfield(L, -1, "faults");
     if (lua_type(L, -1) != LUA_TTABLE) {
-      status = fail("%s: the plan has no faults = { ... } list", path);
+      status = scn_cli_fail("%s: the plan has no faults = { ... } list", path);
     } else {
       uint32_t n = (uint32_t)lua_rawlen(L, -1);
-      if (n > SHRINK_FAULTS_MAX) status = fail("%s: more than %u faults", path, SHRINK_FAULTS_MAX);
-      else if (plan_reserve(out, n)) status = fail("out of memory");
+      if (n > SHRINK_FAULTS_MAX) status = scn_cli_fail("%s: more than %u faults", path, SHRINK_FAULTS_MAX);
+      else if (plan_reserve(out, n)) status = scn_cli_fail("out of memory");
       for (uint32_t i = 1; status == 0 && i <= n; i++) {
         lua_rawgeti(L, -1, i);
         status = read_fault(s, L, path, i, &out->f[i - 1]);
         lua_pop(L, 1);
         if (status == 0 && i > 1 && out->f[i - 1].at_ns < out->f[i - 2].at_ns)
-          status = fail("%s: fault %u comes before fault %u in time: a plan lists faults in time "
+          status = scn_cli_fail("%s: fault %u comes before fault %u in time: a plan lists faults in time "
                         "order", path, i, i - 1);
       }
       if (status == 0) out->n = n;
@@ -603,7 +593,7 @@ static void read_expected_failure(const scn_child *c, scn_child_result *r) {
 
 /* Runs one child to its end (the first run, a check). */
 static int run_one(shrinker *s, char **args, scn_child_result *r) {
-  if (scn_child_run(&s->children[0], args, r) != 0) return fail("cannot run a child: %s", strerror(errno));
+  if (scn_child_run(&s->children[0], args, r) != 0) return scn_cli_fail("cannot run a child: %s", strerror(errno));
   s->runs++;
   read_expected_failure(&s->children[0], r);
   return 0;
@@ -661,7 +651,7 @@ typedef struct search {
 static int start_next(shrinker *s, search *q, unsigned slot) {
   size_t len = 0;
   char *text = q->make(q->ctx, q->next, &q->cand) == 0 ? plan_text(s, &q->cand, &len) : NULL;
-  if (!text) return fail("out of memory");
+  if (!text) return scn_cli_fail("out of memory");
   uint64_t hash = text_hash(text, len);
   cache_entry *known = cache_find(s, hash);
   if (known) {
@@ -677,8 +667,8 @@ static int start_next(shrinker *s, search *q, unsigned slot) {
   free(text);
   char *args[40];
   child_args(s, path, NULL, args);
-  if (!written) return fail("cannot write %s: %s", path, strerror(errno));
-  if (scn_child_start(&s->children[slot], args) != 0) return fail("cannot start a run: %s", strerror(errno));
+  if (!written) return scn_cli_fail("cannot write %s: %s", path, strerror(errno));
+  if (scn_child_start(&s->children[slot], args) != 0) return scn_cli_fail("cannot start a run: %s", strerror(errno));
   s->runs++;
   q->running++;
   q->slot_candidate[slot] = q->next++;
@@ -707,7 +697,7 @@ static int start_more(shrinker *s, search *q) {
 /* Takes the results of the runs that ended. */
 static int collect(shrinker *s, search *q) {
   if (scn_child_poll(s->children, s->o->jobs, s->tty ? 100 : -1) != 0)
-    return fail("waiting for the runs: %s", strerror(errno));
+    return scn_cli_fail("waiting for the runs: %s", strerror(errno));
   for (unsigned slot = 0; slot < s->o->jobs; slot++) {
     if (!scn_child_ended(&s->children[slot])) continue;
     scn_child_result r;
@@ -719,7 +709,7 @@ static int collect(shrinker *s, search *q) {
     q->state[q->slot_candidate[slot]] = same ? SAME : PASSES;
     char when[32];
     failure_time(&r, when, sizeof when);
-    if (cache_add(s, q->slot_hash[slot], same, when) != 0) return fail("out of memory");
+    if (cache_add(s, q->slot_hash[slot], same, when) != 0) return scn_cli_fail("out of memory");
   }
   progress(s, false);
   return 0;
@@ -1041,7 +1031,7 @@ static int parse_count(const char *opt, const char *v, uint64_t lo, uint64_t hi,
   errno = 0;
   unsigned long long n = digits ? strtoull(v, NULL, 10) : 0;
   if (!digits || errno == ERANGE || n < lo || n > hi)
-    return fail("%s needs a whole number from %" PRIu64 " to %" PRIu64 ", got '%s'", opt, lo, hi, v ? v : "");
+    return scn_cli_fail("%s needs a whole number from %" PRIu64 " to %" PRIu64 ", got '%s'", opt, lo, hi, v ? v : "");
   *out = n;
   return 0;
 }
@@ -1066,35 +1056,35 @@ static int parse_args(int argc, char **argv, shrink_opts *o) {
       if (parse_count(a, v, 1, 100000000, &o->runs_max)) return -1;
       i++;
     } else if (strcmp(a, "--out") == 0 || strcmp(a, "--faults") == 0) {
-      if (!v || !*v) return fail("%s needs a file name", a);
+      if (!v || !*v) return scn_cli_fail("%s needs a file name", a);
       *(a[2] == 'o' ? &o->out_path : &o->faults_path) = v;
       i++;
     } else if (scn_child_run_option(a) == 1) {
-      if (!v) return fail("%s needs a value", a);
-      if (o->pass_count + 2 > 16) return fail("too many options");
+      if (!v) return scn_cli_fail("%s needs a value", a);
+      if (o->pass_count + 2 > 16) return scn_cli_fail("too many options");
       o->pass[o->pass_count++] = a;
       o->pass[o->pass_count++] = v;
       i++;
     } else if (scn_child_run_option(a) == 0) {
-      if (o->pass_count + 1 > 16) return fail("too many options");
+      if (o->pass_count + 1 > 16) return scn_cli_fail("too many options");
       o->pass[o->pass_count++] = a;
     } else if (a[0] == '-') {
-      return fail("unknown option '%s' (crashlab shrink --help)", a);
+      return scn_cli_fail("unknown option '%s' (crashlab shrink --help)", a);
     } else if (!o->file) {
       o->file = a;
     } else {
-      return fail("unexpected argument '%s'", a);
+      return scn_cli_fail("unexpected argument '%s'", a);
     }
   }
-  if (!o->file) return fail("shrink needs a scenario file (crashlab shrink FILE.lua --seed N)");
+  if (!o->file) return scn_cli_fail("shrink needs a scenario file (crashlab shrink FILE.lua --seed N)");
   if (!o->seed_given)
-    return fail("shrink needs the failing seed: crashlab shrink %s --seed N (a sweep, crashlab run "
+    return scn_cli_fail("shrink needs the failing seed: crashlab shrink %s --seed N (a sweep, crashlab run "
                 "FILE --seeds A..B, lists failing seeds)", o->file);
   struct stat st;
-  if (stat(o->file, &st) != 0) return fail("%s: cannot open: %s", o->file, strerror(errno));
-  if (S_ISDIR(st.st_mode)) return fail("%s: is a directory, not a scenario file", o->file);
+  if (stat(o->file, &st) != 0) return scn_cli_fail("%s: cannot open: %s", o->file, strerror(errno));
+  if (S_ISDIR(st.st_mode)) return scn_cli_fail("%s: is a directory, not a scenario file", o->file);
   if (o->faults_path && access(o->faults_path, R_OK) != 0)
-    return fail("%s: cannot open: %s", o->faults_path, strerror(errno));
+    return scn_cli_fail("%s: cannot open: %s", o->faults_path, strerror(errno));
   return 0;
 }
 
@@ -1178,11 +1168,11 @@ static int write_out(const shrinker *s, const char *out_path, const plan *p, con
                      uint32_t before, const char *time_before, const char *time_after) {
   size_t plen = strlen(out_path) + sizeof ".partial";
   char *partial = malloc(plen);
-  if (!partial) return fail("out of memory");
+  if (!partial) return scn_cli_fail("out of memory");
   snprintf(partial, plen, "%s.partial", out_path);
   FILE *f = fopen(partial, "w");
   if (!f) {
-    fail("cannot write %s: %s", out_path, strerror(errno));
+    scn_cli_fail("cannot write %s: %s", out_path, strerror(errno));
     free(partial);
     return -1;
   }
@@ -1206,7 +1196,7 @@ static int write_out(const shrinker *s, const char *out_path, const plan *p, con
   int bad = ferror(f);
   if (fclose(f) != 0) bad = 1;
   if (bad || rename(partial, out_path) != 0) {
-    fail("cannot write %s: %s", out_path, strerror(errno));
+    scn_cli_fail("cannot write %s: %s", out_path, strerror(errno));
     remove(partial);
     free(partial);
     return -1;
@@ -1223,7 +1213,7 @@ static int plan_from_trace(shrinker *s, const char *trace_path, plan *out) {
   scn_plan_text pt;
   char err[1024];
   if (scn_plan_from_trace(trace_path, &pt, err, sizeof err) != 0)
-    return fail("cannot read the fault plan of the run from its trace: %s", err);
+    return scn_cli_fail("cannot read the fault plan of the run from its trace: %s", err);
   char *text = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
@@ -1232,7 +1222,7 @@ static int plan_from_trace(shrinker *s, const char *trace_path, plan *out) {
   scn_plan_text_free(&pt);
   if (rc != 0) {
     free(text);
-    return fail("out of memory");
+    return scn_cli_fail("out of memory");
   }
   char name[64];
   snprintf(name, sizeof name, "the plan of seed %" PRIu64, s->o->seed);
@@ -1269,7 +1259,7 @@ static int make_tmpdir(shrinker *s) {
   if (!mkdtemp(s->tmpdir)) {
     int e = errno;
     s->tmpdir[0] = 0;
-    return fail("cannot make a temporary folder in %s: %s", base, strerror(e));
+    return scn_cli_fail("cannot make a temporary folder in %s: %s", base, strerror(e));
   }
   return 0;
 }
@@ -1281,17 +1271,17 @@ static int first_run(shrinker *s, plan *p, scn_child_result *r) {
   char *args[40];
   child_args(s, s->o->faults_path, trace, args);
   if (run_one(s, args, r)) return -1;
-  if (r->exit_code == 130) return fail("interrupted");
+  if (r->exit_code == 130) return scn_cli_fail("interrupted");
   if (r->verdict == SCN_CHILD_PASS)
-    return fail("%s passes with seed %" PRIu64 ": nothing to shrink (shrink takes a failing seed; a "
+    return scn_cli_fail("%s passes with seed %" PRIu64 ": nothing to shrink (shrink takes a failing seed; a "
                 "sweep, crashlab run %s --seeds A..B, finds them)", s->o->file, s->o->seed, s->o->file);
-  if (r->verdict == SCN_CHILD_ERROR) return fail("%s", r->message);
+  if (r->verdict == SCN_CHILD_ERROR) return scn_cli_fail("%s", r->message);
   scn_child_signature(r, s->signature, sizeof s->signature);
   snprintf(s->message, sizeof s->message, "%s", r->message);
   if (s->o->faults_path) {
     size_t len;
     char *text = read_all(s->o->faults_path, &len);
-    if (!text) return fail("%s: cannot read: %s", s->o->faults_path, strerror(errno));
+    if (!text) return scn_cli_fail("%s: cannot read: %s", s->o->faults_path, strerror(errno));
     int rc = plan_read(s, s->o->faults_path, text, len, p);
     free(text);
     return rc;
@@ -1305,13 +1295,13 @@ static int check_full_plan(shrinker *s, const plan *p) {
   variants v = {calloc(1, sizeof(plan)), 1};
   if (!v.list || plan_copy(&v.list[0], p)) {
     variants_free(&v);
-    return fail("out of memory");
+    return scn_cli_fail("out of memory");
   }
   int64_t k = first_same(s, make_variant, &v, 1);
   variants_free(&v);
   if (k == -2) return -1;
   if (k < 0 && !shrink_signal)
-    return fail("the fault plan read from the run of %s seed %" PRIu64 " does not make it fail the "
+    return scn_cli_fail("the fault plan read from the run of %s seed %" PRIu64 " does not make it fail the "
                 "same way when run on its own (--faults): nothing to shrink against",
                 s->o->file, s->o->seed);
   return k < 0 ? -1 : 0;
@@ -1380,20 +1370,20 @@ int scn_shrink_main(int argc, char **argv) {
   if (parse_args(argc, argv, &o)) return 2;
   char *out_default = o.out_path ? NULL : default_out(o.file);
   const char *out_path = o.out_path ? o.out_path : out_default;
-  if (!out_path) return fail("out of memory"), 2;
+  if (!out_path) return scn_cli_fail("out of memory"), 2;
   if (same_file(out_path, o.file) || strcmp(out_path, o.file) == 0) {
-    fail("--out %s is the scenario itself: shrink never overwrites the original (give another "
+    scn_cli_fail("--out %s is the scenario itself: shrink never overwrites the original (give another "
          "--out)", out_path);
     free(out_default);
     return 2;
   }
   if (!folder_writable(out_path)) {
-    fail("cannot write %s: %s", out_path, strerror(errno));
+    scn_cli_fail("cannot write %s: %s", out_path, strerror(errno));
     free(out_default);
     return 2;
   }
   shrinker *s = calloc(1, sizeof *s);
-  if (!s) return fail("out of memory"), 2;
+  if (!s) return scn_cli_fail("out of memory"), 2;
   s->o = &o;
   s->tty = isatty(STDERR_FILENO);
   s->phase = "first run";
@@ -1412,7 +1402,7 @@ int scn_shrink_main(int argc, char **argv) {
   char time_before[32];
   double start_s = scn_child_now_s();
   if (!source) {
-    fail("%s: cannot read: %s", o.file, strerror(errno));
+    scn_cli_fail("%s: cannot read: %s", o.file, strerror(errno));
     goto done;
   }
   if (make_tmpdir(s) || first_run(s, &p, &first)) goto done;
@@ -1425,7 +1415,7 @@ int scn_shrink_main(int argc, char **argv) {
   if (check_full_plan(s, &p) || shrink_plan(s, &p)) goto done;
   if (s->tty) fputs("\r\033[K", stderr);
   if (shrink_signal) {
-    fail("shrink interrupted after %" PRIu64 " runs; nothing written", s->runs);
+    scn_cli_fail("shrink interrupted after %" PRIu64 " runs; nothing written", s->runs);
     status = 130;
     goto done;
   }

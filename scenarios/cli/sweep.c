@@ -262,15 +262,6 @@ typedef struct sweep_opts {
   char options[512];        /* the same as text, for replay commands */
 } sweep_opts;
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("crashlab: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  return -1;
-}
 
 /* A text for %s that may be missing. */
 static const char *or_empty(const char *s) { return s ? s : ""; }
@@ -290,11 +281,11 @@ static int parse_seeds(const char *text, sweep_opts *o) {
   const char *dots = text ? strstr(text, "..") : NULL;
   if (!dots || parse_decimal(text, (size_t)(dots - text), &o->first) ||
       parse_decimal(dots + 2, strlen(dots + 2), &o->last))
-    return usage_error("--seeds needs a range A..B of seed numbers, such as 1..1000, got '%s'", or_empty(text));
+    return scn_cli_fail("--seeds needs a range A..B of seed numbers, such as 1..1000, got '%s'", or_empty(text));
   if (o->last < o->first)
-    return usage_error("--seeds %s: the range is empty (B is smaller than A)", text);
+    return scn_cli_fail("--seeds %s: the range is empty (B is smaller than A)", text);
   if (o->last - o->first >= SWEEP_SEEDS_MAX)
-    return usage_error("--seeds %s: more than 10000000 seeds in one sweep (split it with --shard "
+    return scn_cli_fail("--seeds %s: more than 10000000 seeds in one sweep (split it with --shard "
                        "or into several ranges)", or_empty(text));
   return 0;
 }
@@ -304,7 +295,7 @@ static int parse_shard(const char *text, sweep_opts *o) {
   if (!slash || parse_decimal(text, (size_t)(slash - text), &o->shard_k) ||
       parse_decimal(slash + 1, strlen(slash + 1), &o->shard_n) || o->shard_k < 1 ||
       o->shard_n < 1 || o->shard_k > o->shard_n)
-    return usage_error("--shard needs K/N with 1 <= K <= N (the K-th of N slices), got '%s'", or_empty(text));
+    return scn_cli_fail("--shard needs K/N with 1 <= K <= N (the K-th of N slices), got '%s'", or_empty(text));
   return 0;
 }
 
@@ -345,41 +336,41 @@ static int parse_args(int argc, char **argv, sweep_opts *o) {
     } else if (strcmp(a, "--jobs") == 0) {
       uint64_t n;
       if (!v || parse_decimal(v, strlen(v), &n) || n < 1 || n > SWEEP_JOBS_MAX)
-        return usage_error("--jobs needs a number of worker processes from 1 to 1024, got '%s'", or_empty(v));
+        return scn_cli_fail("--jobs needs a number of worker processes from 1 to 1024, got '%s'", or_empty(v));
       o->jobs = (unsigned)n;
       i++;
     } else if (strcmp(a, "--shard") == 0) {
       if (parse_shard(v, o)) return -1;
       i++;
     } else if (strcmp(a, "--json") == 0 || strcmp(a, "--junit") == 0) {
-      if (!v || !*v) return usage_error("%s needs a file name", a);
+      if (!v || !*v) return scn_cli_fail("%s needs a file name", a);
       *(a[3] == 's' ? &o->json_path : &o->junit_path) = v;
       i++;
     } else if (scn_child_run_option(a) == 1 || strcmp(a, "--faults") == 0) {
-      if (!v) return usage_error("%s needs a value", a);
-      if (add_pass(o, a, v)) return usage_error("too many options%s", "");
+      if (!v) return scn_cli_fail("%s needs a value", a);
+      if (add_pass(o, a, v)) return scn_cli_fail("too many options%s", "");
       i++;
     } else if (scn_child_run_option(a) == 0) {
-      if (add_pass(o, a, NULL)) return usage_error("too many options%s", "");
+      if (add_pass(o, a, NULL)) return scn_cli_fail("too many options%s", "");
     } else if (strcmp(a, "--seed") == 0 || strcmp(a, "--trace") == 0 || strcmp(a, "--viz") == 0 ||
                strcmp(a, "--viz-script") == 0 || strcmp(a, "--check-determinism") == 0 ||
                strcmp(a, "--stats") == 0) {
-      return usage_error("%s cannot be combined with --seeds (a sweep runs many seeds: replay "
+      return scn_cli_fail("%s cannot be combined with --seeds (a sweep runs many seeds: replay "
                          "one with crashlab run FILE --seed N)", a);
     } else if (strcmp(a, "--quiet") == 0) {
       /* a sweep's workers are quiet anyway */
     } else if (a[0] == '-') {
-      return usage_error("unknown option '%s' (crashlab run --help)", a);
+      return scn_cli_fail("unknown option '%s' (crashlab run --help)", a);
     } else if (!o->file) {
       o->file = a;
     } else {
-      return usage_error("unexpected argument '%s'", a);
+      return scn_cli_fail("unexpected argument '%s'", a);
     }
   }
-  if (!o->file) return usage_error("run needs a scenario file (crashlab run FILE.lua --seeds A..B)%s", "");
-  if (!have_seeds) return usage_error("--jobs, --shard, --json and --junit need --seeds A..B%s", "");
+  if (!o->file) return scn_cli_fail("run needs a scenario file (crashlab run FILE.lua --seeds A..B)%s", "");
+  if (!have_seeds) return scn_cli_fail("--jobs, --shard, --json and --junit need --seeds A..B%s", "");
   if (o->shard_n > o->last - o->first + 1)
-    return usage_error("--shard: more slices than seeds in the range%s", "");
+    return scn_cli_fail("--shard: more slices than seeds in the range%s", "");
   if (access(o->file, R_OK) != 0) {
     fprintf(stderr, "crashlab: %s: cannot open: %s\n", o->file, strerror(errno));
     return -1;
