@@ -180,8 +180,10 @@ static bool record_runs(const ac__codeproc *r, const ac_code_version *v) {
 }
 
 bool ac_code_runs(ac_node *node, ac_pid pid, const ac_code_version *v) {
-  if (!v || !ac__proc_get(node, pid)) return false;
+  ac_proc *p = v ? ac__proc_get(node, pid) : NULL;
+  if (!p) return false;
   int r = node->code_check ? node->code_check(node, pid, v) : -1;
+  if (r < 0) r = ac__server_runs(p, v);
   return r < 0 ? record_runs(codeproc_of(node, pid), v) : r > 0;
 }
 
@@ -198,6 +200,7 @@ static int runners(ac_node *node, const ac_code_version *v, ac_pid **out, uint32
     ac_proc *p = &node->chunks[slot >> AC__CHUNK_BITS][slot & (AC__CHUNK_SIZE - 1)];
     if (!(p->head.flags & AC__F_LIVE) || (p->head.flags & AC__F_EXITING)) continue;
     int r = node->code_check ? node->code_check(node, p->head.pid, v) : -1;
+    if (r < 0) r = ac__server_runs(p, v);
     if (r < 0 && node->codeproc_count) {
       ac__codeproc key = {.pid = p->head.pid};
       r = record_runs(bsearch(&key, node->codeprocs, node->codeproc_count,

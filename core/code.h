@@ -19,8 +19,9 @@
  * Which processes run a version: a process spawned in a module (ac_code_spawn,
  * ac_code_set_next_spawn) is recorded with the version it starts in, and ac_code_call moves the
  * record to the version it calls. A binding whose processes have a real stack (Lua) installs a
- * check (ac_code_set_check) that looks at the stack instead; the record is used for every
- * process the check does not know.
+ * check (ac_code_set_check) that looks at the stack instead, and a server started from a
+ * module (core/server.h) runs the version its next callback will be; the record is used for
+ * every other process.
  *
  * The versions live in an ac_code store that outlives a node's incarnations: the world keeps
  * one per machine and attaches it to each new incarnation (a restarted node comes back with

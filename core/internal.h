@@ -253,6 +253,11 @@ void ac__code_spawned(ac_node *node, ac_pid parent, ac_pid pid, const char *beha
 /* Frees what the node holds of code (its own store, the records) at destruction. */
 void ac__code_free(ac_node *node);
 
+/* server.c */
+/* Whether server p, started from v's module, runs version v (1 or 0; see server.c); -1 when p
+ * is not such a server (its code record decides). */
+int ac__server_runs(const ac_proc *p, const ac_code_version *v);
+
 /* registry.c */
 int ac__register(ac_node *node, const char *name, ac_pid pid);
 int ac__unregister(ac_node *node, const char *name);

@@ -15,6 +15,7 @@ typedef struct server_state {
   size_t state_size;             /* of user: a version must have this size to run on it */
   const char *module;            /* started from a module (the store's name), else NULL */
   uint32_t version;              /* the module version of its start or last code_change */
+  uint32_t cb_version;           /* the module version whose callbacks cb are */
   bool suspended;                /* sys:suspend: only system messages until sys:resume */
 } server_state;
 
@@ -54,6 +55,7 @@ static const ac_server_callbacks *callbacks(ac_proc *self, server_state *st) {
   if (cb != st->cb && cb->state_size == st->state_size) {
     ac_code_call(self, st->module); /* it runs that version from now on */
     st->cb = cb;
+    st->cb_version = v->version;
   }
   return st->cb;
 }
@@ -95,6 +97,7 @@ static int change_code(ac_proc *self, server_state *st, ac_pid caller, ac_term r
     st->state_size = cb->state_size;
     st->cb = cb;
     st->version = to;
+    st->cb_version = to;
     rc = system_step(self, st, caller, AC_CODE_CHANGE_OK, to, (ac_term){NULL});
     if (rc == AC_OK) rc = ac_term_build(b, reply, "a", "ok");
     ac_tb_free(&wb);
@@ -165,6 +168,19 @@ static void server_terminate(ac_proc *self, ac_term reason) {
 const ac_behaviour ac_server = {"server", sizeof(server_state), server_init, server_handle,
                                 server_terminate};
 
+/* A module server runs the version its next callback will be (a fully-qualified call): its
+ * module's current one when the state it has fits it, else the one of the callbacks it has.
+ * So a server waiting for its next message does not run an old version that a load has just
+ * replaced, as a gen_server waiting in gen_server's loop does not. */
+int ac__server_runs(const ac_proc *p, const ac_code_version *v) {
+  const server_state *st = p->beh == &ac_server ? p->state : NULL;
+  if (!st || !st->module || strcmp(st->module, v->module) != 0) return -1;
+  const ac_code_version *cur = ac_code_current(p->node, st->module);
+  const ac_server_callbacks *next = cur ? cur->def.callbacks : NULL;
+  uint32_t runs = next && next->state_size == st->state_size ? cur->version : st->cb_version;
+  return runs == v->version;
+}
+
 /* ac_server_start, and from a module's current version v (NULL: none). */
 static int start(ac_node *node, ac_proc *self, const ac_server_callbacks *cb,
                  const ac_code_version *v, ac_term arg, const char *name, ac_pid *pid_out) {
@@ -188,6 +204,7 @@ static int start(ac_node *node, ac_proc *self, const ac_server_callbacks *cb,
   st->state_size = cb->state_size;
   st->module = v ? v->module : NULL;
   st->version = v ? v->version : 0;
+  st->cb_version = st->version;
   if (name) { /* checked free above: this cannot fail but for a bad name */
     rc = ac_node_register(node, name, pid);
     if (rc) {

@@ -25,6 +25,9 @@
  * as long as that version's state_size is the running one's (a version with another state
  * layout runs only after its code_change made the state; until then the server keeps its
  * version, and a purge of it kills the server, as it kills any process running old code).
+ * Waiting for its next message, a server whose state fits the current version runs that one
+ * already (its next callback is that version's), so a purge just after a load leaves it be, as
+ * it leaves a gen_server waiting in gen_server's loop.
  *
  * Departure: `terminate` here is the behaviour's destructor (node.h): it may read its state
  * and free memory, not send messages, where gen_server's terminate may do anything.

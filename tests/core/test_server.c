@@ -130,8 +130,16 @@ static const ac_server_callbacks counter2_cb = {"counter", sizeof(counter2), NUL
                                                 c2_cast, NULL, NULL, c2_change};
 static const ac_server_callbacks counter3_cb = {"counter", sizeof(counter2), NULL, c3_call,
                                                 c2_cast, NULL, NULL, c3_change};
+/* Version "1b" of ctr: version 1's state, `get` answers n + 500. */
+static int c1b_call(ac_proc *self, void *state, ac_term req, ac_from from) {
+  (void)req;
+  return reply_int(self, from, ((counter *)state)->n + 500);
+}
+static const ac_server_callbacks counter1b_cb = {"counter", sizeof(counter), c_init, c1b_call,
+                                                 c_cast, NULL, NULL, NULL};
+
 static const ac_server_callbacks *const ctr_versions[] = {NULL, &counter_cb, &counter2_cb,
-                                                          &counter3_cb};
+                                                          &counter3_cb, &counter1b_cb};
 
 /* ---- The caller: a script of steps -------------------------------------------------------- */
 
@@ -428,14 +436,6 @@ static void test_upgrade_from_a_module_with_suspend_change_code_resume(void **st
   assert_true(has("sys get_state -> {error,{unknown_system_msg,get_state}}"));
 }
 
-/* Version "1b" of ctr: version 1's state, `get` answers n + 500. */
-static int c1b_call(ac_proc *self, void *state, ac_term req, ac_from from) {
-  (void)req;
-  return reply_int(self, from, ((counter *)state)->n + 500);
-}
-static const ac_server_callbacks counter1b_cb = {"counter", sizeof(counter), c_init, c1b_call,
-                                                 c_cast, NULL, NULL, NULL};
-
 static char spawns[4][120];
 static int nspawns;
 static void on_spawn(const sim_record *r, void *arg) {
@@ -461,6 +461,32 @@ static void start_caller(sim_world *w, void *arg) {
   server = ac_whereis(node, "ctr");
   assert_int_equal(ac_node_spawn(node, &caller, T(&b, "n"), &caller_pid), AC_OK);
   ac_tb_free(&b);
+}
+
+/* A module server whose state fits the new version's runs it from its next callback on: it does
+ * not run the old version while it waits (as a gen_server waits in gen_server's loop), so a
+ * purge right after the load leaves it alive. One whose state does not fit keeps the old
+ * version, and the purge kills it. */
+static void test_idle_module_server_does_not_run_the_old_version(void **state) {
+  (void)state;
+  const char *t[] = {"call get", "load 4", "purge", "call get", "load 1", "purge", "call get"};
+  from_module = true;
+  run(t, 7, true);
+  from_module = false;
+  assert_true(has("call get -> 40"));
+  assert_true(has("load 4 -> ok"));
+  assert_false(has("purge -> true"));
+  assert_true(has("call get -> 540")); /* version 1b's get, on the state it had */
+  assert_true(has("load 1 -> ok"));
+  assert_true(has("call get -> 40"));
+  assert_true(has("caller exit normal"));
+  /* A version whose state does not fit: the server keeps the old one, and the purge kills it. */
+  const char *k[] = {"call get", "load 2", "purge", "call get"};
+  from_module = true;
+  run(k, 4, true);
+  from_module = false;
+  assert_true(has("purge -> true"));
+  assert_true(has("caller exit {noproc,{gen_server,call,[<0.1.0>,get,5000]}}"));
 }
 
 /* A supervisor's child named by module restarts into the version current at the restart. */
@@ -506,6 +532,7 @@ int main(void) {
       cmocka_unit_test(test_dead_server_is_noproc),
       cmocka_unit_test(test_late_reply_is_dropped),
       cmocka_unit_test(test_upgrade_from_a_module_with_suspend_change_code_resume),
+      cmocka_unit_test(test_idle_module_server_does_not_run_the_old_version),
       cmocka_unit_test(test_supervised_module_server_restarts_into_the_current_version),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
