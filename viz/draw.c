@@ -670,6 +670,39 @@ static void draw_edges(frame *f) {
   }
 }
 
+/* Where a line between two panels runs: from just inside the edge of a that faces b to just
+ * inside the edge of b that faces a, at the middle of what the two edges share (else at each
+ * panel's middle). It crosses the border, or the gutter, between them, and not the process
+ * boxes in the middle of either panel. False when a machine has no panel. */
+static bool facing_points(const frame *f, uint32_t ma, uint32_t mb, float *x0, float *y0, float *x1,
+                          float *y1) {
+  int pa = viz_layout_panel_of_machine(f->l, ma), pb = viz_layout_panel_of_machine(f->l, mb);
+  if (pa < 0 || pb < 0) return false;
+  viz_box a = viz_xform_rect(&f->v->xf, viz_layout_panel_rect(f->l, (uint32_t)pa));
+  viz_box b = viz_xform_rect(&f->v->xf, viz_layout_panel_rect(f->l, (uint32_t)pb));
+  const float in = 24.0f; /* how far inside each panel the line starts */
+  float gap_x = fmaxf(b.x - (a.x + a.w), a.x - (b.x + b.w));
+  float gap_y = fmaxf(b.y - (a.y + a.h), a.y - (b.y + b.h));
+  if (gap_x >= gap_y) { /* side by side: left and right edges */
+    float top = fmaxf(a.y, b.y), bottom = fminf(a.y + a.h, b.y + b.h);
+    bool shared = bottom - top > 2.0f * in;
+    *y0 = shared ? (top + bottom) / 2.0f : cy_of(a);
+    *y1 = shared ? *y0 : cy_of(b);
+    bool b_right = cx_of(b) >= cx_of(a);
+    *x0 = b_right ? a.x + a.w - in : a.x + in;
+    *x1 = b_right ? b.x + in : b.x + b.w - in;
+  } else { /* one above the other: top and bottom edges */
+    float left = fmaxf(a.x, b.x), right = fminf(a.x + a.w, b.x + b.w);
+    bool shared = right - left > 2.0f * in;
+    *x0 = shared ? (left + right) / 2.0f : cx_of(a);
+    *x1 = shared ? *x0 : cx_of(b);
+    bool b_below = cy_of(b) >= cy_of(a);
+    *y0 = b_below ? a.y + a.h - in : a.y + in;
+    *y1 = b_below ? b.y + in : b.y + b.h - in;
+  }
+  return true;
+}
+
 /* A dashed line between two panels for each down (or flaky) direction, offset to its side, with
  * a cut mark half-way. */
 static void draw_network(frame *f) {
@@ -681,20 +714,15 @@ static void draw_network(frame *f) {
     for (uint32_t i = 0; i < n; i++) {
       float x0, y0, x1, y1;
       if (pairs[i].from_machine == VIZ_NONE || pairs[i].to_machine == VIZ_NONE ||
-          !panel_centre(f, pairs[i].from_machine, &x0, &y0) ||
-          !panel_centre(f, pairs[i].to_machine, &x1, &y1))
+          !facing_points(f, pairs[i].from_machine, pairs[i].to_machine, &x0, &y0, &x1, &y1))
         continue;
       float dx = x1 - x0, dy = y1 - y0, len = sqrtf(dx * dx + dy * dy);
       if (len < 1.0f) continue;
       float ox = -dy / len * 4.0f, oy = dx / len * 4.0f; /* each direction on its own side */
       viz_line(f->c, x0 + ox, y0 + oy, x1 + ox, y1 + oy, 2, 1, col);
       float mx = (x0 + x1) / 2.0f + ox, my = (y0 + y1) / 2.0f + oy;
-      if (!flaky) { /* the cut: a short bar across the line */
-        float px = -oy * 2.0f, py = ox * 2.0f;
-        (void)px;
+      if (!flaky) /* the cut: a short bar across the line */
         viz_line(f->c, mx - ox * 2.0f, my - oy * 2.0f, mx + ox * 2.0f, my + oy * 2.0f, 3, 0, col);
-        (void)py;
-      }
       /* An arrowhead near the receiving end says the direction. */
       float ax = x0 + dx * 0.8f + ox, ay = y0 + dy * 0.8f + oy;
       viz_circle(f->c, ax, ay, 3.0f, 0, col);
