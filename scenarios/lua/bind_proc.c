@@ -451,6 +451,13 @@ int scn_spawn_labelled(scn_run *run, lua_State *L, ac_node *node, ac_proc *paren
     return rc;
   }
   lproc *lp = ac_node_state(parent ? ac_proc_node(parent) : node, *pid, &lua_behaviour);
+  if (lp) { /* its thread, known before its first run: a kill before that run lets go of it,
+               and a purge judges the process by the function it waits to run */
+    lp->thread_ref = ref;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref); /* room: checked above, and the pcall popped */
+    lp->co = lua_tothread(L, -1);
+    lua_pop(L, 1);
+  }
   if (lp && new_hot[1]) {
     lp->hot[0] = new_hot[1];
     lp->hot_n = 1;
