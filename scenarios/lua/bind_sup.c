@@ -25,13 +25,23 @@ typedef struct owned {
   max_align_t align[];
 } owned;
 
-void *scn_own(scn_run *run, size_t size) {
+void *scn_own_on(struct owned **list, size_t size) {
   owned *o = calloc(1, sizeof *o + size);
   if (!o) return NULL;
-  o->next = run->owned;
-  run->owned = o;
+  o->next = *list;
+  *list = o;
   return o->align;
 }
+
+void scn_own_free(struct owned **list) {
+  while (*list) {
+    owned *o = *list;
+    *list = o->next;
+    free(o);
+  }
+}
+
+void *scn_own(scn_run *run, size_t size) { return scn_own_on(&run->owned, size); }
 
 const char *scn_own_string(lua_State *L, scn_run *run, const char *s) {
   size_t n = strlen(s);
@@ -41,13 +51,7 @@ const char *scn_own_string(lua_State *L, scn_run *run, const char *s) {
   return c;
 }
 
-void scn_free_owned(scn_run *run) {
-  while (run->owned) {
-    owned *o = run->owned;
-    run->owned = o->next;
-    free(o);
-  }
-}
+void scn_free_owned(scn_run *run) { scn_own_free(&run->owned); }
 
 /* A copy of t owned by the run, or a null term when out of memory (the caller frees what it
  * holds, then raises). */

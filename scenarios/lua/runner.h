@@ -222,6 +222,10 @@ int scn_l_spawn_forget(lua_State *L);
 int scn_spawn_handler(ac_node *node, ac_pid requester, ac_term arg, ac_pid *pid_out);
 /* Memory freed at the end of the run (zeroed); NULL when out of memory. */
 void *scn_own(scn_run *run, size_t size);
+/* The same mechanism for another owner: zeroed memory on the block list *list (NULL when out
+ * of memory), and every block of the list freed (the list left empty; safe twice). */
+void *scn_own_on(struct owned **list, size_t size);
+void scn_own_free(struct owned **list);
 /* A copy of s in memory the run owns; raises "out of memory". */
 const char *scn_own_string(lua_State *L, scn_run *run, const char *s);
 /* Notes that the error about to be raised with message `msg` is a runtime condition (Erlang
