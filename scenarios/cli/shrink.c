@@ -3,8 +3,9 @@
  *
  * Design: every candidate is a child run of this binary, `crashlab run FILE --seed N --quiet
  * --faults CANDIDATE` (child.c), so the shrinker sees exactly what a user's replay sees. The
- * first run is traced, and its fault schedule (a plan: a Lua data file, docs/sweeps.md "Fault
- * plans") is read from the trace (faults.c) into faults this file can drop, move and rewrite.
+ * first run is traced, and its fault schedule (a plan, docs/sweeps.md "Fault plans") is read
+ * from the trace (faults.c) into sim_planned values, the runner's own form of a plan, which this
+ * file drops, moves and edits, and writes with the plan writer `crashlab trace --plan` uses.
  * A candidate "fails the same way" when its verdict is FAIL (or the failure an expect = "fail"
  * scenario expects) with the same signature as the first run (scn_child_signature: the
  * failure message with pids, refs and times taken out).
@@ -31,9 +32,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <lauxlib.h>
 #include <limits.h>
-#include <lua.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -51,28 +50,15 @@
 
 #define SHRINK_JOBS_MAX 256u
 #define SHRINK_RUNS_DEFAULT 2000u
-#define SHRINK_FAULTS_MAX 100000u
-#define SHRINK_NODES_MAX 32u       /* partition members a fault can have simplified */
 #define SHRINK_SEARCH_POINTS 4u    /* times tried per round of a time search */
 #define SHRINK_MS UINT64_C(1000000)
-#define SHRINK_PLAN_INSTRUCTIONS 10000000 /* a plan is data: loading it takes no more */
 
 /* ---- Faults and plans -------------------------------------------------------------------- */
 
-/* One fault of a plan. kind and rest are owned by the shrinker's string list; a fault copied
- * into another plan shares them. */
-typedef struct fault {
-  uint64_t at_ns;
-  const char *kind;
-  const char *rest;                   /* the other fields as Lua text (", k = v" each), or "" */
-  uint8_t node_count;                 /* groups = {...} as node names, or 0 when it has none */
-  uint8_t group_count;
-  const char *node[SHRINK_NODES_MAX]; /* in group order */
-  uint8_t group_of[SHRINK_NODES_MAX]; /* node[i] is in group group_of[i] (ascending) */
-} fault;
-
+/* A list of faults being cut down. What its faults point to (names, groups, reasons) lives in
+ * the shrinker's plan read (shrinker.read) and is shared by every copy. */
 typedef struct plan {
-  fault *f;
+  sim_planned *f;
   uint32_t n, cap;
 } plan;
 
@@ -80,7 +66,7 @@ static int plan_reserve(plan *p, uint32_t n) {
   if (n <= p->cap) return 0;
   uint32_t cap = p->cap ? p->cap : 16;
   while (cap < n) cap *= 2;
-  fault *f = realloc(p->f, cap * sizeof *f);
+  sim_planned *f = realloc(p->f, cap * sizeof *f);
   if (!f) return -1;
   p->f = f;
   p->cap = cap;
@@ -120,10 +106,7 @@ typedef struct shrinker {
   char seed_text[24];
   char signature[1024];     /* what the first run failed with */
   char message[1024];       /* its message as printed */
-  char **strings;           /* every string faults point to, the shared ones first */
-  uint32_t string_count, string_cap, shared_count;
-  char *plan_scenario;      /* the plan's scenario and seed fields, kept as read */
-  char *plan_seed;
+  scn_plan read;            /* the plan read: its scenario and seed, and the memory of its faults */
   scn_child children[SHRINK_JOBS_MAX];
   cache_entry *cache;
   uint32_t cache_count, cache_cap;
@@ -140,371 +123,18 @@ typedef struct shrinker {
 static volatile sig_atomic_t shrink_signal;
 static void on_shrink_signal(int sig) { shrink_signal = sig; }
 
-/* A copy of text that lives as long as the shrinker. Short strings (kinds, node names) are
- * shared: a plan names the same few many times; they are the first `shared_count` strings
- * looked through (kept at the front). */
-static const char *keep_string(shrinker *s, const char *text, size_t len) {
-  bool shared = len <= 32;
-  for (uint32_t i = 0; shared && i < s->shared_count; i++)
-    if (strlen(s->strings[i]) == len && memcmp(s->strings[i], text, len) == 0) return s->strings[i];
-  if (s->string_count == s->string_cap) {
-    uint32_t cap = s->string_cap ? 2 * s->string_cap : 64;
-    char **grown = realloc(s->strings, cap * sizeof *grown);
-    if (!grown) return NULL;
-    s->strings = grown;
-    s->string_cap = cap;
-  }
-  char *copy = strndup(text, len);
-  if (!copy) return NULL;
-  s->strings[s->string_count++] = copy;
-  if (shared) { /* to the front: the string there moves to the end */
-    s->strings[s->string_count - 1] = s->strings[s->shared_count];
-    s->strings[s->shared_count++] = copy;
-  }
-  return copy;
-}
-
-/* ---- Reading a plan (Lua data) ----------------------------------------------------------- */
-
-/* Appends a Lua string literal for the string at idx. */
-static void put_string(FILE *f, const char *str, size_t len) {
-  fputc('"', f);
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)str[i];
-    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-    else if (c == '\n') fputs("\\n", f);
-    else if (c < 0x20 || c == 0x7f) fprintf(f, "\\%03u", c);
-    else fputc(c, f);
-  }
-  fputc('"', f);
-}
-
-static bool is_identifier(const char *k, size_t len) {
-  static const char *const reserved[] = {"and", "break", "do", "else", "elseif", "end", "false",
-                                         "for", "function", "goto", "if", "in", "local", "nil", "not",
-                                         "or", "repeat", "return", "then", "true", "until", "while"};
-  if (len == 0 || (k[0] >= '0' && k[0] <= '9')) return false;
-  for (size_t i = 0; i < len; i++)
-    if (!(k[i] == '_' || (k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') ||
-          (k[i] >= '0' && k[i] <= '9')))
-      return false;
-  for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
-    if (strlen(reserved[i]) == len && memcmp(reserved[i], k, len) == 0) return false;
-  return true;
-}
-
-static int put_value(lua_State *L, int idx, FILE *f, int depth, char *why, size_t why_cap);
-
-/* A float as few digits as read back to the same value (0.01, not 0.01000000000000000021),
- * and still a float (1.0, not 1). */
-static void put_float(FILE *f, double v) {
-  char text[40];
-  snprintf(text, sizeof text, "%.15g", v);
-  if (strtod(text, NULL) != v) snprintf(text, sizeof text, "%.17g", v);
-  if (!strpbrk(text, ".eEn")) strncat(text, ".0", sizeof text - strlen(text) - 1); /* not inf, nan */
-  fputs(text, f);
-}
-
-/* The keys of the table at idx in a fixed order (integers ascending, then strings in byte
- * order): Lua's own order of pairs differs between runs. Leaves the sorted key list on the
- * stack as a table; returns how many keys. skip names keys not to list (or NULL). */
-static int sorted_keys(lua_State *L, int idx, const char *const *skip) {
-  idx = lua_absindex(L, idx);
-  lua_newtable(L);
-  int n = 0;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    bool skipped = false;
-    if (skip && lua_type(L, -1) == LUA_TSTRING)
-      for (const char *const *k = skip; *k; k++)
-        if (strcmp(lua_tostring(L, -1), *k) == 0) skipped = true;
-    if (!skipped) {
-      lua_pushvalue(L, -1);
-      lua_rawseti(L, -3, ++n);
-    }
-  }
-  /* insertion sort: plans are small, and this needs no comparator through Lua */
-  for (int i = 2; i <= n; i++)
-    for (int j = i; j > 1; j--) {
-      lua_rawgeti(L, -1, j - 1);
-      lua_rawgeti(L, -2, j);
-      bool a_num = lua_type(L, -2) == LUA_TNUMBER, b_num = lua_type(L, -1) == LUA_TNUMBER;
-      bool swap;
-      if (a_num != b_num) swap = b_num;
-      else if (a_num) swap = lua_compare(L, -1, -2, LUA_OPLT);
-      else {
-        size_t la, lb;
-        const char *a = lua_tolstring(L, -2, &la), *b = lua_tolstring(L, -1, &lb);
-        int c = memcmp(a, b, la < lb ? la : lb);
-        swap = c > 0 || (c == 0 && la > lb);
-      }
-      if (!swap) {
-        lua_pop(L, 2);
-        break;
-      }
-      lua_rawseti(L, -3, j - 1);
-      lua_rawseti(L, -2, j);
-    }
-  return n;
-}
-
-static int put_table(lua_State *L, int idx, FILE *f, int depth, char *why, size_t why_cap) {
-  idx = lua_absindex(L, idx);
-  lua_Integer len = (lua_Integer)lua_rawlen(L, idx);
-  int keys = sorted_keys(L, idx, NULL);
-  bool sequence = keys == len;
-  fputs("{", f);
-  for (int i = 1; i <= keys; i++) {
-    fputs(i == 1 ? " " : ", ", f);
-    lua_rawgeti(L, -1, i);
-    if (!sequence) {
-      size_t kl = 0;
-      const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &kl) : NULL;
-      if (k && is_identifier(k, kl)) {
-        fprintf(f, "%s = ", lua_tostring(L, -1));
-      } else {
-        fputc('[', f);
-        if (put_value(L, -1, f, depth + 1, why, why_cap)) return -1;
-        fputs("] = ", f);
-      }
-    }
-    lua_rawget(L, idx);
-    if (put_value(L, -1, f, depth + 1, why, why_cap)) return -1;
-    lua_pop(L, 1);
-  }
-  fputs(keys ? " }" : "}", f);
-  lua_pop(L, 1);
-  return 0;
-}
-
-/* Writes the value at idx as Lua text that reads back to an equal value. Data only: strings,
- * numbers, booleans and tables of them, at most 16 deep. */
-static int put_value(lua_State *L, int idx, FILE *f, int depth, char *why, size_t why_cap) {
-  if (depth > 16) {
-    snprintf(why, why_cap, "tables nested more than 16 deep");
-    return -1;
-  }
-  switch (lua_type(L, idx)) {
-  case LUA_TSTRING: {
-    size_t len;
-    const char *str = lua_tolstring(L, idx, &len);
-    put_string(f, str, len);
-    return 0;
-  }
-  case LUA_TNUMBER:
-    if (lua_isinteger(L, idx)) fprintf(f, "%lld", (long long)lua_tointeger(L, idx));
-    else put_float(f, (double)lua_tonumber(L, idx));
-    return 0;
-  case LUA_TBOOLEAN:
-    fputs(lua_toboolean(L, idx) ? "true" : "false", f);
-    return 0;
-  case LUA_TTABLE:
-    if (!lua_checkstack(L, 8)) {
-      snprintf(why, why_cap, "out of memory");
-      return -1;
-    }
-    return put_table(L, idx, f, depth, why, why_cap);
-  default:
-    snprintf(why, why_cap, "a %s is not data (a plan holds strings, numbers, booleans and tables)",
-             luaL_typename(L, idx));
-    return -1;
-  }
-}
-
-/* Reads `groups` of the fault table at idx into *ft when it is a list of lists of node names
- * that fits; otherwise leaves node_count 0 (the field then stays in rest). */
-static bool read_groups(shrinker *s, lua_State *L, int idx, fault *ft) {
-  lua_getfield(L, idx, "groups");
-  bool ok = lua_type(L, -1) == LUA_TTABLE;
-  uint32_t nodes = 0, groups = ok ? (uint32_t)lua_rawlen(L, -1) : 0;
-  for (uint32_t g = 1; ok && g <= groups; g++) {
-    lua_rawgeti(L, -1, g);
-    uint32_t members = lua_type(L, -1) == LUA_TTABLE ? (uint32_t)lua_rawlen(L, -1) : 0;
-    ok = members > 0 && nodes + members <= SHRINK_NODES_MAX && g <= 255;
-    for (uint32_t m = 1; ok && m <= members; m++) {
-      lua_rawgeti(L, -1, m);
-      size_t len;
-      const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-      const char *kept = name ? keep_string(s, name, len) : NULL;
-      ok = kept != NULL;
-      if (ok) {
-        ft->node[nodes] = kept;
-        ft->group_of[nodes++] = (uint8_t)(g - 1);
-      }
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 1);
-  ft->node_count = ok ? (uint8_t)nodes : 0;
-  ft->group_count = ok ? (uint8_t)groups : 0;
-  return ok && groups > 0;
-}
-
-/* One fault from the table on top of the stack. */
-static int read_fault(shrinker *s, lua_State *L, const char *path, uint32_t number, fault *ft) {
-  memset(ft, 0, sizeof *ft);
-  if (lua_type(L, -1) != LUA_TTABLE)
-    return scn_cli_fail("%s: fault %u: not a table such as { at = \"1s\", kind = \"kill\", ... }", path, number);
-  lua_getfield(L, -1, "at");
-  const char *at = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-  if (!at || sim_parse_duration(at, &ft->at_ns) != 0) {
-    lua_pop(L, 1);
-    return scn_cli_fail("%s: fault %u: 'at' needs a virtual time with a unit, such as \"1.5s\"", path, number);
-  }
-  lua_pop(L, 1);
-  lua_getfield(L, -1, "kind");
-  size_t kind_len;
-  const char *kind = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &kind_len) : NULL;
-  ft->kind = kind ? keep_string(s, kind, kind_len) : NULL;
-  lua_pop(L, 1);
-  if (!ft->kind) return scn_cli_fail("%s: fault %u: 'kind' needs a fault kind, such as \"kill\"", path, number);
-  bool groups = read_groups(s, L, lua_gettop(L), ft);
-  static const char *const skip_all[] = {"at", "kind", "groups", NULL};
-  static const char *const skip_two[] = {"at", "kind", NULL};
-  char *text = NULL;
-  size_t text_len = 0;
-  FILE *f = open_memstream(&text, &text_len);
-  if (!f) return scn_cli_fail("out of memory");
-  int keys = sorted_keys(L, -1, groups ? skip_all : skip_two);
-  char why[160] = "";
-  int rc = 0;
-  for (int i = 1; i <= keys && rc == 0; i++) {
-    lua_rawgeti(L, -1, i);
-    size_t kl;
-    const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &kl) : NULL;
-    if (!key || !is_identifier(key, kl)) {
-      snprintf(why, sizeof why, "field names are words, such as target or reason");
-      rc = -1;
-    } else {
-      fprintf(f, ", %s = ", key);
-      lua_gettable(L, -3);
-      rc = put_value(L, -1, f, 0, why, sizeof why);
-    }
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 1);
-  fclose(f);
-  ft->rest = rc == 0 && text ? keep_string(s, text, text_len) : NULL;
-  free(text);
-  if (rc) return scn_cli_fail("%s: fault %u: %s", path, number, why);
-  if (!ft->rest) return scn_cli_fail("out of memory");
-  return 0;
-}
-
-static void plan_hook(lua_State *L, lua_Debug *ar) {
-  (void)ar;
-  luaL_error(L, "the plan runs too long (a plan is data: return { faults = { ... } })");
-}
-
-/* Reads a plan from its text: `return { scenario = ..., seed = ..., faults = { ... } }`,
- * loaded as text only in an empty environment under an instruction limit. */
-static int plan_read(shrinker *s, const char *path, const char *text, size_t len, plan *out) {
-  lua_State *L = luaL_newstate();
-  if (!L) return scn_cli_fail("out of memory");
-  char chunk[PATH_MAX + 2];
-  snprintf(chunk, sizeof chunk, "@%s", path);
-  int rc = luaL_loadbufferx(L, text, len, chunk, "t");
-  if (rc == LUA_OK) {
-    lua_newtable(L);
-    lua_setupvalue(L, -2, 1); /* _ENV: nothing to call */
-    lua_sethook(L, plan_hook, LUA_MASKCOUNT, SHRINK_PLAN_INSTRUCTIONS);
-    rc = lua_pcall(L, 0, 1, 0);
-  }
-  if (rc != LUA_OK) {
-    scn_cli_fail("%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "the plan does not load");
-    lua_close(L);
-    return -1;
-  }
-  int status = 0;
-  if (lua_type(L, -1) != LUA_TTABLE) {
-    status = scn_cli_fail("%s: a plan returns a table: return { faults = { { at = \"1s\", kind = \"kill\", "
-                  "... }, ... } }", path);
-  } else {
-    lua_getfield(L, -1, "scenario");
-    if (lua_type(L, -1) == LUA_TSTRING) s->plan_scenario = strdup(lua_tostring(L, -1));
-    lua_pop(L, 1);
-    lua_getfield(L, -1, "seed");
-    if (lua_isinteger(L, -1)) {
-      char seed[32];
-      snprintf(seed, sizeof seed, "%lld", (long long)lua_tointeger(L, -1));
-      s->plan_seed = strdup(seed);
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, -1, "faults");
-    if (lua_type(L, -1) != LUA_TTABLE) {
-      status = scn_cli_fail("%s: the plan has no faults = { ... } list", path);
-    } else {
-      uint32_t n = (uint32_t)lua_rawlen(L, -1);
-      if (n > SHRINK_FAULTS_MAX) status = scn_cli_fail("%s: more than %u faults", path, SHRINK_FAULTS_MAX);
-      else if (plan_reserve(out, n)) status = scn_cli_fail("out of memory");
-      for (uint32_t i = 1; status == 0 && i <= n; i++) {
-        lua_rawgeti(L, -1, i);
-        status = read_fault(s, L, path, i, &out->f[i - 1]);
-        lua_pop(L, 1);
-        if (status == 0 && i > 1 && out->f[i - 1].at_ns < out->f[i - 2].at_ns)
-          status = scn_cli_fail("%s: fault %u comes before fault %u in time: a plan lists faults in time "
-                        "order", path, i, i - 1);
-      }
-      if (status == 0) out->n = n;
-    }
-  }
-  lua_close(L);
-  return status;
-}
-
 /* ---- Writing a plan ---------------------------------------------------------------------- */
 
-/* One fault as a Lua table constructor on one line. */
-static void put_fault(FILE *f, const fault *ft) {
-  char at[32];
-  sim_format_duration(ft->at_ns, at, sizeof at);
-  fprintf(f, "{ at = \"%s\", kind = ", at);
-  put_string(f, ft->kind, strlen(ft->kind));
-  if (ft->node_count) {
-    fputs(", groups = { ", f);
-    for (uint8_t i = 0; i < ft->node_count; i++) {
-      bool opens = i == 0 || ft->group_of[i] != ft->group_of[i - 1];
-      bool closes = i + 1 == ft->node_count || ft->group_of[i + 1] != ft->group_of[i];
-      if (opens) fputs(i ? ", { " : "{ ", f);
-      else fputs(", ", f);
-      put_string(f, ft->node[i], strlen(ft->node[i]));
-      if (closes) fputs(" }", f);
-    }
-    fputs(" }", f);
-  }
-  fprintf(f, "%s }", ft->rest);
-}
-
-/* The faults list, one fault per line, each line starting with indent. */
-static void put_faults(FILE *f, const plan *p, const char *indent) {
-  fputs("faults = {\n", f);
-  for (uint32_t i = 0; i < p->n; i++) {
-    fputs(indent, f);
-    fputs("  ", f);
-    put_fault(f, &p->f[i]);
-    fputs(",\n", f);
-  }
-  fprintf(f, "%s}", indent);
-}
-
-/* The whole plan file. Returns a malloc'ed text (and its length), or NULL. */
+/* The plan file of a candidate. Returns a malloc'ed text (and its length), or NULL. */
 static char *plan_text(const shrinker *s, const plan *p, size_t *len) {
   char *text = NULL;
   FILE *f = open_memstream(&text, len);
   if (!f) return NULL;
-  fputs("return {\n", f);
-  if (s->plan_scenario) {
-    fputs("  scenario = ", f);
-    put_string(f, s->plan_scenario, strlen(s->plan_scenario));
-    fputs(",\n", f);
-  }
-  if (s->plan_seed) fprintf(f, "  seed = %s,\n", s->plan_seed);
-  fputs("  ", f);
-  put_faults(f, p, "  ");
-  fputs(",\n}\n", f);
-  if (fclose(f) != 0) {
+  scn_plan view = s->read;
+  view.faults = p->f;
+  view.count = p->n;
+  int rc = scn_plan_write(f, &view);
+  if (fclose(f) != 0 || rc != 0) {
     free(text);
     return NULL;
   }
@@ -836,7 +466,7 @@ static int try_variants(shrinker *s, plan *p, variants *v, uint32_t j, const cha
       rc = 1;
       char at[32];
       sim_format_duration(p->f[j].at_ns, at, sizeof at);
-      improved(s, p->n, "fault %u (%s) %s, at %s", j + 1, p->f[j].kind, what, at);
+      improved(s, p->n, "fault %u (%s) %s, at %s", j + 1, sim_fault_kind_name(p->f[j].fault.kind), what, at);
     }
   }
   variants_free(v);
@@ -908,11 +538,9 @@ static int move_in_time(shrinker *s, plan *p, uint32_t j, bool earlier, uint64_t
 
 /* Whether a fault ends an outage: a heal ends a partition, restart_node a crash, resume a
  * pause, flaky_up a flaky_down. */
-static bool ends_outage(const fault *f) {
-  static const char *const kinds[] = {"heal", "restart_node", "resume", "flaky_up"};
-  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-    if (strcmp(f->kind, kinds[i]) == 0) return true;
-  return false;
+static bool ends_outage(const sim_planned *f) {
+  int k = f->fault.kind;
+  return k == SIM_FK_HEAL || k == SIM_FK_RESTART_NODE || k == SIM_FK_RESUME || k == SIM_FK_FLAKY_UP;
 }
 
 /* The ends of outages as early as they go: shorter partitions (and crashes, pauses, flaky
@@ -929,45 +557,53 @@ static int ends_earlier(shrinker *s, plan *p) {
   return changed;
 }
 
+/* A copy of partition f without the node members[i] (and without its group when it was the
+ * group's only node), in the shrinker's memory. -1 when out of memory. */
+static int without_node(shrinker *s, sim_fault *f, uint32_t i) {
+  uint32_t g = 0, first = 0;
+  while (first + f->group_size[g] <= i) first += f->group_size[g++];
+  bool whole = f->group_size[g] == 1;
+  uint32_t total = first, groups = f->group_count - (whole ? 1 : 0);
+  for (uint32_t k = g; k < f->group_count; k++) total += f->group_size[k];
+  const char **members = scn_plan_own(&s->read, (total ? total : 1) * sizeof *members);
+  uint32_t *sizes = scn_plan_own(&s->read, (groups ? groups : 1) * sizeof *sizes);
+  if (!members || !sizes) return -1;
+  memcpy(members, f->members, i * sizeof *members);
+  memcpy(members + i, f->members + i + 1, (total - i - 1) * sizeof *members);
+  for (uint32_t k = 0, at = 0; k < f->group_count; k++)
+    if (k != g || !whole) sizes[at++] = f->group_size[k] - (k == g ? 1 : 0);
+  f->members = members;
+  f->group_size = sizes;
+  f->group_count = groups;
+  return 0;
+}
+
 /* Partitions with fewer nodes: one node out of a group that has more than one, or a whole
  * group out of a partition of more than two groups. Repeats until nothing can go. */
 static int fewer_nodes(shrinker *s, plan *p) {
   s->phase = "fewer nodes";
   int changed = 0;
   for (uint32_t j = 0; j < p->n && !shrink_signal && !s->out_of_runs; j++) {
-    for (;;) {
-      const fault *ft = &p->f[j];
-      if (!ft->node_count) break;
+    while (p->f[j].fault.kind == SIM_FK_PARTITION) {
+      const sim_fault *ft = &p->f[j].fault;
       variants v = {0};
-      for (uint8_t i = 0; i < ft->node_count; i++) {
-        uint8_t g = ft->group_of[i];
-        uint8_t members = 0;
-        for (uint8_t k = 0; k < ft->node_count; k++) members += ft->group_of[k] == g;
-        bool whole = members == 1;
-        if (whole && ft->group_count <= 2) continue;
-        plan *grown = realloc(v.list, (v.n + 1) * sizeof *grown);
-        if (!grown) {
-          variants_free(&v);
-          return -1;
+      for (uint32_t g = 0, i = 0; g < ft->group_count; g++)
+        for (uint32_t m = 0; m < ft->group_size[g]; m++, i++) {
+          if (ft->group_size[g] == 1 && ft->group_count <= 2) continue;
+          plan *grown = realloc(v.list, (v.n + 1) * sizeof *grown);
+          if (!grown) {
+            variants_free(&v);
+            return -1;
+          }
+          v.list = grown;
+          plan *q = &v.list[v.n];
+          *q = (plan){0};
+          v.n++;
+          if (plan_copy(q, p) || without_node(s, &q->f[j].fault, i)) {
+            variants_free(&v);
+            return -1;
+          }
         }
-        v.list = grown;
-        plan *q = &v.list[v.n];
-        *q = (plan){0};
-        if (plan_copy(q, p)) {
-          variants_free(&v);
-          return -1;
-        }
-        v.n++;
-        fault *nf = &q->f[j];
-        memmove(&nf->node[i], &nf->node[i + 1], (size_t)(nf->node_count - i - 1) * sizeof nf->node[0]);
-        memmove(&nf->group_of[i], &nf->group_of[i + 1], (size_t)(nf->node_count - i - 1));
-        nf->node_count--;
-        if (whole) { /* renumber the groups after the one that went */
-          for (uint8_t k = 0; k < nf->node_count; k++)
-            if (nf->group_of[k] > g) nf->group_of[k]--;
-          nf->group_count--;
-        }
-      }
       int rc = try_variants(s, p, &v, j, "with a node fewer");
       if (rc < 0) return -1;
       if (rc == 0) break;
@@ -1184,7 +820,7 @@ static int write_out(const shrinker *s, const char *out_path, const plan *p, con
   fputs("-- The plan below replaces the scenario's own faults; the scenario follows unchanged.\n", f);
   fputs("local cl = require \"crashlab\"\n", f);
   fputs("cl.fault_plan { ", f);
-  put_faults(f, p, "");
+  scn_plan_write_faults(f, p->f, p->n);
   fputs(" }\n", f);
   const char *text = source;
   while (strncmp(text, "--!", 3) == 0) { /* the original's own directives */
@@ -1207,38 +843,19 @@ static int write_out(const shrinker *s, const char *out_path, const plan *p, con
 
 /* ---- Reading the first run's plan -------------------------------------------------------- */
 
-/* The plan of the traced run, as `crashlab trace TRACE --plan` prints it (faults.c), read
- * back into faults that can be cut and moved. */
-static int plan_from_trace(shrinker *s, const char *trace_path, plan *out) {
-  scn_plan_text pt;
-  char err[1024];
-  if (scn_plan_from_trace(trace_path, &pt, err, sizeof err) != 0)
-    return scn_cli_fail("cannot read the fault plan of the run from its trace: %s", err);
-  char *text = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&text, &len);
-  int rc = f ? scn_plan_text_write(f, &pt, NULL) : -1;
-  if (f && fclose(f) != 0) rc = -1;
-  scn_plan_text_free(&pt);
-  if (rc != 0) {
-    free(text);
-    return scn_cli_fail("out of memory");
-  }
-  char name[64];
-  snprintf(name, sizeof name, "the plan of seed %" PRIu64, s->o->seed);
-  rc = plan_read(s, name, text, len, out);
-  free(text);
-  return rc;
+/* The faults of the plan read into *out, which can then be cut and moved. */
+static int plan_take(shrinker *s, plan *out) {
+  if (plan_reserve(out, s->read.count)) return scn_cli_fail("out of memory");
+  if (s->read.count) memcpy(out->f, s->read.faults, s->read.count * sizeof *out->f);
+  out->n = s->read.count;
+  return 0;
 }
 
 /* ---- The command ------------------------------------------------------------------------- */
 
 static void shrinker_free(shrinker *s) {
-  for (uint32_t i = 0; i < s->string_count; i++) free(s->strings[i]);
-  free(s->strings);
+  scn_plan_free(&s->read);
   free(s->cache);
-  free(s->plan_scenario);
-  free(s->plan_seed);
   for (unsigned i = 0; i < SHRINK_JOBS_MAX; i++) scn_child_free(&s->children[i]);
   if (s->tmpdir[0]) {
     char path[PATH_MAX + 32];
@@ -1278,15 +895,12 @@ static int first_run(shrinker *s, plan *p, scn_child_result *r) {
   if (r->verdict == SCN_CHILD_ERROR) return scn_cli_fail("%s", r->message);
   scn_child_signature(r, s->signature, sizeof s->signature);
   snprintf(s->message, sizeof s->message, "%s", r->message);
-  if (s->o->faults_path) {
-    size_t len;
-    char *text = read_all(s->o->faults_path, &len);
-    if (!text) return scn_cli_fail("%s: cannot read: %s", s->o->faults_path, strerror(errno));
-    int rc = plan_read(s, s->o->faults_path, text, len, p);
-    free(text);
-    return rc;
-  }
-  return plan_from_trace(s, trace, p);
+  char err[1024] = "";
+  if (s->o->faults_path ? scn_plan_load(&s->read, s->o->faults_path, err, sizeof err) != 0
+                        : scn_plan_from_trace(trace, &s->read, err, sizeof err) != 0)
+    return s->o->faults_path ? scn_cli_fail("%s", err)
+                             : scn_cli_fail("cannot read the fault plan of the run from its trace: %s", err);
+  return plan_take(s, p);
 }
 
 /* The whole plan run again through --faults must fail the same way: otherwise the plan does
@@ -1353,7 +967,7 @@ static void report(const shrinker *s, const plan *p, const char *out_path, const
          s->out_of_runs ? " (stopped at --max-runs: the plan may shrink further)" : "");
   for (uint32_t i = 0; i < p->n; i++) {
     fputs("    ", stdout);
-    put_fault(stdout, &p->f[i]);
+    scn_plan_write_fault(stdout, &p->f[i]);
     fputc('\n', stdout);
   }
   if (p->n == 0) printf("    (none: the run fails the same way without any of its faults)\n");
