@@ -2,10 +2,11 @@
 --
 -- A supervisor on node a runs a registry and three workers. The bug: the registry's child spec
 -- says restart = "temporary", so once it is killed it is never started again, and the at_end
--- property "the registry is up" fails. The storm, drawn from the seed: from 0.5 s, every
--- 50 ms, one fault, 100 in all: a kill of a worker (restarted), a partition of the three nodes,
--- a heal, and now and then (2 in 100) a kill of the registry. Shrinking any failing seed must
--- leave that one kill. Its own seed (5) passes, as the suite runs every test scenario.
+-- property "the registry is up" fails. The storm (scenarios/library/lib/storm.lua), drawn from
+-- the seed: from 0.5 s, every 50 ms, one fault, 100 in all: a kill of a worker (restarted), a
+-- partition of the three nodes, a heal, and now and then (2 in 100) a kill of the registry.
+-- Shrinking any failing seed must leave that one kill. Its own seed (5) passes, as the suite
+-- runs every test scenario.
 local cl = require "crashlab"
 
 cl.scenario { name = "temporary_registry", seed = 5, stop = "6s" }
@@ -25,22 +26,7 @@ cl.spawn(function()
   cl.receive()
 end)
 
-local workers = { "w1", "w2", "w3" }
-local splits = { { { "a" }, { "b", "c" } }, { { "a", "c" }, { "b" } }, { { "a", "b" }, { "c" } } }
-local faults = 0
-cl.every("50ms", function()
-  if cl.now() < 500 or faults >= 100 then return end
-  faults = faults + 1
-  local r = math.random()
-  if r < 0.02 then
-    cl.kill("registry")
-  elseif r < 0.4 then
-    cl.kill(workers[math.random(#workers)])
-  elseif r < 0.7 then
-    cl.partition(table.unpack(splits[math.random(#splits)]))
-  else
-    cl.heal()
-  end
-end)
+require("storm") { count = 100, victim = "registry", victim_share = 0.02, workers = { "w1", "w2", "w3" },
+  splits = { { { "a" }, { "b", "c" } }, { { "a", "c" }, { "b" } }, { { "a", "b" }, { "c" } } } }
 
 cl.at_end("the registry is up", function() return cl.whereis("registry") ~= nil end)
