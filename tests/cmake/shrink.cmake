@@ -2,7 +2,8 @@
 #
 # Goal: a storm of 50 or more faults with a planted bug shrinks to the one to three faults the
 # bug needs; each fault left is necessary (the run with the plan minus that fault passes); the
-# written scenario fails on its own (no --seed, no --faults) with the same signature; the result
+# written scenario fails on its own (no --seed, no --faults) with the same signature, and its
+# plan is the text trace --plan prints for the run it makes (one writer); the result
 # does not depend on --jobs; bad input gets one clear message, exit 2, and no file.
 #
 # Method: scenarios/library/ledger_storm_naive.lua (a three-fault bug: a partition that cuts a
@@ -164,6 +165,19 @@ shrink_checked("${ledger}" ${seed} "${WORK}/ledger.shrunk.lua" 3)
 set(ledger_want "${first_line}")
 each_necessary("${ledger}" ${seed} "${WORK}/ledger.shrunk.lua")
 fails_alone("${WORK}/ledger.shrunk.lua" "${ledger_want}")
+
+# The plan is written by the plan writer trace --plan uses: the written file's fault lines are
+# the lines trace --plan prints for the shrunk run's own trace, to the byte.
+crashlab(run ledger.shrunk.lua --quiet --trace ledger.shrunk.trace)
+crashlab(trace ledger.shrunk.trace --plan)
+expect_code(0)
+string(REGEX MATCHALL "\n  [{] at = [^\n]*" printed "${out}")
+string(REPLACE "\n" "" printed "${printed}")
+plan_lines("${WORK}/ledger.shrunk.lua" written)
+if(NOT printed STREQUAL written)
+  fail("the written plan is not what trace --plan prints for its run: '${written}'")
+endif()
+file(REMOVE "${WORK}/ledger.shrunk.trace")
 
 # The same file with one job: the result does not depend on how many runs went at once.
 crashlab(shrink "${ledger}" --seed ${seed} --out "${WORK}/ledger1.lua" --jobs 1)
