@@ -491,9 +491,13 @@ static void put_duration(FILE *f, uint64_t ns) {
 
 /* A float with 17 significant digits, which read back to the same double, and still a float
  * (1.0, not 1). */
+/* The shortest of %.15g, %.16g and %.17g that reads back as v: 0.2, not 0.20000000000000001. */
 static void put_float(FILE *f, double v) {
   char t[40];
-  snprintf(t, sizeof t, "%.17g", v);
+  for (int digits = 15; digits <= 17; digits++) {
+    snprintf(t, sizeof t, "%.*g", digits, v);
+    if (strtod(t, NULL) == v) break;
+  }
   fprintf(f, "%s%s", t, strpbrk(t, ".eEn") ? "" : ".0"); /* not after inf, nan */
 }
 
