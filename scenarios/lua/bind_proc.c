@@ -1047,11 +1047,21 @@ void scn_describe_wait(ac_node *node, ac_pid pid, char *buf, size_t cap) {
 
 static void count_hook(lua_State *L, lua_Debug *ar);
 
-/* Raises "FILE:LINE: what" at the line the hook interrupted. The condition stays true, and from
- * now on the hook runs at every instruction, so a pcall cannot swallow the error and loop on:
- * the first instruction after the pcall raises it again, until the whole call has unwound. */
+/* The registry field holding the message of the runaway being raised (one at a time: nothing
+ * else runs until the thread that raised it has unwound). */
+#define RUNAWAY_KEY "crashlab.runaway"
+
+static bool from_prelude(const lua_Debug *ar) { return strncmp(ar->source, "=cl.", 4) == 0; }
+
+/* Raises "FILE:LINE: what" at the innermost line of the author's code on the stack (the line
+ * the hook interrupted, unless that is crashlab's own Lua code). The condition stays true, and
+ * from now on the hook runs at every instruction, so a pcall cannot swallow the error and loop
+ * on: the first instruction after the pcall raises it again, until the whole call has unwound.
+ * Raised again in the preludes (a server that caught its callback's runaway), it is the first
+ * message, so the process ends naming the author's line, not the prelude's. */
 __attribute__((format(printf, 3, 4))) static void runaway(lua_State *L, lua_Debug *ar,
                                                            const char *fmt, ...) {
+  bool again = scn_runaway(L);
   lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
   char what[160];
   va_list ap;
@@ -1059,10 +1069,23 @@ __attribute__((format(printf, 3, 4))) static void runaway(lua_State *L, lua_Debu
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
   scn_note_raise(scn_run_of(L), SCN_RAISED_LUA, what); /* the author's loop, not a misuse */
-  if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
-    luaL_error(L, "%s:%d: %s", ar->short_src, ar->currentline, what);
-  luaL_error(L, "%s", what);
+  bool in_prelude = lua_getinfo(L, "Sl", ar) && from_prelude(ar);
+  if (again && in_prelude) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, RUNAWAY_KEY) == LUA_TSTRING) lua_error(L);
+    lua_pop(L, 1);
+  }
+  lua_Debug up;
+  bool found = false;
+  for (int level = 0; !found && lua_getstack(L, level, &up); level++)
+    found = lua_getinfo(L, "Sl", &up) && up.currentline > 0 && !from_prelude(&up);
+  if (found) lua_pushfstring(L, "%s:%d: %s", up.short_src, up.currentline, what);
+  else lua_pushstring(L, what);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, RUNAWAY_KEY);
+  lua_error(L);
 }
+
+bool scn_runaway(lua_State *L) { return lua_gethook(L) == count_hook && lua_gethookcount(L) == 1; }
 
 static void count_hook(lua_State *L, lua_Debug *ar) {
   scn_run *run = scn_run_of(L);

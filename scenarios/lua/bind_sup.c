@@ -484,9 +484,11 @@ static bool is_exit(lua_State *L, int idx) {
 
 /* stack(err): the message handler of a server's callbacks: an exit(Reason) stays as it is; an
  * error becomes {Error, Stack}, Stack the list of "FILE:LINE" of the scenario's frames from the
- * error up (OTP's {Error, Stacktrace}, with Lua's places). */
+ * error up (OTP's {Error, Stacktrace}, with Lua's places). A runaway stays as it is too: it is
+ * the process's, not the callback's, and ends the server as it ends any process (the prelude's
+ * next instruction raises it again), counted as a crash once, when the process ends. */
 static int stack_of(lua_State *L, bool classify) {
-  if (is_exit(L, 1)) return 1;
+  if (is_exit(L, 1) || scn_runaway(L)) return 1;
   scn_run *run = scn_run_of(L);
   lua_settop(L, 1);
   if (classify && run->current) scn_process_error(run, L, 1, ac_self(run->current)); /* misuse, Lua error */
@@ -567,6 +569,82 @@ static int l_set_mfa(lua_State *L) {
   return 0;
 }
 
+/* Raises "FILE:LINE: message" (the message at the top) at the innermost line of the scenario's
+ * code on the stack: a server's start options are the author's, checked where the author
+ * wrote them, not at a line of the prelude. */
+static int raise_at_author(lua_State *L) {
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); level++)
+    if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && strncmp(ar.source, "=cl.", 4) != 0) {
+      lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+      lua_insert(L, -2);
+      lua_concat(L, 2);
+      break;
+    }
+  return lua_error(L);
+}
+
+/* Whether the value at idx is a registered name a server can take (an atom: a string of 1 to
+ * 255 bytes without NUL, and not undefined). */
+static bool server_name_ok(lua_State *L, int idx) {
+  size_t n;
+  const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &n) : NULL;
+  return s && n > 0 && n <= 255 && strlen(s) == n && strcmp(s, "undefined") != 0;
+}
+
+static int name_error(lua_State *L, const char *fn, int idx) {
+  lua_pushfstring(L, "%s: options.name must be a name (a string of 1 to 255 bytes, not undefined), "
+                     "not %s", fn, lua_type(L, idx) == LUA_TSTRING ? "that string" : luaL_typename(L, idx));
+  return raise_at_author(L);
+}
+
+static int check_opts_fields(lua_State *L) {
+  static const char *const allowed[] = {"name", NULL};
+  scn_check_fields(L, 1, allowed, lua_tostring(L, 2));
+  return 0;
+}
+
+/* start_opts(fn, opts): the options of server.start (fn), checked in the caller: a table whose
+ * only field is name, a name. Raises at the author's line. */
+static int l_start_opts(lua_State *L) {
+  const char *fn = luaL_checkstring(L, 1);
+  if (!lua_istable(L, 2)) {
+    lua_pushfstring(L, "%s: the options must be a table ({name = ...}), not %s", fn, luaL_typename(L, 2));
+    return raise_at_author(L);
+  }
+  lua_pushcfunction(L, check_opts_fields);
+  lua_pushvalue(L, 2);
+  lua_pushfstring(L, "%s: options", fn);
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) return raise_at_author(L);
+  if (lua_getfield(L, 2, "name") != LUA_TNIL && !server_name_ok(L, -1)) return name_error(L, fn, -1);
+  return 0;
+}
+
+/* register(name): a server takes its name (the calling process). A name that is not one is
+ * server.enter's misuse (server.start checks its options in the caller), raised at the
+ * author's line; a name another process holds ends the server with {already_started, Pid},
+ * as gen_server's start does. Never raises elsewhere from the prelude's line. */
+static int l_register(lua_State *L) {
+  ac_proc *self = caller(L, "register");
+  if (!server_name_ok(L, 1)) return name_error(L, "server.enter", 1);
+  ac_node *node = ac_proc_node(self);
+  const char *name = lua_tostring(L, 1);
+  int rc = ac_register(self, name, ac_self(self));
+  if (rc == AC_OK) return 0;
+  if (rc != AC_ENAMETAKEN) return scn_condition(L, "server: register('%s'): %s", name, ac_strerror(rc));
+  lua_createtable(L, 2, 0); /* cl.exit({already_started, Pid}): {"EXIT", Reason} raised */
+  lua_pushliteral(L, "EXIT");
+  lua_rawseti(L, -2, 1);
+  lua_createtable(L, 2, 0);
+  lua_pushliteral(L, "already_started");
+  lua_rawseti(L, -2, 1);
+  scn_push_pid(L, ac_whereis(node, name));
+  lua_rawseti(L, -2, 2);
+  lua_rawseti(L, -2, 2);
+  luaL_setmetatable(L, "crashlab.exit");
+  return lua_error(L);
+}
+
 /* exit_reason(e): what a callback's failure makes the server exit with. */
 static int l_exit_reason(lua_State *L) {
   if (is_exit(L, 1)) lua_rawgeti(L, 1, 2);
@@ -591,6 +669,7 @@ void scn_bind_sup(lua_State *L) {
                                    {"stack", l_stack}, {"exit_reason", l_exit_reason},
                                    {"condition", scn_l_condition}, {"code_step", l_code_step},
                                    {"spawn_in", l_spawn_in}, {"set_mfa", l_set_mfa}, {"caught", l_caught},
+                                   {"start_opts", l_start_opts}, {"register", l_register},
                                    {NULL, NULL}};
   luaL_setfuncs(L, prims, 0);
   lua_getfield(L, -1, "children");

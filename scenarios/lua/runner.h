@@ -281,5 +281,8 @@ void scn_bind_sup(lua_State *L);
 void scn_free_owned(scn_run *run);
 /* Arms the instruction-count hook on a thread (preemption and runaway detection). */
 void scn_hook_thread(lua_State *co);
+/* Whether the thread is unwinding a runaway (its budget is spent: every Lua instruction it
+ * runs raises the runaway again, until the code that was stopped has unwound). */
+bool scn_runaway(lua_State *L);
 
 #endif

@@ -142,7 +142,7 @@ end
 local function serve(cb, arg, parent, name)
   cl.defer_ack() -- under a supervisor: started once init has run
   parent = parent or prim.parent()
-  if name then cl.register(name) end
+  if name then prim.register(name) end -- a name that is not one: server.enter's misuse
   local state, mod = nil, upgrade.module(cb) -- a module's callbacks are called fully qualified
   cb = upgrade.callbacks(cb, mod); if cb.init then state = cb.init(arg) end
   local acked = cl.init_ack()
@@ -186,7 +186,7 @@ function server.enter(cb, arg, opts)
   serve(cb, arg, nil, (opts or {}).name)
 end
 function server.start(cb, arg, opts)
-  opts = opts or {}
+  if opts ~= nil then prim.start_opts('server.start', opts) else opts = {} end
   local parent
   if pcall(cl.self) then
     parent = cl.self()
@@ -328,7 +328,7 @@ end)
 -- cl.supervisor (OTP's supervisor) and cl.server (OTP's gen_server), written in Lua on top of
 -- the C primitives of scenarios/lua/bind_sup.c (`prim`: start, call, children, restarts, format,
 -- duration_ms, kind, reply, parent, stack, caught, exit_reason, condition, code_step, spawn_in,
--- set_mfa). bind_sup.c runs this chunk once per Lua state, as "=cl.supervisor", with cl,
+-- set_mfa, start_opts, register). bind_sup.c runs this chunk once per Lua state, as "=cl.supervisor", with cl,
 -- cl.supervisor, the primitives, cl.server and cl.sys. This note is at the end, and the first line carries the code, so that the line
 -- numbers of the code (which can appear in stack traces, and so in traces) stay those it had
 -- as a C string in bind_sup.c.
