@@ -13,8 +13,11 @@
  * asks (scn_code_check): a process runs version V when a frame of its stack runs one of V's
  * functions, i.e. the functions of V's table and the Lua functions reachable from them through
  * upvalues, minus those that also belong to the current version (a helper both versions
- * share). The set of a version is computed once, at its first check, and kept by its number.
- * Cost: nothing on the message path; a purge walks every Lua process's stack once.
+ * share). A frame whose function is in neither version's set (a closure module code made as
+ * it ran) is placed by where it is defined (pop_in_old). The set of a version is computed once,
+ * at its first check, and kept by its number.
+ * Cost: nothing on the message path; a purge walks every Lua process's stack once (and, for a
+ * frame in no set, the two sets).
  */
 #include <lauxlib.h>
 #include <stdint.h>
@@ -136,14 +139,101 @@ static void push_version_set(lua_State *L, const ac_code_version *v) {
   lua_remove(L, set - 1);
 }
 
-/* Whether the function at the top of L (popped) is in set `old` and not in set `cur`. */
+/* Where a Lua function is defined: its chunk and its first and last lines. */
+typedef struct def_range {
+  const char *source; /* valid while the function is on the stack */
+  int first, last;
+} def_range;
+
+static bool range_of(lua_State *L, int fidx, def_range *r) {
+  lua_Debug ar;
+  lua_pushvalue(L, fidx);
+  if (!lua_getinfo(L, ">S", &ar) || ar.what[0] == 'C' || ar.linedefined <= 0) return false;
+  *r = (def_range){ar.source, ar.linedefined, ar.lastlinedefined};
+  return true;
+}
+
+/* What the set at `set` says of a function defined at r that is in no version's set (a closure
+ * made as module code runs): `inside` gets whether r lies within a function of the set whose
+ * range is not also one of the set at `other` (each version made by its own code), `shared`
+ * whether it lies within one whose range the other has too (one factory made both). */
+static void enclosing(lua_State *L, int set, int other, const def_range *r, bool *inside,
+                      bool *shared) {
+  *inside = *shared = false;
+  lua_pushnil(L);
+  while (lua_next(L, set)) {
+    lua_pop(L, 1);
+    def_range g;
+    if (!range_of(L, -1, &g) || strcmp(g.source, r->source) != 0 || g.first > r->first ||
+        g.last < r->last)
+      continue;
+    bool same = false; /* does the other version have a function of that range? */
+    lua_pushnil(L);
+    while (!same && lua_next(L, other)) {
+      lua_pop(L, 1);
+      def_range h;
+      same = range_of(L, -1, &h) && h.first == g.first && h.last == g.last &&
+             strcmp(h.source, g.source) == 0;
+      if (same) lua_pop(L, 1);
+    }
+    if (same) *shared = true;
+    else *inside = true;
+  }
+}
+
+/* Whether a function of the set has the upvalue `id` (lua_upvalueid). */
+static bool set_has_upvalue(lua_State *L, int set, void *id) {
+  bool found = false;
+  lua_pushnil(L);
+  while (!found && lua_next(L, set)) {
+    lua_pop(L, 1);
+    for (int j = 1; !found && lua_getupvalue(L, -1, j) != NULL; j++) {
+      lua_pop(L, 1);
+      found = lua_upvalueid(L, -1, j) == id;
+    }
+    if (found) lua_pop(L, 1);
+  }
+  return found;
+}
+
+/* Whether an upvalue of the function at fidx is one that functions of set `mine` have and those
+ * of set `other` do not (a variable of the factory call that made one version only). */
+static bool has_upvalue_of(lua_State *L, int fidx, int mine, int other) {
+  for (int i = 1; lua_getupvalue(L, fidx, i) != NULL; i++) {
+    lua_pop(L, 1);
+    void *id = lua_upvalueid(L, fidx, i);
+    if (set_has_upvalue(L, mine, id) && !set_has_upvalue(L, other, id)) return true;
+  }
+  return false;
+}
+
+/*
+ * Whether the function at the top of L (popped) is old code: in set `old` and not in set
+ * `cur`; or, in neither (a closure that module code made as it ran, such as a local loop made
+ * inside a module function), defined within a function of the old version and not within one
+ * of the current version. When both versions have a function of the range it lies in (one
+ * factory made both), its upvalues decide: one that functions of the old version have and
+ * those of the current one do not, and none the other way round.
+ * Else it is not known to be old (the limit docs/scenario-api.md states).
+ */
 static bool pop_in_old(lua_State *L, int old, int cur) {
-  lua_pushvalue(L, -1);
+  int f = lua_gettop(L);
+  lua_pushvalue(L, f);
   bool in_old = lua_rawget(L, old) != LUA_TNIL;
-  lua_pop(L, 1);
-  bool in_cur = lua_rawget(L, cur) != LUA_TNIL; /* takes the function */
-  lua_pop(L, 1);
-  return in_old && !in_cur;
+  lua_pushvalue(L, f);
+  bool in_cur = lua_rawget(L, cur) != LUA_TNIL;
+  lua_settop(L, f);
+  def_range r;
+  bool runs = in_old && !in_cur;
+  if (!in_old && !in_cur && range_of(L, f, &r)) {
+    bool old_inside, old_shared, cur_inside, cur_shared;
+    enclosing(L, old, cur, &r, &old_inside, &old_shared);
+    enclosing(L, cur, old, &r, &cur_inside, &cur_shared);
+    if (old_inside || cur_inside) runs = old_inside && !cur_inside;
+    else if (old_shared) runs = has_upvalue_of(L, f, old, cur) && !has_upvalue_of(L, f, cur, old);
+  }
+  lua_settop(L, f - 1);
+  return runs;
 }
 
 typedef struct check_args {
@@ -158,7 +248,7 @@ typedef struct check_args {
 static int check_protected(lua_State *L) {
   check_args *a = lua_touserdata(L, 1);
   lua_State *co = a->co;
-  luaL_checkstack(L, 8, NULL);
+  luaL_checkstack(L, 16, NULL);
   if (!lua_checkstack(co, 2)) return luaL_error(L, "stack overflow");
   push_version_set(L, a->v);
   int old = lua_gettop(L);
