@@ -107,7 +107,10 @@ int ac_code_load(ac_node *node, ac_pid caller, const char *module, const ac_code
     node->code_owned = true;
   }
   ac__module *m = mod_find(node, module);
-  if (m && m->old) return AC_ENOTPURGED;
+  if (m && m->old) {
+    code_event(node, AC_CODE_LOAD_REFUSED, caller, AC_PID_NONE, m->name, m->old->version);
+    return AC_ENOTPURGED;
+  }
   ac_code_version *v = ac_calloc(1, sizeof *v);
   if (!v) return AC_ENOMEM;
   if (!m) {

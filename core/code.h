@@ -76,7 +76,8 @@ void ac_node_set_code(ac_node *node, ac_code *code);
  * code:load_binary: `def` becomes the current version of `module` (created if needed), the
  * current one becomes old; *version_out (may be NULL) gets the new number. AC_EBADNAME for a
  * name that is not an atom (empty, over 255 bytes), AC_EINVAL for a NULL def, AC_ENOTPURGED
- * while an old version exists, AC_ENOMEM.
+ * while an old version exists (recorded: an AC_CODE_LOAD_REFUSED record naming the old
+ * version), AC_ENOMEM.
  */
 int ac_code_load(ac_node *node, ac_pid caller, const char *module, const ac_code_def *def,
                  uint32_t *version_out);

@@ -101,8 +101,10 @@ enum {
   AC_CODE_RESUME = 7,       /* sys:resume of server b */
   AC_CODE_CHANGE_OK = 8,    /* sys:change_code: Version's code_change of server b succeeded;
                                b runs Version */
-  AC_CODE_CHANGE_FAILED = 9 /* Version's code_change of server b failed, Detail the reason
+  AC_CODE_CHANGE_FAILED = 9, /* Version's code_change of server b failed, Detail the reason
                                ({'EXIT', Why} for a raise): b's state is unchanged */
+  AC_CODE_LOAD_REFUSED = 10 /* a load refused with not_purged: old Version still exists
+                               (nothing changed) */
 };
 
 typedef struct ac_event {

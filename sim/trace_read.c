@@ -413,8 +413,9 @@ size_t sim_format_record(const sim_record *rec, char *buf, size_t cap) {
     case AC_EV_NET_DUP: m = snprintf(out, room, "%s -> %s #%s", pa, pb, msg_id(rec->c, mid, sizeof mid)); break;
     case AC_EV_CODE: { /* "load {kv,2}", "purge {kv,1} kills <0.3.1>", "... by <0.2.1>" */
       static const char *op[] = {"?", "load", "delete", "purge", "soft_purge refused",
-                                 "soft_purge", "suspend", "resume", "code_change", "code_change failed"};
-      m = snprintf(out, room, "%s %s%s%s%s%s", rec->flags < 10 ? op[rec->flags] : "?", term,
+                                 "soft_purge", "suspend", "resume", "code_change", "code_change failed",
+                                 "load refused (not_purged)"};
+      m = snprintf(out, room, "%s %s%s%s%s%s", rec->flags < 11 ? op[rec->flags] : "?", term,
                    rec->b ? (rec->flags == AC_CODE_PURGE ? " kills " : " of ") : "", rec->b ? pb : "",
                    rec->a ? " by " : "", rec->a ? pa : "");
       break;

@@ -1045,7 +1045,7 @@ size_t viz_code_text(uint16_t op, uint64_t proc, ac_term payload, bool has_paylo
                      size_t cap) {
   static const char *const ops[] = {"code", "load", "delete", "purge", "soft_purge refused",
                                     "soft_purge", "suspend", "resume", "code_change",
-                                    "code_change"};
+                                    "code_change", "load refused"};
   char mod[VIZ_NAME_MAX] = "?", detail[96] = "", pid[40] = "";
   uint32_t v = 0;
   ac_term d;
@@ -1068,7 +1068,8 @@ size_t viz_code_text(uint16_t op, uint64_t proc, ac_term payload, bool has_paylo
                  op == VIZ_CODE_CHANGE_FAILED ? " failed: " : "",
                  op == VIZ_CODE_CHANGE_FAILED ? detail : "");
   else
-    n = snprintf(buf, cap, "%s %s v%u%s%s", what, mod, v, proc ? " killed " : "", pid);
+    n = snprintf(buf, cap, "%s %s v%u%s%s", what, mod, v,
+                 !proc ? "" : op == VIZ_CODE_PURGE ? " killed " : " of ", pid);
   return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
 }
 

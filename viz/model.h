@@ -65,6 +65,8 @@ enum {
   VIZ_CODE_RESUME = 7,        /* server b resumed (sys:resume) */
   VIZ_CODE_CHANGE_OK = 8,     /* server b's state changed by Version's code_change: b runs it */
   VIZ_CODE_CHANGE_FAILED = 9, /* server b's code_change failed (Detail): b stays where it was */
+  VIZ_CODE_LOAD_REFUSED = 10, /* a load refused (not_purged): old Version is still there;
+                                 nothing changed, so nothing is drawn (nor for ops unknown here) */
 };
 
 /* Messages kept per process, in and out, for the inspector. */

@@ -1,5 +1,6 @@
-# Hot code in the trace: a run of tests/lua/code_reload.lua records every load, delete, purge
-# (one record per process it kills, then the removal) and soft_purge refusal as a code record
+# Hot code in the trace: a run of tests/lua/code_reload.lua records every load, refused load
+# (not_purged), delete, purge (one record per process it kills, then the removal) and
+# soft_purge refusal as a code record
 # (kind 38), and a process spawned in a module records {Behaviour, Label, Module, Version};
 # `crashlab trace` prints them, and the reader accepts both spawn shapes in one file; a server
 # start that raised leaves no spawn prepared in its module.
@@ -16,6 +17,7 @@ foreach(want
     "code         load {kv,1} by <0."
     "loop (lua) in kv v1"
     "local_loop (lua) in kv v1"
+    "code         load refused (not_purged) {two,1} by <0."
     "code         load {two,3} by"
     "code         delete {cp,1} by"
     "code         soft_purge refused {kv,1} by"

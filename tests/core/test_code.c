@@ -84,7 +84,7 @@ static void send_atom(ac_node *node, ac_pid to, const char *atom) {
   ac_tb_free(&b);
 }
 
-static void test_load_twice_then_refused_not_purged(void **st) {
+static void test_load_twice_then_refused_not_purged_and_recorded(void **st) {
   (void)st;
   ac_node *node;
   sim_world *w = setup(&node);
@@ -103,7 +103,9 @@ static void test_load_twice_then_refused_not_purged(void **st) {
   assert_string_equal(ac_code_old(node, "kv")->def.callbacks, "v1");
   assert_true(rec_index("code 1 a=0 b=0 {kv,1}") >= 0);
   assert_true(rec_index("code 1 a=0 b=0 {kv,2}") >= 0);
-  assert_int_equal(rec_count, 2); /* the refused load changed nothing and recorded nothing */
+  /* The refused load changed nothing, and is recorded naming the old version in the way. */
+  assert_true(rec_index("code 10 a=0 b=0 {kv,1}") == 2);
+  assert_int_equal(rec_count, 3);
   assert_int_equal(ac_code_load(node, AC_PID_NONE, "", &d1, NULL), AC_EBADNAME);
   assert_int_equal(ac_code_load(node, AC_PID_NONE, "kv", NULL, NULL), AC_EINVAL);
   sim_world_destroy(w);
@@ -384,7 +386,7 @@ static void test_allocation_failures_leave_code_unchanged(void **st) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_load_twice_then_refused_not_purged),
+      cmocka_unit_test(test_load_twice_then_refused_not_purged_and_recorded),
       cmocka_unit_test(test_purge_kills_old_code_runners_with_killed),
       cmocka_unit_test(test_soft_purge_refuses_until_fully_qualified_call_moves_process),
       cmocka_unit_test(test_delete_makes_current_old),

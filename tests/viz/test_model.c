@@ -493,6 +493,35 @@ static void test_search_by_name_label_and_pid(void **state) {
 
 /* ---- Code versions ------------------------------------------------------------------------ */
 
+/* A refused load (op 10) changes nothing: no upgrade mark, no process moves; its text names it.
+ * An op this model does not know (a newer trace) is passed over the same way. */
+static void test_refused_load_and_unknown_code_ops_change_nothing(void **state) {
+  (void)state;
+  trace t = {0};
+  viz_model m;
+  two_nodes(&t);
+  uint64_t kv = pid(0, 1);
+  add(&t, AC_EV_SPAWN, 0, 1 * MS, 0, pid(0, 0), kv, 0, "{a, a, a, i}", "lua", "loop", "kv", I(1));
+  add(&t, VIZ_EV_CODE, VIZ_CODE_LOAD_REFUSED, 2 * MS, 0, kv, 0, 0, "{a, i}", "kv", I(1));
+  add(&t, VIZ_EV_CODE, 99, 3 * MS, 0, kv, kv, 0, "{a, i}", "kv", I(7));
+  load(&m, &t, t.n);
+  assert_int_equal(m.unknown_kinds, 0);
+  uint32_t n;
+  viz_model_marks(&m, VIZ_MARK_CODE, &n);
+  assert_int_equal(n, 0);
+  viz_model_seek_time(&m, 3 * MS);
+  char buf[96];
+  viz_model_proc_code(&m, 0, buf, sizeof buf);
+  assert_string_equal(buf, "kv v1");
+  assert_true(viz_model_proc_flags(&m, 0) & VIZ_PROC_ALIVE);
+  viz_model_code_text(&m, 3, buf, sizeof buf);
+  assert_string_equal(buf, "load refused kv v1");
+  viz_model_code_text(&m, 4, buf, sizeof buf);
+  assert_string_equal(buf, "code kv v7 of <0.1.1>");
+  viz_model_free(&m);
+  tr_free(&t);
+}
+
 static void test_process_runs_its_spawn_version_until_a_code_change(void **state) {
   (void)state;
   trace t = {0};
@@ -764,6 +793,7 @@ int main(void) {
       cmocka_unit_test(test_bad_payloads_never_crash),
       cmocka_unit_test(test_search_by_name_label_and_pid),
       cmocka_unit_test(test_process_runs_its_spawn_version_until_a_code_change),
+      cmocka_unit_test(test_refused_load_and_unknown_code_ops_change_nothing),
       cmocka_unit_test(test_code_records_of_odd_shapes_never_crash),
       cmocka_unit_test(test_seek_anywhere_equals_a_fresh_replay),
       cmocka_unit_test(test_live_appends_do_not_move_the_cursor),
