@@ -514,13 +514,42 @@ static int keep_spawn_fn(lua_State *L) {
   return 0;
 }
 
+/* Spawns the function at the top of L (popped) on dest, as scn_spawn_function; for a module
+ * spawn (module not NULL) in the current version of the module on dest, if it has one (its
+ * spawn record names it), labelled `label`. */
+static int spawn_there(scn_run *run, lua_State *L, ac_node *dest, ac_pid as, unsigned opts,
+                       ac_term args, const char *module, const char *label, ac_pid *pid,
+                       ac_ref *ref) {
+  ac_proc *parent = ac_pid_is_none(as) ? run->current : NULL;
+  if (!module) return scn_spawn_function(run, L, dest, parent, as, opts, args, pid, ref);
+  if (ac_code_set_next_spawn(dest, module) == AC_ENOMEM) {
+    lua_pop(L, 1);
+    return AC_ENOMEM;
+  }
+  int rc = scn_spawn_labelled(run, L, dest, parent, as, opts, args, label, pid, ref);
+  ac_code_set_next_spawn(dest, NULL); /* used by the spawn, or not at all */
+  return rc;
+}
+
 /* spawn_request(node, opts, fn, ...): spawns at once where it can (outside processes, or on
  * the caller's own node) and returns pid [, monitor ref]; else sends a spawn request and
- * returns "request", its ref and the function's handle (the prelude waits for the reply). */
+ * returns "request", its ref and the function's handle (the prelude waits for the reply).
+ * With SCN_SPAWN_CODE in opts, spawn_request(node, opts, module, fname, args...) is
+ * spawn(Node, Module, Function, Args): the new process runs the prelude's module runner with
+ * (module, fname, args...), a fully-qualified call on that node, started in the module's
+ * current version there (decided where it is spawned) and labelled fname. */
 int scn_l_spawn_request(lua_State *L) {
   scn_run *run = scn_world_run(L);
   uint32_t machine = scn_check_node(L, 1);
-  unsigned opts = (unsigned)luaL_checkinteger(L, 2) & (AC_SPAWN_LINK | AC_SPAWN_MONITOR);
+  lua_Integer flags = luaL_checkinteger(L, 2);
+  unsigned opts = (unsigned)flags & (AC_SPAWN_LINK | AC_SPAWN_MONITOR);
+  const char *module = NULL, *fname = NULL;
+  if (flags & SCN_SPAWN_CODE) { /* checked by the prelude: names of 1 to 255 bytes */
+    module = luaL_checkstring(L, 3);
+    fname = luaL_checkstring(L, 4);
+    lua_getfield(L, LUA_REGISTRYINDEX, SCN_MFA_KEY);
+    lua_insert(L, 3);
+  }
   luaL_checktype(L, 3, LUA_TFUNCTION);
   ac_tbuf b;
   ac_term args = spawn_args(L, 4, &b);
@@ -539,7 +568,7 @@ int scn_l_spawn_request(lua_State *L) {
       return 2;
     }
     lua_pushvalue(L, 3);
-    int rc = scn_spawn_function(run, L, dest, run->current, AC_PID_NONE, opts, args, &pid, &ref);
+    int rc = spawn_there(run, L, dest, AC_PID_NONE, opts, args, module, fname, &pid, &ref);
     ac_tb_free(&b);
     if (rc) return luaL_error(L, "spawn_on: %s", ac_strerror(rc));
     scn_push_pid(L, pid);
@@ -558,7 +587,8 @@ int scn_l_spawn_request(lua_State *L) {
   }
   ac_tbuf req;
   ac_tb_init(&req);
-  ac_tb_fmt(&req, "{i,t}", (int64_t)handle, args);
+  if (module) ac_tb_fmt(&req, "{i,t,a,a}", (int64_t)handle, args, module, fname);
+  else ac_tb_fmt(&req, "{i,t}", (int64_t)handle, args);
   ac_term req_term;
   int rc = ac_tb_finish(&req, &req_term);
   if (rc == AC_OK)
@@ -581,7 +611,8 @@ int scn_l_spawn_forget(lua_State *L) {
   return 0;
 }
 
-/* A node's spawn handler: a request {Handle, Args} from another node starts the function. */
+/* A node's spawn handler: a request {Handle, Args} from another node starts the function;
+ * {Handle, Args, Module, Label} (a module spawn) starts it in Module's current version here. */
 int scn_spawn_handler(ac_node *node, ac_pid requester, ac_term arg, ac_pid *pid_out) {
   scn_run *run = ac_node_user(node);
   lua_State *L = run ? run->L : NULL;
@@ -598,7 +629,15 @@ int scn_spawn_handler(ac_node *node, ac_pid requester, ac_term arg, ac_pid *pid_
   }
   lua_pushnil(L);
   lua_rawseti(L, -3, (lua_Integer)handle);
-  int rc = scn_spawn_function(run, L, node, NULL, requester, 0, args, pid_out, NULL);
+  char module[AC_ATOM_LEN_MAX + 1] = "", label[AC_ATOM_LEN_MAX + 1] = "";
+  ac_term m, l;
+  const char *text;
+  size_t len;
+  if (ac_term_elem(arg, 2, &m) == AC_OK && ac_term_elem(arg, 3, &l) == AC_OK) {
+    if (ac_term_get_atom(m, &text, &len) == AC_OK && len <= AC_ATOM_LEN_MAX) memcpy(module, text, len);
+    if (ac_term_get_atom(l, &text, &len) == AC_OK && len <= AC_ATOM_LEN_MAX) memcpy(label, text, len);
+  }
+  int rc = spawn_there(run, L, node, requester, 0, args, module[0] ? module : NULL, label, pid_out, NULL);
   lua_pop(L, 1);
   return rc;
 }

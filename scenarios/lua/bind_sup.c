@@ -71,8 +71,8 @@ typedef struct lua_child {
   const char *fname;  /* and the function (owned): the spawn's label, as cl.code.spawn's */
 } lua_child;
 
-/* The prelude's function that runs Module.Function(args...) fully qualified (MFA_KEY). */
-#define MFA_KEY "crashlab.mfa"
+/* The prelude's function that runs Module.Function(args...) fully qualified (runner.h). */
+#define MFA_KEY SCN_MFA_KEY
 
 /* Starts a Lua child: a new coroutine running the function with the argument list. A child
  * named by module and function starts in the module's current version on the supervisor's

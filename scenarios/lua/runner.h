@@ -216,6 +216,11 @@ ac_node *scn_node_of_pid(scn_run *run, ac_pid pid);
 uint32_t scn_check_node(lua_State *L, int idx);
 /* Makes a node (new, or a new incarnation) ready for Lua processes. */
 void scn_node_setup(scn_run *run, ac_node *node);
+/* The registry field of the prelude's runner of Module.Function(args...) (a fully-qualified
+ * call), for supervisor children {Module, Function, args...} and cl.code.spawn_on. */
+#define SCN_MFA_KEY "crashlab.mfa"
+/* spawn_request's flag for a spawn by module and function name (cl.code.spawn_on). */
+#define SCN_SPAWN_CODE 4
 /* Primitives of cl.spawn_on (bind_proc.c) and the spawn handler of every node. */
 int scn_l_spawn_request(lua_State *L);
 int scn_l_spawn_forget(lua_State *L);

@@ -478,8 +478,8 @@ static void build_env(lua_State *L) {
   lua_newtable(L);
   scn_bind_proc(L);
   scn_bind_sup(L);
+  scn_bind_code(L); /* before cl.node's prelude, which adds cl.code.spawn_on */
   scn_bind_net(L);
-  scn_bind_code(L);
   scn__bind_scenario(L);
   scn__bind_props(L);
   scn_push_wildcard(L);

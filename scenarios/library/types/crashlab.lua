@@ -312,6 +312,25 @@ function code.spawn_link(name, fname, args) end
 ---@return crashlab.Pid
 ---@return crashlab.Ref
 function code.spawn_monitor(name, fname, args) end
+---spawn(Node, Module, Function, Args): a process on `node` running function `fname` of the
+---current version of module `name` there (its spawn record names the module and version).
+---Inside a process it waits for the other node's answer: nil and the reason (`noconnection`)
+---when the node cannot be reached.
+---@param node string
+---@param name string
+---@param fname string
+---@param args? any[]
+---@return crashlab.Pid|nil
+---@return string? reason
+function code.spawn_on(node, name, fname, args) end
+---The same, linked to the caller (a process).
+---@param node string
+---@param name string
+---@param fname string
+---@param args? any[]
+---@return crashlab.Pid|nil
+---@return string? reason
+function code.spawn_link_on(node, name, fname, args) end
 
 ---@class crashlab
 ---@field _ crashlab.Wildcard # the wildcard for receive patterns

@@ -126,3 +126,39 @@ function cl.chaos(spec)
     end
   end
 end
+
+-- ---- cl.code.spawn_on ----------------------------------------------------------------------
+-- spawn(Node, Module, Function, Args): the new process runs fname of the current version of
+-- module name on node, a fully-qualified call made there (the prelude's module runner, the one a
+-- supervisor child {"kv", "start_link"} runs), so it starts in that node's current version, which
+-- its spawn record names, labelled fname. A module or function that node lacks is Erlang's undef,
+-- raised in the new process. The request and its reply are cl.spawn_on's.
+local function code_spawn_on(opts, fn, node, name, fname, args)
+  for _, v in ipairs({ { "module", name }, { "function", fname } }) do
+    if type(v[2]) ~= "string" or #v[2] == 0 or #v[2] > 255 then
+      error(fn .. ": the " .. v[1] .. " name must be a string of 1 to 255 bytes, not " .. type(v[2]), 3)
+    end
+  end
+  if args ~= nil and type(args) ~= "table" then
+    error(fn .. ": args must be an array of arguments, not " .. type(args), 3)
+  end
+  if opts == 1 and not pcall(cl.self) then error(fn .. ": only a process can call this", 3) end
+  local ok, a, ref, handle = pcall(prim.spawn_request, node, opts + 4, name, fname,
+                                   table.unpack(args or {}, 1, args and #args or 0))
+  if not ok then error((tostring(a):gsub("spawn_on:", fn .. ":", 1)), 3) end
+  if a ~= "request" then return a end
+  local m = cl.receive(function(m)
+    return type(m) == "table" and m[1] == "spawn_reply" and m[2] == ref
+  end)
+  if m[3] == "ok" then return m[4] end
+  prim.spawn_forget(handle)
+  return nil, m[4]
+end
+function cl.code.spawn_on(node, name, fname, args) -- not tail calls: errors name the caller's line
+  local pid, why = code_spawn_on(0, "cl.code.spawn_on", node, name, fname, args)
+  return pid, why
+end
+function cl.code.spawn_link_on(node, name, fname, args)
+  local pid, why = code_spawn_on(1, "cl.code.spawn_link_on", node, name, fname, args)
+  return pid, why
+end
