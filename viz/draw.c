@@ -1162,15 +1162,18 @@ static void draw_timeline(frame *f) {
     viz_fill(f->c, x, tr.y + tr.h - 4.0f, 1.0f, 4.0f, c_border);
   }
   /* Marks, aggregated per 3-pixel column: faults, crashes, then upgrades (a code-coloured
-   * square, red when a code_change in its column failed). */
+   * square, red when a code_change in its column failed; a column with a failed code_change
+   * and other upgrades, such as the load it tried, stacks a code-coloured square on a red one,
+   * so neither hides the other). */
   static const viz_mark_kind lane_kinds[3] = {VIZ_MARK_FAULT, VIZ_MARK_CRASH, VIZ_MARK_CODE};
   uint32_t cols = buckets, agg[2048];
-  uint8_t failed[2048];
+  uint8_t failed[2048], other[2048];
   for (int k = 0; k < lanes; k++) {
     uint32_t n;
     const uint32_t *ev = viz_model_marks(m, lane_kinds[k], &n);
     memset(agg, 0, cols * sizeof *agg);
     memset(failed, 0, cols);
+    memset(other, 0, cols);
     for (uint32_t i = 0; i < n; i++) {
       const viz_event *e = viz_model_event(m, ev[i]);
       double r = (double)(e->time_ns - t0) / span;
@@ -1178,6 +1181,7 @@ static void draw_timeline(frame *f) {
       if (c >= cols) c = cols - 1;
       agg[c]++;
       if (k == 2 && e->flags == VIZ_CODE_CHANGE_FAILED) failed[c] = 1;
+      else other[c] = 1;
     }
     for (uint32_t c = 0; c < cols; c++) {
       if (!agg[c]) continue;
@@ -1188,6 +1192,10 @@ static void draw_timeline(frame *f) {
         viz_fill(f->c, x - 1.0f, tr.y + 1.0f + lane_h - h + 1.0f, 2.0f, h, viz_colors.fault);
       } else if (k == 1) {
         viz_circle(f->c, x, tr.y + lane_h * 1.5f + 2.0f, 1.5f + 2.0f * more, 0, viz_colors.crash);
+      } else if (failed[c] && other[c]) { /* stacked: the upgrades above, the failure below */
+        float y = tr.y + lane_h * 2.5f + 3.0f;
+        viz_fill(f->c, x - 2.0f, y - 5.0f, 4.0f, 4.0f, viz_colors.code);
+        viz_fill(f->c, x - 2.0f, y, 4.0f, 4.0f, viz_colors.crash);
       } else {
         float r = 1.5f + 1.5f * more, y = tr.y + lane_h * 2.5f + 3.0f;
         viz_fill(f->c, x - r, y - r, 2.0f * r, 2.0f * r, failed[c] ? viz_colors.crash : viz_colors.code);

@@ -423,6 +423,45 @@ static void test_upgrades_are_marked_on_the_timeline_and_in_the_legend(void **st
   model = keep;
 }
 
+/* The fill of colour col in the timeline's third lane, or NULL. */
+static const viz_cmd *lane3_fill(const drawn *d, viz_color col) {
+  viz_regions g;
+  viz_draw_regions(&model, &d->view, &g);
+  for (uint32_t i = 0; i < d->cmds.count; i++) {
+    const viz_cmd *c = &d->cmds.cmd[i];
+    if (c->kind == VIZ_CMD_FILL && same_rgb(c->color, col) && c->y > g.timeline.y + 6.0f + 14.0f &&
+        c->y + c->h < g.timeline.y + 6.0f + 28.0f && c->w < 10.0f)
+      return c;
+  }
+  return NULL;
+}
+
+/* A load and a failed code_change at one instant share a column: the red square of the failure
+ * does not cover the load's; they are stacked, both whole. */
+static void test_a_failed_code_change_does_not_hide_a_load_at_its_instant(void **state) {
+  (void)state;
+  viz_model keep = model;
+  viz_model_init(&model);
+  uint64_t kv = pid(0, 1), client = pid(0, 2);
+  add(AC_EV_NODE, 0, 0, 0, 0, 0, 0, "a", "a@h");
+  add(AC_EV_SPAWN, 0, 1 * MS, 0, pid(0, 0), kv, 0, "{a, a, a, i}", "lua", "kv_server", "kv", I(1));
+  add(AC_EV_SPAWN, 0, 1 * MS, 0, pid(0, 0), client, 0, "{a, a}", "lua", "client");
+  add(VIZ_EV_CODE, VIZ_CODE_LOAD, 20 * MS, 0, client, 0, 0, "{a, i}", "kv", I(2));
+  add(VIZ_EV_CODE, VIZ_CODE_CHANGE_FAILED, 20 * MS, 0, client, kv, 0, "{a, i, a}", "kv", I(2),
+      "badarg");
+  add(VIZ_EV_RUN_END, 1, 100 * MS, 0, 0, 0, 0, "b", "stop time", 9);
+  drawn d;
+  draw_at(&d, 50 * MS, 1280, 800);
+  assert_int_equal(lane3_fills(&d, viz_colors.code), 1);
+  assert_int_equal(lane3_fills(&d, viz_colors.crash), 1);
+  const viz_cmd *load = lane3_fill(&d, viz_colors.code), *failed = lane3_fill(&d, viz_colors.crash);
+  assert_true(load->x == failed->x && load->w == failed->w); /* one column */
+  assert_true(load->y + load->h <= failed->y);                  /* above it, not under it */
+  drawn_free(&d);
+  viz_model_free(&model);
+  model = keep;
+}
+
 static void test_inspector_and_tooltip_name_the_version(void **state) {
   (void)state;
   viz_model keep = model;
@@ -465,6 +504,7 @@ int main(void) {
       cmocka_unit_test(test_timeline_says_0s_and_has_ticks_between_the_ends),
       cmocka_unit_test(test_box_shows_the_version_it_runs_and_zz_while_suspended),
       cmocka_unit_test(test_upgrades_are_marked_on_the_timeline_and_in_the_legend),
+      cmocka_unit_test(test_a_failed_code_change_does_not_hide_a_load_at_its_instant),
       cmocka_unit_test(test_inspector_and_tooltip_name_the_version),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
