@@ -58,10 +58,10 @@ static int buf_reserve(sim_trace *t, size_t extra) {
 }
 
 static void buf_flush(sim_trace *t) {
-  assert(t->buf_len <= t->buf_cap && (t->file == NULL || t->fd == -1));
+  assert(t->buf_len <= t->buf_cap && (t->out.file == NULL || t->fd == -1));
   if (t->buf_len && !t->err) {
-    if (t->file) {
-      if (fwrite(t->buf, 1, t->buf_len, t->file) != t->buf_len) t->err = AC_EIO;
+    if (t->out.file) {
+      if (fwrite(t->buf, 1, t->buf_len, t->out.file) != t->buf_len) t->err = AC_EIO;
     } else {
       for (size_t done = 0; done < t->buf_len;) {
         ssize_t n = write(t->fd, t->buf + done, t->buf_len - done);
@@ -109,34 +109,18 @@ int sim_trace_open_fd(sim_trace *t, int fd, uint64_t seed, const char *name) {
 
 int sim_trace_open(sim_trace *t, const char *path, uint64_t seed, const char *name) {
   if (!path || !name || t->writing) return AC_EINVAL;
-  size_t path_len = strlen(path), name_len = strlen(name);
+  size_t name_len = strlen(name);
   if (name_len > 255) return AC_EINVAL; /* the reader's limit */
-  int rc = AC_ENOMEM;
-  t->path = ac_malloc(path_len + 1);
-  t->partial_path = ac_malloc(path_len + sizeof ".partial");
-  if (!t->path || !t->partial_path || buf_reserve(t, 64 + name_len) != 0) goto fail;
-  memcpy(t->path, path, path_len + 1);
-  memcpy(t->partial_path, path, path_len);
-  memcpy(t->partial_path + path_len, ".partial", sizeof ".partial");
-  /* O_NOFOLLOW: never write through a symbolic link planted at the partial name. */
-  int fd = open(t->partial_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-  t->file = fd >= 0 ? fdopen(fd, "wb") : NULL;
-  if (fd >= 0 && !t->file) close(fd);
-  if (!t->file) {
-    rc = AC_EIO;
-    goto fail;
+  if (buf_reserve(t, 64 + name_len) != 0) return AC_ENOMEM;
+  int rc = sim_outfile_open(&t->out, path);
+  if (rc != AC_OK) {
+    free(t->buf); /* as it was before the call: closed, nothing held */
+    t->buf = NULL;
+    t->buf_cap = 0;
+    return rc;
   }
   put_header(t, seed, name);
   return AC_OK;
-
-fail: /* as it was before the call: closed, nothing held */
-  free(t->path);
-  free(t->partial_path);
-  free(t->buf);
-  t->path = t->partial_path = NULL;
-  t->buf = NULL;
-  t->buf_cap = 0;
-  return rc;
 }
 
 static void append_record(sim_trace *t, const sim_record *r) {
@@ -160,7 +144,7 @@ static void append_record(sim_trace *t, const sim_record *r) {
   t->buf_len += SIM_TRACE_RECORD_SIZE + r->payload_size;
   t->bytes += SIM_TRACE_RECORD_SIZE + r->payload_size;
   if (t->limit_bytes && t->bytes > t->limit_bytes) t->over_limit = true;
-  if (t->buf_len >= (t->file ? TRACE_BUF_FLUSH : TRACE_FD_FLUSH)) buf_flush(t);
+  if (t->buf_len >= (t->out.file ? TRACE_BUF_FLUSH : TRACE_FD_FLUSH)) buf_flush(t);
 }
 
 void sim_trace_record(sim_trace *t, uint64_t time_ns, const ac_event *ev) {
@@ -226,7 +210,7 @@ uint32_t sim_trace_recent(const sim_trace *t, sim_record *out, uint32_t cap) {
 }
 
 int sim_trace_close(sim_trace *t, bool complete) {
-  if (t->writing && !t->file) { /* a descriptor: flushed, left open */
+  if (t->writing && !t->out.file) { /* a descriptor: flushed, left open */
     if (complete) {
       sim_record end = {SIM_REC_END, 0, 0, 0, 0, t->count, t->hash, t->header_hash, NULL};
       append_record(t, &end);
@@ -235,28 +219,16 @@ int sim_trace_close(sim_trace *t, bool complete) {
     t->fd = -1;
   }
   t->writing = false;
-  if (t->file) {
+  if (t->out.file) {
     if (complete) {
       sim_record end = {SIM_REC_END, 0, 0, 0, 0, t->count, t->hash, t->header_hash, NULL};
       append_record(t, &end);
     }
     buf_flush(t);
-    if (fclose(t->file) != 0 && !t->err) t->err = AC_EIO;
-    t->file = NULL;
-    if (complete && !t->err) {
-      if (rename(t->partial_path, t->path) != 0) {
-        t->err = AC_EIO;
-        remove(t->partial_path);
-      }
-    } else {
-      remove(t->partial_path);
-    }
+    if (sim_outfile_close(&t->out, complete && !t->err) != AC_OK && !t->err) t->err = AC_EIO;
   }
   free(t->buf);
-  free(t->path);
-  free(t->partial_path);
   t->buf = NULL;
-  t->path = t->partial_path = NULL;
   t->buf_len = t->buf_cap = 0;
   return t->err;
 }

@@ -12,8 +12,9 @@
  *           u64 a | u64 b | u64 c
  *   trailer a record of kind SIM_REC_END: a = record count, b = run hash, c = ac_hash_bytes(0,
  *           header bytes) so a damaged seed or name is detected too; no payload.
- * A file without the trailer is incomplete; while a run is being written the file has a
- * ".partial" suffix and is renamed into place only once complete. The last record before the
+ * A file without the trailer is incomplete; while a run is being written a regular file has a
+ * ".partial" suffix and is renamed into place only once complete (outfile.h; a FIFO or a device
+ * is written in place). The last record before the
  * trailer is always run_end (AC_EV_RUN_END), saying why the run ended.
  *
  * Two libraries: the writer (sim_trace_*, in crashlab::sim, on the hot path of every run) and
@@ -35,6 +36,7 @@
 #include <stdio.h>
 
 #include "event.h"
+#include "outfile.h"
 
 #define SIM_TRACE_MAGIC "CRASHLAB"
 #define SIM_TRACE_VERSION 2u
@@ -78,14 +80,12 @@ typedef struct sim_trace {
   uint64_t hash;           /* run hash so far */
   uint64_t count;          /* records so far */
   uint64_t kind_count[64]; /* records per kind (kinds >= 64 share the last cell) */
-  FILE *file;              /* the .partial file, or NULL */
+  sim_outfile out;         /* the file written (outfile.h); out.file is NULL when none */
   int fd;                  /* or a descriptor streamed to (sim_trace_open_fd), else -1 */
   bool writing;            /* file or fd */
   uint64_t bytes;          /* bytes of trace produced so far (header included) */
   uint64_t limit_bytes;    /* 0: none; past it over_limit is set (the world stops the run) */
   bool over_limit;
-  char *path;              /* final path */
-  char *partial_path;      /* path + ".partial" while writing */
   uint8_t *buf;            /* pending bytes */
   size_t buf_len, buf_cap;
   int err;                 /* first write error (AC_EIO), sticky */
@@ -96,7 +96,8 @@ typedef struct sim_trace {
 
 /* Starts a trace that only hashes. Cannot fail. */
 void sim_trace_init(sim_trace *t);
-/* Also writes to `path` (as path.partial until sim_trace_close completes it). AC_EIO, AC_ENOMEM. */
+/* Also writes to `path` (as path.partial until sim_trace_close completes it, or in place when
+ * path is a FIFO or a device: sim_outfile_open). AC_EIO with errno set, AC_ENOMEM. */
 int sim_trace_open(sim_trace *t, const char *path, uint64_t seed, const char *name);
 /* Streams to an open descriptor instead (a pipe to a live viewer): the buffer is written out
  * every 64 KiB and at sim_trace_close, which neither renames nor closes fd. AC_EINVAL for a

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "outfile.h"
 #include "status.h"
 
 /* Writes s as the inside of a DOT double-quoted string. */
@@ -92,32 +93,12 @@ static void write_graph(const viz_model *m, FILE *f) {
 }
 
 int viz_export_dot(const viz_model *m, const char *out_path, char *err, size_t errcap) {
-  size_t len = strlen(out_path);
-  char *partial = malloc(len + sizeof ".partial");
-  if (!partial) {
-    snprintf(err, errcap, "%s: out of memory", out_path);
-    return AC_ENOMEM;
+  sim_outfile out;
+  int rc = sim_outfile_open(&out, out_path);
+  if (rc == 0) {
+    write_graph(m, out.file);
+    rc = sim_outfile_close(&out, true);
   }
-  memcpy(partial, out_path, len);
-  memcpy(partial + len, ".partial", sizeof ".partial");
-  int rc = 0;
-  FILE *f = fopen(partial, "wb");
-  if (!f) {
-    snprintf(err, errcap, "%s: cannot write: %s", out_path, strerror(errno));
-    free(partial);
-    return AC_EIO;
-  }
-  write_graph(m, f);
-  int werr = ferror(f) ? errno : 0;
-  if (fclose(f) != 0 && !werr) werr = errno ? errno : EIO;
-  if (werr) {
-    snprintf(err, errcap, "%s: cannot write: %s", out_path, strerror(werr));
-    rc = AC_EIO;
-  } else if (rename(partial, out_path) != 0) {
-    snprintf(err, errcap, "%s: cannot write: %s", out_path, strerror(errno));
-    rc = AC_EIO;
-  }
-  if (rc != 0) remove(partial);
-  free(partial);
+  if (rc != 0) snprintf(err, errcap, "%s: cannot write: %s", out_path, strerror(errno));
   return rc;
 }

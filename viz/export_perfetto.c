@@ -27,6 +27,7 @@
 
 #include "event.h"
 #include "model.h"
+#include "outfile.h"
 #include "status.h"
 #include "term.h"
 #include "trace.h"
@@ -587,12 +588,13 @@ static void close_lifetimes(exporter *x) {
   }
 }
 
-static int write_json(exporter *x, const char *partial) {
-  x->out = fopen(partial, "wb");
-  if (!x->out) {
+static int write_json(exporter *x) {
+  sim_outfile out;
+  if (sim_outfile_open(&out, x->out_path) != 0) {
     fail(x, "cannot write %s: %s", x->out_path, strerror(errno));
     return AC_EIO;
   }
+  x->out = out.file;
   setvbuf(x->out, NULL, _IOFBF, 1u << 20);
   fputs("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"scenario\":", x->out);
   jcstr(x->out, x->run_name);
@@ -608,7 +610,7 @@ static int write_json(exporter *x, const char *partial) {
       rc = AC_EIO;
     }
   }
-  if (fclose(x->out) != 0 && rc == 0) {
+  if (sim_outfile_close(&out, rc == 0) != 0 && rc == 0) {
     fail(x, "cannot write %s: %s", x->out_path, strerror(errno));
     rc = AC_EIO;
   }
@@ -623,23 +625,8 @@ int viz_export_perfetto(const char *trace_path, const char *out_path, char *err,
   x.out_path = out_path;
   x.err = err;
   x.errcap = errcap;
-  size_t len = strlen(out_path);
-  char *partial = malloc(len + sizeof ".partial");
-  int rc = AC_ENOMEM;
-  if (!partial) {
-    fail(&x, "cannot write %s: out of memory", out_path);
-    goto done;
-  }
-  memcpy(partial, out_path, len);
-  memcpy(partial + len, ".partial", sizeof ".partial");
-  if ((rc = pass(&x, learn)) != 0) goto done;
-  if ((rc = write_json(&x, partial)) == 0 && rename(partial, out_path) != 0) {
-    fail(&x, "cannot write %s: %s", out_path, strerror(errno));
-    rc = AC_EIO;
-  }
-  if (rc != 0) remove(partial);
-done:
-  free(partial);
+  int rc = pass(&x, learn);
+  if (rc == 0) rc = write_json(&x);
   free(x.tracks);
   free(x.msgs);
   free(x.node_name);

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "status.h"
 
 #define GLYPH_FIRST 32 /* ' ' */
@@ -554,20 +555,14 @@ viz_color viz_render_read_pixel(const viz_render *r, int x, int y) {
 /* ---- PNG ------------------------------------------------------------------------------------- */
 
 int viz_render_save_png(viz_render *r, const char *path, char *err, size_t errcap) {
-  size_t len = strlen(path);
-  char *partial = malloc(len + sizeof ".partial");
-  if (!partial) {
-    set_err(err, errcap, "cannot write %s: out of memory", path);
-    return AC_ENOMEM;
-  }
-  memcpy(partial, path, len);
-  memcpy(partial + len, ".partial", sizeof ".partial");
-  int rc = AC_EIO;
-  FILE *f = fopen(partial, "wb");
-  if (!f) {
+  sim_outfile out;
+  int rc = sim_outfile_open(&out, path);
+  if (rc != 0) {
     set_err(err, errcap, "cannot write %s: %s", path, strerror(errno));
-    goto fail_open;
+    return rc;
   }
+  rc = AC_EIO;
+  FILE *f = out.file;
   SDL_RWops *rw = SDL_RWFromFP(f, SDL_FALSE);
   if (!rw) {
     set_err(err, errcap, "cannot write %s: %s", path, SDL_GetError());
@@ -578,27 +573,13 @@ int viz_render_save_png(viz_render *r, const char *path, char *err, size_t errca
     set_err(err, errcap, "cannot write %s: %s", path, IMG_GetError());
     goto fail_write;
   }
-  if (fflush(f) != 0 || ferror(f)) {
+  if (sim_outfile_close(&out, true) != 0) {
     set_err(err, errcap, "cannot write %s: %s", path, strerror(errno));
-    goto fail_write;
+    return AC_EIO;
   }
-  if (fclose(f) != 0) {
-    f = NULL;
-    set_err(err, errcap, "cannot write %s: %s", path, strerror(errno));
-    goto fail_write;
-  }
-  f = NULL;
-  if (rename(partial, path) != 0) {
-    set_err(err, errcap, "cannot write %s: %s", path, strerror(errno));
-    goto fail_write;
-  }
-  free(partial);
   return 0;
 
 fail_write:
-  if (f) fclose(f);
-  remove(partial);
-fail_open:
-  free(partial);
+  sim_outfile_close(&out, false);
   return rc;
 }

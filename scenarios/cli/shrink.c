@@ -46,6 +46,7 @@
 
 #include "child.h"
 #include "faults.h"
+#include "outfile.h"
 #include "trace.h"
 
 #define SHRINK_JOBS_MAX 256u
@@ -797,21 +798,14 @@ static void put_comment(FILE *f, const char *text) {
 /*
  * The shrunk scenario: `--! seed N`, a header saying where it came from, the plan as
  * cl.fault_plan{...}, then the original text unchanged (its own leading `--!` directives
- * dropped: the new one rules). Written to OUT.partial and renamed, so a file under the final
- * name is always complete.
+ * dropped: the new one rules). Written through sim_outfile, so a file under the final name is
+ * always complete.
  */
 static int write_out(const shrinker *s, const char *out_path, const plan *p, const char *source,
                      uint32_t before, const char *time_before, const char *time_after) {
-  size_t plen = strlen(out_path) + sizeof ".partial";
-  char *partial = malloc(plen);
-  if (!partial) return scn_cli_fail("out of memory");
-  snprintf(partial, plen, "%s.partial", out_path);
-  FILE *f = fopen(partial, "w");
-  if (!f) {
-    scn_cli_fail("cannot write %s: %s", out_path, strerror(errno));
-    free(partial);
-    return -1;
-  }
+  sim_outfile out;
+  if (sim_outfile_open(&out, out_path) != 0) return scn_cli_fail("cannot write %s: %s", out_path, strerror(errno));
+  FILE *f = out.file;
   fprintf(f, "--! seed %" PRIu64 "\n", s->o->seed);
   fprintf(f, "-- Shrunk by crashlab %s from %s, seed %" PRIu64 ": %u faults -> %u, failure at %s -> %s.\n",
           CRASHLAB_VERSION, s->o->file, s->o->seed, before, p->n, time_before, time_after);
@@ -829,15 +823,7 @@ static int write_out(const shrinker *s, const char *out_path, const plan *p, con
   }
   fputs(text, f);
   if (*text && text[strlen(text) - 1] != '\n') fputc('\n', f);
-  int bad = ferror(f);
-  if (fclose(f) != 0) bad = 1;
-  if (bad || rename(partial, out_path) != 0) {
-    scn_cli_fail("cannot write %s: %s", out_path, strerror(errno));
-    remove(partial);
-    free(partial);
-    return -1;
-  }
-  free(partial);
+  if (sim_outfile_close(&out, true) != 0) return scn_cli_fail("cannot write %s: %s", out_path, strerror(errno));
   return 0;
 }
 

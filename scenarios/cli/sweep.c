@@ -23,6 +23,7 @@
 #include "sweep.h"
 
 #include "child.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -417,6 +418,7 @@ typedef struct sweep {
   worker *workers;          /* what each slot runs */
   unsigned active;
   summary sum;
+  sim_outfile json_out;  /* --json FILE, written to the end (outfile.h) */
   FILE *json, *junit_body;
   bool json_first;
   bool tty;
@@ -548,23 +550,14 @@ static int drain(sweep *s) {
   return 0;
 }
 
-/* Writes FILE.partial's content through `write` and renames it to FILE: no half-written file
- * is ever left under the final name. */
-static char *partial_name(const char *path) {
-  size_t n = strlen(path) + sizeof ".partial";
-  char *p = malloc(n);
-  if (p) snprintf(p, n, "%s.partial", path);
-  return p;
-}
-
+/* Writes the JUnit file (through sim_outfile: no half-written file under its name). */
 static int write_junit(const sweep *s, const char *path, FILE *body) {
-  char *tmp = partial_name(path);
-  FILE *f = tmp ? fopen(tmp, "w") : NULL;
-  if (!f) {
+  sim_outfile out;
+  if (sim_outfile_open(&out, path) != 0) {
     fprintf(stderr, "crashlab: --junit %s: cannot write: %s\n", path, strerror(errno));
-    free(tmp);
     return -1;
   }
+  FILE *f = out.file;
   const char *base = strrchr(s->o->file, '/');
   base = base ? base + 1 : s->o->file;
   fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"");
@@ -576,28 +569,19 @@ static int write_junit(const sweep *s, const char *path, FILE *body) {
   size_t got;
   while ((got = fread(chunk, 1, sizeof chunk, body)) > 0) fwrite(chunk, 1, got, f);
   fputs("  </testsuite>\n</testsuites>\n", f);
-  int bad = ferror(f) | fclose(f);
-  if (bad || rename(tmp, path) != 0) {
+  if (sim_outfile_close(&out, true) != 0) {
     fprintf(stderr, "crashlab: --junit %s: cannot write: %s\n", path, strerror(errno));
-    remove(tmp);
-    free(tmp);
     return -1;
   }
-  free(tmp);
   return 0;
 }
 
-static int finish_json(FILE *json, bool empty, const char *path) {
-  char *tmp = partial_name(path);
-  fputs(empty ? "[\n]\n" : "\n]\n", json);
-  int bad = ferror(json) | fclose(json);
-  if (!tmp || bad || rename(tmp, path) != 0) {
+static int finish_json(sim_outfile *out, bool empty, const char *path) {
+  fputs(empty ? "[\n]\n" : "\n]\n", out->file);
+  if (sim_outfile_close(out, true) != 0) {
     fprintf(stderr, "crashlab: --json %s: cannot write: %s\n", path, strerror(errno));
-    if (tmp) remove(tmp);
-    free(tmp);
     return -1;
   }
-  free(tmp);
   return 0;
 }
 
@@ -614,20 +598,16 @@ int scn_sweep_main(int argc, char **argv) {
   snprintf(s.sum.options, sizeof s.sum.options, "%s", o.options);
   s.tty = isatty(STDERR_FILENO);
   s.json_first = true;
-  char *json_tmp = NULL;
   if (o.json_path) {
-    json_tmp = partial_name(o.json_path);
-    s.json = json_tmp ? fopen(json_tmp, "w") : NULL;
-    if (!s.json) {
+    if (sim_outfile_open(&s.json_out, o.json_path) != 0) {
       fprintf(stderr, "crashlab: --json %s: cannot write: %s\n", o.json_path, strerror(errno));
-      free(json_tmp);
       return 2;
     }
+    s.json = s.json_out.file;
   }
   if (o.junit_path && !(s.junit_body = tmpfile())) {
     fprintf(stderr, "crashlab: --junit %s: cannot make a temporary file: %s\n", o.junit_path, strerror(errno));
-    if (s.json) fclose(s.json), remove(json_tmp);
-    free(json_tmp);
+    sim_outfile_close(&s.json_out, false);
     return 2;
   }
   s.workers = calloc(o.jobs, sizeof *s.workers);
@@ -652,11 +632,11 @@ int scn_sweep_main(int argc, char **argv) {
   int status;
   if (sweep_signal || rc != 0) {
     if (sweep_signal) fprintf(stderr, "crashlab: sweep interrupted after %" PRIu64 " seeds\n", s.done);
-    if (s.json) fclose(s.json), remove(json_tmp);
+    sim_outfile_close(&s.json_out, false);
     status = sweep_signal ? 130 : 2;
   } else {
     status = s.sum.failed ? 1 : 0;
-    if (s.json && finish_json(s.json, s.json_first, o.json_path) != 0) status = 2;
+    if (s.json && finish_json(&s.json_out, s.json_first, o.json_path) != 0) status = 2;
     if (s.junit_body && write_junit(&s, o.junit_path, s.junit_body) != 0) status = 2;
     summary_print(&s.sum, stdout);
     fflush(stdout);
@@ -673,7 +653,6 @@ int scn_sweep_main(int argc, char **argv) {
   free(s.workers);
   free(s.pending);
   free(s.reruns);
-  free(json_tmp);
   summary_free(&s.sum);
   return status;
 }

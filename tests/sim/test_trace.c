@@ -349,9 +349,9 @@ static void test_open_in_missing_directory_fails_with_eio(void **state) {
   assert_int_equal(sim_trace_open(&t, path, 1, "x"), AC_EIO);
   /* A failed open holds nothing: the trace is as sim_trace_init left it, so a caller that
    * gives up at once (as sim_world_create does) leaks nothing. */
-  assert_null(t.file);
-  assert_null(t.path);
-  assert_null(t.partial_path);
+  assert_null(t.out.file);
+  assert_null(t.out.target);
+  assert_null(t.out.partial);
   assert_null(t.buf);
   assert_int_equal(t.buf_cap, 0);
   assert_int_equal(t.hash, SIM_HASH_INIT);
