@@ -218,6 +218,69 @@ int viz_render_open_surface(viz_render **out, int width_px, int height_px, char 
   return 0;
 }
 
+#define NO_WINDOW_HINT "(is DISPLAY set? use --png for headless frames)"
+
+/* True when SDL_VIDEODRIVER names `driver` (it may be a comma-separated list; SDL compares
+ * names without case). */
+static bool driver_requested(const char *driver) {
+  const char *want = getenv("SDL_VIDEODRIVER");
+  size_t n = strlen(driver);
+  for (const char *p = want; p && *p;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    if (len == n && SDL_strncasecmp(p, driver, n) == 0) return true;
+    p = comma ? comma + 1 : NULL;
+  }
+  return false;
+}
+
+/*
+ * SDL's video init, with what the libraries under it print to stderr while SDL probes its
+ * drivers held back: without a display, libwayland prints "error: XDG_RUNTIME_DIR is invalid
+ * or not set" from the Wayland probe, a line that says nothing of the real cause. The held
+ * text is passed on to stderr when a window can open (it may matter then) and dropped when
+ * not (the one error line says why). Then a driver that shows nothing, SDL's "offscreen" or
+ * "dummy" (its last resort without a display), is refused unless SDL_VIDEODRIVER asked for
+ * it: a window on it would be invisible and a viewer without a script would never end.
+ * Returns 0, or AC_EIO with err set.
+ */
+static int video_init(viz_render *r, char *err, size_t errcap) {
+  fflush(stderr);
+  FILE *held = tmpfile();
+  int saved = held ? dup(STDERR_FILENO) : -1;
+  if (saved >= 0 && dup2(fileno(held), STDERR_FILENO) < 0) {
+    close(saved);
+    saved = -1;
+  }
+  int rc = SDL_InitSubSystem(SDL_INIT_VIDEO);
+  if (saved >= 0) {
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+  }
+  if (rc != 0) {
+    set_err(err, errcap, "cannot open a window: %s " NO_WINDOW_HINT, SDL_GetError());
+  } else {
+    r->video_init = true;
+    const char *driver = SDL_GetCurrentVideoDriver();
+    if (driver && (strcmp(driver, "offscreen") == 0 || strcmp(driver, "dummy") == 0) &&
+        !driver_requested(driver)) {
+      set_err(err, errcap, "cannot open a window: no display, only SDL's %s driver " NO_WINDOW_HINT,
+              driver);
+      rc = AC_EIO;
+    }
+  }
+  if (held && rc == 0) {
+    /* A window can open: what was printed on the way goes where it was meant to. */
+    char buf[512];
+    size_t got;
+    rewind(held);
+    while ((got = fread(buf, 1, sizeof buf, held)) > 0) fwrite(buf, 1, got, stderr);
+  }
+  if (held) fclose(held);
+  return rc == 0 ? 0 : AC_EIO;
+}
+
 int viz_render_open_window(viz_render **out, const char *title, int width_px, int height_px,
                            char *err, size_t errcap) {
   viz_render *r;
@@ -227,19 +290,15 @@ int viz_render_open_window(viz_render **out, const char *title, int width_px, in
    * explicit, so "software" is honoured even if something set the hint earlier. */
   const char *driver = getenv("SDL_RENDER_DRIVER");
   if (driver && *driver) SDL_SetHintWithPriority(SDL_HINT_RENDER_DRIVER, driver, SDL_HINT_OVERRIDE);
-  if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
-    set_err(err, errcap, "cannot open a window: %s (is DISPLAY set? use --png for headless frames)",
-            SDL_GetError());
+  if (video_init(r, err, errcap) != 0) {
     viz_render_close(r);
     return AC_EIO;
   }
-  r->video_init = true;
   r->window = SDL_CreateWindow(title ? title : "crashlab", SDL_WINDOWPOS_UNDEFINED,
                                SDL_WINDOWPOS_UNDEFINED, width_px, height_px,
                                SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
   if (!r->window || !(r->renderer = SDL_CreateRenderer(r->window, -1, 0))) {
-    set_err(err, errcap, "cannot open a window: %s (is DISPLAY set? use --png for headless frames)",
-            SDL_GetError());
+    set_err(err, errcap, "cannot open a window: %s " NO_WINDOW_HINT, SDL_GetError());
     viz_render_close(r);
     return AC_EIO;
   }

@@ -36,7 +36,10 @@ typedef struct viz_render viz_render;
  * (no display, no renderer, no font) or AC_ENOMEM or AC_EINVAL (a side < 1 or over
  * VIZ_RENDER_SIDE_MAX), writes one line naming the cause into err (e.g. "cannot open a window:
  * ... (is DISPLAY set? use --png for headless frames)"), sets *out = NULL and leaves nothing
- * open.
+ * open. SDL's offscreen and dummy drivers, where SDL ends up without a display, show nothing:
+ * they count as no display (AC_EIO) unless SDL_VIDEODRIVER names them. What the libraries
+ * under SDL print to stderr while it looks for a display is dropped when the window cannot
+ * open (the error line says why), so a failure prints nothing of its own.
  */
 int viz_render_open_window(viz_render **out, const char *title, int width_px, int height_px,
                            char *err, size_t errcap);

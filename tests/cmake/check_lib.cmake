@@ -2,14 +2,20 @@
 #
 # include() it after CRASHLAB and WORK are set. crashlab(ARGS...) runs the binary in WORK
 # (behind ENV_PREFIX, a `cmake -E env ...` command, when the script sets one) and sets code,
-# out, err and cmd in the caller's scope; fail(WHAT) stops the test naming the script, the last
-# command, its exit code and its output; expect_code(N) fails unless the last command exited N.
+# out, err and cmd in the caller's scope (a run is stopped after CRASHLAB_TIMEOUT seconds, 300
+# unless the script sets fewer, so that a hang fails its check instead of the whole test);
+# fail(WHAT) stops the test naming the script, the last command, its exit code and its output;
+# expect_code(N) fails unless the last command exited N.
 
 get_filename_component(check_script "${CMAKE_SCRIPT_MODE_FILE}" NAME)
 
 function(crashlab)
+  if(NOT DEFINED CRASHLAB_TIMEOUT)
+    set(CRASHLAB_TIMEOUT 300)
+  endif()
   execute_process(COMMAND ${ENV_PREFIX} "${CRASHLAB}" ${ARGN} WORKING_DIRECTORY "${WORK}"
-    RESULT_VARIABLE result OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr TIMEOUT 300)
+    RESULT_VARIABLE result OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr
+    TIMEOUT ${CRASHLAB_TIMEOUT})
   list(JOIN ARGN " " args)
   set(code "${result}" PARENT_SCOPE)
   set(out "${stdout}" PARENT_SCOPE)

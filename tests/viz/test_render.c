@@ -368,6 +368,37 @@ static void test_window_without_a_display_fails_with_a_hint(void **state) {
   assert_non_null(strstr(err, "--png"));
 }
 
+/* Without DISPLAY, WAYLAND_DISPLAY and SDL_VIDEODRIVER, SDL falls back to its offscreen
+ * driver: a window there is invisible, so it counts as no display. */
+static void test_window_on_sdls_offscreen_fallback_is_refused(void **state) {
+  (void)state;
+  viz_render *r = (viz_render *)&r;
+  char err[512] = "";
+  unsetenv("SDL_VIDEODRIVER");
+  unsetenv("DISPLAY");
+  unsetenv("WAYLAND_DISPLAY");
+  int rc = viz_render_open_window(&r, "test", 100, 100, err, sizeof err);
+  assert_int_equal(rc, AC_EIO);
+  assert_null(r);
+  assert_non_null(strstr(err, "cannot open a window"));
+  assert_non_null(strstr(err, "is DISPLAY set? use --png"));
+}
+
+/* Asked for by name, the offscreen driver is the user's choice and a window opens on it. */
+static void test_window_on_the_offscreen_driver_asked_for_opens(void **state) {
+  (void)state;
+  viz_render *r = NULL;
+  char err[512] = "";
+  setenv("SDL_VIDEODRIVER", "offscreen", 1);
+  unsetenv("DISPLAY");
+  unsetenv("WAYLAND_DISPLAY");
+  int rc = viz_render_open_window(&r, "test", 100, 100, err, sizeof err);
+  unsetenv("SDL_VIDEODRIVER");
+  assert_int_equal(rc, 0);
+  assert_non_null(r);
+  viz_render_close(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_fill_paints_inside_and_leaves_the_background_outside, setup, teardown),
@@ -387,6 +418,8 @@ int main(void) {
       cmocka_unit_test(test_missing_font_fails_naming_its_path),
       cmocka_unit_test(test_bad_sizes_are_refused),
       cmocka_unit_test(test_window_without_a_display_fails_with_a_hint),
+      cmocka_unit_test(test_window_on_sdls_offscreen_fallback_is_refused),
+      cmocka_unit_test(test_window_on_the_offscreen_driver_asked_for_opens),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
