@@ -999,7 +999,11 @@ uint32_t viz_model_proc_flags(const viz_model *m, uint32_t i) {
   if (viz_model_proc_dead(m, i, NULL)) return f;
   f |= VIZ_PROC_ALIVE |
        (ps->flags & (VIZ_PROC_TRAP | VIZ_PROC_PAUSED | VIZ_PROC_SLOWED | VIZ_PROC_SUSPENDED));
-  if (m->cur.instant_ns != VIZ_TIME_UNKNOWN && ps->last_step_ns == m->cur.instant_ns)
+  /* Virtual time moves on only when every process waits, so a cursor past the instant of the
+   * last record applied (between two records) finds everyone waiting; at that instant, the
+   * processes with a record in it are the ones that ran. */
+  if (m->cur.instant_ns != VIZ_TIME_UNKNOWN && m->cur.time_ns == m->cur.instant_ns &&
+      ps->last_step_ns == m->cur.instant_ns)
     f |= VIZ_PROC_RUNNING;
   else if (!(f & VIZ_PROC_PAUSED))
     f |= VIZ_PROC_WAITING;

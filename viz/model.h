@@ -127,7 +127,8 @@ typedef struct viz_proc {
 /* State flags at the cursor (viz_proc_state.flags and viz_model_proc_flags). */
 enum {
   VIZ_PROC_ALIVE = 1u << 0,   /* spawned, not exited, its node up */
-  VIZ_PROC_RUNNING = 1u << 1, /* alive and had a record at the cursor's instant */
+  VIZ_PROC_RUNNING = 1u << 1, /* alive and had a record at the cursor's instant (the cursor
+                                 is at the time of the last record applied, not after it) */
   VIZ_PROC_WAITING = 1u << 2, /* alive, not running, not paused: waiting in receive */
   VIZ_PROC_TRAP = 1u << 3,    /* trapping exits */
   VIZ_PROC_PAUSED = 1u << 4,  /* a {pause, Pid} fault without its resume */

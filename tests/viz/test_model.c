@@ -201,6 +201,48 @@ static void test_mailbox_counts_deliveries_minus_receives(void **state) {
   tr_free(&t);
 }
 
+/* A process runs only at the instants it has records in: the keeper of
+ * scenarios/library/restart_by_hand.lua takes an EXIT and starts a new worker at 300 ms, then
+ * waits in receive until the next kill at 600 ms, and a cursor between the two sees it waiting,
+ * however long after 300 ms the next record comes. */
+static void test_process_waiting_in_receive_between_records_is_not_running(void **state) {
+  (void)state;
+  trace t = {0};
+  viz_model m;
+  two_nodes(&t);
+  uint64_t keeper = pid(0, 1), w1 = pid(0, 2), w2 = pid(0, 3);
+  add(&t, AC_EV_SPAWN, 0, 0, 0, pid(0, 0), keeper, 0, "{a, a}", "lua", "keeper");
+  add(&t, AC_EV_TRAP_EXIT, 1, 0, 0, keeper, 0, 0, NULL);
+  add(&t, AC_EV_SPAWN, 0, 0, 0, keeper, w1, 0, "{a, a}", "lua", "worker");
+  add(&t, AC_EV_LINK, 0, 0, 0, keeper, w1, 0, NULL);
+  add(&t, AC_EV_EXIT, 0, 300 * MS, 0, w1, 0, 0, "a", "killed");
+  add(&t, AC_EV_DELIVER, 0, 300 * MS, 0, w1, keeper, 7, NULL);
+  add(&t, AC_EV_RECEIVE, 0, 300 * MS, 0, keeper, w1, 7, NULL);
+  add(&t, AC_EV_SPAWN, 0, 300 * MS, 0, keeper, w2, 0, "{a, a}", "lua", "worker");
+  add(&t, AC_EV_LINK, 0, 300 * MS, 0, keeper, w2, 0, NULL);
+  add(&t, AC_EV_EXIT, 0, 600 * MS, 0, w2, 0, 0, "a", "chaos");
+  load(&m, &t, t.n);
+  /* At 300 ms, the instant of its records, it runs. */
+  viz_model_seek_time(&m, 300 * MS);
+  assert_true(viz_model_proc_flags(&m, 0) & VIZ_PROC_RUNNING);
+  viz_model_seek(&m, 9); /* just after its receive, by event */
+  assert_true(viz_model_proc_flags(&m, 0) & VIZ_PROC_RUNNING);
+  /* Between the records it waits in receive: waiting, not running (it was running before). */
+  uint64_t between[] = {300 * MS + 1, 301 * MS, 450 * MS, 600 * MS - 1};
+  for (size_t i = 0; i < sizeof between / sizeof between[0]; i++) {
+    viz_model_seek_time(&m, between[i]);
+    uint32_t fl = viz_model_proc_flags(&m, 0);
+    assert_false(fl & VIZ_PROC_RUNNING);
+    assert_true(fl & VIZ_PROC_WAITING);
+    assert_false(viz_model_proc_flags(&m, 2) & VIZ_PROC_RUNNING); /* the new worker too */
+  }
+  /* At 600 ms the worker's exit is the instant's record; the keeper has none yet. */
+  viz_model_seek_time(&m, 600 * MS);
+  assert_true(viz_model_proc_flags(&m, 0) & VIZ_PROC_WAITING);
+  viz_model_free(&m);
+  tr_free(&t);
+}
+
 static void test_remote_message_in_flight_until_delivered(void **state) {
   (void)state;
   trace t = {0};
@@ -784,6 +826,7 @@ int main(void) {
       cmocka_unit_test(test_process_exists_from_spawn_until_exit),
       cmocka_unit_test(test_supervision_tree_has_child_ids),
       cmocka_unit_test(test_mailbox_counts_deliveries_minus_receives),
+      cmocka_unit_test(test_process_waiting_in_receive_between_records_is_not_running),
       cmocka_unit_test(test_remote_message_in_flight_until_delivered),
       cmocka_unit_test(test_dropped_message_is_marked),
       cmocka_unit_test(test_links_record_sets_down_and_flaky_pairs),
