@@ -472,6 +472,15 @@ int sim_fault_plan(sim_world *w, const sim_planned *plan, uint32_t count, sim_pl
 
 bool sim_fault_planned(const sim_world *w) { return w->planned; }
 
+uint32_t sim_fault_plan_unmade(const sim_world *w, uint32_t *first_index) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; w->planned && i < w->plan_count; i++) {
+    if (w->plan_done[i]) continue;
+    if (n++ == 0) *first_index = i;
+  }
+  return n;
+}
+
 int sim__plan_idle(sim_world *w, uint64_t next_ns, uint64_t time_max) {
   if (!w->planned) return 0;
   while (w->plan_next < w->plan_count && w->plan_done[w->plan_next]) w->plan_next++;

@@ -118,6 +118,10 @@ int sim_fault_plan(sim_world *w, const sim_planned *plan, uint32_t count, sim_pl
                    void *arg);
 /* Whether the world is under a plan. */
 bool sim_fault_planned(const sim_world *w);
+/* How many faults of the plan were never made nor reported (sim_plan_error_fn): at the end of
+ * a run, those whose time the run did not reach. *first_index is set to the first of them
+ * (when there is one). 0 without a plan. */
+uint32_t sim_fault_plan_unmade(const sim_world *w, uint32_t *first_index);
 
 /* The stable target of a process, as recorded: the term [{node, N}, {name, Name}],
  * [{node, N}, {sup, Sup}, {child, [Id, ...]}] or [{node, N}, {pid, Pid}] appended to b. */

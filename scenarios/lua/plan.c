@@ -726,6 +726,39 @@ int scn_plan_start(scn_run *run) {
   return rc ? -1 : 0;
 }
 
+/* The first node name of fault f that no node of the world has, or NULL. */
+static const char *unknown_node(sim_world *w, const sim_fault *f) {
+  const char *names[4] = {f->target.node, f->node, f->from, f->to};
+  for (int i = 0; i < 4; i++)
+    if (names[i] && sim_node_find(w, names[i]) < 0) return names[i];
+  uint32_t member = 0;
+  for (uint32_t g = 0; f->kind == SIM_FK_PARTITION && g < f->group_count; g++)
+    for (uint32_t k = 0; k < f->group_size[g]; k++, member++)
+      if (sim_node_find(w, f->members[member]) < 0) return f->members[member];
+  return NULL;
+}
+
+void scn_plan_unmade_note(scn_run *run, char *buf, size_t cap) {
+  buf[0] = '\0';
+  plan *p = run->w ? plan_of(run) : NULL;
+  uint32_t first = 0, n = p ? sim_fault_plan_unmade(run->w, &first) : 0;
+  if (n == 0) return;
+  char at[32], end[32];
+  sim_format_duration(p->p.faults[first].at_ns, at, sizeof at);
+  sim_format_duration(sim_now(run->w), end, sizeof end);
+  size_t len = (size_t)snprintf(buf, cap, "%u fault%s of the plan %s never made%s fault %u (%s at %s)%s: the run ended at %s",
+                                n, n == 1 ? "" : "s", n == 1 ? "was" : "were", n == 1 ? ":" : ", from",
+                                first + 1, sim_fault_kind_name(p->p.faults[first].fault.kind), at,
+                                n == 1 ? "" : " on", end);
+  /* Nodes can be declared while the run goes on, so a name is checked against the whole run. */
+  for (uint32_t i = first; i < p->p.count && len < cap; i++) {
+    const char *name = unknown_node(run->w, &p->p.faults[i].fault);
+    if (!name) continue;
+    snprintf(buf + len, cap - len, "; node '%s' (fault %u) does not exist in this run", name, i + 1);
+    break;
+  }
+}
+
 int scn_l_fault_plan(lua_State *L) {
   scn_run *run = scn_run_of(L);
   luaL_checktype(L, 1, LUA_TTABLE);

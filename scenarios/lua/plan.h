@@ -62,6 +62,12 @@ bool scn_seed_directive(const char *path, uint64_t *seed);
 int scn_plan_read(scn_run *run);
 /* Once the world exists: puts it under the plan read, if any. 0, or -1 with a scenario error. */
 int scn_plan_start(scn_run *run);
+/* At the end of a run: the note on the plan's faults the run ended before (never made, so a
+ * plan naming an unknown node there would otherwise pass unseen), one line without a newline
+ * in buf: "1 fault of the plan was never made: fault 1 (crash_node at 1s): the run ended at
+ * 350ms", with "; no node 'q' exists in this run" for the names of nodes that never existed.
+ * buf is "" when every fault was made or there is no plan. */
+void scn_plan_unmade_note(scn_run *run, char *buf, size_t cap);
 
 /* cl.fault_plan{faults = {...}}: the in-file form of --faults, at the top level before any
  * process ran or fault was made; ignored when --faults is given. */

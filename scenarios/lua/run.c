@@ -231,20 +231,29 @@ static void print_recent(scn_run *run) {
 
 /* The command that replays the run: the same file (quoted for a shell when it needs to be),
  * seed and options that change the run. */
-static void print_replay(const scn_run *run) {
-  const scn_options *o = run->opts;
-  printf("replay: crashlab run ");
-  if (o->path[strspn(o->path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,=")]) {
+/* A path as a shell reads it back: quoted when it holds anything but plain characters. */
+static void put_shell_word(const char *path) {
+  if (path[strspn(path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,=")]) {
     putchar('\'');
-    for (const char *p = o->path; *p; p++) {
+    for (const char *p = path; *p; p++) {
       if (*p == '\'') fputs("'\\''", stdout);
       else putchar(*p);
     }
     putchar('\'');
   } else {
-    fputs(o->path, stdout);
+    fputs(path, stdout);
   }
+}
+
+static void print_replay(const scn_run *run) {
+  const scn_options *o = run->opts;
+  printf("replay: crashlab run ");
+  put_shell_word(o->path);
   printf(" --seed %" PRIu64, run->seed);
+  if (o->faults_path) { /* without it the run is another one: the scenario's own faults */
+    printf(" --faults ");
+    put_shell_word(o->faults_path);
+  }
   if (o->max_time_ns) {
     char t[32];
     sim_format_duration(o->max_time_ns, t, sizeof t);
@@ -541,6 +550,9 @@ scn_verdict scn_run_finish(scn_run *run, scn_result *out) {
             opts->trace_limit_bytes, t, opts->trace_path ? " " : "", opts->trace_path ? opts->trace_path : "");
     return SCN_ERROR;
   }
+  char note[512];
+  scn_plan_unmade_note(run, note, sizeof note);
+  if (note[0]) fprintf(stderr, "crashlab: note: %s\n", note); /* even --quiet: the plan said more */
   scn_verdict v;
   if (interrupted) {
     printf("interrupted by %s at virtual time ", interrupted == SIGTERM ? "SIGTERM" : "SIGINT");
