@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "faults.h"
 #include "trace.h"
 
@@ -115,15 +116,24 @@ static void locate(const run_info *ri, const char *recorded, char *out, size_t c
 
 /* ---- crashlab replay --------------------------------------------------------------------- */
 
+/* Whether the recorded file path is the run's --faults plan (it is among the files, after the
+ * scenario and what it requires). */
+static bool is_plan(const run_info *ri, const char *path) {
+  for (int i = 0; i + 1 < ri->option_count; i++)
+    if (strcmp(ri->options[i], "--faults") == 0 && strcmp(ri->options[i + 1], path) == 0) return true;
+  return false;
+}
+
 void scn_replay_usage(FILE *out) {
   fprintf(out,
           "usage: crashlab replay TRACE [--max-time T] [--unsafe] [--crashes=fail|count]\n"
-          "                       [--trace FILE] [--quiet]\n"
+          "                       [--trace-limit SIZE] [--trace FILE] [--quiet] [--stats]\n"
           "\n"
           "Re-runs the scenario run that TRACE recorded (written by crashlab run --trace): the\n"
           "same file, seed and options, read from the trace's run_info record, and checks that\n"
           "the run hash is the trace's. Options given here replace the recorded ones (the hash\n"
-          "then usually differs, and the report says the options changed).\n"
+          "then usually differs, and the report names those that change a run; --trace, --quiet\n"
+          "and --stats change only what is shown).\n"
           "Exit status: 0 reproduced (same hash), 1 another hash (what changed is named), 2 bad\n"
           "input: a damaged trace, a trace without run_info (an older crashlab, or a demo), a\n"
           "scenario file that is missing or whose contents changed since the trace was written.\n");
@@ -217,7 +227,8 @@ int scn_replay_main(int argc, char **argv) {
       }
       extra[extra_count++] = argv[i++];
       extra[extra_count++] = argv[i];
-    } else if (strcmp(a, "--unsafe") == 0 || strcmp(a, "--quiet") == 0 || strncmp(a, "--crashes=", 10) == 0) {
+    } else if (strcmp(a, "--unsafe") == 0 || strcmp(a, "--quiet") == 0 || strcmp(a, "--stats") == 0 ||
+               strncmp(a, "--crashes=", 10) == 0) {
       extra[extra_count++] = argv[i];
     } else if (a[0] == '-') {
       fprintf(stderr, "crashlab: unknown option '%s' (crashlab replay --help)\n", a);
@@ -258,9 +269,14 @@ int scn_replay_main(int argc, char **argv) {
       return 2;
     }
     if (strcmp(now, ri->file_hash[i]) != 0) {
-      fprintf(stderr, "crashlab: %s changed since the trace %s was recorded (contents hash %s, "
-                      "the trace has %s): the trace is of another version of the scenario, so "
-                      "replay would not be the same run\n", where, trace, now, ri->file_hash[i]);
+      if (is_plan(ri, ri->file_path[i]))
+        fprintf(stderr, "crashlab: %s, the fault plan of the run (--faults), changed since the trace %s was "
+                        "recorded (contents hash %s, the trace has %s): the trace is of a run with another "
+                        "plan, so replay would not be the same run\n", where, trace, now, ri->file_hash[i]);
+      else
+        fprintf(stderr, "crashlab: %s changed since the trace %s was recorded (contents hash %s, "
+                        "the trace has %s): the trace is of another version of the scenario, so "
+                        "replay would not be the same run\n", where, trace, now, ri->file_hash[i]);
       free(ri);
       return 2;
     }
@@ -300,17 +316,24 @@ int scn_replay_main(int argc, char **argv) {
       printf("  version: the trace was written by crashlab %s, this is %s\n", ri->version, this_tool);
       named++;
     }
-    bool changes_options = false;
-    for (int i = 0; i < extra_count; i++)
-      if (strcmp(extra[i], "--quiet") != 0 && strcmp(extra[i], "--trace") != 0 &&
-          (i == 0 || strcmp(extra[i - 1], "--trace") != 0))
-        changes_options = true;
-    if (changes_options) {
+    /* Only the options that change a run count (scn_child_run_option: --max-time, --unsafe,
+     * --crashes, --trace-limit); --quiet, --stats and --trace only change what is shown. */
+    char given[1024] = "";
+    size_t len = 0;
+    for (int i = 0; i < extra_count && len < sizeof given; i++) {
+      int takes = scn_child_run_option(extra[i]);
+      if (takes < 0) {
+        if (strcmp(extra[i], "--trace") == 0) i++; /* and its file */
+        continue;
+      }
+      len += (size_t)snprintf(given + len, sizeof given - len, "%s%s", len ? " " : "", extra[i]);
+      if (takes == 1 && i + 1 < extra_count && len < sizeof given)
+        len += (size_t)snprintf(given + len, sizeof given - len, " %s", extra[++i]);
+    }
+    if (given[0]) {
       printf("  options: recorded [");
       for (int i = 0; i < ri->option_count; i++) printf("%s%s", i ? " " : "", ri->options[i]);
-      printf("], given here [");
-      for (int i = 0; i < extra_count; i++) printf("%s%s", i ? " " : "", extra[i]);
-      printf("]\n");
+      printf("], given here [%s]\n", given);
       named++;
     }
     if (!named)

@@ -225,7 +225,7 @@ if(NOT code STREQUAL "0" OR NOT out MATCHES "replay: reproduced")
 endif()
 file(APPEND "${WORK}/every_kind.plan.lua" "-- changed\n")
 crashlab(replay replayed.trace --quiet)
-expect_bad("every_kind[.]plan[.]lua changed since the trace")
+expect_bad("every_kind[.]plan[.]lua, the fault plan of the run [(]--faults[)], changed since the trace replayed[.]trace was recorded [(]contents hash [0-9a-f]+, the trace has [0-9a-f]+[)]: the trace is of a run with another plan")
 message(STATUS "ok  replay re-runs a --faults run and refuses a changed plan")
 
 # ---- Bad input -----------------------------------------------------------------------------------
