@@ -173,10 +173,7 @@ static uint64_t span_t1(const viz_model *m) {
   return t1 > t0 ? t1 : t0 + 1;
 }
 /* The window over which marks fade: 1/40 of the trace's span. */
-static uint64_t fade_ns(const viz_model *m) {
-  uint64_t w = (span_t1(m) - span_t0(m)) / 40;
-  return w ? w : 1;
-}
+static uint64_t fade_ns(const viz_model *m) { return viz_model_fade_ns(m); }
 
 static float cx_of(viz_box r) { return r.x + r.w / 2.0f; }
 static float cy_of(viz_box r) { return r.y + r.h / 2.0f; }

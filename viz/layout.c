@@ -210,6 +210,8 @@ enum { PLACE_NONE = 0, PLACE_GRID, PLACE_TREE, PLACE_DROPPED };
 typedef struct place {
   uint8_t where;     /* PLACE_* */
   bool alive;
+  bool fading;       /* dead, but still drawn (fading out, its crash flashing): a re-plan keeps
+                        its place until it has faded */
   bool supervisor;
   uint32_t machine;
   uint32_t sup;      /* the supervisor it was attached under, VIZ_NONE if none */
@@ -703,7 +705,7 @@ static void plan_panel(viz_layout *l, panel *pn) {
     uint32_t proc = pn->grid[c];
     if (proc == VIZ_NONE) continue;
     place *pl = &l->places[proc];
-    if (!pl->alive) {
+    if (!pl->alive && !pl->fading) {
       pl->where = PLACE_DROPPED;
       continue;
     }
@@ -814,6 +816,7 @@ int viz_layout_update(viz_layout *l, const viz_model *m, viz_box canvas) {
   }
   uint32_t n = viz_model_proc_count(m);
   uint32_t end = n > l->place_count ? n : l->place_count;
+  uint64_t fade = viz_model_fade_ns(m);
   for (uint32_t i = 0; i < end; i++) {
     bool alive = i < n && (viz_model_proc_flags(m, i) & VIZ_PROC_ALIVE);
     if (i >= n) {
@@ -839,6 +842,12 @@ int viz_layout_update(viz_layout *l, const viz_model *m, viz_box canvas) {
       l->places[i].reg_event = reg;
     }
     l->places[i].alive = alive;
+    /* Dead, but drawn until it has faded: its crash stays visible where it was even when a
+     * new process comes at once (a restart by hand), and a frame drawn afresh (--png, a seek
+     * in a new layout) shows it as a window that played up to it does. */
+    uint64_t dead_ns;
+    l->places[i].fading = !alive && viz_model_proc_dead(m, i, &dead_ns) &&
+                          viz_model_time(m) >= dead_ns && viz_model_time(m) - dead_ns < fade;
   }
   l->synced = n;
   return viz_layout_arrange(l, canvas);

@@ -170,7 +170,9 @@ int viz_layout_place(viz_layout *l, const viz_layout_proc *p);
 int viz_layout_machine(viz_layout *l, uint32_t machine);
 
 /* Says whether a process is alive now. A dead process keeps its place until its panel is
- * re-planned (which drops it: its box is gone by then). Unknown indices are ignored. */
+ * re-planned (which drops it: its box is gone by then; viz_layout_update keeps the place of a
+ * process that died less than viz_model_fade_ns ago, still drawn fading, through a re-plan).
+ * Unknown indices are ignored. */
 void viz_layout_set_alive(viz_layout *l, uint32_t proc, bool alive);
 
 /* Says how many characters a process's label has now (it registered a name): the panel's box

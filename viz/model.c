@@ -845,6 +845,12 @@ uint64_t viz_model_last_ns(const viz_model *m) {
   return m->count ? m->ev[m->count - 1].time_ns : 0;
 }
 
+uint64_t viz_model_fade_ns(const viz_model *m) {
+  uint64_t t0 = viz_model_first_ns(m), t1 = viz_model_last_ns(m);
+  uint64_t w = (t1 > t0 ? t1 - t0 : 1) / 40;
+  return w ? w : 1;
+}
+
 uint32_t viz_model_index_after(const viz_model *m, uint64_t t_ns) {
   uint32_t lo = 0, hi = m->count;
   while (lo < hi) {

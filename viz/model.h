@@ -332,6 +332,9 @@ uint32_t viz_model_count(const viz_model *m);
 /* Time of the first / last record (0 for an empty model). */
 uint64_t viz_model_first_ns(const viz_model *m);
 uint64_t viz_model_last_ns(const viz_model *m);
+/* The time over which a dead process, a crash and a lost message fade from the picture: 1/40
+ * of the trace's span (at least 1 ns), so they read the same on a short run and a long one. */
+uint64_t viz_model_fade_ns(const viz_model *m);
 /* Index of the first record with time > t_ns (count if none): seeking there applies exactly
  * the records at or before t_ns. Binary search. */
 uint32_t viz_model_index_after(const viz_model *m, uint64_t t_ns);
