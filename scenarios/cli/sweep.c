@@ -213,7 +213,8 @@ static void xml_text(FILE *f, const char *s) {
   }
 }
 
-static void json_record(FILE *f, bool first, const seed_result *r, const char *file, const char *options) {
+static void json_record(FILE *f, bool first, const seed_result *r, const char *file, const char *options,
+                        uint64_t range_first, uint64_t range_last) {
   fputs(first ? "[\n{" : ",\n{", f);
   fprintf(f, "\"seed\": %" PRIu64 ", \"verdict\": \"%s\", \"property\": ", r->seed,
           verdict_word[r->run.verdict]);
@@ -228,7 +229,8 @@ static void json_record(FILE *f, bool first, const seed_result *r, const char *f
   json_string(f, file);
   fputs(", \"options\": ", f);
   json_string(f, options);
-  fputc('}', f);
+  /* the whole sweep's range, also in a shard's file: report can tell a shard is missing */
+  fprintf(f, ", \"range\": \"%" PRIu64 "..%" PRIu64 "\"}", range_first, range_last);
 }
 
 static void junit_case(FILE *f, const seed_result *r, const char *file, const char *options) {
@@ -463,7 +465,7 @@ static void emit(sweep *s, const seed_result *r) {
     fputc('\n', stderr);
   }
   if (s->json) {
-    json_record(s->json, s->json_first, r, o->file, o->options);
+    json_record(s->json, s->json_first, r, o->file, o->options, o->first, o->last);
     s->json_first = false;
   }
   if (s->junit_body) junit_case(s->junit_body, r, o->file, o->options);
@@ -679,8 +681,10 @@ void scn_report_usage(FILE *out) {
           "\n"
           "Merges the JSON files of sweeps (crashlab run FILE --seeds A..B --shard K/N --json F)\n"
           "and prints the summary one sweep of the whole range prints. Exit status: 0 every seed\n"
-          "passed, 1 a seed failed, 2 a file is missing, damaged, overlaps another or is of\n"
-          "another scenario.\n");
+          "of the range ran and passed, 1 a seed failed, 2 the merge is incomplete (seeds of the\n"
+          "range were not run: a shard missing; the summary is printed, and one line on stderr\n"
+          "says how many seeds ran), or a file is missing, damaged, overlaps another or is of\n"
+          "another sweep.\n");
 }
 
 /* The JSON value of "key" in one record line: a string (unescaped into out) or a bare word
@@ -718,8 +722,9 @@ static int json_get(const char *line, const char *key, char *out, size_t cap) {
 }
 
 static int parse_record(const char *line, seed_result *r, char *file, size_t file_cap, char *options,
-                        size_t options_cap) {
+                        size_t options_cap, char *range, size_t range_cap) {
   memset(r, 0, sizeof *r);
+  if (json_get(line, "range", range, range_cap)) range[0] = '\0'; /* files of an older crashlab */
   char seed[32], verdict[16], events[32], nondet[8];
   if (json_get(line, "seed", seed, sizeof seed) || json_get(line, "verdict", verdict, sizeof verdict) ||
       json_get(line, "message", r->run.message, sizeof r->run.message) ||
@@ -750,7 +755,7 @@ int scn_report_main(int argc, char **argv) {
     return 2;
   }
   summary sum = {0};
-  static char file[4096], options[512];
+  static char file[4096], options[512], range[64];
   uint64_t *seeds = NULL;
   size_t seed_count = 0, seed_cap = 0;
   int status = 0;
@@ -777,10 +782,10 @@ int scn_report_main(int argc, char **argv) {
         closed = true;
         continue;
       }
-      char this_file[4096], this_options[512];
+      char this_file[4096], this_options[512], this_range[64];
       if (!opened || closed || line[0] == '\n' ||
           parse_record(line + (line[0] == ',' ? 1 : 0), r, this_file, sizeof this_file, this_options,
-                       sizeof this_options) != 0) {
+                       sizeof this_options, this_range, sizeof this_range) != 0) {
         fprintf(stderr, "crashlab: %s:%u: not a seed record of crashlab run --seeds --json\n", argv[i], lineno);
         status = 2;
         break;
@@ -788,9 +793,12 @@ int scn_report_main(int argc, char **argv) {
       if (!file[0]) {
         snprintf(file, sizeof file, "%s", this_file);
         snprintf(options, sizeof options, "%s", this_options);
-      } else if (strcmp(file, this_file) != 0 || strcmp(options, this_options) != 0) {
-        fprintf(stderr, "crashlab: %s:%u: a sweep of %s%s, not of %s%s: report merges the shards of "
-                        "one sweep\n", argv[i], lineno, this_file, this_options, file, options);
+        snprintf(range, sizeof range, "%s", this_range);
+      } else if (strcmp(file, this_file) != 0 || strcmp(options, this_options) != 0 ||
+                 strcmp(range, this_range) != 0) {
+        fprintf(stderr, "crashlab: %s:%u: a sweep of %s%s%s%s, not of %s%s%s%s: report merges the shards of "
+                        "one sweep\n", argv[i], lineno, this_file, this_options, this_range[0] ? ", seeds " : "",
+                this_range, file, options, range[0] ? ", seeds " : "", range);
         status = 2;
         break;
       }
@@ -840,8 +848,24 @@ int scn_report_main(int argc, char **argv) {
         memcpy(sum.nondet_hashes[j], sum.nondet_hashes[j - 1], sizeof h);
         memcpy(sum.nondet_hashes[j - 1], h, sizeof h);
       }
+    /* The range the sweep was asked for (older files: the seeds seen), and how much of it ran. */
+    uint64_t first = sum.first, last = sum.last;
+    const char *dots = strstr(range, "..");
+    if (dots && parse_decimal(range, (size_t)(dots - range), &first) == 0 &&
+        parse_decimal(dots + 2, strlen(dots + 2), &last) == 0 && first <= last) {
+      sum.first = first; /* the summary's note counts the seeds not run against it */
+      sum.last = last;
+    }
     summary_print(&sum, stdout);
     status = sum.failed ? 1 : 0;
+    uint64_t want = sum.last - sum.first + 1;
+    if (sum.total && sum.total != want) {
+      fflush(stdout);
+      fprintf(stderr, "crashlab: report: incomplete: %" PRIu64 " of the %" PRIu64 " seeds %" PRIu64 "..%" PRIu64
+                      " were run (a shard missing?); the summary counts only those, exit 2\n",
+              sum.total, want, sum.first, sum.last);
+      status = 2;
+    }
   }
   free(r);
   free(line);
