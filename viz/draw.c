@@ -281,14 +281,21 @@ static void draw_title(viz_cmds *c, const viz_model *m, const viz_view *v, const
 static void draw_banner(viz_cmds *c, const viz_model *m, const viz_view *v, const viz_regions *g) {
   uint32_t ev = failed_property(m);
   if (ev == VIZ_NONE || g->banner.w <= 0.0f) return;
-  char name[128], msg[256], line[420];
+  char name[128], msg[256], line[480];
   viz_model_property_text(m, ev, name, sizeof name, msg, sizeof msg);
   const viz_event *e = viz_model_event(m, ev);
   char t[64];
   sim_format_duration(e->time_ns, t, sizeof t);
   bool expected = expected_failure(m);
-  snprintf(line, sizeof line, "%sproperty %.100s failed at %.40s: %.250s",
-           expected ? "expected: " : "", name, t, msg);
+  /* The runner's messages name the property already ("property 'NAME' (at_end) is false"):
+   * then the message says it, once; another message follows the name. */
+  char quoted[140];
+  snprintf(quoted, sizeof quoted, "property '%s'", name);
+  if (strncmp(msg, quoted, strlen(quoted)) == 0)
+    snprintf(line, sizeof line, "%sfailed at %.40s: %.300s", expected ? "expected: " : "", t, msg);
+  else
+    snprintf(line, sizeof line, "%sfailed at %.40s: property '%.100s': %.250s",
+             expected ? "expected: " : "", t, name, msg);
   viz_fill(c, g->banner.x, g->banner.y, g->banner.w, g->banner.h,
            expected ? c_banner_expected : c_banner);
   text_fit(c, v->metrics, 8.0f, g->banner.y + 3.0f, g->banner.w - 16.0f, VIZ_FONT_NORMAL,
