@@ -17,6 +17,7 @@
 
 #define SCN_CHILD_OUTPUT_MAX (256u * 1024u)
 #define SCN_CHILD_POLL_MAX 1024u /* children one scn_child_poll call watches */
+#define SCN_JOBS_MAX 1024u       /* --jobs of a sweep and of a shrink: children at once */
 
 /* What a child run ended with: its verdict line, or the error it printed. */
 enum { SCN_CHILD_PASS = 0, SCN_CHILD_FAIL = 1, SCN_CHILD_ERROR = 2 };

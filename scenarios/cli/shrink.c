@@ -49,8 +49,10 @@
 #include "outfile.h"
 #include "trace.h"
 
-#define SHRINK_JOBS_MAX 256u
 #define SHRINK_RUNS_DEFAULT 2000u
+
+/* "s" after a count other than 1. */
+static const char *plural(uint32_t n) { return n == 1 ? "" : "s"; }
 #define SHRINK_SEARCH_POINTS 4u    /* times tried per round of a time search */
 #define SHRINK_MS UINT64_C(1000000)
 
@@ -108,7 +110,7 @@ typedef struct shrinker {
   char signature[1024];     /* what the first run failed with */
   char message[1024];       /* its message as printed */
   scn_plan read;            /* the plan read: its scenario and seed, and the memory of its faults */
-  scn_child children[SHRINK_JOBS_MAX];
+  scn_child children[SCN_JOBS_MAX];
   cache_entry *cache;
   uint32_t cache_count, cache_cap;
   uint64_t runs;            /* children started */
@@ -155,8 +157,8 @@ static void progress(shrinker *s, bool force) {
   double t = scn_child_now_s();
   if (!force && t - s->drawn_s < 0.1) return;
   s->drawn_s = t;
-  fprintf(stderr, "\r\033[Kshrink: %" PRIu64 " runs, %u of %u faults left (%s)", s->runs, s->faults_now,
-          s->faults_before, s->phase);
+  fprintf(stderr, "\r\033[Kshrink: %" PRIu64 " runs, %u of %u fault%s left (%s)", s->runs, s->faults_now,
+          s->faults_before, plural(s->faults_before), s->phase);
   fflush(stderr);
 }
 
@@ -172,8 +174,8 @@ __attribute__((format(printf, 3, 4))) static void improved(shrinker *s, uint32_t
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "shrink: run %" PRIu64 ": %s; %u of %u faults left\n", s->runs, what, faults,
-          s->faults_before);
+  fprintf(stderr, "shrink: run %" PRIu64 ": %s; %u of %u fault%s left\n", s->runs, what, faults,
+          s->faults_before, plural(s->faults_before));
 }
 
 static void child_args(const shrinker *s, const char *plan_path, const char *trace_path, char **args) {
@@ -272,8 +274,8 @@ typedef struct search {
   uint32_t next;                          /* the next candidate to start */
   uint32_t decided;                       /* candidates before it all pass */
   unsigned running;
-  uint32_t slot_candidate[SHRINK_JOBS_MAX];
-  uint64_t slot_hash[SHRINK_JOBS_MAX];
+  uint32_t slot_candidate[SCN_JOBS_MAX];
+  uint64_t slot_hash[SCN_JOBS_MAX];
   plan cand;                              /* scratch */
 } search;
 
@@ -676,7 +678,7 @@ static int parse_count(const char *opt, const char *v, uint64_t lo, uint64_t hi,
 static int parse_args(int argc, char **argv, shrink_opts *o) {
   memset(o, 0, sizeof *o);
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  o->jobs = cores > 0 ? (cores > (long)SHRINK_JOBS_MAX ? SHRINK_JOBS_MAX : (unsigned)cores) : 1;
+  o->jobs = cores > 0 ? (cores > (long)SCN_JOBS_MAX ? SCN_JOBS_MAX : (unsigned)cores) : 1;
   o->runs_max = SHRINK_RUNS_DEFAULT;
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -686,7 +688,7 @@ static int parse_args(int argc, char **argv, shrink_opts *o) {
       i++;
     } else if (strcmp(a, "--jobs") == 0) {
       uint64_t n;
-      if (parse_count(a, v, 1, SHRINK_JOBS_MAX, &n)) return -1;
+      if (parse_count(a, v, 1, SCN_JOBS_MAX, &n)) return -1;
       o->jobs = (unsigned)n;
       i++;
     } else if (strcmp(a, "--max-runs") == 0) {
@@ -807,8 +809,8 @@ static int write_out(const shrinker *s, const char *out_path, const plan *p, con
   if (sim_outfile_open(&out, out_path) != 0) return scn_cli_fail("cannot write %s: %s", out_path, strerror(errno));
   FILE *f = out.file;
   fprintf(f, "--! seed %" PRIu64 "\n", s->o->seed);
-  fprintf(f, "-- Shrunk by crashlab %s from %s, seed %" PRIu64 ": %u faults -> %u, failure at %s -> %s.\n",
-          CRASHLAB_VERSION, s->o->file, s->o->seed, before, p->n, time_before, time_after);
+  fprintf(f, "-- Shrunk by crashlab %s from %s, seed %" PRIu64 ": %u fault%s -> %u, failure at %s -> %s.\n",
+          CRASHLAB_VERSION, s->o->file, s->o->seed, before, plural(before), p->n, time_before, time_after);
   fputs("-- It fails with the signature\n", f);
   put_comment(f, s->signature);
   fputs("-- The plan below replaces the scenario's own faults; the scenario follows unchanged.\n", f);
@@ -842,10 +844,10 @@ static int plan_take(shrinker *s, plan *out) {
 static void shrinker_free(shrinker *s) {
   scn_plan_free(&s->read);
   free(s->cache);
-  for (unsigned i = 0; i < SHRINK_JOBS_MAX; i++) scn_child_free(&s->children[i]);
+  for (unsigned i = 0; i < SCN_JOBS_MAX; i++) scn_child_free(&s->children[i]);
   if (s->tmpdir[0]) {
     char path[PATH_MAX + 32];
-    for (unsigned i = 0; i < SHRINK_JOBS_MAX; i++) {
+    for (unsigned i = 0; i < SCN_JOBS_MAX; i++) {
       snprintf(path, sizeof path, "%s/candidate%u.lua", s->tmpdir, i);
       unlink(path);
     }
@@ -960,8 +962,13 @@ static int shrink_plan(shrinker *s, plan *p) {
 static void report(const shrinker *s, const plan *p, const char *out_path, const char *time_before,
                    uint64_t runs, int check, const scn_child_result *last) {
   printf("shrink of %s seed %" PRIu64 ": %s\n", s->o->file, s->o->seed, s->signature);
-  printf("  before: %u faults, failure at %s\n", s->faults_before, time_before);
-  printf("  after:  %u fault%s, failure at %s\n", p->n, p->n == 1 ? "" : "s", s->best_time);
+  printf("  before: %u fault%s, failure at %s\n", s->faults_before, plural(s->faults_before), time_before);
+  printf("  after:  %u fault%s, failure at %s\n", p->n, plural(p->n), s->best_time);
+  if (p->n == s->faults_before && p->n > 0 && !s->out_of_runs) /* no run budget cut the search short */
+  {
+    if (p->n == 1) printf("  the 1 fault could not be dropped: it is needed\n");
+    else printf("  none of the %u faults could be dropped: each is needed\n", p->n);
+  }
   printf("  runs:   %" PRIu64 "%s\n", runs,
          s->out_of_runs ? " (stopped at --max-runs: the plan may shrink further)" : "");
   for (uint32_t i = 0; i < p->n; i++) {
@@ -1001,7 +1008,7 @@ int scn_shrink_main(int argc, char **argv) {
   s->tty = isatty(STDERR_FILENO);
   s->phase = "first run";
   snprintf(s->seed_text, sizeof s->seed_text, "%" PRIu64, o.seed);
-  for (unsigned i = 0; i < SHRINK_JOBS_MAX; i++) s->children[i].out_fd = s->children[i].err_fd = -1;
+  for (unsigned i = 0; i < SCN_JOBS_MAX; i++) s->children[i].out_fd = s->children[i].err_fd = -1;
   struct sigaction sa = {0}, old_int, old_term;
   sa.sa_handler = on_shrink_signal;
   sigemptyset(&sa.sa_mask);
@@ -1024,7 +1031,7 @@ int scn_shrink_main(int argc, char **argv) {
   s->faults_before = s->faults_now = p.n;
   s->phase = "checking the plan";
   if (!s->tty)
-    fprintf(stderr, "shrink: seed %" PRIu64 " fails with %u faults: %s\n", o.seed, p.n, s->message);
+    fprintf(stderr, "shrink: seed %" PRIu64 " fails with %u fault%s: %s\n", o.seed, p.n, plural(p.n), s->message);
   if (check_full_plan(s, &p) || shrink_plan(s, &p)) goto done;
   if (s->tty) fputs("\r\033[K", stderr);
   if (shrink_signal) {

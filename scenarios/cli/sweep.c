@@ -43,7 +43,6 @@
 extern char **environ;
 
 #define SWEEP_SEEDS_MAX 10000000u
-#define SWEEP_JOBS_MAX 1024u
 #define SWEEP_GROUPS_MAX 10000u         /* signatures kept; the rest count as "other" */
 
 enum { V_PASS = SCN_CHILD_PASS, V_FAIL = SCN_CHILD_FAIL, V_ERROR = SCN_CHILD_ERROR };
@@ -338,8 +337,9 @@ static int parse_args(int argc, char **argv, sweep_opts *o) {
       i++;
     } else if (strcmp(a, "--jobs") == 0) {
       uint64_t n;
-      if (!v || parse_decimal(v, strlen(v), &n) || n < 1 || n > SWEEP_JOBS_MAX)
-        return scn_cli_fail("--jobs needs a number of worker processes from 1 to 1024, got '%s'", or_empty(v));
+      if (!v || parse_decimal(v, strlen(v), &n) || n < 1 || n > SCN_JOBS_MAX)
+        return scn_cli_fail("--jobs needs a number of worker processes from 1 to %u, got '%s'", SCN_JOBS_MAX,
+                            or_empty(v));
       o->jobs = (unsigned)n;
       i++;
     } else if (strcmp(a, "--shard") == 0) {

@@ -274,4 +274,28 @@ if(NOT out MATCHES "crashlab shrink FILE --seed N")
   fail("crashlab --help should list shrink")
 endif()
 
+# ---- Counts in words, and a plan where nothing can go -------------------------------------
+# tests/faults/both_needed.lua fails only when both of its crashes are made: the summary says
+# that none could be dropped. fails_early.lua under a one-fault plan: "1 fault", not "1 faults".
+crashlab(shrink "${SRC}/tests/faults/both_needed.lua" --seed 1 --out "${WORK}/both.lua")
+expect_code(0)
+if(NOT out MATCHES "\n  before: 2 faults, failure at 200ms\n  after:  2 faults, failure at 200ms\n  none of the 2 faults could be dropped: each is needed\n")
+  fail("a plan where each fault is needed: the summary should say none could be dropped")
+endif()
+file(WRITE "${WORK}/one.lua" "return { faults = { { at = \"100ms\", kind = \"crash_node\", node = \"b\" } } }\n")
+crashlab(shrink "${SRC}/tests/faults/fails_early.lua" --seed 1 --faults "${WORK}/one.lua" --out "${WORK}/one.shrunk.lua" --jobs 1024)
+expect_code(0)
+if(NOT out MATCHES "\n  before: 1 fault, failure at 350ms\n" OR NOT err MATCHES "fails with 1 fault: "
+   OR out MATCHES "1 faults" OR err MATCHES "1 faults")
+  fail("one fault is '1 fault'")
+endif()
+file(READ "${WORK}/one.shrunk.lua" shrunk)
+if(NOT shrunk MATCHES ": 1 fault -> 0, failure at")
+  fail("the shrunk file's header should say '1 fault -> 0'")
+endif()
+file(REMOVE "${WORK}/one.shrunk.lua" "${WORK}/both.lua")
+# One limit on --jobs, the sweep's: 1..1024 (shrink took only 1..256).
+crashlab(shrink "${SRC}/tests/faults/fails_early.lua" --seed 1 --jobs 1025)
+expect_bad("--jobs needs a whole number from 1 to 1024, got '1025'")
+
 message(STATUS "shrink.cmake: all checks passed")
