@@ -214,7 +214,34 @@ crashlab(run pinned_over_scenario.lua --quiet)
 if(NOT out MATCHES "seed=48113 ")
   fail("--! seed does not win over cl.scenario{seed = 7}")
 endif()
-message(STATUS "ok  cl.fault_plan equals --faults; --! seed is the default, --seed wins over it")
+# The whole order, as docs/sweeps.md lists it: --seed, then a --faults plan's seed, then the
+# --! seed line, then cl.scenario{seed = ...}.
+file(WRITE "${WORK}/seeded_plan.lua" "return { seed = 9, faults = {} }\n")
+crashlab(run pinned_over_scenario.lua --faults seeded_plan.lua --quiet)
+if(NOT out MATCHES "seed=9 ")
+  fail("a plan's seed should win over --! seed and cl.scenario{seed = 7}")
+endif()
+crashlab(run pinned_over_scenario.lua --faults seeded_plan.lua --seed 5 --quiet)
+if(NOT out MATCHES "seed=5 ")
+  fail("--seed should win over a plan's seed")
+endif()
+message(STATUS "ok  cl.fault_plan equals --faults; the seed: --seed, plan, --! seed, cl.scenario")
+
+# ---- docs/sweeps.md's example: the crash and the restart both at 2.5s ------------------------
+# Another run than the traced one, failing the same way at the same time: its eventually
+# property is still false at its 8 s deadline (the docs once said "at another time").
+file(COPY "${SRC}/scenarios/library/fallacies/changing_topology.lua"
+  "${SRC}/scenarios/library/fallacies/changing_topology_naive.lua" DESTINATION "${WORK}")
+file(WRITE "${WORK}/ct25.lua" "return { seed = 1, faults = {\n"
+  "  { at = \"2.5s\", kind = \"crash_node\", node = \"b\" },\n"
+  "  { at = \"2.5s\", kind = \"restart_node\", node = \"b\" },\n} }\n")
+crashlab(run changing_topology_naive.lua --faults ct25.lua)
+expect_code(0)
+if(NOT out MATCHES "did not become true at 8s [(]expected: the scenario says expect = \"fail\"[)]\nPASS scenario=changing_topology_naive seed=1 events=[0-9]+ sim_time=8s "
+   OR out MATCHES "hash=18731d505fa18046")
+  fail("with both faults at 2.5s the run should differ from the traced one and fail at 8s as it does")
+endif()
+message(STATUS "ok  both faults at 2.5s: another run, the same failure at 8s")
 
 # ---- Replay of a --faults run ------------------------------------------------------------------
 crashlab(run "${SRC}/tests/faults/every_kind.lua" --faults every_kind.plan.lua --trace replayed.trace --quiet)

@@ -216,6 +216,16 @@ if(NOT out MATCHES "\\(expected: the scenario says expect = \"fail\"\\)\n  befor
    OR NOT out MATCHES "kind = \"crash_node\", node = \"b\"")
   fail("the expected failure of changing_topology_naive should shrink to the crash of b")
 endif()
+# The two counts docs/sweeps.md explains: the summary's runs are the search's (the first run
+# and the tries), the stderr line adds the check of the written file.
+if(NOT out MATCHES "\n  runs:   ([0-9]+)\n")
+  fail("no runs: line in the summary")
+endif()
+set(search_runs "${CMAKE_MATCH_1}")
+math(EXPR with_check "${search_runs} + 1")
+if(NOT err MATCHES "(^|\n)${with_check} runs in [0-9.]+s on ")
+  fail("the stderr count should be the summary's ${search_runs} runs and the check")
+endif()
 message(STATUS "shrink changing_topology_naive.lua seed 1 (expect = \"fail\"): 2 faults -> 1")
 file(REMOVE "${WORK}/changing_topology_naive.shrunk.lua")
 
