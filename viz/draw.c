@@ -674,17 +674,57 @@ static void draw_edges(frame *f) {
   }
 }
 
-/* Where a line between two panels runs: from just inside the edge of a that faces b to just
- * inside the edge of b that faces a, at the middle of what the two edges share (else at each
- * panel's middle). It crosses the border, or the gutter, between them, and not the process
- * boxes in the middle of either panel. False when a machine has no panel. */
+/* The network's marks between two panels (draw_network). */
+#define NET_STUB_MAX 96.0f   /* the longest reach of a line into a panel, px */
+#define NET_STUB_MIN 10.0f   /* the shortest, when a box sits near the edge */
+#define NET_BAND 16.0f       /* half the width of the band the mark takes across its line */
+#define NET_BOX_CLEAR 9.0f   /* room kept to a box (its trap border and outlines included) */
+
+/* A process box of panel pi, on screen, that overlaps r, or false. */
+static bool box_in(const frame *f, uint32_t pi, viz_box r) {
+  uint32_t cur = 0, proc, parent;
+  viz_box w;
+  while (viz_layout_panel_next(f->l, pi, &cur, &proc, &w, &parent)) {
+    if (proc >= f->nprocs) continue;
+    viz_box b = viz_xform_rect(&f->v->xf, w);
+    if (b.x < r.x + r.w && r.x < b.x + b.w && b.y < r.y + r.h && r.y < b.y + b.h) return true;
+  }
+  return false;
+}
+
+/* How far a line to another panel reaches into panel pi (on screen r) through its edge `side`
+ * (0 left, 1 right, 2 top, 3 bottom) at `at` (the line's y for a left or right edge, else its
+ * x): a quarter of the panel's depth that way, at most NET_STUB_MAX, and short of every process
+ * box in the line's band, so that the mark never crosses a box. */
+static float stub_len(const frame *f, uint32_t pi, viz_box r, int side, float at) {
+  bool across_x = side < 2;
+  float len = fminf(NET_STUB_MAX, 0.25f * (across_x ? r.w : r.h));
+  uint32_t cur = 0, proc, parent;
+  viz_box w;
+  while (viz_layout_panel_next(f->l, pi, &cur, &proc, &w, &parent)) {
+    if (proc >= f->nprocs) continue;
+    viz_box b = viz_xform_rect(&f->v->xf, w);
+    bool in_band = across_x ? b.y < at + NET_BAND && at - NET_BAND < b.y + b.h
+                            : b.x < at + NET_BAND && at - NET_BAND < b.x + b.w;
+    if (!in_band) continue;
+    float room = side == 0 ? b.x - r.x : side == 1 ? r.x + r.w - (b.x + b.w)
+               : side == 2 ? b.y - r.y : r.y + r.h - (b.y + b.h);
+    len = fminf(len, room - NET_BOX_CLEAR);
+  }
+  return fmaxf(len, NET_STUB_MIN);
+}
+
+/* Where a line between two panels runs: from inside the edge of a that faces b to inside the
+ * edge of b that faces a (stub_len into each), at the middle of what the two edges share (else
+ * at each panel's middle); (*mx, *my) is on the border, or the gutter, between them. It crosses
+ * the border and not the process boxes of either panel. False when a machine has no panel. */
 static bool facing_points(const frame *f, uint32_t ma, uint32_t mb, float *x0, float *y0, float *x1,
-                          float *y1) {
+                          float *y1, float *mx, float *my) {
   int pa = viz_layout_panel_of_machine(f->l, ma), pb = viz_layout_panel_of_machine(f->l, mb);
   if (pa < 0 || pb < 0) return false;
   viz_box a = viz_xform_rect(&f->v->xf, viz_layout_panel_rect(f->l, (uint32_t)pa));
   viz_box b = viz_xform_rect(&f->v->xf, viz_layout_panel_rect(f->l, (uint32_t)pb));
-  const float in = 24.0f; /* how far inside each panel the line starts */
+  const float in = 2.0f * NET_STUB_MIN; /* an edge shared over less than this is not shared */
   float gap_x = fmaxf(b.x - (a.x + a.w), a.x - (b.x + b.w));
   float gap_y = fmaxf(b.y - (a.y + a.h), a.y - (b.y + b.h));
   if (gap_x >= gap_y) { /* side by side: left and right edges */
@@ -693,22 +733,55 @@ static bool facing_points(const frame *f, uint32_t ma, uint32_t mb, float *x0, f
     *y0 = shared ? (top + bottom) / 2.0f : cy_of(a);
     *y1 = shared ? *y0 : cy_of(b);
     bool b_right = cx_of(b) >= cx_of(a);
-    *x0 = b_right ? a.x + a.w - in : a.x + in;
-    *x1 = b_right ? b.x + in : b.x + b.w - in;
+    float ea = b_right ? a.x + a.w : a.x, eb = b_right ? b.x : b.x + b.w;
+    float la = stub_len(f, (uint32_t)pa, a, b_right ? 1 : 0, *y0);
+    float lb = stub_len(f, (uint32_t)pb, b, b_right ? 0 : 1, *y1);
+    *x0 = b_right ? ea - la : ea + la;
+    *x1 = b_right ? eb + lb : eb - lb;
+    *mx = (ea + eb) / 2.0f;
+    *my = (*y0 + *y1) / 2.0f;
   } else { /* one above the other: top and bottom edges */
     float left = fmaxf(a.x, b.x), right = fminf(a.x + a.w, b.x + b.w);
     bool shared = right - left > 2.0f * in;
     *x0 = shared ? (left + right) / 2.0f : cx_of(a);
     *x1 = shared ? *x0 : cx_of(b);
     bool b_below = cy_of(b) >= cy_of(a);
-    *y0 = b_below ? a.y + a.h - in : a.y + in;
-    *y1 = b_below ? b.y + in : b.y + b.h - in;
+    float ea = b_below ? a.y + a.h : a.y, eb = b_below ? b.y : b.y + b.h;
+    float la = stub_len(f, (uint32_t)pa, a, b_below ? 3 : 2, *x0);
+    float lb = stub_len(f, (uint32_t)pb, b, b_below ? 2 : 3, *x1);
+    *y0 = b_below ? ea - la : ea + la;
+    *y1 = b_below ? eb + lb : eb - lb;
+    *mx = (*x0 + *x1) / 2.0f;
+    *my = (ea + eb) / 2.0f;
   }
   return true;
 }
 
-/* A dashed line between two panels for each down (or flaky) direction, offset to its side, with
- * a cut mark half-way. */
+/* "cut" or "flaky" on a dark patch beside the mark at (mx, my) on a line running along (ux,
+ * uy): to one side of it, else the other, wherever it covers no process box of the two panels;
+ * not at all when both would. */
+static void net_label(frame *f, uint32_t ma, uint32_t mb, float mx, float my, float ux, float uy,
+                      const char *text, viz_color col) {
+  const viz_metrics *mt = f->mt;
+  float w = viz_text_width(mt, VIZ_FONT_SMALL, (int)strlen(text)) + 6.0f;
+  float h = mt->line_height[VIZ_FONT_SMALL];
+  int pa = viz_layout_panel_of_machine(f->l, ma), pb = viz_layout_panel_of_machine(f->l, mb);
+  for (int s = 1; s >= -1; s -= 2) {
+    /* Centred on the mark's axis, past the band, on side s of the line. */
+    float px = -uy, py = ux, d = NET_BAND + (fabsf(px) * w + fabsf(py) * h) / 2.0f + 2.0f;
+    float cx = mx + px * d * (float)s, cy = my + py * d * (float)s;
+    viz_box r = {cx - w / 2.0f, cy - h / 2.0f, w, h};
+    if ((pa >= 0 && box_in(f, (uint32_t)pa, r)) || (pb >= 0 && box_in(f, (uint32_t)pb, r)))
+      continue;
+    label_box(f->c, mt, r.x, r.y, w, VIZ_FONT_SMALL, c_dark, col, text);
+    return;
+  }
+}
+
+/* A dashed line between two panels for each down (or flaky) direction, each offset to its own
+ * side, reaching well into both panels (stopping short of their boxes), with a dot near the
+ * receiving end; a cut has a solid bar across it on the border; and each pair of machines gets
+ * one label, "cut" or "flaky", beside the mark. */
 static void draw_network(frame *f) {
   for (int flaky = 0; flaky <= 1; flaky++) {
     viz_netpair pairs[64];
@@ -716,20 +789,24 @@ static void draw_network(frame *f) {
     if (n > 64) n = 64;
     viz_color col = flaky ? viz_colors.flaky : viz_colors.cut;
     for (uint32_t i = 0; i < n; i++) {
-      float x0, y0, x1, y1;
-      if (pairs[i].from_machine == VIZ_NONE || pairs[i].to_machine == VIZ_NONE ||
-          !facing_points(f, pairs[i].from_machine, pairs[i].to_machine, &x0, &y0, &x1, &y1))
+      float x0, y0, x1, y1, mx, my;
+      uint32_t ma = pairs[i].from_machine, mb = pairs[i].to_machine;
+      if (ma == VIZ_NONE || mb == VIZ_NONE || !facing_points(f, ma, mb, &x0, &y0, &x1, &y1, &mx, &my))
         continue;
       float dx = x1 - x0, dy = y1 - y0, len = sqrtf(dx * dx + dy * dy);
       if (len < 1.0f) continue;
-      float ox = -dy / len * 4.0f, oy = dx / len * 4.0f; /* each direction on its own side */
-      viz_line(f->c, x0 + ox, y0 + oy, x1 + ox, y1 + oy, 2, 1, col);
-      float mx = (x0 + x1) / 2.0f + ox, my = (y0 + y1) / 2.0f + oy;
-      if (!flaky) /* the cut: a short bar across the line */
-        viz_line(f->c, mx - ox * 2.0f, my - oy * 2.0f, mx + ox * 2.0f, my + oy * 2.0f, 3, 0, col);
-      /* An arrowhead near the receiving end says the direction. */
-      float ax = x0 + dx * 0.8f + ox, ay = y0 + dy * 0.8f + oy;
-      viz_circle(f->c, ax, ay, 3.0f, 0, col);
+      float ux = dx / len, uy = dy / len;
+      float ox = -uy * 5.0f, oy = ux * 5.0f; /* each direction on its own side */
+      viz_line(f->c, x0 + ox, y0 + oy, x1 + ox, y1 + oy, 3, 1, col);
+      if (!flaky) /* the cut: a bar across the line, on the border */
+        viz_line(f->c, mx - uy * 12.0f, my + ux * 12.0f, mx + uy * 12.0f, my - ux * 12.0f, 4, 0,
+                 col);
+      /* A dot near the receiving end says the direction. */
+      viz_circle(f->c, x0 + dx * 0.85f + ox, y0 + dy * 0.85f + oy, 4.0f, 0, col);
+      bool reverse_first = false; /* one label per pair of machines */
+      for (uint32_t j = 0; j < i; j++)
+        if (pairs[j].from_machine == mb && pairs[j].to_machine == ma) reverse_first = true;
+      if (!reverse_first) net_label(f, ma, mb, mx, my, ux, uy, flaky ? "flaky" : "cut", col);
     }
   }
 }

@@ -4,13 +4,14 @@
  * Goal: a crash is drawn in the crash colour just after it and not before, and stays visible
  * with its reason when a successor starts in the same instant; a message half-way through its
  * latency is a disc between its sender and its receiver; a cut between two partitioned panels
- * is drawn; the timeline cursor stands at the x of T; the help overlay lists the keys; no text
- * ever runs out of the filled box it sits on, at 640x400, 1280x800 and 1920x1080; long labels
- * are cut in the middle so their ends survive; a failure the scenario expected reads as a
- * pass, and the failure banner names its property once; the timeline says 0s and has round
- * ticks; a process started in a module shows the version it runs in a badge ("v2", "zz" while
- * suspended for an upgrade), in its tooltip and in the inspector, and upgrades get a lane of
- * marks on the timeline and a legend entry that a narrow window keeps.
+ * is drawn, long, labelled and clear of the boxes at 1280x800 and 800x500; the timeline cursor
+ * stands at the x of T; the help overlay lists the keys; no text ever runs out of the filled
+ * box it sits on, at 640x400, 1280x800 and 1920x1080; long labels are cut in the middle so
+ * their ends survive; a failure the scenario expected reads as a pass, and the failure banner
+ * names its property once; the timeline says 0s and has round ticks; a process started in a
+ * module shows the version it runs in a badge ("v2", "zz" while suspended for an upgrade), in
+ * its tooltip and in the inspector, and upgrades get a lane of marks on the timeline and a
+ * legend entry that a narrow window keeps.
  * Method: small traces are built as sim_records and appended to the real model; a frame is
  * drawn with the default metrics and its commands are read (no SDL).
  */
@@ -172,6 +173,52 @@ static bool has_text(const viz_cmds *c, const char *s) {
         memcmp(c->text + c->cmd[i].text_offset, s, strlen(s)) == 0)
       return true;
   return false;
+}
+
+/* The cut mark reads at a glance in a big and a small frame: its dashed line reaches at least
+ * 60 px across the border (it was 48 px, 24 into each panel), a solid bar crosses it on the
+ * border, a "cut" label sits beside it, and nothing in the cut colour covers a process box. */
+static void test_cut_mark_is_long_labelled_and_clear_of_the_boxes(void **state) {
+  (void)state;
+  static const float sizes[][2] = {{1280, 800}, {800, 500}};
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    drawn d;
+    draw_at(&d, 70 * MS, sizes[k][0], sizes[k][1]);
+    viz_box a = viz_xform_rect(&d.view.xf, viz_layout_panel_rect(d.layout, 0));
+    viz_box b = viz_xform_rect(&d.view.xf, viz_layout_panel_rect(d.layout, 1));
+    viz_box boxes[3];
+    uint32_t nb = 0;
+    for (uint32_t p = 0; p < viz_model_proc_count(&model); p++) {
+      viz_box r;
+      if (viz_layout_proc_rect(d.layout, p, &r)) boxes[nb++] = viz_xform_rect(&d.view.xf, r);
+    }
+    assert_int_equal(nb, 3);
+    viz_regions g;
+    viz_draw_regions(&model, &d.view, &g);
+    float longest = 0.0f;
+    bool bar = false;
+    for (uint32_t i = 0; i < d.cmds.count; i++) {
+      const viz_cmd *c = &d.cmds.cmd[i];
+      if (c->kind != VIZ_CMD_LINE || !same_rgb(c->color, viz_colors.cut) ||
+          !viz_box_contains(g.canvas, c->x, c->y))
+        continue;
+      if (c->dashed && viz_box_contains(a, c->x, c->y) &&
+          viz_box_contains(b, c->x + c->w, c->y + c->h))
+        longest = fmaxf(longest, hypotf(c->w, c->h));
+      if (!c->dashed && c->width >= 3 && fabsf(c->h) >= 20.0f) bar = true;
+      /* The line's extent, thickened by its width, misses every box. */
+      float hw = (float)c->width / 2.0f;
+      viz_box ext = {fminf(c->x, c->x + c->w) - hw, fminf(c->y, c->y + c->h) - hw,
+                     fabsf(c->w) + 2 * hw, fabsf(c->h) + 2 * hw};
+      for (uint32_t j = 0; j < nb; j++)
+        assert_false(ext.x < boxes[j].x + boxes[j].w && boxes[j].x < ext.x + ext.w &&
+                     ext.y < boxes[j].y + boxes[j].h && boxes[j].y < ext.y + ext.h);
+    }
+    assert_true(longest >= 60.0f);
+    assert_true(bar);
+    assert_true(has_text(&d.cmds, "cut"));
+    drawn_free(&d);
+  }
 }
 
 static void test_help_overlay_lists_every_key(void **state) {
@@ -587,6 +634,7 @@ int main(void) {
       cmocka_unit_test(test_failure_banner_names_the_property_once),
       cmocka_unit_test(test_message_half_way_is_a_disc_between_sender_and_receiver),
       cmocka_unit_test(test_cut_between_partitioned_panels_is_drawn),
+      cmocka_unit_test(test_cut_mark_is_long_labelled_and_clear_of_the_boxes),
       cmocka_unit_test(test_timeline_cursor_is_at_the_x_of_t),
       cmocka_unit_test(test_help_overlay_lists_every_key),
       cmocka_unit_test(test_text_never_spills_out_of_its_box_at_three_sizes),
