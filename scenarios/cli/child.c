@@ -281,6 +281,23 @@ int scn_child_run_option(const char *a) {
   return -1;
 }
 
+bool scn_child_note(const scn_child *c, char *out, size_t cap) {
+  static const char prefix[] = "crashlab: note: ";
+  const size_t prefix_len = sizeof prefix - 1;
+  const char *end = c->err.data ? c->err.data + c->err.len : NULL;
+  out[0] = '\0';
+  for (const char *line = c->err.data; line && line < end;) {
+    const char *nl = memchr(line, '\n', (size_t)(end - line));
+    size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
+    if (n > prefix_len && memcmp(line, prefix, prefix_len) == 0) {
+      snprintf(out, cap, "%.*s", (int)(n - prefix_len), line + prefix_len);
+      return true;
+    }
+    line += n + 1;
+  }
+  return false;
+}
+
 int scn_child_run(scn_child *c, char *const argv[], scn_child_result *r) {
   if (scn_child_start(c, argv) != 0) return -1;
   while (!scn_child_ended(c)) {

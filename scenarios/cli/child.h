@@ -76,6 +76,10 @@ int scn_child_run(scn_child *c, char *const argv[], scn_child_result *r);
  * SIZE, --crashes MODE), 0 when it stands alone (--unsafe, --crashes=MODE), -1 otherwise. */
 int scn_child_run_option(const char *a);
 
+/* The first "crashlab: note: ..." line the last child of slot c printed on stderr (what a run
+ * says beside its verdict, such as plan faults it never made), without the prefix and the
+ * newline, into out. Whether there was one (out is "" otherwise). */
+bool scn_child_note(const scn_child *c, char *out, size_t cap);
 /* Frees the buffers of a free slot. */
 void scn_child_free(scn_child *c);
 

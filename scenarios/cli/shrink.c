@@ -871,14 +871,9 @@ static int make_tmpdir(shrinker *s) {
 
 /* Passes on what the run said of its plan ("crashlab: note: 1 fault of the plan was never
  * made: ..."): such a fault is dropped at once, and the user should know why. */
-static void forward_notes(const scn_child *c) {
-  const char *text = c->err.data, *end = text ? text + c->err.len : NULL;
-  for (const char *line = text; line && line < end;) {
-    const char *nl = memchr(line, '\n', (size_t)(end - line));
-    size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
-    if (n > 16 && strncmp(line, "crashlab: note: ", 16) == 0) fprintf(stderr, "%.*s\n", (int)n, line);
-    line += n + 1;
-  }
+static void forward_note(const scn_child *c) {
+  char note[1024];
+  if (scn_child_note(c, note, sizeof note)) fprintf(stderr, "crashlab: note: %s\n", note);
 }
 
 /* The first run: it must fail; its signature is the one to keep, its plan the one to cut. */
@@ -889,7 +884,7 @@ static int first_run(shrinker *s, plan *p, scn_child_result *r) {
   child_args(s, s->o->faults_path, trace, args);
   if (run_one(s, args, r)) return -1;
   if (r->exit_code == 130) return scn_cli_fail("interrupted");
-  forward_notes(&s->children[0]);
+  forward_note(&s->children[0]);
   if (r->verdict == SCN_CHILD_PASS)
     return scn_cli_fail("%s passes with seed %" PRIu64 ": nothing to shrink (shrink takes a failing seed; a "
                 "sweep, crashlab run %s --seeds A..B, finds them)", s->o->file, s->o->seed, s->o->file);

@@ -421,6 +421,8 @@ typedef struct sweep {
   unsigned active;
   summary sum;
   sim_outfile json_out;  /* --json FILE, written to the end (outfile.h) */
+  char note[1024];        /* the smallest seed's "crashlab: note: ..." line (scn_child_note) ... */
+  uint64_t note_seed, note_count; /* ... that seed, and how many seeds printed one */
   FILE *json, *junit_body;
   bool json_first;
   bool tty;
@@ -490,6 +492,11 @@ static int finish_worker(sweep *s, scn_child *child, const worker *wk) {
   int status = scn_child_finish(child, &r.run);
   r.seed = wk->seed;
   s->active--;
+  char note[sizeof s->note];
+  if (!wk->rerun && scn_child_note(child, note, sizeof note) && (s->note_count++ == 0 || wk->seed < s->note_seed)) {
+    memcpy(s->note, note, sizeof note);
+    s->note_seed = wk->seed;
+  }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 130 && !sweep_signal) sweep_signal = SIGINT;
   if (wk->rerun) {
     seed_result *first = pending_find(s, wk->seed);
@@ -642,6 +649,11 @@ int scn_sweep_main(int argc, char **argv) {
     if (s.junit_body && write_junit(&s, o.junit_path, s.junit_body) != 0) status = 2;
     summary_print(&s.sum, stdout);
     fflush(stdout);
+    if (s.note_count == 1)
+      fprintf(stderr, "crashlab: note: seed %" PRIu64 ": %s\n", s.note_seed, s.note);
+    else if (s.note_count > 1)
+      fprintf(stderr, "crashlab: note: %" PRIu64 " seeds printed a note; the smallest, seed %" PRIu64 ": %s\n",
+              s.note_count, s.note_seed, s.note);
     fprintf(stderr, "%" PRIu64 " seeds in %.2fs: %.1f seeds/s on %u job%s%s\n", s.done, wall,
             wall > 0 ? (double)s.done / wall : 0.0, o.jobs, o.jobs == 1 ? "" : "s",
             o.shard_n > 1 ? " (one shard)" : "");
