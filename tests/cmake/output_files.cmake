@@ -88,16 +88,18 @@ expect_code(0)
 expect_through_link(shrunk.lua "cl.fault_plan")
 
 # ---- Onto something that is not a regular file --------------------------------------------
-# crashlab ARGS... | cat SOURCE: sets code (crashlab's), out (cat's stdout), err, cmd.
+# crashlab ARGS... | cat SOURCE -: sets code (crashlab's), out (cat's stdout), err, cmd. cat
+# reads SOURCE, then its stdin (crashlab's stdout) to the end: were it to exit after SOURCE,
+# crashlab's verdict line could meet a closed pipe (SIGPIPE), depending on which ran first.
 function(piped source)
-  execute_process(COMMAND "${CRASHLAB}" ${ARGN} COMMAND cat ${source} WORKING_DIRECTORY "${WORK}"
+  execute_process(COMMAND "${CRASHLAB}" ${ARGN} COMMAND cat ${source} - WORKING_DIRECTORY "${WORK}"
     RESULTS_VARIABLE results OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr TIMEOUT 60)
   list(GET results 0 first)
   list(JOIN ARGN " " args)
   set(code "${first}" PARENT_SCOPE)
   set(out "${stdout}" PARENT_SCOPE)
   set(err "${stderr}" PARENT_SCOPE)
-  set(cmd "crashlab ${args} | cat ${source}" PARENT_SCOPE)
+  set(cmd "crashlab ${args} | cat ${source} -" PARENT_SCOPE)
 endfunction()
 
 find_program(MKFIFO mkfifo)
