@@ -16,8 +16,8 @@
 #include "model.h"
 
 /*
- * Writes the DOT text for the model at its cursor to out_path: first to out_path + ".partial",
- * renamed into place when complete, so out_path is either the whole graph or untouched.
+ * Writes the DOT text for the model at its cursor to out_path through sim_outfile
+ * (sim/outfile.h), so out_path is either the whole graph or untouched.
  * Returns 0, or AC_EIO / AC_ENOMEM with one line in err naming the path and the reason.
  */
 int viz_export_dot(const viz_model *m, const char *out_path, char *err, size_t errcap);

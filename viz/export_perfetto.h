@@ -32,8 +32,8 @@
 
 /*
  * Reads the trace file at trace_path (twice: once to learn names and which messages end where,
- * once to write) and writes the JSON to out_path + ".partial", renamed to out_path when
- * complete. Returns 0; or AC_EBADTRACE / AC_EIO (trace unreadable or damaged, output not
+ * once to write) and writes the JSON to out_path through sim_outfile (sim/outfile.h: whole
+ * or untouched). Returns 0; or AC_EBADTRACE / AC_EIO (trace unreadable or damaged, output not
  * writable) or AC_ENOMEM, with one line in err naming the file at fault and the reason, and no
  * output file (nor partial file) left behind.
  */

@@ -73,8 +73,9 @@ int viz_render_frame(viz_render *r, const viz_cmds *cmds, viz_color background);
 void viz_render_present(viz_render *r);
 
 /*
- * Writes the last frame drawn as a PNG file: to path + ".partial", then renamed into place,
- * so `path` is either the whole image or untouched. On failure returns AC_EIO (or AC_ENOMEM)
+ * Writes the last frame drawn as a PNG file through sim_outfile (sim/outfile.h: a partial file
+ * renamed into place, or written straight into a FIFO or device), so `path` is either the
+ * whole image or untouched. On failure returns AC_EIO (or AC_ENOMEM)
  * with one line in err naming the path and the reason, and leaves no partial file behind.
  */
 int viz_render_save_png(viz_render *r, const char *path, char *err, size_t errcap);
