@@ -36,6 +36,8 @@
 #define EXIT_USAGE 2
 #define SIZE_DEFAULT_W 1280
 #define SIZE_DEFAULT_H 800
+/* A process with a record in the last RECENT_WALL_S of playback is drawn running. */
+#define RECENT_WALL_S 0.2
 /* At speed 1 a run plays in about this many wall seconds (never slower than real time). */
 #define PLAY_SPAN_S 30.0
 /* A live viewer reads this far past the cursor (in wall seconds of playback). */
@@ -626,6 +628,8 @@ static void frame(app *a) {
   } else if (!a->cursor_by_event) {
     viz_model_seek_time(&a->m, v->time_ns);
   }
+  /* Who acted in the last fifth of a second of playback stays green (viz_model_set_recent). */
+  viz_model_set_recent(&a->m, (uint64_t)(RECENT_WALL_S * a->rate * v->speed));
   double draw_start = wall_s();
   viz_draw_frame(&a->cmds, &a->m, a->layout, v);
   viz_render_frame(a->r, &a->cmds, viz_background);

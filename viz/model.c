@@ -997,6 +997,8 @@ bool viz_model_proc_dead(const viz_model *m, uint32_t i, uint64_t *time_ns) {
   return true;
 }
 
+void viz_model_set_recent(viz_model *m, uint64_t ns) { m->recent_ns = ns; }
+
 uint32_t viz_model_proc_flags(const viz_model *m, uint32_t i) {
   if (i >= m->cur.nprocs) return 0;
   const viz_proc_state *ps = &m->cur.procs[i];
@@ -1008,8 +1010,11 @@ uint32_t viz_model_proc_flags(const viz_model *m, uint32_t i) {
   /* Virtual time moves on only when every process waits, so a cursor past the instant of the
    * last record applied (between two records) finds everyone waiting; at that instant, the
    * processes with a record in it are the ones that ran. */
-  if (m->cur.instant_ns != VIZ_TIME_UNKNOWN && m->cur.time_ns == m->cur.instant_ns &&
-      ps->last_step_ns == m->cur.instant_ns)
+  bool at_instant = m->cur.instant_ns != VIZ_TIME_UNKNOWN && m->cur.time_ns == m->cur.instant_ns &&
+                    ps->last_step_ns == m->cur.instant_ns;
+  bool recent = m->recent_ns > 0 && ps->last_step_ns != VIZ_TIME_UNKNOWN &&
+                ps->last_step_ns <= m->cur.time_ns && m->cur.time_ns - ps->last_step_ns <= m->recent_ns;
+  if (at_instant || recent)
     f |= VIZ_PROC_RUNNING;
   else if (!(f & VIZ_PROC_PAUSED))
     f |= VIZ_PROC_WAITING;

@@ -293,6 +293,7 @@ typedef struct viz_model {
   uint32_t spacing;         /* records between snapshots, adapted as the state grows */
   uint32_t since_snap;
   uint64_t snap_bytes;      /* memory held by snapshots */
+  uint64_t recent_ns;       /* viz_model_set_recent: how long a record keeps its process green */
   /* Tolerance counters. */
   uint64_t unknown_kinds;   /* records of kinds the model does not know */
   uint64_t bad_payloads;    /* payloads that were not valid terms (dropped) */
@@ -375,8 +376,13 @@ uint32_t viz_model_proc_count(const viz_model *m);
 const viz_proc *viz_model_proc(const viz_model *m, uint32_t i);
 /* Process i's changing state at the cursor, or NULL when not spawned before it. */
 const viz_proc_state *viz_model_proc_state(const viz_model *m, uint32_t i);
-/* VIZ_PROC_* flags at the cursor (0 when not spawned). */
+/* VIZ_PROC_* flags at the cursor (0 when not spawned). A process is running at the instant of
+ * its records, and for recent_ns after its last one (viz_model_set_recent), else waiting. */
 uint32_t viz_model_proc_flags(const viz_model *m, uint32_t i);
+/* How long after its last record a process still counts as running (default 0: only at that
+ * instant). Virtual time moves on only while every process waits, so 0 is the exact state;
+ * a playing window sets the virtual time one glance covers, so that who acted shows. */
+void viz_model_set_recent(viz_model *m, uint64_t ns);
 /* True when it exited (or its node crashed) before the cursor; *time_ns gets when (may be
  * NULL). */
 bool viz_model_proc_dead(const viz_model *m, uint32_t i, uint64_t *time_ns);

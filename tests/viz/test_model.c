@@ -236,6 +236,15 @@ static void test_process_waiting_in_receive_between_records_is_not_running(void 
     assert_true(fl & VIZ_PROC_WAITING);
     assert_false(viz_model_proc_flags(&m, 2) & VIZ_PROC_RUNNING); /* the new worker too */
   }
+  /* A playing window keeps who acted green for the time a glance covers (here 20 ms): the
+   * keeper is running at 310 ms and waiting again at 321 ms. */
+  viz_model_set_recent(&m, 20 * MS);
+  viz_model_seek_time(&m, 310 * MS);
+  assert_true(viz_model_proc_flags(&m, 0) & VIZ_PROC_RUNNING);
+  viz_model_seek_time(&m, 321 * MS);
+  assert_false(viz_model_proc_flags(&m, 0) & VIZ_PROC_RUNNING);
+  assert_true(viz_model_proc_flags(&m, 0) & VIZ_PROC_WAITING);
+  viz_model_set_recent(&m, 0);
   /* At 600 ms the worker's exit is the instant's record; the keeper has none yet. */
   viz_model_seek_time(&m, 600 * MS);
   assert_true(viz_model_proc_flags(&m, 0) & VIZ_PROC_WAITING);
