@@ -628,8 +628,9 @@ static void frame(app *a) {
   } else if (!a->cursor_by_event) {
     viz_model_seek_time(&a->m, v->time_ns);
   }
-  /* Who acted in the last fifth of a second of playback stays green (viz_model_set_recent). */
-  viz_model_set_recent(&a->m, (uint64_t)(RECENT_WALL_S * a->rate * v->speed));
+  /* While playing, who acted in the last fifth of a second of playback stays green
+   * (viz_model_set_recent); paused, the frame is the exact state at the cursor. */
+  viz_model_set_recent(&a->m, a->playing ? (uint64_t)(RECENT_WALL_S * a->rate * v->speed) : 0);
   double draw_start = wall_s();
   viz_draw_frame(&a->cmds, &a->m, a->layout, v);
   viz_render_frame(a->r, &a->cmds, viz_background);
