@@ -620,10 +620,13 @@ static int l_start_opts(lua_State *L) {
   return 0;
 }
 
-/* register(name): a server takes its name (the calling process). A name that is not one is
- * server.enter's misuse (server.start checks its options in the caller), raised at the
- * author's line; a name another process holds ends the server with {already_started, Pid},
- * as gen_server's start does. Never raises elsewhere from the prelude's line. */
+/* register(name [, starter]): a server takes its name (the calling process); returns nothing.
+ * A name that is not one is server.enter's misuse (server.start checks its options in the
+ * caller), raised at the author's line. A name another process holds: with a starter
+ * (server.start's caller, waiting for the ack), returns the holder's pid, and the server tells
+ * its starter {already_started, Pid} and ends normal, as gen_server's start does; without one
+ * (server.enter, under a supervisor), ends the server with {already_started, Pid}. Never
+ * raises elsewhere from the prelude's line. */
 static int l_register(lua_State *L) {
   ac_proc *self = caller(L, "register");
   if (!server_name_ok(L, 1)) return name_error(L, "server.enter", 1);
@@ -632,6 +635,10 @@ static int l_register(lua_State *L) {
   int rc = ac_register(self, name, ac_self(self));
   if (rc == AC_OK) return 0;
   if (rc != AC_ENAMETAKEN) return scn_condition(L, "server: register('%s'): %s", name, ac_strerror(rc));
+  if (!lua_isnoneornil(L, 2)) {
+    scn_push_pid(L, ac_whereis(node, name));
+    return 1;
+  }
   lua_createtable(L, 2, 0); /* cl.exit({already_started, Pid}): {"EXIT", Reason} raised */
   lua_pushliteral(L, "EXIT");
   lua_rawseti(L, -2, 1);

@@ -141,8 +141,8 @@ end
 -- {Error, Stack} (cl.exit(Reason) inside one: Reason) and the server exits with it.
 local function serve(cb, arg, parent, name)
   cl.defer_ack() -- under a supervisor: started once init has run
-  parent = parent or prim.parent()
-  if name then prim.register(name) end -- a name that is not one: server.enter's misuse
+  local starter; starter, parent = parent, parent or prim.parent() -- starter: server.start's caller
+  local other = name and prim.register(name, starter); if other then cl.send(starter, { 'ack', cl.self(), { 'already_started', other } }); cl.exit('normal') end
   local state, mod = nil, upgrade.module(cb) -- a module's callbacks are called fully qualified
   cb = upgrade.callbacks(cb, mod); if cb.init then state = cb.init(arg) end
   local acked = cl.init_ack()
@@ -195,7 +195,7 @@ function server.start(cb, arg, opts)
     local m = cl.receive(function(m)
       return type(m) == 'table' and (m[1] == 'ack' or m[1] == 'EXIT') and m[2] == pid
     end)
-    if m[1] == 'EXIT' then prim.condition('server.start: ' .. prim.format(m[3]), 2) end
+    if m[1] == 'EXIT' or m[3] ~= 'ok' then prim.condition('server.start: ' .. prim.format(m[3]), 2) end
     return pid
   end
   return (relay(3, pcall(upgrade.spawn_in, cb, cl.spawn, function(...) serve(cb, (...), nil, opts.name) end,
