@@ -12,6 +12,7 @@
 
 #include <assert.h>
 #include <stdbool.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +47,9 @@ static bool fail_now(void) {
   return true;
 }
 
-#define FAIL_NOW() (fault.armed && fail_now())
+/* An injected failure sets errno as a real one does, so callers that report strerror(errno)
+ * say "Cannot allocate memory". */
+#define FAIL_NOW() (fault.armed && fail_now() && (errno = ENOMEM, true))
 
 void *ac_malloc(size_t size) { return FAIL_NOW() ? NULL : malloc(size); }
 void *ac_calloc(size_t count, size_t size) { return FAIL_NOW() ? NULL : calloc(count, size); }

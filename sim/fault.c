@@ -65,18 +65,33 @@ static ac_node *node_of_pid(const sim_world *w, ac_pid pid, int *machine) {
   return m >= 0 && w->machines[m].index == ac_pid_node(pid) ? w->machines[m].node : NULL;
 }
 
+static int parent_sup_among(const ac_node *node, ac_pid pid, const ac_pid *links, uint32_t n,
+                            ac_pid *sup, const char **id);
+
 /* The supervisor that started pid as a child with an id, and that id; AC_ENOTFOUND if none. */
 static int parent_sup(const ac_node *node, ac_pid pid, ac_pid *sup, const char **id) {
-  ac_pid links[32];
-  uint32_t n = ac_node_relations(node, pid, AC_REL_LINKS, links, 32);
-  if (n > 32) n = 32; /* a child's supervisor is nearly always its first link or so */
+  ac_pid first[32], *links = first;
+  uint32_t n = ac_node_relations(node, pid, AC_REL_LINKS, first, 32);
+  if (n > 32) { /* every link is looked at, so that the target does not depend on how many */
+    links = ac_malloc((size_t)n * sizeof *links);
+    if (!links) return AC_ENOMEM;
+    n = ac_node_relations(node, pid, AC_REL_LINKS, links, n);
+  }
+  int rc = parent_sup_among(node, pid, links, n, sup, id);
+  if (links != first) free(links);
+  return rc;
+}
+
+/* parent_sup over the links given. */
+static int parent_sup_among(const ac_node *node, ac_pid pid, const ac_pid *links, uint32_t n,
+                            ac_pid *sup, const char **id) {
   for (uint32_t i = 0; i < n; i++) {
     ac_proc_info info;
     if (ac_node_info(node, links[i], &info) || !info.behaviour || strcmp(info.behaviour, "supervisor"))
       continue;
     int count = ac_sup_children(node, links[i], NULL, 0);
     if (count <= 0) continue;
-    ac_sup_child_info *kids = malloc((size_t)count * sizeof *kids);
+    ac_sup_child_info *kids = ac_malloc((size_t)count * sizeof *kids);
     if (!kids) return AC_ENOMEM;
     count = ac_sup_children(node, links[i], kids, (size_t)count);
     for (int k = 0; k < count; k++)
@@ -146,7 +161,7 @@ static int target_pid(sim_world *w, const sim_target *t, ac_pid *out, char *why,
     return snprintf(why, cap, "no supervisor is registered as '%s' on node '%s'", t->sup, t->node), AC_ENOTFOUND;
   for (uint32_t i = 0; i < t->child_count; i++) {
     int count = ac_sup_children(node, cur, NULL, 0);
-    ac_sup_child_info *kids = count > 0 ? malloc((size_t)count * sizeof *kids) : NULL;
+    ac_sup_child_info *kids = count > 0 ? ac_malloc((size_t)count * sizeof *kids) : NULL;
     if (count > 0 && !kids) return AC_ENOMEM;
     if (count > 0) count = ac_sup_children(node, cur, kids, (size_t)count);
     ac_pid next = AC_PID_NONE;
@@ -251,7 +266,7 @@ static int prep_partition(sim_world *w, prep *p, char *why, size_t cap) {
   const sim_fault *f = p->f;
   if (f->group_count < 1 || !f->group_size || !f->members)
     return snprintf(why, cap, "a partition needs groups"), AC_EINVAL;
-  p->group = malloc((w->machine_count ? w->machine_count : 1) * sizeof *p->group);
+  p->group = ac_malloc((w->machine_count ? w->machine_count : 1) * sizeof *p->group);
   if (!p->group) return AC_ENOMEM;
   for (uint32_t i = 0; i < w->machine_count; i++) p->group[i] = -1;
   ac_tbuf *b = &p->b;
@@ -457,7 +472,7 @@ int sim_fault_plan(sim_world *w, const sim_planned *plan, uint32_t count, sim_pl
                    void *arg) {
   for (uint32_t i = 0; i < count; i++)
     if (plan[i].at_ns < w->now_ns || (i > 0 && plan[i].at_ns < plan[i - 1].at_ns)) return AC_EINVAL;
-  uint8_t *done = calloc(count ? count : 1, 1);
+  uint8_t *done = ac_calloc(count ? count : 1, 1);
   if (!done) return AC_ENOMEM;
   free(w->plan_done);
   w->plan_done = done;
@@ -532,8 +547,8 @@ int sim_clock_set(sim_world *w, uint32_t machine, int64_t jump_ns, double drift)
 int sim_net_partition(sim_world *w, const uint32_t *group, uint32_t node_count) {
   if (!group || node_count > w->machine_count) return AC_EINVAL;
   /* Groups in the order of their first node, each in machine order. */
-  const char **members = malloc((node_count ? node_count : 1) * sizeof *members);
-  uint32_t *sizes = malloc((node_count ? node_count : 1) * sizeof *sizes);
+  const char **members = ac_malloc((node_count ? node_count : 1) * sizeof *members);
+  uint32_t *sizes = ac_malloc((node_count ? node_count : 1) * sizeof *sizes);
   uint32_t groups = 0, at = 0;
   if (!members || !sizes) {
     free(members);

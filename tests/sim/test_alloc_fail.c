@@ -9,7 +9,9 @@
  * to its end however the failure showed (a process that could not get memory exits with
  * system_limit or out_of_memory, and the trace says so); a trace file is either complete and
  * reads back with its run's hash, or absent with its .partial, and sim_finish said why. In the
- * ASan build LeakSanitizer checks at exit that nothing leaked. The counts are printed.
+ * ASan build LeakSanitizer checks at exit that nothing leaked. Faults too: a partition, a kill
+ * by registered name and a heal, with each of their allocations failing in turn, return
+ * AC_ENOMEM or were made, and leave a world that runs on to its end. The counts are printed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +25,7 @@
 #include <cmocka.h>
 
 #include "system.h"
+#include "fault.h"
 #include "trace.h"
 #include "world.h"
 
@@ -148,10 +151,60 @@ static void test_a_run_and_its_trace_survive_a_failure_at_every_allocation(void 
   report("a run with its trace written", once, persistent);
 }
 
+/* ---- faults: a partition, a kill by name, a heal ----------------------------------------- */
+static int apply_faults(sim_world *w) {
+  const char *members[] = {"a", "b"};
+  const uint32_t sizes[] = {1, 1};
+  sim_fault part = {.kind = SIM_FK_PARTITION, .members = members, .group_size = sizes,
+                    .group_count = 2};
+  sim_fault kill = {.kind = SIM_FK_KILL, .target = {.node = "b", .name = "pong"}};
+  sim_fault heal = {.kind = SIM_FK_HEAL};
+  int rc = sim_fault_apply(w, &part);
+  if (rc == AC_OK) rc = sim_fault_apply(w, &kill);
+  if (rc == AC_OK) rc = sim_fault_apply(w, &heal);
+  return rc;
+}
+
+static uint64_t fault_points(int persistent) {
+  for (uint64_t n = 1; n < N_MAX; n++) {
+    sim_world *w;
+    assert_int_equal(create(&w), AC_OK);
+    /* The first instant: pong has registered its name. */
+    assert_int_equal(sim_run(w, &(sim_limits){.time_ns_max = 1}), SIM_STOP_TIME_LIMIT);
+    ac_alloc_fail_at(n, persistent);
+    int rc = apply_faults(w);
+    uint64_t failed = ac_alloc_failed_count();
+    ac_alloc_fail_at(0, 0);
+    if (failed == 0) {
+      assert_int_equal(rc, AC_OK);
+    } else {
+      /* A fault that could not be made says so; one that was made may have left what can
+       * wait (the links record, made again after the next step) to later. */
+      assert_true(rc == AC_ENOMEM || rc == AC_OK);
+      assert_int_equal(sim_fault_apply(w, &(sim_fault){.kind = SIM_FK_HEAL}), AC_OK);
+    }
+    /* Whatever was or was not made, the world runs on to its end. */
+    assert_int_equal(sim_run(w, NULL), SIM_STOP_QUIESCENT);
+    assert_int_equal(sim_finish(w), AC_OK);
+    sim_world_destroy(w);
+    if (failed == 0) return n - 1;
+  }
+  fail();
+  return 0;
+}
+
+static void test_faults_fail_cleanly_at_every_allocation(void **state) {
+  (void)state;
+  uint64_t once = fault_points(0), persistent = fault_points(1);
+  assert_true(once >= 3);
+  report("faults (partition, kill by name, heal)", once, persistent);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_world_creation_fails_cleanly_at_every_allocation),
       cmocka_unit_test(test_a_run_and_its_trace_survive_a_failure_at_every_allocation),
+      cmocka_unit_test(test_faults_fail_cleanly_at_every_allocation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
