@@ -998,7 +998,10 @@ int scn_shrink_main(int argc, char **argv) {
     return 2;
   }
   shrinker *s = calloc(1, sizeof *s);
-  if (!s) return scn_cli_fail("out of memory"), 2;
+  if (!s) {
+    free(out_default);
+    return scn_cli_fail("out of memory"), 2;
+  }
   s->o = &o;
   s->tty = isatty(STDERR_FILENO);
   s->phase = "first run";
