@@ -242,6 +242,8 @@ if(SCRIPT)
     fail("plain progress lines on a terminal")
   endif()
   file(REMOVE "${WORK}/out1.lua")
+else()
+  message(STATUS "skipped: the terminal checks (script not found; Debian package bsdutils)")
 endif()
 
 # ---- Bad input ----------------------------------------------------------------------------
