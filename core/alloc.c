@@ -67,6 +67,20 @@ int ac_grow(void **array, uint32_t *cap, uint32_t need, size_t elem_size) {
   return AC_OK;
 }
 
+int ac_grow_bytes(char **buf, size_t *cap, size_t need) {
+  if (need <= *cap) return AC_OK;
+  size_t new_cap = *cap ? *cap : 4096;
+  while (new_cap < need) {
+    if (new_cap > SIZE_MAX / 2) return AC_ENOMEM;
+    new_cap *= 2;
+  }
+  char *p = ac_realloc(*buf, new_cap);
+  if (!p) return AC_ENOMEM;
+  *buf = p;
+  *cap = new_cap;
+  return AC_OK;
+}
+
 /* ---- Size classes ------------------------------------------------------------------------ */
 
 struct ac__page {

@@ -65,6 +65,14 @@ void *ac_realloc(void *block, size_t size);
 int ac_grow(void **array, uint32_t *cap, uint32_t need, size_t elem_size);
 
 /*
+ * ac_grow for byte buffers whose lengths are size_t: makes room for `need` bytes in *buf (from
+ * ac_malloc, or NULL) of *cap bytes; when need > *cap, the capacity doubles (from 4096) until
+ * it holds `need`. AC_ENOMEM (also when the capacity would overflow size_t), and then nothing
+ * is changed.
+ */
+int ac_grow_bytes(char **buf, size_t *cap, size_t need);
+
+/*
  * Test hook, SQLite's fault injection: from now on, the `nth` allocation (1 = the next one)
  * through the calls above fails, and with `persistent` every one after it too; 0 turns it off.
  * The setting is process-wide (a test's, never a run's state) and not thread-safe.

@@ -15,6 +15,8 @@
 
 #include "child.h"
 
+#include "alloc.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -139,14 +141,8 @@ static void buf_append(scn_child_buf *b, const char *bytes, size_t n) {
   if (b->len + n + 1 > SCN_CHILD_OUTPUT_MAX)
     n = b->len + 1 < SCN_CHILD_OUTPUT_MAX ? SCN_CHILD_OUTPUT_MAX - b->len - 1 : 0;
   if (n == 0) return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + n + 1) cap *= 2;
-    char *d = realloc(b->data, cap);
-    if (!d) return; /* keep what fits: the verdict line is parsed from what was kept */
-    b->data = d;
-    b->cap = cap;
-  }
+  /* On failure keep what fits: the verdict line is parsed from what was kept. */
+  if (ac_grow_bytes(&b->data, &b->cap, b->len + n + 1)) return;
   memcpy(b->data + b->len, bytes, n);
   b->len += n;
   b->data[b->len] = 0;

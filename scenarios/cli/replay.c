@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "child.h"
 #include "faults.h"
 #include "trace.h"
@@ -491,13 +492,7 @@ static bool a_is_pid(uint16_t k) {
 static int add_pid(trace_filter *f, uint64_t bits) {
   for (uint32_t i = 0; i < f->pid_count; i++)
     if (f->pids[i] == bits) return 0;
-  if (f->pid_count == f->pid_cap) {
-    uint32_t cap = f->pid_cap ? 2 * f->pid_cap : 8;
-    uint64_t *p = realloc(f->pids, cap * sizeof *p);
-    if (!p) return -1;
-    f->pids = p;
-    f->pid_cap = cap;
-  }
+  if (ac_grow((void **)&f->pids, &f->pid_cap, f->pid_count + 1, sizeof *f->pids)) return -1;
   f->pids[f->pid_count++] = bits;
   return 0;
 }

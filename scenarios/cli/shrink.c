@@ -44,6 +44,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "child.h"
 #include "faults.h"
 #include "outfile.h"
@@ -66,14 +67,7 @@ typedef struct plan {
 } plan;
 
 static int plan_reserve(plan *p, uint32_t n) {
-  if (n <= p->cap) return 0;
-  uint32_t cap = p->cap ? p->cap : 16;
-  while (cap < n) cap *= 2;
-  sim_planned *f = realloc(p->f, cap * sizeof *f);
-  if (!f) return -1;
-  p->f = f;
-  p->cap = cap;
-  return 0;
+  return ac_grow((void **)&p->f, &p->cap, n, sizeof *p->f) ? -1 : 0;
 }
 
 static int plan_copy(plan *dst, const plan *src) {
@@ -246,13 +240,7 @@ static cache_entry *cache_find(shrinker *s, uint64_t hash) {
 }
 
 static int cache_add(shrinker *s, uint64_t hash, bool same, const char *when) {
-  if (s->cache_count == s->cache_cap) {
-    uint32_t cap = s->cache_cap ? 2 * s->cache_cap : 256;
-    cache_entry *grown = realloc(s->cache, cap * sizeof *grown);
-    if (!grown) return -1;
-    s->cache = grown;
-    s->cache_cap = cap;
-  }
+  if (ac_grow((void **)&s->cache, &s->cache_cap, s->cache_count + 1, sizeof *s->cache)) return -1;
   cache_entry *e = &s->cache[s->cache_count++];
   e->hash = hash;
   e->same = same;
@@ -763,15 +751,10 @@ static char *read_all(const char *path, size_t *len) {
   size_t cap = 0;
   *len = 0;
   for (;;) {
-    if (*len + 4096 + 1 > cap) {
-      cap = cap ? 2 * cap : 8192;
-      char *grown = realloc(text, cap);
-      if (!grown) {
-        free(text);
-        fclose(f);
-        return NULL;
-      }
-      text = grown;
+    if (ac_grow_bytes(&text, &cap, *len + 4096 + 1)) {
+      free(text);
+      fclose(f);
+      return NULL;
     }
     size_t got = fread(text + *len, 1, cap - *len - 1, f);
     *len += got;

@@ -22,6 +22,7 @@
 
 #include "sweep.h"
 
+#include "alloc.h"
 #include "child.h"
 #include "outfile.h"
 
@@ -84,16 +85,12 @@ static int summary_add(summary *s, const seed_result *r) {
   if (s->total == 1 || r->seed < s->first) s->first = r->seed;
   if (s->total == 1 || r->seed > s->last) s->last = r->seed;
   if (r->nondeterministic) {
-    if (s->nondet_count == s->nondet_cap) {
-      uint32_t cap = s->nondet_cap ? 2 * s->nondet_cap : 16;
-      uint64_t *seeds = realloc(s->nondet, cap * sizeof *seeds);
-      if (!seeds) return -1;
-      s->nondet = seeds;
-      char(*h)[34] = realloc(s->nondet_hashes, cap * sizeof *h);
-      if (!h) return -1;
-      s->nondet_hashes = h;
-      s->nondet_cap = cap;
-    }
+    /* Two arrays of one capacity: both grow from the same cap to the same new one. */
+    uint32_t cap = s->nondet_cap, hashes_cap = s->nondet_cap;
+    if (ac_grow((void **)&s->nondet, &cap, s->nondet_count + 1, sizeof *s->nondet) ||
+        ac_grow((void **)&s->nondet_hashes, &hashes_cap, s->nondet_count + 1, sizeof *s->nondet_hashes))
+      return -1;
+    s->nondet_cap = cap;
     s->nondet[s->nondet_count] = r->seed;
     snprintf(s->nondet_hashes[s->nondet_count], 34, "%s %s", r->run.hash, r->rerun_hash);
     s->nondet_count++;
@@ -119,13 +116,7 @@ static int summary_add(summary *s, const seed_result *r) {
     s->other++;
     return 0;
   }
-  if (s->group_count == s->group_cap) {
-    uint32_t cap = s->group_cap ? 2 * s->group_cap : 8;
-    group *g = realloc(s->groups, cap * sizeof *g);
-    if (!g) return -1;
-    s->groups = g;
-    s->group_cap = cap;
-  }
+  if (ac_grow((void **)&s->groups, &s->group_cap, s->group_count + 1, sizeof *s->groups)) return -1;
   group *g = &s->groups[s->group_count++];
   snprintf(g->signature, sizeof g->signature, "%s", sig);
   g->count = 1;
@@ -509,22 +500,10 @@ static int finish_worker(sweep *s, scn_child *child, const worker *wk) {
     first->complete = true;
   } else {
     r.complete = r.run.verdict == V_PASS;
-    if (s->pending_count == s->pending_cap) {
-      uint32_t cap = s->pending_cap ? 2 * s->pending_cap : 64;
-      seed_result *p = realloc(s->pending, cap * sizeof *p);
-      if (!p) return -1;
-      s->pending = p;
-      s->pending_cap = cap;
-    }
+    if (ac_grow((void **)&s->pending, &s->pending_cap, s->pending_count + 1, sizeof *s->pending)) return -1;
     s->pending[s->pending_count++] = r;
     if (!r.complete) {
-      if (s->rerun_count == s->rerun_cap) {
-        uint32_t cap = s->rerun_cap ? 2 * s->rerun_cap : 16;
-        uint64_t *q = realloc(s->reruns, cap * sizeof *q);
-        if (!q) return -1;
-        s->reruns = q;
-        s->rerun_cap = cap;
-      }
+      if (ac_grow((void **)&s->reruns, &s->rerun_cap, s->rerun_count + 1, sizeof *s->reruns)) return -1;
       s->reruns[s->rerun_count++] = r.seed;
     }
   }
@@ -769,7 +748,7 @@ int scn_report_main(int argc, char **argv) {
   summary sum = {0};
   static char file[4096], options[512], range[64];
   uint64_t *seeds = NULL;
-  size_t seed_count = 0, seed_cap = 0;
+  uint32_t seed_count = 0, seed_cap = 0;
   int status = 0;
   char *line = NULL;
   size_t line_cap = 0;
@@ -814,14 +793,9 @@ int scn_report_main(int argc, char **argv) {
         status = 2;
         break;
       }
-      if (seed_count == seed_cap) {
-        seed_cap = seed_cap ? 2 * seed_cap : 1024;
-        uint64_t *grown = realloc(seeds, seed_cap * sizeof *seeds);
-        if (!grown) {
-          status = 2;
-          break;
-        }
-        seeds = grown;
+      if (ac_grow((void **)&seeds, &seed_cap, seed_count + 1, sizeof *seeds)) {
+        status = 2;
+        break;
       }
       seeds[seed_count++] = r->seed;
       sum.file = file;

@@ -4,6 +4,7 @@
  * first failure is the run's: recorded in the trace and the world stopped. A property that
  * returns nil is reported as such (a missing `return` is not a false condition).
  */
+#include "alloc.h"
 #include "internal.h"
 
 #include <lauxlib.h>
@@ -26,13 +27,8 @@ static scn_prop *add_prop(lua_State *L, int kind, int name_idx, int fn_idx) {
   scn_run *run = scn_run_of(L);
   const char *name = luaL_checkstring(L, name_idx);
   luaL_checktype(L, fn_idx, LUA_TFUNCTION);
-  if (run->prop_count == run->prop_cap) {
-    uint32_t cap = run->prop_cap ? run->prop_cap * 2 : 8;
-    scn_prop *p = realloc(run->props, cap * sizeof *p);
-    if (!p) luaL_error(L, "out of memory");
-    run->props = p;
-    run->prop_cap = cap;
-  }
+  if (ac_grow((void **)&run->props, &run->prop_cap, run->prop_count + 1, sizeof *run->props))
+    luaL_error(L, "out of memory");
   scn_prop *p = &run->props[run->prop_count++];
   memset(p, 0, sizeof *p);
   p->kind = kind;

@@ -10,6 +10,8 @@
 
 #include "run_info.h"
 
+#include "alloc.h"
+
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -26,21 +28,17 @@ typedef struct file_list {
 static char *read_all(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
-  size_t cap = 4096, n = 0;
-  char *data = malloc(cap);
-  size_t got;
-  while (data && (got = fread(data + n, 1, cap - n - 1, f)) > 0) {
-    n += got;
-    if (cap - n - 1 == 0) {
-      char *grown = cap < (SIZE_MAX >> 2) ? realloc(data, cap * 2) : NULL;
-      if (!grown) {
-        free(data);
-        data = NULL;
-        break;
-      }
-      data = grown;
-      cap *= 2;
+  size_t cap = 0, n = 0;
+  char *data = NULL;
+  for (;;) {
+    if (ac_grow_bytes(&data, &cap, n + 4096 + 1)) {
+      free(data);
+      data = NULL;
+      break;
     }
+    size_t got = fread(data + n, 1, cap - n - 1, f);
+    if (got == 0) break;
+    n += got;
   }
   fclose(f);
   if (data) data[n] = 0;

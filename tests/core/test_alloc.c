@@ -19,9 +19,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "status.h"
 
 /* Compares every counter at once, so a counter that moves when it should not is caught. */
 static void assert_stats(const ac_alloc *a, uint64_t in_use, uint64_t peak, uint64_t reserved,
@@ -260,6 +262,36 @@ static void test_destroy_twice_is_safe(void **state) {
   ac_alloc_destroy(&a);
 }
 
+/* ac_grow_bytes: doubles from 4096 until `need` fits, keeps the bytes, and changes nothing
+ * when the allocation fails or the capacity would overflow. */
+static void test_byte_buffer_doubles_until_it_fits_and_is_unchanged_on_failure(void **state) {
+  (void)state;
+  char *buf = NULL;
+  size_t cap = 0;
+  assert_int_equal(ac_grow_bytes(&buf, &cap, 0), AC_OK);
+  assert_null(buf);
+  assert_int_equal(cap, 0);
+  assert_int_equal(ac_grow_bytes(&buf, &cap, 1), AC_OK);
+  assert_non_null(buf);
+  assert_int_equal(cap, 4096);
+  memset(buf, 'x', cap);
+  assert_int_equal(ac_grow_bytes(&buf, &cap, 4096), AC_OK);
+  assert_int_equal(cap, 4096);
+  assert_int_equal(ac_grow_bytes(&buf, &cap, 4096 * 3), AC_OK);
+  assert_int_equal(cap, 4096 * 4);
+  assert_int_equal(buf[4095], 'x');
+  char *before = buf;
+  ac_alloc_fail_at(1, 0);
+  assert_int_equal(ac_grow_bytes(&buf, &cap, cap + 1), AC_ENOMEM);
+  ac_alloc_fail_at(0, 0);
+  assert_ptr_equal(buf, before);
+  assert_int_equal(cap, 4096 * 4);
+  assert_int_equal(ac_grow_bytes(&buf, &cap, SIZE_MAX), AC_ENOMEM);
+  assert_ptr_equal(buf, before);
+  assert_int_equal(cap, 4096 * 4);
+  free(buf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_new_allocator_has_zero_counters),
@@ -274,6 +306,7 @@ int main(void) {
       cmocka_unit_test(test_put_of_null_is_ignored),
       cmocka_unit_test(test_account_adds_outside_memory_and_moves_the_peak),
       cmocka_unit_test(test_destroy_twice_is_safe),
+      cmocka_unit_test(test_byte_buffer_doubles_until_it_fits_and_is_unchanged_on_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
