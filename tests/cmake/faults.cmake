@@ -53,17 +53,6 @@ function(plan_of trace file var)
   set(${var} "${body}" PARENT_SCOPE)
 endfunction()
 
-function(expect_bad regex)
-  if(NOT code STREQUAL "2")
-    fail("expected exit code 2")
-  endif()
-  string(REGEX MATCHALL "\n" lines "${err}")
-  list(LENGTH lines n)
-  if(NOT n EQUAL 1 OR NOT err MATCHES "^crashlab: " OR NOT err MATCHES "${regex}")
-    fail("expected one error line matching '${regex}'")
-  endif()
-endfunction()
-
 # ---- A plan from a run's own trace gives the run back --------------------------------------
 set(lib "${SRC}/scenarios/library")
 set(scenarios

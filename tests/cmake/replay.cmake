@@ -46,18 +46,6 @@ function(expect code_want out_regex)
   endif()
 endfunction()
 
-# One line on stderr, exit 2, matching the regex.
-function(expect_bad regex)
-  if(NOT code STREQUAL "2")
-    fail("expected exit code 2")
-  endif()
-  string(REGEX MATCHALL "\n" lines "${err}")
-  list(LENGTH lines n)
-  if(NOT n EQUAL 1 OR NOT err MATCHES "^crashlab: " OR NOT err MATCHES "${regex}")
-    fail("expected one error line matching '${regex}'")
-  endif()
-endfunction()
-
 # ---- run_info --------------------------------------------------------------------------------
 crashlab(run wrap.lua --seed 7 --trace wrap.trace --quiet)
 expect(0 "PASS scenario=wrap seed=7 ")
