@@ -270,6 +270,11 @@ static void parse_result(const scn_child *c, int status, scn_child_result *r) {
   }
 }
 
+unsigned scn_default_jobs(void) {
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  return cores > 0 ? (cores > (long)SCN_JOBS_MAX ? SCN_JOBS_MAX : (unsigned)cores) : 1;
+}
+
 int scn_child_run_option(const char *a) {
   if (strcmp(a, "--max-time") == 0 || strcmp(a, "--trace-limit") == 0 || strcmp(a, "--crashes") == 0)
     return 1;

@@ -71,6 +71,9 @@ int scn_child_finish(scn_child *c, scn_child_result *r);
  * killed and reaped; the slot is free again either way). */
 int scn_child_run(scn_child *c, char *const argv[], scn_child_result *r);
 
+/* The default --jobs of a sweep and of a shrink: one per core online, 1 to SCN_JOBS_MAX. */
+unsigned scn_default_jobs(void);
+
 /* Whether `a` is an option of `crashlab run` that changes a run and that a sweep or a shrink
  * hands on to each child run as it is: 1 when it takes a value (--max-time T, --trace-limit
  * SIZE, --crashes MODE), 0 when it stands alone (--unsafe, --crashes=MODE), -1 otherwise. */

@@ -665,8 +665,7 @@ static int parse_count(const char *opt, const char *v, uint64_t lo, uint64_t hi,
 
 static int parse_args(int argc, char **argv, shrink_opts *o) {
   memset(o, 0, sizeof *o);
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  o->jobs = cores > 0 ? (cores > (long)SCN_JOBS_MAX ? SCN_JOBS_MAX : (unsigned)cores) : 1;
+  o->jobs = scn_default_jobs();
   o->runs_max = SHRINK_RUNS_DEFAULT;
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

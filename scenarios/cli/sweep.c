@@ -317,8 +317,7 @@ static int add_pass(sweep_opts *o, const char *a, const char *v) {
 static int parse_args(int argc, char **argv, sweep_opts *o) {
   memset(o, 0, sizeof *o);
   o->shard_k = o->shard_n = 1;
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  o->jobs = cores > 0 ? (unsigned)cores : 1;
+  o->jobs = scn_default_jobs();
   bool have_seeds = false;
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
